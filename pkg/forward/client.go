@@ -1,0 +1,178 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+)
+
+// RateLimit is Okta's view of the bucket the call was counted in.
+type RateLimit struct {
+	Limit     int64
+	Remaining int64
+	Reset     int64 // epoch seconds
+}
+
+// Response is Okta's answer to a successful call.
+type Response struct {
+	Status    int
+	Body      []byte // exactly as Okta sent it; empty for 204
+	RequestID string
+	RateLimit RateLimit
+	// NextCursor is the after cursor of Okta's rel="next" link; empty on the
+	// last page.
+	NextCursor string
+}
+
+// Client calls one Okta org.
+type Client struct {
+	base *url.URL
+	auth string // the Authorization header value; never logged
+	http *http.Client
+	opts options
+}
+
+// New returns a client for the org at orgURL (for example
+// https://example.okta.com). The org URL must be https, or http on a loopback
+// address (the built-in simulator).
+func New(orgURL string, opts ...Option) (*Client, error) {
+	o := defaultOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	base, err := ParseOrgURL(orgURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.apiToken == "" {
+		return nil, errors.New("forward: an Okta API token is required")
+	}
+	hc := o.httpClient
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	// Never follow a redirect: it could carry the credential to another host.
+	copied := *hc
+	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: base, auth: "SSWS " + o.apiToken, http: &copied, opts: o}, nil
+}
+
+// ParseOrgURL checks an Okta org URL: an absolute https URL with no path,
+// query or credentials, or http on a loopback host.
+func ParseOrgURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("okta org URL: %w", err)
+	}
+	switch {
+	case u.Host == "":
+		return nil, errors.New("okta org URL must be absolute, like https://example.okta.com")
+	case u.User != nil:
+		return nil, errors.New("okta org URL must not contain credentials")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "":
+		return nil, errors.New("okta org URL must not have a path, query or fragment")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return nil, errors.New("okta org URL must use https (http only on a loopback address)")
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// Do sends call to Okta. decisionID is sent in the User-Agent so each Okta
+// System Log entry can be matched to its decision.
+func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
+	defer cancel()
+
+	// call.Path is already escaped segment by segment and the org URL has no
+	// path, so the target is a plain concatenation; url.URL would re-escape.
+	target := c.base.String() + call.Path
+	if len(call.Query) > 0 {
+		target += "?" + call.Query.Encode()
+	}
+	var body io.Reader
+	if call.Body != nil {
+		body = bytes.NewReader(call.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.Action.Method, target, body)
+	if err != nil {
+		return nil, &Error{Kind: KindInternal, Action: call.Action.Name, cause: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	if call.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", c.opts.userAgent+" decision/"+decisionID)
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		kind := KindUnavailable
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			kind = KindTimeout
+		}
+		if parent := context.Cause(ctx); parent != nil && errors.Is(parent, context.Canceled) {
+			kind = KindCanceled
+		}
+		return nil, &Error{Kind: kind, Action: call.Action.Name, cause: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))
+	if err != nil {
+		return nil, &Error{Kind: KindUnavailable, Action: call.Action.Name, Status: resp.StatusCode, cause: fmt.Errorf("read Okta response: %w", scrubURLError(err))}
+	}
+	if int64(len(raw)) > c.opts.maxResponseBytes {
+		return nil, &Error{Kind: KindUnavailable, Action: call.Action.Name, Status: resp.StatusCode,
+			cause: fmt.Errorf("okta response exceeds %d bytes", c.opts.maxResponseBytes)}
+	}
+	out := &Response{
+		Status:    resp.StatusCode,
+		Body:      raw,
+		RequestID: resp.Header.Get("X-Okta-Request-Id"),
+		RateLimit: parseRateLimit(resp.Header),
+	}
+	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "okta call",
+		slog.String("action", call.Action.Name), slog.Int("status", resp.StatusCode),
+		slog.String("okta_request_id", out.RequestID), slog.Duration("latency", time.Since(start)))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newError(call.Action.Name, resp, out, c.opts.now())
+	}
+	if call.Action.Paginated() {
+		out.NextCursor = nextCursor(resp.Header.Values("Link"))
+	}
+	return out, nil
+}
+
+func parseRateLimit(h http.Header) RateLimit {
+	n := func(k string) int64 {
+		v, _ := strconv.ParseInt(strings.TrimSpace(h.Get(k)), 10, 64)
+		return v
+	}
+	return RateLimit{Limit: n("X-Rate-Limit-Limit"), Remaining: n("X-Rate-Limit-Remaining"), Reset: n("X-Rate-Limit-Reset")}
+}
+
+// scrubURLError drops the request URL from a transport error: it holds ids
+// and query text that belong in the audit record, not in an error string.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
