@@ -1,0 +1,286 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/bollard-dev/bollard/pkg/forward"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Server       Server       `yaml:"server"`
+	Okta         Okta         `yaml:"okta"`
+	Identity     Identity     `yaml:"identity"`
+	Policy       Policy       `yaml:"policy"`
+	Confirmation Confirmation `yaml:"confirmation"`
+	Log          Log          `yaml:"log"`
+}
+
+// Server is where Bollard listens.
+type Server struct {
+	// GRPCListen is a TCP address for the gRPC API; loopback by default.
+	// Empty disables TCP (then UnixSocket must be set).
+	GRPCListen string `yaml:"grpc_listen"`
+	// UnixSocket is a path for the gRPC API on a Unix socket (for a shared
+	// emptyDir in a pod). Empty disables it.
+	UnixSocket string `yaml:"unix_socket"`
+	// AdminListen serves /healthz and /readyz over HTTP; loopback by default.
+	// Empty disables it.
+	AdminListen string `yaml:"admin_listen"`
+	// MaxRequestBytes bounds one gRPC request message.
+	MaxRequestBytes int `yaml:"max_request_bytes"`
+	// AllowNonLoopback must be true to listen on an address that is not
+	// loopback: Bollard is meant to be reached from inside the pod only.
+	AllowNonLoopback bool `yaml:"allow_non_loopback"`
+}
+
+// Okta is the org Bollard calls and how it authenticates.
+type Okta struct {
+	OrgURL string `yaml:"org_url"`
+	// APITokenFile is a file holding the SSWS API token (a mounted Secret).
+	APITokenFile string `yaml:"api_token_file"`
+	// APITokenEnv names an environment variable holding the token, for
+	// platforms that inject secrets that way. Exactly one source is set.
+	APITokenEnv string `yaml:"api_token_env"`
+	// Timeout bounds one Okta call.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Identity configures how agents authenticate; several modes may be on.
+type Identity struct {
+	// KeysFile maps agent ids to SHA-256 hashes of their keys.
+	KeysFile string `yaml:"keys_file"`
+	JWT      *JWT   `yaml:"jwt"`
+}
+
+// JWT verifies bearer tokens such as Kubernetes projected service-account tokens.
+type JWT struct {
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
+	JWKSFile string `yaml:"jwks_file"`
+	JWKSURL  string `yaml:"jwks_url"`
+	// AgentClaim is the claim (a dotted path for nested claims) that holds
+	// the agent id.
+	AgentClaim string `yaml:"agent_claim"`
+	// Leeway tolerates clock skew on exp, nbf and iat.
+	Leeway time.Duration `yaml:"leeway"`
+	// RefreshInterval is how often a JWKS URL is fetched again.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Policy configures the OPA policies.
+type Policy struct {
+	// Dir is a directory of .rego and data .json files, watched and reloaded
+	// on change. Empty uses the policies embedded in the binary.
+	Dir string `yaml:"dir"`
+	// EvalTimeout bounds one evaluation; past it the call is denied.
+	EvalTimeout time.Duration `yaml:"eval_timeout"`
+}
+
+// Confirmation configures confirmation tokens.
+type Confirmation struct {
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Default returns the configuration with every default set.
+func Default() Config {
+	var c Config
+	c.SetDefaults()
+	return c
+}
+
+// SetDefaults fills every unset field that has a default.
+func (c *Config) SetDefaults() {
+	setDefault(&c.Server.GRPCListen, "127.0.0.1:8181")
+	setDefault(&c.Server.AdminListen, "127.0.0.1:8182")
+	if c.Server.MaxRequestBytes == 0 {
+		c.Server.MaxRequestBytes = 1 << 20
+	}
+	if c.Okta.Timeout == 0 {
+		c.Okta.Timeout = 30 * time.Second
+	}
+	if j := c.Identity.JWT; j != nil {
+		setDefault(&j.AgentClaim, "sub")
+		if j.Leeway == 0 {
+			j.Leeway = time.Minute
+		}
+		if j.RefreshInterval == 0 {
+			j.RefreshInterval = 15 * time.Minute
+		}
+	}
+	if c.Policy.EvalTimeout == 0 {
+		c.Policy.EvalTimeout = 100 * time.Millisecond
+	}
+	if c.Confirmation.TTL == 0 {
+		c.Confirmation.TTL = 5 * time.Minute
+	}
+	setDefault(&c.Log.Level, "info")
+	setDefault(&c.Log.Format, "json")
+}
+
+func setDefault(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+// Load reads, defaults and validates the file at path. Unknown keys are errors.
+func Load(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(raw)
+}
+
+// Parse decodes, defaults and validates a configuration document.
+func Parse(raw []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty document is valid YAML: it means "all defaults" (which then
+	// fails validation for the missing Okta org, with a clear message).
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("parse config: %w", err)
+	}
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate reports every problem at once, joined with errors.Join.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	s := c.Server
+	if s.GRPCListen == "" && s.UnixSocket == "" {
+		bad("server: set grpc_listen, unix_socket or both")
+	}
+	for name, addr := range map[string]string{"grpc_listen": s.GRPCListen, "admin_listen": s.AdminListen} {
+		if addr == "" {
+			continue
+		}
+		if err := checkListen(addr, s.AllowNonLoopback); err != nil {
+			bad("server.%s: %v", name, err)
+		}
+	}
+	if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 16<<20 {
+		bad("server.max_request_bytes: must be between 1 KiB and 16 MiB")
+	}
+
+	o := c.Okta
+	if o.OrgURL == "" {
+		bad("okta.org_url: required")
+	} else if _, err := forward.ParseOrgURL(o.OrgURL); err != nil {
+		bad("okta.org_url: %v", err)
+	}
+	switch {
+	case o.APITokenFile == "" && o.APITokenEnv == "":
+		bad("okta: set api_token_file or api_token_env")
+	case o.APITokenFile != "" && o.APITokenEnv != "":
+		bad("okta: set only one of api_token_file and api_token_env")
+	}
+	if o.Timeout < time.Second || o.Timeout > 5*time.Minute {
+		bad("okta.timeout: must be between 1s and 5m")
+	}
+
+	id := c.Identity
+	if id.KeysFile == "" && id.JWT == nil {
+		bad("identity: set keys_file, jwt or both")
+	}
+	if j := id.JWT; j != nil {
+		if j.Issuer == "" {
+			bad("identity.jwt.issuer: required")
+		}
+		if j.Audience == "" {
+			bad("identity.jwt.audience: required")
+		}
+		if (j.JWKSFile == "") == (j.JWKSURL == "") {
+			bad("identity.jwt: set exactly one of jwks_file and jwks_url")
+		}
+		if j.JWKSURL != "" && !strings.HasPrefix(j.JWKSURL, "https://") && !strings.HasPrefix(j.JWKSURL, "http://") {
+			bad("identity.jwt.jwks_url: must be an http(s) URL")
+		}
+		if j.Leeway < 0 || j.Leeway > 5*time.Minute {
+			bad("identity.jwt.leeway: must be between 0 and 5m")
+		}
+	}
+
+	if c.Policy.EvalTimeout < time.Millisecond || c.Policy.EvalTimeout > 10*time.Second {
+		bad("policy.eval_timeout: must be between 1ms and 10s")
+	}
+	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
+		bad("confirmation.ttl: must be between 10s and 1h")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: must be debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		bad("log.format: must be json or text")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func checkListen(addr string, allowNonLoopback bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("not a host:port address: %w", err)
+	}
+	if allowNonLoopback {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("must be a loopback address (set server.allow_non_loopback to listen elsewhere)")
+	}
+	return nil
+}
+
+// OktaToken reads the API token from the configured file or variable. The
+// token is trimmed of surrounding whitespace; it is never logged.
+func (o Okta) OktaToken() (string, error) {
+	var tok string
+	switch {
+	case o.APITokenFile != "":
+		raw, err := os.ReadFile(o.APITokenFile)
+		if err != nil {
+			return "", fmt.Errorf("read okta.api_token_file: %w", err)
+		}
+		tok = string(raw)
+	case o.APITokenEnv != "":
+		tok = os.Getenv(o.APITokenEnv)
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", errors.New("the Okta API token is empty")
+	}
+	if strings.ContainsAny(tok, "\r\n\t ") {
+		return "", errors.New("the Okta API token contains whitespace")
+	}
+	return tok, nil
+}

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const minimal = `
+okta:
+  org_url: https://example.okta.com
+  api_token_file: /run/secrets/okta-token
+identity:
+  keys_file: /run/secrets/agent-keys.yaml
+`
+
+func TestParseMinimalGetsDefaults(t *testing.T) {
+	c, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.GRPCListen != "127.0.0.1:8181" || c.Server.AdminListen != "127.0.0.1:8182" || c.Confirmation.TTL.String() != "5m0s" || c.Policy.EvalTimeout.String() != "100ms" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	_, err := Parse([]byte(`
+server:
+  grpc_listen: 0.0.0.0:8181
+  max_request_bytes: 12
+okta:
+  org_url: http://example.okta.com
+  api_token_file: a
+  api_token_env: B
+identity:
+  jwt:
+    audience: bollard
+policy:
+  eval_timeout: 1h
+log:
+  level: loud
+`))
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, want := range []string{
+		"server.grpc_listen: must be a loopback address",
+		"server.max_request_bytes",
+		"okta.org_url: okta org URL must use https",
+		"okta: set only one of api_token_file and api_token_env",
+		"identity.jwt.issuer: required",
+		"identity.jwt: set exactly one of jwks_file and jwks_url",
+		"policy.eval_timeout",
+		"log.level",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestParseRejectsUnknownKeys(t *testing.T) {
+	_, err := Parse([]byte(minimal + "\nokta_typo: 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "okta_typo") {
+		t.Fatalf("err = %v, want the unknown key named", err)
+	}
+}
+
+func TestEmptyDocumentNamesWhatIsMissing(t *testing.T) {
+	_, err := Parse(nil)
+	if err == nil || !strings.Contains(err.Error(), "okta.org_url: required") || !strings.Contains(err.Error(), "identity: set keys_file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOktaToken(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte("  00abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := (Okta{APITokenFile: file}).OktaToken(); err != nil || tok != "00abc" {
+		t.Errorf("file token = %q, %v", tok, err)
+	}
+	t.Setenv("BOLLARD_TEST_TOKEN", "00env")
+	if tok, err := (Okta{APITokenEnv: "BOLLARD_TEST_TOKEN"}).OktaToken(); err != nil || tok != "00env" {
+		t.Errorf("env token = %q, %v", tok, err)
+	}
+	if err := os.WriteFile(file, []byte("a b"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Okta{APITokenFile: file}).OktaToken(); err == nil || strings.Contains(err.Error(), "a b") {
+		t.Errorf("token with whitespace: %v", err)
+	}
+	if _, err := (Okta{APITokenEnv: "BOLLARD_UNSET_VAR"}).OktaToken(); err == nil {
+		t.Error("empty token accepted")
+	}
+}
