@@ -1,0 +1,215 @@
+package oktasim
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// logEvent is one System Log entry, rendered once when it is recorded: the
+// log is append-only, as Okta's is.
+type logEvent struct {
+	uuid      string
+	published time.Time
+	eventType string
+	actorID   string
+	targetIDs []string
+	message   string
+	rendered  obj
+	text      string // lower-cased JSON, for the q keyword search
+}
+
+// Event is a System Log event as tests see it.
+type Event struct {
+	UUID           string
+	Published      time.Time
+	EventType      string
+	ActorID        string
+	TargetIDs      []string
+	DisplayMessage string
+}
+
+// Events returns the System Log, oldest first.
+func (s *Sim) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Event, len(s.events))
+	for i, e := range s.events {
+		out[i] = Event{UUID: e.uuid, Published: e.published, EventType: e.eventType, ActorID: e.actorID,
+			TargetIDs: append([]string(nil), e.targetIDs...), DisplayMessage: e.message}
+	}
+	return out
+}
+
+// target is an object an event acts on, in Okta's LogEvent target shape.
+type target struct {
+	id, typ, alternateID, displayName string
+	detail                            obj
+}
+
+func (t target) render() obj {
+	o := obj{{"id", t.id}, {"type", t.typ}, {"alternateId", t.alternateID}, {"displayName", t.displayName}, {"detailEntry", nil}}
+	if t.detail != nil {
+		o[4].v = t.detail
+	}
+	return o
+}
+
+// eventSpec is everything needed to render an event.
+type eventSpec struct {
+	eventType, message string
+	severity, result   string
+	reason             any
+	actor              target
+	targets            []target
+	reqID, ip, agent   string
+	uri                string
+	published          time.Time
+}
+
+// record appends an event for a change made by an API call. The actor is
+// the admin who owns the API token, as in a real org.
+func (s *Sim) record(c *call, eventType, message string, targets ...target) {
+	s.appendEvent(eventSpec{
+		eventType: eventType, message: message, severity: "INFO", result: "SUCCESS",
+		actor: tokenOwner(), targets: targets,
+		reqID: c.reqID, ip: c.remoteIP, agent: c.r.UserAgent(), uri: c.r.URL.RequestURI(),
+		published: c.now,
+	})
+}
+
+func (s *Sim) appendEvent(e eventSpec) {
+	targets := make([]obj, len(e.targets))
+	ids := make([]string, len(e.targets))
+	for i, t := range e.targets {
+		targets[i] = t.render()
+		ids[i] = t.id
+	}
+	path, _, _ := strings.Cut(e.uri, "?")
+	uuid := s.requestID.uuid()
+	o := obj{
+		{"actor", e.actor.render()},
+		{"client", obj{
+			{"userAgent", obj{{"rawUserAgent", e.agent}, {"os", "Unknown"}, {"browser", "UNKNOWN"}}},
+			{"zone", "null"}, {"device", "Unknown"}, {"id", nil}, {"ipAddress", e.ip},
+			{"geographicalContext", nil},
+		}},
+		{"device", nil},
+		{"authenticationContext", obj{
+			{"authenticationProvider", nil}, {"credentialProvider", nil}, {"credentialType", nil},
+			{"issuer", nil}, {"interface", nil}, {"authenticationStep", 0}, {"externalSessionId", "unknown"},
+		}},
+		{"displayMessage", e.message},
+		{"eventType", e.eventType},
+		{"outcome", obj{{"result", e.result}, {"reason", e.reason}}},
+		{"published", ts(e.published)},
+		{"securityContext", obj{{"asNumber", nil}, {"asOrg", nil}, {"isp", nil}, {"domain", nil}, {"isProxy", nil}}},
+		{"severity", e.severity},
+		{"debugContext", obj{{"debugData", obj{{"requestId", e.reqID}, {"requestUri", path}, {"url", e.uri}}}}},
+		{"legacyEventType", nil},
+		{"transaction", obj{{"type", "WEB"}, {"id", e.reqID}, {"detail", obj{}}}},
+		{"uuid", uuid},
+		{"version", "0"},
+		{"request", obj{{"ipChain", []obj{{{"ip", e.ip}, {"geographicalContext", nil}, {"version", "V4"}, {"source", nil}}}}}},
+		{"target", targets},
+	}
+	raw, _ := encodeJSON(o)
+	s.events = append(s.events, &logEvent{
+		uuid: uuid, published: e.published, eventType: e.eventType, actorID: e.actor.id,
+		targetIDs: ids, message: e.message, rendered: o, text: strings.ToLower(string(raw)),
+	})
+	if len(s.events) > maxEvents {
+		s.events = append([]*logEvent(nil), s.events[len(s.events)-maxEvents:]...)
+	}
+}
+
+func (s *Sim) listLogs(c *call) (int, any, error) {
+	until, err := timeQuery(c, "until", c.now)
+	if err != nil {
+		return 0, nil, err
+	}
+	// Okta's default window is the last seven days.
+	since, err := timeQuery(c, "since", until.Add(-7*24*time.Hour))
+	if err != nil {
+		return 0, nil, err
+	}
+	order := c.query.Get("sortOrder")
+	if order != "" && order != "ASCENDING" && order != "DESCENDING" {
+		return 0, nil, errValidation("sortOrder", "sortOrder: The value must be ASCENDING or DESCENDING.")
+	}
+	filter, err := parseFilter(c, "filter")
+	if err != nil {
+		return 0, nil, err
+	}
+	keywords := strings.Fields(strings.ToLower(c.query.Get("q")))
+	p, err := parsePage(c, logsDefault, logsMax)
+	if err != nil {
+		return 0, nil, err
+	}
+
+	var hits []*logEvent
+	for _, e := range s.events {
+		if e.published.Before(since) || e.published.After(until) {
+			continue
+		}
+		if filter != nil && !filter.match(objectGetter(e.rendered)) {
+			continue
+		}
+		if !containsAll(e.text, keywords) {
+			continue
+		}
+		hits = append(hits, e)
+	}
+	if order == "DESCENDING" {
+		for i, j := 0, len(hits)-1; i < j; i, j = i+1, j-1 {
+			hits[i], hits[j] = hits[j], hits[i]
+		}
+	}
+	// The System Log's cursor points at an event, not an id range: an unknown
+	// cursor cannot be placed and is refused.
+	start := 0
+	if p.after != "" {
+		start = -1
+		for i, e := range hits {
+			if e.uuid == p.after {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return 0, nil, errValidation("after", "after: The cursor is not valid for this query.")
+		}
+	}
+	end := min(start+p.limit, len(hits))
+	out := make([]obj, 0, end-start)
+	for _, e := range hits[start:end] {
+		out = append(out, e.rendered)
+	}
+	next := ""
+	if end < len(hits) && end > start {
+		next = hits[end-1].uuid
+	}
+	c.setLinks(next)
+	return http.StatusOK, out, nil
+}
+
+func containsAll(text string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func timeQuery(c *call, name string, def time.Time) (time.Time, error) {
+	v := c.query.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, errValidation(name, name+": The date must be in ISO 8601 format, e.g. 2024-01-01T00:00:00.000Z.")
+	}
+	return t, nil
+}

@@ -1,0 +1,84 @@
+package oktasim
+
+import "time"
+
+// Rate-limit buckets. Okta meters endpoint families separately so that heavy
+// use of one does not starve another; these follow Okta's published
+// grouping closely enough for a client to see per-family headers.
+const (
+	BucketUsers       = "/api/v1/users"              // list and create users
+	BucketUser        = "/api/v1/users/{id}"         // one user and its lifecycle
+	BucketUserFactors = "/api/v1/users/{id}/factors" // a user's factors
+	BucketGroups      = "/api/v1/groups"
+	BucketApps        = "/api/v1/apps"
+	BucketSessions    = "/api/v1/sessions"
+	BucketPolicies    = "/api/v1/policies"
+	BucketLogs        = "/api/v1/logs"
+	BucketOther       = "/api/v1"
+)
+
+type bucket struct {
+	start time.Time // start of the current window
+	used  int
+}
+
+// bucketFor maps a request path to its bucket.
+func bucketFor(segs []string) string {
+	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v1" {
+		return BucketOther
+	}
+	switch segs[2] {
+	case "users":
+		switch {
+		case len(segs) == 3:
+			return BucketUsers
+		case len(segs) >= 5 && segs[4] == "factors":
+			return BucketUserFactors
+		default:
+			return BucketUser
+		}
+	case "groups":
+		return BucketGroups
+	case "apps":
+		return BucketApps
+	case "sessions":
+		return BucketSessions
+	case "policies":
+		return BucketPolicies
+	case "logs":
+		return BucketLogs
+	}
+	return BucketOther
+}
+
+type rateState struct {
+	allowed   bool
+	limit     int
+	remaining int
+	reset     time.Time
+}
+
+// take spends one request from the bucket. Windows are fixed and aligned to
+// the simulator's clock, so a test with a frozen clock sees a bucket stay
+// exhausted until it moves the clock past X-Rate-Limit-Reset. Callers hold
+// s.mu.
+func (s *Sim) take(name string, now time.Time) rateState {
+	limit := s.rateLimit
+	if l, ok := s.bucketLimits[name]; ok {
+		limit = l
+	}
+	b := s.buckets[name]
+	start := now.Truncate(s.rateWindow)
+	if b == nil || !b.start.Equal(start) {
+		b = &bucket{start: start}
+		s.buckets[name] = b
+	}
+	st := rateState{limit: limit, reset: start.Add(s.rateWindow)}
+	if b.used >= limit {
+		return st
+	}
+	b.used++
+	st.allowed = true
+	st.remaining = limit - b.used
+	return st
+}
