@@ -1,0 +1,155 @@
+package decision_test
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+)
+
+func codes(d decision.Decision) []string {
+	var out []string
+	for _, r := range d.Deny {
+		out = append(out, r.Code)
+	}
+	return out
+}
+
+// TestShippedPolicies runs the embedded policies through Decide.
+func TestShippedPolicies(t *testing.T) {
+	e, _ := newEngine(t)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		agent     string
+		action    string
+		at        time.Time
+		allow     bool
+		codes     []string
+		confirm   bool
+		message   string // of the first reason, if set
+		authn     string
+		claims    map[string]any
+		resources map[string]string
+	}{
+		{name: "reader reads users", agent: "reader-bot", action: "users.list", at: saturday, allow: true},
+		{name: "reader cannot manage", agent: "reader-bot", action: "users.create", at: mondayNoon,
+			codes: []string{"not_granted"}, message: `agent "reader-bot" is not granted manage access to area "users"`},
+		{name: "manage implies read", agent: "helpdesk-bot", action: "sessions.get", at: saturday, allow: true},
+		{name: "area without grant", agent: "helpdesk-bot", action: "apps.list", at: mondayNoon,
+			codes: []string{"not_granted"}, message: `agent "helpdesk-bot" is not granted read access to area "apps"`},
+		{name: "on-call agent deactivates on saturday", agent: "helpdesk-bot", action: "user_lifecycle.deactivate",
+			at: saturday, allow: true, confirm: true, authn: "jwt", claims: map[string]any{"sub": "system:serviceaccount:it:helpdesk"},
+			resources: map[string]string{"userId": "00u1"}},
+		{name: "destructive in hours", agent: "provisioner-bot", action: "users.delete", at: mondayNoon, allow: true, confirm: true},
+		{name: "destructive on saturday", agent: "provisioner-bot", action: "users.delete", at: saturday,
+			codes: []string{"outside_business_hours"}, confirm: true},
+		{name: "opening time", agent: "provisioner-bot", action: "users.delete",
+			at: time.Date(2026, 11, 30, 8, 0, 0, 0, ny), allow: true, confirm: true},
+		{name: "just before opening", agent: "provisioner-bot", action: "users.delete",
+			at: time.Date(2026, 11, 30, 7, 59, 59, 0, ny), codes: []string{"outside_business_hours"}, confirm: true},
+		{name: "just before closing", agent: "provisioner-bot", action: "users.delete",
+			at: time.Date(2026, 11, 30, 17, 59, 59, 999, ny), allow: true, confirm: true},
+		{name: "closing time", agent: "provisioner-bot", action: "users.delete",
+			at: time.Date(2026, 11, 30, 18, 0, 0, 0, ny), codes: []string{"outside_business_hours"}, confirm: true},
+		{name: "all reasons, sorted", agent: "reader-bot", action: "users.delete", at: saturday,
+			codes: []string{"not_granted", "outside_business_hours"}, confirm: true},
+		{name: "unknown agent", agent: "stranger", action: "users.list", at: mondayNoon,
+			codes: []string{"not_granted"}, message: `agent "stranger" is not granted read access to area "users"`},
+		{name: "empty agent id", agent: "", action: "users.list", at: mondayNoon, codes: []string{"not_granted"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			authn := tt.authn
+			if authn == "" {
+				authn = "key"
+			}
+			d := e.Decide(t.Context(), decision.Input{
+				Agent:    decision.Agent{ID: tt.agent, AuthMethod: authn, Claims: tt.claims},
+				Action:   action(t, tt.action),
+				Resource: tt.resources,
+				Time:     tt.at,
+			})
+			if d.Allow != tt.allow {
+				t.Errorf("Allow = %v, want %v (deny %v)", d.Allow, tt.allow, d.Deny)
+			}
+			if got := codes(d); !slices.Equal(got, tt.codes) {
+				t.Errorf("deny codes = %v, want %v", got, tt.codes)
+			}
+			if tt.message != "" && (len(d.Deny) == 0 || d.Deny[0].Message != tt.message) {
+				t.Errorf("deny = %v, want message %q", d.Deny, tt.message)
+			}
+			if d.Obligations.RequireConfirmation != tt.confirm {
+				t.Errorf("RequireConfirmation = %v, want %v", d.Obligations.RequireConfirmation, tt.confirm)
+			}
+			if d.Obligations.Extra != nil {
+				t.Errorf("Extra = %v, want nil", d.Obligations.Extra)
+			}
+		})
+	}
+}
+
+// TestSampleAgents checks the demo agents against every catalog action, so
+// the sample grants and the catalog cannot drift apart.
+func TestSampleAgents(t *testing.T) {
+	e, _ := newEngine(t)
+	grants := map[string]map[string]catalog.Access{
+		"reader-bot": {"users": "read", "user_lifecycle": "read", "groups": "read", "apps": "read",
+			"app_assignments": "read", "sessions": "read", "policies": "read", "factors": "read", "logs": "read"},
+		"helpdesk-bot": {"users": "read", "groups": "read", "factors": "read", "logs": "read",
+			"user_lifecycle": "manage", "sessions": "manage"},
+		"provisioner-bot": {"users": "manage", "groups": "manage", "app_assignments": "manage", "apps": "read"},
+	}
+	for agent, areas := range grants {
+		for _, a := range catalog.Actions() {
+			have, ok := areas[a.Area]
+			want := ok && (have == catalog.Manage || a.Access == catalog.Read)
+			d := e.Decide(t.Context(), decision.Input{Agent: decision.Agent{ID: agent, AuthMethod: "key"}, Action: a, Time: mondayNoon})
+			if d.Allow != want {
+				t.Errorf("%s %s: Allow = %v, want %v (deny %v)", agent, a.Name, d.Allow, want, d.Deny)
+			}
+			if d.Obligations.RequireConfirmation != a.Destructive {
+				t.Errorf("%s %s: RequireConfirmation = %v, want %v", agent, a.Name, d.Obligations.RequireConfirmation, a.Destructive)
+			}
+		}
+	}
+}
+
+var uuidv7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestDecisionMetadata(t *testing.T) {
+	e, _ := newEngine(t)
+	in := decision.Input{Agent: decision.Agent{ID: "reader-bot", AuthMethod: "key"}, Action: action(t, "users.list")}
+	seen := map[string]bool{}
+	var prev string
+	for range 100 {
+		d := e.Decide(t.Context(), in)
+		if !uuidv7.MatchString(d.ID) {
+			t.Fatalf("ID %q is not a UUIDv7", d.ID)
+		}
+		if seen[d.ID] {
+			t.Fatalf("ID %q repeated", d.ID)
+		}
+		seen[d.ID] = true
+		// Millisecond timestamp prefix: ids never go backwards.
+		if d.ID[:13] < prev {
+			t.Fatalf("ID %q sorts before the previous %q", d.ID, prev)
+		}
+		prev = d.ID[:13]
+		if d.Revision != e.Revision() || d.Revision == "" {
+			t.Fatalf("Revision = %q, engine has %q", d.Revision, e.Revision())
+		}
+		if d.Duration <= 0 {
+			t.Fatalf("Duration = %v", d.Duration)
+		}
+		if !d.Allow {
+			t.Fatalf("reader-bot users.list denied: %v", d.Deny)
+		}
+	}
+}

@@ -1,0 +1,37 @@
+package decision_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+)
+
+func Example() {
+	ctx := context.Background()
+	// The embedded policies; decision.WithPolicyDir(dir) loads and watches a directory.
+	e, err := decision.New(ctx, decision.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	defer e.Close()
+
+	deactivate, _ := catalog.Lookup("user_lifecycle.deactivate")
+	saturday := time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
+	for _, agent := range []string{"helpdesk-bot", "provisioner-bot"} {
+		d := e.Decide(ctx, decision.Input{
+			Agent:    decision.Agent{ID: agent, AuthMethod: "key"},
+			Action:   deactivate,
+			Resource: map[string]string{"userId": "00u1abcd"},
+			Params:   map[string]any{"userId": "00u1abcd"},
+			Time:     saturday,
+		})
+		fmt.Println(agent, d.Allow, d.Deny, d.Obligations.RequireConfirmation)
+	}
+	// Output:
+	// helpdesk-bot true [] true
+	// provisioner-bot false [{not_granted agent "provisioner-bot" is not granted manage access to area "user_lifecycle"} {outside_business_hours destructive actions are allowed only on Monday, Tuesday, Wednesday, Thursday, Friday, 08:00 to 18:00 America/New_York}] true
+}

@@ -1,0 +1,147 @@
+package decision_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/policies"
+)
+
+// recorder is a slog.Handler that keeps records for assertions.
+type recorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
+
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Clone())
+	return nil
+}
+
+// errors returns the "error" attribute of every record with the given message.
+func (r *recorder) errors(msg string) []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []error
+	for _, rec := range r.records {
+		if rec.Message != msg {
+			continue
+		}
+		rec.Attrs(func(a slog.Attr) bool {
+			if err, ok := a.Value.Any().(error); ok && a.Key == "error" {
+				out = append(out, err)
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// policyFS makes a policy source from path/content pairs.
+func policyFS(kv ...string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = &fstest.MapFile{Data: []byte(kv[i+1])}
+	}
+	return m
+}
+
+// regoDecision is a policy whose decision is the given Rego expression.
+func regoDecision(expr string) string {
+	return "package bollard.authz\n\ndecision := " + expr + "\n"
+}
+
+func newEngine(t *testing.T, opts ...decision.Option) (*decision.Engine, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	opts = append([]decision.Option{decision.WithLogger(slog.New(rec))}, opts...)
+	e, err := decision.New(t.Context(), opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e, rec
+}
+
+func action(t testing.TB, name string) *catalog.Action {
+	t.Helper()
+	a, ok := catalog.Lookup(name)
+	if !ok {
+		t.Fatalf("no catalog action %q", name)
+	}
+	return a
+}
+
+// Times in America/New_York (EST in late November 2026, UTC-5).
+var (
+	mondayNoon = time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC)
+	saturday   = time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
+)
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// withAgents returns the shipped policies with n generated agents added to
+// the grants data, each granted every area.
+func withAgents(tb testing.TB, n int) fs.FS {
+	tb.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.FS, p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n == 0 {
+		return m
+	}
+	var doc map[string]map[string]map[string]map[string]map[string]map[string]string
+	if err := json.Unmarshal(m["grants.json"].Data, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	agents := doc["bollard"]["config"]["grants"]["agents"]
+	for i := range n {
+		g := map[string]string{}
+		for j, a := range catalog.Areas() {
+			g[a.Name] = []string{"read", "manage"}[(i+j)%2]
+		}
+		agents[fmt.Sprintf("agent-%05d", i)] = g
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m["grants.json"] = &fstest.MapFile{Data: b}
+	return m
+}

@@ -1,0 +1,163 @@
+package decision
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+)
+
+// Keys of the input document (docs/policy-contract.md), built once.
+var (
+	keyVersion     = ast.StringTerm("version")
+	keyAgent       = ast.StringTerm("agent")
+	keyAction      = ast.StringTerm("action")
+	keyResource    = ast.StringTerm("resource")
+	keyParams      = ast.StringTerm("params")
+	keyTime        = ast.StringTerm("time")
+	keyContext     = ast.StringTerm("context")
+	keyID          = ast.StringTerm("id")
+	keyAuthMethod  = ast.StringTerm("auth_method")
+	keyClaims      = ast.StringTerm("claims")
+	keyName        = ast.StringTerm("name")
+	keyArea        = ast.StringTerm("area")
+	keyAccess      = ast.StringTerm("access")
+	keyScope       = ast.StringTerm("scope")
+	keyMethod      = ast.StringTerm("method")
+	keyPath        = ast.StringTerm("path")
+	keyDestructive = ast.StringTerm("destructive")
+	keyEvent       = ast.StringTerm("event")
+
+	versionTerm = ast.IntNumberTerm(InputVersion)
+)
+
+var errNoAction = errors.New("input has no action")
+
+// actionTerms holds the input form of every catalog action, built once: the
+// catalog is fixed at build time and its actions are never modified.
+var actionTerms = func() map[*catalog.Action]*ast.Term {
+	m := map[*catalog.Action]*ast.Term{}
+	for _, a := range catalog.Actions() {
+		m[a] = actionTerm(a)
+	}
+	return m
+}()
+
+func actionTerm(a *catalog.Action) *ast.Term {
+	return ast.ObjectTerm(
+		ast.Item(keyName, ast.StringTerm(a.Name)),
+		ast.Item(keyArea, ast.StringTerm(a.Area)),
+		ast.Item(keyAccess, ast.StringTerm(string(a.Access))),
+		ast.Item(keyScope, ast.StringTerm(a.Scope)),
+		ast.Item(keyMethod, ast.StringTerm(a.Method)),
+		ast.Item(keyPath, ast.StringTerm(a.Path)),
+		ast.Item(keyDestructive, ast.BooleanTerm(a.Destructive)),
+		ast.Item(keyEvent, ast.StringTerm(a.Event)),
+	)
+}
+
+// buildInput makes the input document as an AST value, with no JSON round
+// trip. now is used when in.Time is zero.
+func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
+	if in.Action == nil {
+		return nil, time.Time{}, errNoAction
+	}
+	action, ok := actionTerms[in.Action]
+	if !ok {
+		action = actionTerm(in.Action) // not from the catalog, e.g. in tests
+	}
+	claims, err := objectTerm(in.Agent.Claims)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("agent claims: %w", err)
+	}
+	params, err := objectTerm(in.Params)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("params: %w", err)
+	}
+	reqCtx, err := objectTerm(in.Context)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("context: %w", err)
+	}
+	resource := emptyObject
+	if len(in.Resource) > 0 {
+		items := make([][2]*ast.Term, 0, len(in.Resource))
+		for k, v := range in.Resource {
+			items = append(items, ast.Item(ast.StringTerm(k), ast.StringTerm(v)))
+		}
+		resource = ast.ObjectTerm(items...)
+	}
+	t := in.Time
+	if t.IsZero() {
+		t = now
+	}
+	t = t.UTC()
+	return ast.NewObject(
+		ast.Item(keyVersion, versionTerm),
+		ast.Item(keyAgent, ast.ObjectTerm(
+			ast.Item(keyID, ast.StringTerm(in.Agent.ID)),
+			ast.Item(keyAuthMethod, ast.StringTerm(in.Agent.AuthMethod)),
+			ast.Item(keyClaims, claims),
+		)),
+		ast.Item(keyAction, action),
+		ast.Item(keyResource, resource),
+		ast.Item(keyParams, params),
+		ast.Item(keyTime, ast.StringTerm(t.Format(time.RFC3339Nano))),
+		ast.Item(keyContext, reqCtx),
+	), t, nil
+}
+
+// emptyObject stands in for nil maps so that policies can always index into
+// claims, params and context. Evaluation never modifies its input, so one
+// value serves every call.
+var emptyObject = ast.NewTerm(ast.NewObject())
+
+// objectTerm converts a JSON-like map (as decoded by encoding/json or
+// produced by catalog.Bind). The conversion is eager: building the input
+// object hashes every value, which would force a lazy one anyway.
+func objectTerm(m map[string]any) (*ast.Term, error) {
+	if len(m) == 0 {
+		return emptyObject, nil
+	}
+	v, err := toValue(m)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(v), nil
+}
+
+// toValue converts a JSON-like Go value. encoding/json decodes every number
+// as a float64; integral ones keep their integer spelling, so that a claim
+// such as exp reads 1795000000, not 1.795e+09, in sprintf and in logs.
+func toValue(x any) (ast.Value, error) {
+	switch x := x.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return ast.InterfaceToValue(int64(x))
+		}
+	case map[string]any:
+		items := make([][2]*ast.Term, 0, len(x))
+		for k, v := range x {
+			val, err := toValue(v)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(val)))
+		}
+		return ast.NewObject(items...), nil
+	case []any:
+		terms := make([]*ast.Term, len(x))
+		for i, v := range x {
+			val, err := toValue(v)
+			if err != nil {
+				return nil, err
+			}
+			terms[i] = ast.NewTerm(val)
+		}
+		return ast.NewArray(terms...), nil
+	}
+	return ast.InterfaceToValue(x)
+}

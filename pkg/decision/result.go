@@ -1,0 +1,127 @@
+package decision
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+var (
+	errUndefined = errors.New(Query + " is undefined")
+
+	keyAllow               = ast.StringTerm("allow")
+	keyDeny                = ast.StringTerm("deny")
+	keyObligations         = ast.StringTerm("obligations")
+	keyCode                = ast.StringTerm("code")
+	keyMessage             = ast.StringTerm("message")
+	keyRequireConfirmation = ast.StringTerm("require_confirmation")
+)
+
+// shapeError says how a decision departs from the contract.
+type shapeError struct{ what string }
+
+func (e *shapeError) Error() string { return "malformed decision: " + e.what }
+
+func shape(format string, args ...any) error {
+	return &shapeError{what: fmt.Sprintf(format, args...)}
+}
+
+// readResult extracts the decision from the query's result set.
+func readResult(rs rego.ResultSet) (allow bool, deny []Reason, ob Obligations, err error) {
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return false, nil, Obligations{}, errUndefined
+	}
+	if len(rs) > 1 {
+		return false, nil, Obligations{}, shape("%d results", len(rs))
+	}
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return false, nil, Obligations{}, shape("result is %T", rs[0].Expressions[0].Value)
+	}
+	return readDecision(t.Value)
+}
+
+// readDecision checks v against the contract: an object with exactly the
+// types the contract names; anything else is an error, so the call is denied.
+func readDecision(v ast.Value) (allow bool, deny []Reason, ob Obligations, err error) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return false, nil, ob, shape("decision is %s, not an object", ast.ValueName(v))
+	}
+	a, ok := get(obj, keyAllow).(ast.Boolean)
+	if !ok {
+		return false, nil, ob, shape("allow is not a boolean")
+	}
+	arr, ok := get(obj, keyDeny).(*ast.Array)
+	if !ok {
+		return false, nil, ob, shape("deny is not an array")
+	}
+	if n := arr.Len(); n > 0 {
+		deny = make([]Reason, n)
+		for i := range n {
+			r, ok := arr.Elem(i).Value.(ast.Object)
+			if !ok {
+				return false, nil, ob, shape("deny[%d] is not an object", i)
+			}
+			code, ok1 := get(r, keyCode).(ast.String)
+			msg, ok2 := get(r, keyMessage).(ast.String)
+			if !ok1 || !ok2 || code == "" {
+				return false, nil, ob, shape("deny[%d] needs a non-empty string code and a string message", i)
+			}
+			deny[i] = Reason{Code: string(code), Message: string(msg)}
+		}
+	}
+	ob, err = readObligations(get(obj, keyObligations))
+	if err != nil {
+		return false, nil, Obligations{}, err
+	}
+	return bool(a), deny, ob, nil
+}
+
+func readObligations(v ast.Value) (Obligations, error) {
+	var ob Obligations
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return ob, shape("obligations is not an object")
+	}
+	rc, ok := get(obj, keyRequireConfirmation).(ast.Boolean)
+	if !ok {
+		return ob, shape("obligations.require_confirmation is not a boolean")
+	}
+	ob.RequireConfirmation = bool(rc)
+	if obj.Len() == 1 {
+		return ob, nil
+	}
+	var err error
+	ob.Extra = make(map[string]any, obj.Len()-1)
+	obj.Foreach(func(k, val *ast.Term) {
+		key, ok := k.Value.(ast.String)
+		if !ok {
+			err = shape("obligations has a key that is not a string: %v", k)
+			return
+		}
+		if key == "require_confirmation" || err != nil {
+			return
+		}
+		x, jerr := ast.JSON(val.Value)
+		if jerr != nil {
+			err = shape("obligations.%s: %v", key, jerr)
+			return
+		}
+		ob.Extra[string(key)] = x
+	})
+	if err != nil {
+		return Obligations{}, err
+	}
+	return ob, nil
+}
+
+// get returns the value under k, or nil.
+func get(obj ast.Object, k *ast.Term) ast.Value {
+	if t := obj.Get(k); t != nil {
+		return t.Value
+	}
+	return nil
+}
