@@ -1,0 +1,179 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/identity"
+)
+
+// request is one call, whichever RPC it came through.
+type request struct {
+	action       string
+	params       map[string]any
+	confirmation string
+	checkOnly    bool // Check: decide, never confirm or forward
+}
+
+// outcome is what the pipeline learned; record and the RPC replies read it.
+type outcome struct {
+	identity identity.Identity
+	call     *catalog.Call
+	decision decision.Decision
+	okta     *forward.Response
+	// confirmationUsed is true when a valid token was redeemed for this call.
+	confirmationUsed bool
+}
+
+const (
+	maxActionNameLen   = 128
+	maxConfirmationLen = confirm.MaxTokenLen
+)
+
+// run is the whole path of one request. Every step is one call; an error from
+// any step ends the request and is mapped to a status by toStatus.
+func (s *Server) run(ctx context.Context, req request) (out *outcome, err error) {
+	start := time.Now()
+	out = &outcome{}
+	defer func() { s.record(ctx, req, out, err, time.Since(start)) }()
+
+	// 1. identity: who is calling? Nothing else happens before this.
+	if out.identity, err = s.authenticate(ctx); err != nil {
+		return out, err
+	}
+	// 2. catalog: what is being asked? Parameters validated, path escaped.
+	if len(req.action) > maxActionNameLen || len(req.confirmation) > maxConfirmationLen {
+		return out, errRequestTooLarge
+	}
+	if out.call, err = catalog.Bind(req.action, req.params); err != nil {
+		return out, err
+	}
+	// 3. decision: may it?
+	out.decision = s.decider.Decide(ctx, s.input(out.identity, out.call))
+	if req.checkOnly {
+		return out, nil
+	}
+	if !out.decision.Allow {
+		return out, &denyError{decision: out.decision}
+	}
+	// 4. confirmation: is it confirmed, when policy asks for that?
+	if out.decision.Obligations.RequireConfirmation {
+		if err := s.confirmStep(out, req.confirmation); err != nil {
+			return out, err
+		}
+		out.confirmationUsed = true
+	}
+	// 5. forward: do it at Okta.
+	if out.okta, err = s.okta.Do(ctx, out.call, out.decision.ID); err != nil {
+		return out, err
+	}
+	// 6. shape: obligations that change results are applied by the reply.
+	// 7. record: the deferred call above, before the reply leaves.
+	return out, nil
+}
+
+func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	cred, err := identity.FromMetadata(md)
+	if err != nil {
+		return identity.Identity{}, &authError{err: err}
+	}
+	id, err := s.auth.Authenticate(ctx, cred)
+	if err != nil {
+		return identity.Identity{}, &authError{err: err}
+	}
+	return id, nil
+}
+
+func (s *Server) input(id identity.Identity, call *catalog.Call) decision.Input {
+	return decision.Input{
+		Agent:    decision.Agent{ID: id.ID, AuthMethod: id.Method, Claims: id.Claims},
+		Action:   call.Action,
+		Resource: call.Resource,
+		Params:   call.Params,
+		Time:     s.now(),
+	}
+}
+
+// confirmStep issues a token when none was sent, or redeems the one sent.
+func (s *Server) confirmStep(out *outcome, token string) error {
+	hash, err := confirm.HashParams(out.call.Params)
+	if err != nil {
+		return fmt.Errorf("confirmation binding: %w", err)
+	}
+	b := confirm.Binding{Agent: out.identity.ID, Action: out.call.Action.Name, ParamsHash: hash}
+	if token == "" {
+		tok, expires, err := s.confirm.Issue(b)
+		if err != nil {
+			return err
+		}
+		return &confirmationRequired{token: tok, expires: expires, decisionID: out.decision.ID}
+	}
+	if err := s.confirm.Redeem(token, b); err != nil {
+		return &confirmationRefused{err: err, decisionID: out.decision.ID}
+	}
+	return nil
+}
+
+// record logs one line per call, allowed or not, before the reply leaves.
+// Parameters are not logged: they may hold personal data. The audit log
+// (pkg/audit) takes over this job with masking and a hash chain.
+func (s *Server) record(ctx context.Context, req request, out *outcome, err error, latency time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("agent", out.identity.ID),
+		slog.String("action", truncate(req.action, maxActionNameLen)),
+		slog.Bool("check_only", req.checkOnly),
+		slog.Duration("latency", latency),
+	}
+	if out.call != nil {
+		attrs = append(attrs, slog.String("decision_id", out.decision.ID), slog.Bool("allow", out.decision.Allow),
+			slog.String("policy_revision", out.decision.Revision))
+		if codes := denyCodes(out.decision); len(codes) > 0 {
+			attrs = append(attrs, slog.Any("deny_codes", codes))
+		}
+		if out.confirmationUsed {
+			attrs = append(attrs, slog.Bool("confirmed", true))
+		}
+	}
+	if out.okta != nil {
+		attrs = append(attrs, slog.Int("okta_status", out.okta.Status), slog.String("okta_request_id", out.okta.RequestID))
+	}
+	var oe *forward.Error
+	if errors.As(err, &oe) {
+		attrs = append(attrs, slog.Int("okta_status", oe.Status), slog.String("okta_request_id", oe.RequestID), slog.String("okta_error_code", oe.Code))
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		attrs = append(attrs, slog.String("result", resultOf(err)), slog.String("error", err.Error()))
+		if isServerFault(err) {
+			level = slog.LevelError
+		}
+	} else {
+		attrs = append(attrs, slog.String("result", "ok"))
+	}
+	s.log.LogAttrs(context.WithoutCancel(ctx), level, "call", attrs...)
+}
+
+func denyCodes(d decision.Decision) []string {
+	codes := make([]string, len(d.Deny))
+	for i, r := range d.Deny {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

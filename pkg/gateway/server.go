@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/identity"
+)
+
+// Authenticator identifies the caller from its credential (pkg/identity).
+type Authenticator interface {
+	Authenticate(ctx context.Context, credential string) (identity.Identity, error)
+}
+
+// Decider decides a call (pkg/decision). It never fails: errors deny.
+type Decider interface {
+	Decide(ctx context.Context, in decision.Input) decision.Decision
+}
+
+// Forwarder performs a call at Okta (pkg/forward).
+type Forwarder interface {
+	Do(ctx context.Context, call *catalog.Call, decisionID string) (*forward.Response, error)
+}
+
+// Server implements bollard.v1.GatewayService and the typed services.
+type Server struct {
+	bollardv1.UnimplementedGatewayServiceServer
+
+	auth    Authenticator
+	decider Decider
+	confirm *confirm.Store
+	okta    Forwarder
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+var _ bollardv1.GatewayServiceServer = (*Server)(nil)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithClock replaces the clock that stamps the policy input, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithConfirmStore replaces the confirmation store (default: confirm.New()).
+func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.confirm = c } }
+
+// New returns a Server running the pipeline over the given steps.
+func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*Server, error) {
+	if auth == nil || decider == nil || okta == nil {
+		return nil, errors.New("gateway: an authenticator, a decider and a forwarder are required")
+	}
+	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.confirm == nil {
+		s.confirm = confirm.New()
+	}
+	return s, nil
+}
+
+// Register adds the gateway service and every typed area service to g.
+func (s *Server) Register(g grpc.ServiceRegistrar) error {
+	bollardv1.RegisterGatewayServiceServer(g, s)
+	descs, err := typedServiceDescs(s)
+	if err != nil {
+		return err
+	}
+	for i := range descs {
+		g.RegisterService(&descs[i], s)
+	}
+	return nil
+}

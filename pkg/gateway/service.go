@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+)
+
+// Execute performs one catalog action at Okta.
+func (s *Server) Execute(ctx context.Context, req *bollardv1.ExecuteRequest) (*bollardv1.ExecuteResponse, error) {
+	return s.execute(ctx, request{action: req.GetAction(), params: req.GetParams().AsMap(), confirmation: req.GetConfirmation()})
+}
+
+// execute is shared by Execute and every typed RPC.
+func (s *Server) execute(ctx context.Context, req request) (*bollardv1.ExecuteResponse, error) {
+	out, err := s.run(ctx, req)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp, err := executeResponse(out)
+	if err != nil {
+		s.log.ErrorContext(ctx, "encode okta response", "decision_id", out.decision.ID, "action", out.call.Action.Name, "error", err)
+		return nil, toStatus(err)
+	}
+	return resp, nil
+}
+
+// Check answers whether Execute would be allowed, without calling Okta.
+func (s *Server) Check(ctx context.Context, req *bollardv1.ExecuteRequest) (*bollardv1.CheckResponse, error) {
+	out, err := s.run(ctx, request{action: req.GetAction(), params: req.GetParams().AsMap(), checkOnly: true})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	d := out.decision
+	obl, err := obligations(d.Obligations)
+	if err != nil {
+		s.log.ErrorContext(ctx, "encode obligations", "decision_id", d.ID, "error", err)
+		return nil, toStatus(err)
+	}
+	return &bollardv1.CheckResponse{
+		Allow:          d.Allow,
+		Reasons:        reasons(d.Deny),
+		Obligations:    obl,
+		DecisionId:     d.ID,
+		PolicyRevision: d.Revision,
+	}, nil
+}
+
+// ListActions describes every action and whether the caller may use it now.
+// Each action is decided as a call with no parameters: grants, time and
+// identity decide; rules about specific resources apply at call time.
+func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequest) (*bollardv1.ListActionsResponse, error) {
+	id, err := s.authenticate(ctx)
+	if err != nil {
+		s.log.InfoContext(ctx, "list actions refused", "error", err)
+		return nil, toStatus(err)
+	}
+	resp := &bollardv1.ListActionsResponse{}
+	for _, a := range catalog.Actions() {
+		d := s.decider.Decide(ctx, s.input(id, &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}))
+		if !d.Allow && !req.GetIncludeDenied() {
+			continue
+		}
+		info := actionInfo(a)
+		info.Allowed = d.Allow
+		info.RequireConfirmation = d.Allow && d.Obligations.RequireConfirmation
+		if !d.Allow {
+			info.DenyReasons = reasons(d.Deny)
+		}
+		resp.Actions = append(resp.Actions, info)
+	}
+	return resp, nil
+}
+
+func actionInfo(a *catalog.Action) *bollardv1.ActionInfo {
+	access := bollardv1.Access_ACCESS_READ
+	if a.Access == catalog.Manage {
+		access = bollardv1.Access_ACCESS_MANAGE
+	}
+	info := &bollardv1.ActionInfo{
+		Name: a.Name, Area: a.Area, Access: access, Scope: a.Scope, Destructive: a.Destructive,
+		Description: a.Description, Rpc: a.TypedRPC(), Event: a.Event, Paginated: a.Paginated(),
+	}
+	for _, p := range a.Params {
+		info.Params = append(info.Params, &bollardv1.ParamInfo{
+			Name: p.Name, In: string(p.In), Kind: string(p.Kind), Required: p.Required, Description: p.Description,
+			EnumValues: p.Enum, Min: int64(p.Min), Max: int64(p.Max), MaxLength: int32(p.MaxLen),
+		})
+	}
+	return info
+}
+
+func reasons(rs []decision.Reason) []*bollardv1.Reason {
+	out := make([]*bollardv1.Reason, len(rs))
+	for i, r := range rs {
+		out[i] = &bollardv1.Reason{Code: r.Code, Message: r.Message}
+	}
+	return out
+}
+
+func obligations(o decision.Obligations) (*bollardv1.Obligations, error) {
+	out := &bollardv1.Obligations{RequireConfirmation: o.RequireConfirmation}
+	if len(o.Extra) == 0 {
+		return out, nil
+	}
+	// Extra may hold json.Number; a JSON round trip turns it into a Struct.
+	raw, err := json.Marshal(o.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("encode obligations: %w", err)
+	}
+	out.Extra = &structpb.Struct{}
+	if err := protojson.Unmarshal(raw, out.Extra); err != nil {
+		return nil, fmt.Errorf("encode obligations: %w", err)
+	}
+	return out, nil
+}
+
+// executeResponse carries Okta's body as a protobuf Value. protojson parses
+// the JSON directly, so objects and fields Bollard does not know pass through.
+func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
+	resp := &bollardv1.ExecuteResponse{
+		NextCursor: out.okta.NextCursor,
+		DecisionId: out.decision.ID,
+		Okta: &bollardv1.OktaCall{
+			HttpStatus: int32(out.okta.Status),
+			RequestId:  out.okta.RequestID,
+			RateLimit: &bollardv1.RateLimit{
+				Limit: out.okta.RateLimit.Limit, Remaining: out.okta.RateLimit.Remaining, Reset_: out.okta.RateLimit.Reset,
+			},
+		},
+	}
+	if len(out.okta.Body) == 0 {
+		resp.Result = structpb.NewNullValue()
+		return resp, nil
+	}
+	resp.Result = &structpb.Value{}
+	if err := protojson.Unmarshal(out.okta.Body, resp.Result); err != nil {
+		return nil, fmt.Errorf("okta answered %d with a body that is not JSON: %w", out.okta.Status, err)
+	}
+	return resp, nil
+}
