@@ -98,3 +98,14 @@ func TestOktaToken(t *testing.T) {
 		t.Error("empty token accepted")
 	}
 }
+
+// TestShippedExampleLoads keeps the documented example valid.
+func TestShippedExampleLoads(t *testing.T) {
+	c, err := Load("../../examples/config/bollard.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Identity.JWT == nil || c.Identity.JWT.AgentClaim != "kubernetes.io.serviceaccount.name" || c.Okta.OrgURL != "https://example.okta.com" {
+		t.Errorf("example parsed as %+v", c)
+	}
+}

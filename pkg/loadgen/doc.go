@@ -1,0 +1,6 @@
+// Package loadgen drives a running Bollard sidecar over gRPC with concurrent
+// callers and reports requests per second and latency percentiles. It is the
+// whole-service load tool behind `sidecar load`; its runs are bounded in
+// time and in requests, and it refuses non-loopback targets unless told
+// otherwise, so it cannot be pointed at someone else's server by accident.
+package loadgen

@@ -1,0 +1,165 @@
+package sidecar
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/policies"
+)
+
+// DevOptions configures Dev.
+type DevOptions struct {
+	// Listen is the gRPC address (default 127.0.0.1:8181).
+	Listen string
+	// AdminListen is the admin HTTP address (default 127.0.0.1:8182).
+	AdminListen string
+	// SimListen is the Okta simulator's address (default: a free loopback port).
+	SimListen string
+	// PolicyDir, when set, replaces the embedded policies (and is watched).
+	PolicyDir string
+	// Out receives the banner (addresses, sample agents, example calls).
+	Out io.Writer
+	// Logger is the process logger.
+	Logger *slog.Logger
+	// Ready is called when everything listens.
+	Ready func(Addrs)
+}
+
+// Dev runs Bollard on the embedded default until ctx ends: the Okta simulator
+// on loopback, the shipped policies and the sample agents with their dev keys.
+func Dev(ctx context.Context, o DevOptions) error {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	simToken, err := randomHex(24)
+	if err != nil {
+		return err
+	}
+	sim := oktasim.New(oktasim.WithAPIToken(simToken), oktasim.WithLogger(o.Logger))
+	simAddr, err := sim.Serve(ctx, o.SimListen)
+	if err != nil {
+		return fmt.Errorf("start the Okta simulator: %w", err)
+	}
+	orgURL := "http://" + simAddr.String()
+
+	cfg := config.Default()
+	cfg.Okta.OrgURL = orgURL
+	cfg.Okta.APITokenEnv = "unused-in-dev"
+	cfg.Identity.KeysFile = "dev-keys"
+	if o.Listen != "" {
+		cfg.Server.GRPCListen = o.Listen
+	}
+	if o.AdminListen != "" {
+		cfg.Server.AdminListen = o.AdminListen
+	}
+	cfg.Policy.Dir = o.PolicyDir
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	auth, err := identity.New(identity.WithStaticKeys(identity.DevKeyStore()))
+	if err != nil {
+		return err
+	}
+	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken),
+		WithReady(func(a Addrs) {
+			printBanner(o.Out, a, orgURL)
+			if o.Ready != nil {
+				o.Ready(a)
+			}
+		}))
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// SampleGrants reads the sample agents' grants from the shipped policy data:
+// agent id → area → "read" or "manage".
+func SampleGrants() (map[string]map[string]string, error) {
+	raw, err := policies.FS.ReadFile("grants.json")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Bollard struct {
+			Config struct {
+				Grants struct {
+					Agents map[string]map[string]string `json:"agents"`
+				} `json:"grants"`
+			} `json:"config"`
+		} `json:"bollard"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("parse grants.json: %w", err)
+	}
+	return doc.Bollard.Config.Grants.Agents, nil
+}
+
+func printBanner(w io.Writer, a Addrs, orgURL string) {
+	grpcAddr := addrString(a.GRPC)
+	fmt.Fprintf(w, "\nBollard dev mode: the built-in Okta simulator, the shipped policies, %d actions, sample agents.\n\n", len(catalog.Actions()))
+	fmt.Fprintf(w, "  gRPC       %s  (reflection and grpc.health.v1 on)\n", grpcAddr)
+	if a.Admin != nil {
+		fmt.Fprintf(w, "  admin      http://%s/healthz  http://%s/readyz\n", a.Admin, a.Admin)
+	}
+	fmt.Fprintf(w, "  okta sim   %s  (in memory; reset on restart)\n\n", orgURL)
+	fmt.Fprintf(w, "Sample agents (dev-only keys; send \"authorization: Bearer <key>\"):\n")
+	keys := identity.DevKeys()
+	grants, err := SampleGrants()
+	if err != nil {
+		grants = map[string]map[string]string{}
+	}
+	ids := make([]string, 0, len(keys))
+	for id := range keys {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(w, "  %-16s key %s\n  %-16s %s\n", id, keys[id], "", describeGrants(grants[id]))
+	}
+	reader := keys["reader-bot"]
+	fmt.Fprintf(w, "\nTry it:\n")
+	fmt.Fprintf(w, "  grpcurl -plaintext -H 'authorization: Bearer %s' \\\n    -d '{\"action\":\"users.list\",\"params\":{\"limit\":2}}' %s bollard.v1.GatewayService/Execute\n", reader, grpcAddr)
+	fmt.Fprintf(w, "  go run ./examples/client -addr %s\n\n", grpcAddr)
+}
+
+func describeGrants(g map[string]string) string {
+	if len(g) == 0 {
+		return "no grants"
+	}
+	var manage, read []string
+	for _, area := range catalog.Areas() {
+		switch g[area.Name] {
+		case "manage":
+			manage = append(manage, area.Name)
+		case "read":
+			read = append(read, area.Name)
+		}
+	}
+	var parts []string
+	if len(manage) > 0 {
+		parts = append(parts, "manage: "+strings.Join(manage, ", "))
+	}
+	if len(read) > 0 {
+		parts = append(parts, "read: "+strings.Join(read, ", "))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,247 @@
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/gateway"
+	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/policies"
+)
+
+// Addrs are the addresses a running sidecar listens on.
+type Addrs struct {
+	GRPC       net.Addr // nil when TCP is off
+	UnixSocket string   // empty when off
+	Admin      net.Addr // nil when off
+}
+
+// Option configures Run.
+type Option func(*runOptions)
+
+type runOptions struct {
+	logger  *slog.Logger
+	ready   func(Addrs)
+	version string
+	auth    gateway.Authenticator // replaces the one built from config (dev mode)
+	token   string                // replaces the configured Okta token (dev mode)
+}
+
+// WithLogger sets the process logger.
+func WithLogger(l *slog.Logger) Option { return func(o *runOptions) { o.logger = l } }
+
+// WithReady is called once every listener is up, with their addresses.
+func WithReady(f func(Addrs)) Option { return func(o *runOptions) { o.ready = f } }
+
+// WithVersion sets the version reported in the User-Agent sent to Okta.
+func WithVersion(v string) Option { return func(o *runOptions) { o.version = v } }
+
+func withAuthenticator(a gateway.Authenticator) Option { return func(o *runOptions) { o.auth = a } }
+
+func withOktaToken(t string) Option { return func(o *runOptions) { o.token = t } }
+
+// Run serves Bollard with cfg until ctx ends. cfg must be validated.
+func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
+	o := runOptions{logger: slog.Default(), ready: func(Addrs) {}, version: "dev"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log := o.logger
+
+	auth := o.auth
+	if auth == nil {
+		var err error
+		if auth, err = buildIdentity(ctx, cfg.Identity, log); err != nil {
+			return err
+		}
+	}
+	engineOpts := []decision.Option{decision.WithLogger(log), decision.WithEvalTimeout(cfg.Policy.EvalTimeout)}
+	if cfg.Policy.Dir != "" {
+		engineOpts = append(engineOpts, decision.WithPolicyDir(cfg.Policy.Dir))
+	} else {
+		engineOpts = append(engineOpts, decision.WithPolicyFS(policies.FS))
+	}
+	engine, err := decision.New(ctx, engineOpts...)
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+	defer engine.Close()
+
+	token := o.token
+	if token == "" {
+		if token, err = cfg.Okta.OktaToken(); err != nil {
+			return err
+		}
+	}
+	okta, err := forward.New(cfg.Okta.OrgURL, forward.WithAPIToken(token), forward.WithTimeout(cfg.Okta.Timeout),
+		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log),
+		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))))
+	if err != nil {
+		return err
+	}
+
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(cfg.Server.MaxRequestBytes))
+	if err := gw.Register(srv); err != nil {
+		return err
+	}
+	healthSrv := health.NewServer()
+	healthpb.RegisterHealthServer(srv, healthSrv)
+	reflection.Register(srv)
+
+	var addrs Addrs
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	if cfg.Server.GRPCListen != "" {
+		l, err := net.Listen("tcp", cfg.Server.GRPCListen)
+		if err != nil {
+			return fmt.Errorf("listen for gRPC: %w", err)
+		}
+		listeners = append(listeners, l)
+		addrs.GRPC = l.Addr()
+	}
+	if cfg.Server.UnixSocket != "" {
+		// A stale socket from a previous run would make Listen fail.
+		if err := os.Remove(cfg.Server.UnixSocket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			closeAll()
+			return fmt.Errorf("remove stale socket: %w", err)
+		}
+		l, err := net.Listen("unix", cfg.Server.UnixSocket)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen on unix socket: %w", err)
+		}
+		listeners = append(listeners, l)
+		addrs.UnixSocket = cfg.Server.UnixSocket
+	}
+	var admin *http.Server
+	if cfg.Server.AdminListen != "" {
+		l, err := net.Listen("tcp", cfg.Server.AdminListen)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen for admin: %w", err)
+		}
+		addrs.Admin = l.Addr()
+		admin = &http.Server{Handler: adminHandler(engine), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := admin.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("admin server stopped", "error", err)
+			}
+		}()
+	}
+
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+	}
+	healthSrv.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	log.Info("bollard serving", "grpc", addrString(addrs.GRPC), "unix_socket", addrs.UnixSocket, "admin", addrString(addrs.Admin),
+		"okta_org", cfg.Okta.OrgURL, "actions", len(catalog.Actions()), "policy_revision", engine.Revision())
+	o.ready(addrs)
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		log.Error("gRPC server stopped", "error", err)
+	}
+	healthSrv.Shutdown()
+	stopped := make(chan struct{})
+	go func() { srv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		srv.Stop()
+	}
+	if admin != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = admin.Shutdown(shutdownCtx)
+	}
+	if cfg.Server.UnixSocket != "" {
+		_ = os.Remove(cfg.Server.UnixSocket)
+	}
+	log.Info("bollard stopped")
+	return err
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func buildIdentity(ctx context.Context, cfg config.Identity, log *slog.Logger) (gateway.Authenticator, error) {
+	var opts []identity.Option
+	if cfg.KeysFile != "" {
+		ks, err := identity.LoadKeyFile(cfg.KeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("load agent keys: %w", err)
+		}
+		opts = append(opts, identity.WithStaticKeys(ks))
+	}
+	if j := cfg.JWT; j != nil {
+		jopts := []identity.JWTOption{identity.WithIssuer(j.Issuer), identity.WithAudience(j.Audience),
+			identity.WithIDClaim(j.AgentClaim), identity.WithLeeway(j.Leeway), identity.WithLogger(log),
+			identity.WithRefresh(j.RefreshInterval, 10*time.Second)}
+		if j.JWKSFile != "" {
+			jopts = append(jopts, identity.WithJWKSFile(j.JWKSFile))
+		} else {
+			jopts = append(jopts, identity.WithJWKSURL(j.JWKSURL))
+		}
+		v, err := identity.NewJWTVerifier(ctx, jopts...)
+		if err != nil {
+			return nil, fmt.Errorf("set up JWT verification: %w", err)
+		}
+		opts = append(opts, identity.WithJWT(v))
+	}
+	return identity.New(opts...)
+}
+
+// adminHandler serves liveness and readiness. Ready means a policy is
+// loaded; a rejected reload is reported but the previous policy still serves.
+func adminHandler(engine *decision.Engine) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		st := engine.Status()
+		body := map[string]any{"ready": st.Revision != "", "policy_revision": st.Revision, "policy_source": st.Source,
+			"policy_loaded_at": st.LoadedAt.UTC().Format(time.RFC3339)}
+		if st.LastError != nil {
+			body["policy_reload_error"] = st.LastError.Error()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if st.Revision == "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	})
+	return mux
+}
