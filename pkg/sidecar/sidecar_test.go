@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,13 +28,15 @@ import (
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 )
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // start runs Run in the background and returns its addresses.
 func start(t *testing.T, cfg config.Config) Addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, WithReady(func(a Addrs) { ready <- a })) }()
+	go func() { done <- Run(ctx, cfg, WithLogger(quiet), WithReady(func(a Addrs) { ready <- a })) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -164,14 +167,15 @@ func TestReflectionListsEveryService(t *testing.T) {
 	}
 }
 
-func startDev(t *testing.T) Addrs {
+func startDev(t *testing.T) Addrs { return startDevWith(t, DevOptions{}) }
+
+func startDevWith(t *testing.T, o DevOptions) Addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- Dev(ctx, DevOptions{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", Ready: func(a Addrs) { ready <- a }})
-	}()
+	o.Listen, o.AdminListen, o.Ready, o.Logger = "127.0.0.1:0", "127.0.0.1:0", func(a Addrs) { ready <- a }, quiet
+	go func() { done <- Dev(ctx, o) }()
 	t.Cleanup(func() { cancel(); <-done })
 	select {
 	case a := <-ready:
@@ -191,7 +195,7 @@ func TestRunFailsClosedOnBadSetup(t *testing.T) {
 	base.Okta.APITokenFile = filepath.Join(dir, "missing-token")
 	base.Identity.KeysFile = filepath.Join(dir, "missing-keys")
 	base.Server.GRPCListen, base.Server.AdminListen = "127.0.0.1:0", ""
-	if err := Run(t.Context(), base); err == nil {
+	if err := Run(t.Context(), base, WithLogger(quiet)); err == nil {
 		t.Error("Run started without its key file")
 	}
 	// With the keys and token in place, a broken policy still stops it.
@@ -208,7 +212,7 @@ func TestRunFailsClosedOnBadSetup(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(policyDir, "bad.rego"), []byte("package bollard.authz\ndecision := {"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := Run(t.Context(), brokenPolicy)
+	err := Run(t.Context(), brokenPolicy, WithLogger(quiet))
 	if err == nil || !strings.Contains(err.Error(), "load policies") {
 		t.Errorf("Run with a broken policy: %v", err)
 	}
