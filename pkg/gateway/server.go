@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"google.golang.org/grpc"
@@ -83,4 +84,16 @@ func (s *Server) Register(g grpc.ServiceRegistrar) error {
 		g.RegisterService(&descs[i], s)
 	}
 	return nil
+}
+
+// ServerOptions are the grpc.Server options the gateway is tuned for.
+//
+// Stream workers: OPA's evaluator recurses deeply, and the fresh goroutine
+// gRPC starts per RPC by default begins with a small stack that has to be
+// grown by copying on every call: about a third of the CPU of a Check. A pool
+// of long-lived workers keeps their grown stacks from call to call; it is
+// sized for 32 concurrent callers per core, and gRPC still starts a goroutine
+// for any RPC beyond that (docs/performance.md).
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0)))}
 }

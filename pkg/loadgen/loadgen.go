@@ -32,6 +32,7 @@ type Options struct {
 	Action      string
 	Params      map[string]any
 	Concurrency int
+	Conns       int // gRPC connections the callers share
 	Duration    time.Duration
 	MaxRequests int64
 	AllowRemote bool
@@ -69,6 +70,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Action, "action", "users.get", "catalog action")
 	fs.StringVar(&params, "params", `{"userId":"00uALIactive000000g7"}`, "action parameters (JSON object)")
 	fs.IntVar(&o.Concurrency, "c", 32, "concurrent callers")
+	fs.IntVar(&o.Conns, "conns", 1, "gRPC connections shared by the callers")
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "duration (at most 5m)")
 	fs.Int64Var(&o.MaxRequests, "n", 5_000_000, "stop after this many requests")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not loopback or a unix socket")
@@ -85,7 +87,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s x%d for %s\n", o.RPC, o.Action, o.Concurrency, res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s %s: %d callers on %d connections for %s\n", o.RPC, o.Action, o.Concurrency, o.Conns, res.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(stdout, "requests %d  rps %.0f  p50 %s  p90 %s  p99 %s  max %s\n", res.Requests, res.RPS(),
 		res.Percentile(50), res.Percentile(90), res.Percentile(99), res.Percentile(100))
 	if len(res.Errors) > 0 {
@@ -99,19 +101,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := o.validate(); err != nil {
 		return Result{}, err
 	}
-	conn, err := grpc.NewClient(o.Target, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return Result{}, fmt.Errorf("dial %s: %w", o.Target, err)
+	clients := make([]bollardv1.GatewayServiceClient, o.Conns)
+	for i := range clients {
+		conn, err := grpc.NewClient(o.Target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return Result{}, fmt.Errorf("dial %s: %w", o.Target, err)
+		}
+		defer conn.Close()
+		clients[i] = bollardv1.NewGatewayServiceClient(conn)
 	}
-	defer conn.Close()
-	client := bollardv1.NewGatewayServiceClient(conn)
 	params, err := structpb.NewStruct(o.Params)
 	if err != nil {
 		return Result{}, fmt.Errorf("params: %w", err)
 	}
 	req := &bollardv1.ExecuteRequest{Action: o.Action, Params: params}
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.Key)
-	call := func(ctx context.Context) error {
+	call := func(ctx context.Context, client bollardv1.GatewayServiceClient) error {
 		if o.RPC == "execute" {
 			_, err := client.Execute(ctx, req)
 			return err
@@ -120,29 +125,32 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return err
 	}
 	// One call first, so a wrong address or key fails fast and clearly.
-	if err := call(ctx); err != nil {
+	if err := call(ctx, clients[0]); err != nil {
 		return Result{}, fmt.Errorf("first call: %w", err)
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
+	// Calls carry no run deadline: a deadline sent to the server expires
+	// there first and would count the last calls as errors. The run stops
+	// by the clock instead, and in-flight calls finish.
 	var issued atomic.Int64
 	var mu sync.Mutex
 	res := Result{Errors: map[string]int64{}}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range o.Concurrency {
+	end := start.Add(o.Duration)
+	for i := range o.Concurrency {
+		client := clients[i%len(clients)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			lat := make([]time.Duration, 0, 1<<14)
 			errs := map[string]int64{}
-			for runCtx.Err() == nil && issued.Add(1) <= o.MaxRequests {
+			for ctx.Err() == nil && issued.Add(1) <= o.MaxRequests {
 				t0 := time.Now()
-				err := call(runCtx)
-				if runCtx.Err() != nil {
+				if t0.After(end) {
 					break
 				}
+				err := call(ctx, client)
 				lat = append(lat, time.Since(t0))
 				if err != nil {
 					errs[status.Code(err).String()]++
@@ -170,6 +178,9 @@ func (o Options) validate() error {
 	}
 	if o.Concurrency < 1 || o.Concurrency > 1024 {
 		errs = append(errs, errors.New("concurrency must be between 1 and 1024"))
+	}
+	if o.Conns < 1 || o.Conns > o.Concurrency {
+		errs = append(errs, errors.New("connections must be between 1 and the concurrency"))
 	}
 	if o.Duration <= 0 || o.Duration > 5*time.Minute {
 		errs = append(errs, errors.New("duration must be between 0 and 5m"))

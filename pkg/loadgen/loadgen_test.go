@@ -1,0 +1,72 @@
+package loadgen_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/loadgen"
+	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/sidecar"
+)
+
+func TestRunAgainstDevMode(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	ready := make(chan sidecar.Addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- sidecar.Dev(ctx, sidecar.DevOptions{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
+			Logger: slog.New(slog.DiscardHandler), Ready: func(a sidecar.Addrs) { ready <- a }})
+	}()
+	defer func() { cancel(); <-done }()
+	var addrs sidecar.Addrs
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("dev mode did not start")
+	}
+
+	res, err := loadgen.Run(t.Context(), loadgen.Options{
+		Target: addrs.GRPC.String(), Key: identity.DevKeys()["reader-bot"], RPC: "check", Action: "users.get",
+		Params: map[string]any{"userId": oktasim.SeedUserAlice}, Concurrency: 4, Conns: 2, Duration: 300 * time.Millisecond, MaxRequests: 1e6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || len(res.Errors) != 0 {
+		t.Fatalf("requests %d, errors %v", res.Requests, res.Errors)
+	}
+	if !(res.Percentile(50) <= res.Percentile(99) && res.Percentile(99) <= res.Percentile(100) && res.RPS() > 0) {
+		t.Errorf("percentiles out of order: %v %v %v", res.Percentile(50), res.Percentile(99), res.Percentile(100))
+	}
+
+	// A bounded count stops the run early.
+	res, err = loadgen.Run(t.Context(), loadgen.Options{
+		Target: addrs.GRPC.String(), Key: identity.DevKeys()["reader-bot"], RPC: "check", Action: "users.list",
+		Concurrency: 2, Conns: 1, Duration: time.Minute, MaxRequests: 50,
+	})
+	if err != nil || res.Requests != 50 {
+		t.Errorf("bounded run: %d requests, %v", res.Requests, err)
+	}
+
+	// A wrong key fails on the first call, with no load sent.
+	_, err = loadgen.Run(t.Context(), loadgen.Options{Target: addrs.GRPC.String(), Key: "bk_wrong", RPC: "check", Action: "users.list",
+		Concurrency: 1, Conns: 1, Duration: time.Second, MaxRequests: 10})
+	if err == nil || !strings.Contains(err.Error(), "first call") {
+		t.Errorf("wrong key: %v", err)
+	}
+}
+
+func TestOptionsAreBounded(t *testing.T) {
+	_, err := loadgen.Run(t.Context(), loadgen.Options{Target: "10.0.0.1:8181", RPC: "stream", Concurrency: 0, Conns: 5, Duration: time.Hour})
+	for _, want := range []string{"rpc must be", "concurrency", "connections", "duration", "max requests", "not loopback"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %q", err, want)
+		}
+	}
+}
