@@ -1,8 +1,6 @@
 package loadgen_test
 
 import (
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,25 +9,11 @@ import (
 	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
+	"github.com/bollard-dev/bollard/pkg/sidecar/sidecartest"
 )
 
 func TestRunAgainstDevMode(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	ready := make(chan sidecar.Addrs, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- sidecar.Dev(ctx, sidecar.DevOptions{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
-			Logger: slog.New(slog.DiscardHandler), Ready: func(a sidecar.Addrs) { ready <- a }})
-	}()
-	defer func() { cancel(); <-done }()
-	var addrs sidecar.Addrs
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("dev mode did not start")
-	}
+	addrs := sidecartest.Dev(t, sidecar.DevOptions{})
 
 	res, err := loadgen.Run(t.Context(), loadgen.Options{
 		Target: addrs.GRPC.String(), Key: identity.DevKeys()["reader-bot"], RPC: "check", Action: "users.get",
