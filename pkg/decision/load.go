@@ -130,6 +130,7 @@ func compile(ctx context.Context, revision string, files []policyFile) (*policyS
 	defer store.Abort(ctx, txn)
 	compiler := ast.NewCompiler().
 		WithStrict(true).
+		WithCapabilities(capabilities()).
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
 	if compiler.Compile(modules); compiler.Failed() {
