@@ -15,6 +15,7 @@ import (
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 )
@@ -374,5 +375,20 @@ func TestOktaLifecycleRuleIsFailedPrecondition(t *testing.T) {
 	ei := errorInfo(t, err)
 	if !strings.HasPrefix(ei.Reason, "OKTA_") || ei.Metadata["okta_error_code"] == "" {
 		t.Errorf("error info = %v", ei)
+	}
+}
+
+type panickingDecider struct{}
+
+func (panickingDecider) Decide(context.Context, decision.Input) decision.Decision { panic("boom") }
+
+func TestPanicIsInternalAndServerSurvives(t *testing.T) {
+	h := newHarness(t, func(o *harnessOption) { o.decider = panickingDecider{} })
+	req := &bollardv1.ExecuteRequest{Action: "users.list"}
+	for range 2 {
+		_, err := h.client.Execute(as(t.Context(), devKey("reader-bot")), req)
+		if status.Code(err) != codes.Internal || strings.Contains(status.Convert(err).Message(), "boom") {
+			t.Fatalf("err = %v, want a bare INTERNAL", err)
+		}
 	}
 }

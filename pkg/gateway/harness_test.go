@@ -140,7 +140,7 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grpc.NewServer(ServerOptions()...)
+	g := grpc.NewServer(srv.ServerOptions()...)
 	if err := srv.Register(g); err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,14 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/catalog"
@@ -94,6 +97,22 @@ func (s *Server) Register(g grpc.ServiceRegistrar) error {
 // of long-lived workers keeps their grown stacks from call to call; it is
 // sized for 32 concurrent callers per core, and gRPC still starts a goroutine
 // for any RPC beyond that (docs/performance.md).
-func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0)))}
+//
+// Recovery: a panic in a handler is logged with its stack and answered with
+// a bare INTERNAL, instead of taking the sidecar (and every agent) down.
+func (s *Server) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0))),
+		grpc.ChainUnaryInterceptor(s.recoverUnary),
+	}
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, rpc *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "panic in handler", "method", rpc.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp, err = nil, withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
+		}
+	}()
+	return handler(ctx, req)
 }

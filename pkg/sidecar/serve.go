@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 		return err
 	}
 
-	srv := grpc.NewServer(append(gateway.ServerOptions(), grpc.MaxRecvMsgSize(cfg.Server.MaxRequestBytes))...)
+	srv := grpc.NewServer(append(gw.ServerOptions(), grpc.MaxRecvMsgSize(cfg.Server.MaxRequestBytes))...)
 	if err := gw.Register(srv); err != nil {
 		return err
 	}
