@@ -53,7 +53,9 @@ func BenchmarkDecision(b *testing.B) {
 				b.Fatal(err)
 			}
 			cred := devKey("reader-bot")
-			lat := make([]time.Duration, 0, b.N)
+			// Preallocated so that recording never grows (copies) a slice
+			// inside the measured loop, which would show up as p99.
+			lat := make([]time.Duration, 0, 1<<22)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -66,7 +68,9 @@ func BenchmarkDecision(b *testing.B) {
 					Agent: decision.Agent{ID: id.ID, AuthMethod: id.Method}, Action: call.Action,
 					Resource: call.Resource, Params: call.Params, Time: businessHours,
 				})
-				lat = append(lat, time.Since(t0))
+				if len(lat) < cap(lat) {
+					lat = append(lat, time.Since(t0))
+				}
 				if !d.Allow {
 					b.Fatalf("denied: %v", d.Deny)
 				}
