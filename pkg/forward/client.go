@@ -37,7 +37,7 @@ type Response struct {
 // Client calls one Okta org.
 type Client struct {
 	base *url.URL
-	auth string // the Authorization header value; never logged
+	cred Credential
 	http *http.Client
 	opts options
 }
@@ -54,8 +54,9 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.apiToken == "" {
-		return nil, errors.New("forward: an Okta API token is required")
+	cred := o.credential
+	if cred == nil {
+		return nil, errors.New("forward: a credential is required (WithCredential or WithAPIToken)")
 	}
 	hc := o.httpClient
 	if hc == nil {
@@ -64,7 +65,7 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	// Never follow a redirect: it could carry the credential to another host.
 	copied := *hc
 	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: base, auth: "SSWS " + o.apiToken, http: &copied, opts: o}, nil
+	return &Client{base: base, cred: cred, http: &copied, opts: o}, nil
 }
 
 // ParseOrgURL checks an Okta org URL: an absolute https URL with no path,
@@ -105,32 +106,35 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	if len(call.Query) > 0 {
 		target += "?" + call.Query.Encode()
 	}
-	var body io.Reader
-	if call.Body != nil {
-		body = bytes.NewReader(call.Body)
+	newRequest := func() (*http.Request, error) {
+		var body io.Reader
+		if call.Body != nil {
+			body = bytes.NewReader(call.Body)
+		}
+		req, err := http.NewRequestWithContext(ctx, call.Action.Method, target, body)
+		if err != nil {
+			return nil, fmt.Errorf("build request: %w", err)
+		}
+		req.Header.Set("Accept", "application/json")
+		if call.Body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("User-Agent", c.opts.userAgent+" decision/"+decisionID)
+		if err := c.cred.Authorize(ctx, req, call.Action.Scope); err != nil {
+			return nil, fmt.Errorf("authorize: %w", err)
+		}
+		return req, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, call.Action.Method, target, body)
-	if err != nil {
-		return nil, &Error{Kind: KindInternal, Action: call.Action.Name, cause: fmt.Errorf("build request: %w", err)}
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	if call.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", c.opts.userAgent+" decision/"+decisionID)
 
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	resp, err := c.send(ctx, newRequest)
 	if err != nil {
-		kind := KindUnavailable
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			kind = KindTimeout
+		var fe *Error
+		if errors.As(err, &fe) {
+			fe.Action = call.Action.Name
+			return nil, fe
 		}
-		if parent := context.Cause(ctx); parent != nil && errors.Is(parent, context.Canceled) {
-			kind = KindCanceled
-		}
-		return nil, &Error{Kind: kind, Action: call.Action.Name, cause: scrubURLError(err)}
+		return nil, &Error{Kind: c.transportKind(ctx), Action: call.Action.Name, cause: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))
@@ -157,6 +161,41 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		out.NextCursor = nextCursor(resp.Header.Values("Link"))
 	}
 	return out, nil
+}
+
+// send sends the request built by newRequest, once more if the credential
+// asks for it after seeing Okta's answer (a DPoP nonce).
+func (c *Client) send(ctx context.Context, newRequest func() (*http.Request, error)) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := newRequest()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, &Error{Kind: KindCredentialUnavailable, cause: err}
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		obs, ok := c.cred.(ResponseObserver)
+		if attempt > 0 || !ok || !obs.ObserveResponse(req, resp) {
+			return resp, nil
+		}
+		// Drain so the connection is reused, then try again.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}
+}
+
+func (c *Client) transportKind(ctx context.Context) Kind {
+	switch {
+	case errors.Is(context.Cause(ctx), context.Canceled):
+		return KindCanceled
+	case ctx.Err() != nil:
+		return KindTimeout
+	}
+	return KindUnavailable
 }
 
 func parseRateLimit(h http.Header) RateLimit {

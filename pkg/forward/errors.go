@@ -17,11 +17,14 @@ const (
 	KindNotFound    Kind = "okta_not_found"    // 404
 	KindRateLimited Kind = "okta_rate_limited" // 429: retry after RetryAfter
 	KindCredential  Kind = "okta_credential"   // 401, or 403 E0000006: Bollard's own credential is at fault
-	KindRejected    Kind = "okta_rejected"     // any other 4xx, e.g. a lifecycle rule (E0000056)
-	KindUnavailable Kind = "okta_unavailable"  // 5xx, network failure, oversized answer
-	KindTimeout     Kind = "okta_timeout"      // no answer in time
-	KindCanceled    Kind = "canceled"          // the caller went away
-	KindInternal    Kind = "internal"          // a bug on our side
+	// KindCredentialUnavailable: Bollard could not obtain a token to send
+	// (the OAuth token endpoint refused, or could not be reached).
+	KindCredentialUnavailable Kind = "okta_credential_unavailable"
+	KindRejected              Kind = "okta_rejected"    // any other 4xx, e.g. a lifecycle rule (E0000056)
+	KindUnavailable           Kind = "okta_unavailable" // 5xx, network failure, oversized answer
+	KindTimeout               Kind = "okta_timeout"     // no answer in time
+	KindCanceled              Kind = "canceled"         // the caller went away
+	KindInternal              Kind = "internal"         // a bug on our side
 )
 
 // Error is a failed Okta call. Its Error() text is for logs: it names the

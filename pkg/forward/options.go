@@ -7,7 +7,7 @@ import (
 )
 
 type options struct {
-	apiToken         string
+	credential       Credential
 	httpClient       *http.Client
 	timeout          time.Duration
 	maxResponseBytes int64
@@ -27,8 +27,18 @@ var defaultOptions = options{
 // Option configures a Client.
 type Option func(*options)
 
-// WithAPIToken sets the SSWS API token Bollard authenticates with.
-func WithAPIToken(token string) Option { return func(o *options) { o.apiToken = token } }
+// WithCredential sets how Bollard authenticates to Okta.
+func WithCredential(c Credential) Option { return func(o *options) { o.credential = c } }
+
+// WithAPIToken authenticates with an SSWS API token; an empty or malformed
+// token leaves the client without a credential, which New reports.
+func WithAPIToken(token string) Option {
+	return func(o *options) {
+		if c, err := SSWS(token); err == nil {
+			o.credential = c
+		}
+	}
+}
 
 // WithHTTPClient replaces the HTTP client (its CheckRedirect is overridden).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }

@@ -40,6 +40,7 @@ const (
 	ReasonOktaCredentialRejected = "OKTA_CREDENTIAL_REJECTED"
 	ReasonOktaRejected           = "OKTA_REJECTED"
 	ReasonOktaUnavailable        = "OKTA_UNAVAILABLE"
+	ReasonOktaCredentialMissing  = "OKTA_CREDENTIAL_UNAVAILABLE"
 	ReasonInternal               = "INTERNAL"
 )
 
@@ -104,7 +105,7 @@ func isServerFault(err error) bool {
 	var fe *forward.Error
 	if errors.As(err, &fe) {
 		switch fe.Kind {
-		case forward.KindCredential, forward.KindUnavailable, forward.KindTimeout, forward.KindInternal:
+		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout, forward.KindInternal:
 			return true
 		}
 		return false
@@ -216,6 +217,9 @@ func oktaStatus(fe *forward.Error) error {
 			info(ReasonOktaCredentialRejected, meta))
 	case forward.KindRejected:
 		return withDetails(codes.FailedPrecondition, "okta refused the request: "+summary, info(ReasonOktaRejected, meta))
+	case forward.KindCredentialUnavailable:
+		return withDetails(codes.Unavailable, "bollard could not obtain an Okta access token; an operator must check its Okta credential",
+			info(ReasonOktaCredentialMissing, nil))
 	case forward.KindTimeout:
 		return withDetails(codes.Unavailable, "okta did not answer in time", info(ReasonOktaUnavailable, meta))
 	case forward.KindUnavailable:
