@@ -36,10 +36,11 @@ type Response struct {
 
 // Client calls one Okta org.
 type Client struct {
-	base *url.URL
-	cred Credential
-	http *http.Client
-	opts options
+	base   *url.URL
+	cred   Credential
+	http   *http.Client
+	opts   options
+	limits *limits
 }
 
 // New returns a client for the org at orgURL (for example
@@ -54,6 +55,9 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.maxInFlight < 1 || o.maxWaiting < 0 || o.reserve < 0 || o.reserve >= 1 || o.maxReadAttempts < 1 || o.attemptTimeout <= 0 {
+		return nil, errors.New("forward: concurrency, reserve, attempts and timeouts must be positive (reserve below 1)")
+	}
 	cred := o.credential
 	if cred == nil {
 		return nil, errors.New("forward: a credential is required (WithCredential or WithAPIToken)")
@@ -65,7 +69,7 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	// Never follow a redirect: it could carry the credential to another host.
 	copied := *hc
 	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: base, cred: cred, http: &copied, opts: o}, nil
+	return &Client{base: base, cred: cred, http: &copied, opts: o, limits: newLimits(o.maxInFlight, o.maxWaiting, o.reserve)}, nil
 }
 
 // ParseOrgURL checks an Okta org URL: an absolute https URL with no path,
@@ -96,10 +100,71 @@ func isLoopback(host string) bool {
 
 // Do sends call to Okta. decisionID is sent in the User-Agent so each Okta
 // System Log entry can be matched to its decision.
+//
+// Before sending, Do waits for a place under the concurrent-request cap and
+// holds back when the call's rate-limit bucket is down to the share kept for
+// people. A 429 is retried once its window resets, and a read that failed in
+// transit or with 502/503/504 is retried with jittered back-off, both only
+// when the deadline leaves time for it (retry.go). Writes are never retried
+// after they may have reached Okta.
 func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
+	release, err := c.limits.acquire(ctx)
+	if err != nil {
+		return nil, c.actionError(ctx, call, err)
+	}
+	defer release()
 
+	bucket := BucketOf(call.Action)
+	if wait := c.limits.reserveWait(bucket, c.opts.now()); wait > 0 {
+		if !fits(ctx, wait, c.opts.maxRetryWait) {
+			return nil, &Error{Kind: KindRateLimited, Action: call.Action.Name, Held: true, RetryAfter: wait,
+				RateLimit: c.limits.last(bucket)}
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, c.actionError(ctx, call, err)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		out, err := c.doOnce(ctx, call, decisionID)
+		if out != nil {
+			c.limits.observe(bucket, out.RateLimit)
+		}
+		wait, retry := c.retryAfter(ctx, call, attempt, err)
+		if !retry {
+			if err != nil {
+				return nil, c.actionError(ctx, call, err)
+			}
+			return out, nil
+		}
+		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "okta call retried",
+			slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		if err := sleep(ctx, wait); err != nil {
+			return nil, c.actionError(ctx, call, err)
+		}
+	}
+}
+
+// actionError turns any failure into an *Error naming the action.
+func (c *Client) actionError(ctx context.Context, call *catalog.Call, err error) *Error {
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.Action = call.Action.Name
+		return fe
+	}
+	return &Error{Kind: c.transportKind(ctx), Action: call.Action.Name, cause: scrubURLError(err)}
+}
+
+// doOnce sends one attempt. A non-2xx answer is returned as both the
+// Response (for its rate-limit headers) and an *Error.
+func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
+	if call.Action.Method == http.MethodGet {
+		// A read that hangs is abandoned and retried within the deadline.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.attemptTimeout)
+		defer cancel()
+	}
 	// call.Path is already escaped segment by segment and the org URL has no
 	// path, so the target is a plain concatenation; url.URL would re-escape.
 	target := c.base.String() + call.Path
@@ -131,18 +196,17 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) {
-			fe.Action = call.Action.Name
 			return nil, fe
 		}
-		return nil, &Error{Kind: c.transportKind(ctx), Action: call.Action.Name, cause: scrubURLError(err)}
+		return nil, &Error{Kind: c.transportKind(ctx), cause: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))
 	if err != nil {
-		return nil, &Error{Kind: KindUnavailable, Action: call.Action.Name, Status: resp.StatusCode, cause: fmt.Errorf("read Okta response: %w", scrubURLError(err))}
+		return nil, &Error{Kind: c.transportKind(ctx), Status: resp.StatusCode, cause: fmt.Errorf("read Okta response: %w", scrubURLError(err))}
 	}
 	if int64(len(raw)) > c.opts.maxResponseBytes {
-		return nil, &Error{Kind: KindUnavailable, Action: call.Action.Name, Status: resp.StatusCode,
+		return nil, &Error{Kind: KindUnavailable, Status: resp.StatusCode,
 			cause: fmt.Errorf("okta response exceeds %d bytes", c.opts.maxResponseBytes)}
 	}
 	out := &Response{
@@ -155,7 +219,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		slog.String("action", call.Action.Name), slog.Int("status", resp.StatusCode),
 		slog.String("okta_request_id", out.RequestID), slog.Duration("latency", time.Since(start)))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newError(call.Action.Name, resp, out, c.opts.now())
+		return out, newError(call.Action.Name, resp, out, c.opts.now())
 	}
 	if call.Action.Paginated() {
 		out.NextCursor = nextCursor(resp.Header.Values("Link"))

@@ -40,7 +40,11 @@ type Error struct {
 	RateLimit RateLimit
 	// RetryAfter is how long to wait before retrying a rate-limited call.
 	RetryAfter time.Duration
-	cause      error
+	// Held is true when Bollard itself held the call back (the bucket is down
+	// to the share kept for people, or too many calls wait for a place under
+	// the concurrent cap) and Okta never saw it.
+	Held  bool
+	cause error
 }
 
 func (e *Error) Error() string {

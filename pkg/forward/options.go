@@ -14,6 +14,14 @@ type options struct {
 	userAgent        string
 	logger           *slog.Logger
 	now              func() time.Time
+
+	attemptTimeout  time.Duration
+	maxRetryWait    time.Duration
+	maxReadAttempts int
+	retryBase       time.Duration
+	maxInFlight     int
+	maxWaiting      int
+	reserve         float64
 }
 
 var defaultOptions = options{
@@ -22,6 +30,13 @@ var defaultOptions = options{
 	userAgent:        "bollard/dev",
 	logger:           slog.New(slog.DiscardHandler),
 	now:              time.Now,
+	attemptTimeout:   10 * time.Second,
+	maxRetryWait:     15 * time.Second,
+	maxReadAttempts:  3,
+	retryBase:        100 * time.Millisecond,
+	maxInFlight:      10,
+	maxWaiting:       200,
+	reserve:          0.1,
 }
 
 // Option configures a Client.
@@ -57,3 +72,26 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 
 // WithClock replaces the clock used to compute retry delays, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithAttemptTimeout bounds one attempt of a read, which is then retried
+// within the overall timeout (default 10s).
+func WithAttemptTimeout(d time.Duration) Option { return func(o *options) { o.attemptTimeout = d } }
+
+// WithRetries sets how many attempts a read gets in all (default 3), the
+// base of the jittered back-off between them (default 100ms), and the longest
+// Bollard waits for a retry or a rate-limit window (default 15s).
+func WithRetries(readAttempts int, base, longestWait time.Duration) Option {
+	return func(o *options) { o.maxReadAttempts, o.retryBase, o.maxRetryWait = readAttempts, base, longestWait }
+}
+
+// WithConcurrency caps the requests in flight to Okta (Okta's concurrent
+// limit; default 10) and the calls that may wait for a free place (default
+// 200); a call past that fails at once.
+func WithConcurrency(inFlight, waiting int) Option {
+	return func(o *options) { o.maxInFlight, o.maxWaiting = inFlight, waiting }
+}
+
+// WithReserve sets the share of each rate-limit bucket Bollard leaves for
+// people and other clients (default 0.1): when a bucket is down to it, new
+// calls wait for the window to reset, or fail if their deadline is sooner.
+func WithReserve(share float64) Option { return func(o *options) { o.reserve = share } }

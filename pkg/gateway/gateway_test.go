@@ -330,7 +330,8 @@ func TestOktaErrorsMapToStatuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			tc.fault.Method, tc.fault.PathPrefix, tc.fault.Count = "GET", "/api/v1/users", 1
+			// Persistent faults: a read hitting 503 is retried, and must fail for good.
+			tc.fault.Method, tc.fault.PathPrefix, tc.fault.Count = "GET", "/api/v1/users", 10
 			h.sim.InjectFault(tc.fault)
 			_, err := h.client.Execute(as(t.Context(), devKey("reader-bot")), &bollardv1.ExecuteRequest{Action: "users.get", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice})})
 			ei := wantStatus(t, err, tc.code, tc.reason)

@@ -209,7 +209,14 @@ func oktaStatus(fe *forward.Error) error {
 		return withDetails(codes.NotFound, "okta: "+summary, info(ReasonOktaNotFound, meta))
 	case forward.KindRateLimited:
 		meta["rate_limit_reset"] = strconv.FormatInt(fe.RateLimit.Reset, 10)
-		return withDetails(codes.ResourceExhausted, "okta rate limit reached; retry after the delay",
+		msg := "okta rate limit reached; retry after the delay"
+		if fe.Held {
+			// Okta never saw the call: Bollard keeps the bucket's last share
+			// for people, or too many calls already wait for Okta.
+			meta["held_by_bollard"] = "true"
+			msg = "okta's rate limit is nearly spent (the rest is kept for people) or too many calls are waiting; retry after the delay"
+		}
+		return withDetails(codes.ResourceExhausted, msg,
 			info(ReasonOktaRateLimited, meta), &errdetails.RetryInfo{RetryDelay: durationpb.New(fe.RetryAfter)})
 	case forward.KindCredential:
 		return withDetails(codes.FailedPrecondition,

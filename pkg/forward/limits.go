@@ -1,0 +1,133 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+)
+
+// BucketOf names the rate-limit bucket a call is counted in, as Bollard
+// tracks it: the method and path template ("GET /api/v1/users/{userId}").
+// Okta's own buckets are coarser or finer depending on the endpoint and
+// plan; tracking per template means a bucket Bollard sees is never wider than
+// Okta's, so holding back on it never blocks an unrelated endpoint.
+func BucketOf(a *catalog.Action) string { return a.Method + " " + a.Path }
+
+// errTooManyWaiting is returned when the queue for the concurrent cap is full.
+var errTooManyWaiting = errors.New("too many calls waiting for a free Okta connection")
+
+// limits holds Bollard's side of Okta's rate limits: a cap on concurrent
+// in-flight requests (Okta's concurrent limit) and the last rate-limit
+// headers seen per bucket.
+type limits struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+	reserve    float64 // share of each bucket kept for people
+
+	mu      sync.Mutex
+	buckets map[string]*bucketState
+}
+
+type bucketState struct {
+	RateLimit
+	// spent counts calls admitted since the headers were read, so that
+	// concurrent callers do not all see the same last request as free.
+	spent int64
+}
+
+func newLimits(maxInFlight, maxWaiting int, reserve float64) *limits {
+	return &limits{
+		slots:      make(chan struct{}, maxInFlight),
+		maxWaiting: int64(maxWaiting),
+		reserve:    reserve,
+		buckets:    map[string]*bucketState{},
+	}
+}
+
+// acquire waits for a free slot under the concurrent cap, as long as ctx
+// allows and the queue is not full.
+func (l *limits) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case l.slots <- struct{}{}:
+		return l.release, nil
+	default:
+	}
+	if l.waiting.Add(1) > l.maxWaiting {
+		l.waiting.Add(-1)
+		return nil, &Error{Kind: KindRateLimited, Held: true, RetryAfter: time.Second, cause: errTooManyWaiting}
+	}
+	defer l.waiting.Add(-1)
+	select {
+	case l.slots <- struct{}{}:
+		return l.release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (l *limits) release() { <-l.slots }
+
+// observe records the rate-limit headers of an answer.
+func (l *limits) observe(bucket string, rl RateLimit) {
+	if rl.Limit <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buckets[bucket] = &bucketState{RateLimit: rl}
+}
+
+// last returns the last headers seen for bucket.
+func (l *limits) last(bucket string) RateLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[bucket]; ok {
+		return b.RateLimit
+	}
+	return RateLimit{}
+}
+
+// Buckets returns the last rate-limit headers seen per bucket.
+func (l *limits) snapshot() map[string]RateLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]RateLimit, len(l.buckets))
+	for k, b := range l.buckets {
+		out[k] = b.RateLimit
+	}
+	return out
+}
+
+// reserveWait says how long a new call on bucket should wait so that the
+// share of the bucket kept for people is not spent: zero when the bucket has
+// more than that share left (the call is then counted against it), or until
+// the window resets.
+func (l *limits) reserveWait(bucket string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[bucket]
+	if !ok || l.reserve <= 0 {
+		return 0
+	}
+	reset := time.Unix(b.Reset, 0)
+	if !now.Before(reset) {
+		delete(l.buckets, bucket) // a new window: the old numbers say nothing
+		return 0
+	}
+	keep := int64(math.Ceil(float64(b.Limit) * l.reserve))
+	if b.Remaining-b.spent > keep {
+		b.spent++
+		return 0
+	}
+	return reset.Sub(now)
+}
+
+// RateLimits returns the last rate-limit headers Okta sent per bucket
+// (BucketOf), for metrics and health.
+func (c *Client) RateLimits() map[string]RateLimit { return c.limits.snapshot() }
