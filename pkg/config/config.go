@@ -22,7 +22,24 @@ type Config struct {
 	Identity     Identity     `yaml:"identity"`
 	Policy       Policy       `yaml:"policy"`
 	Confirmation Confirmation `yaml:"confirmation"`
+	Limits       Limits       `yaml:"limits"`
 	Log          Log          `yaml:"log"`
+}
+
+// Limits protect the org's shared Okta quota.
+type Limits struct {
+	// AgentRequestsPerMinute is every agent's budget of calls to Okta a
+	// minute; 0 means no budget.
+	AgentRequestsPerMinute int `yaml:"agent_requests_per_minute"`
+	// Agents overrides the budget per agent id (0: unlimited for that agent).
+	Agents map[string]int `yaml:"agents"`
+	// OktaMaxInFlight caps concurrent requests to Okta (Okta's concurrent limit).
+	OktaMaxInFlight int `yaml:"okta_max_in_flight"`
+	// OktaMaxWaiting bounds the calls waiting for a place under that cap.
+	OktaMaxWaiting int `yaml:"okta_max_waiting"`
+	// OktaReserve is the share of each rate-limit bucket left for people:
+	// when a bucket is down to it, new calls wait for the window to reset.
+	OktaReserve float64 `yaml:"okta_reserve"`
 }
 
 // Server is where Bollard listens.
@@ -129,6 +146,15 @@ func (c *Config) SetDefaults() {
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
 	}
+	if c.Limits.OktaMaxInFlight == 0 {
+		c.Limits.OktaMaxInFlight = 10
+	}
+	if c.Limits.OktaMaxWaiting == 0 {
+		c.Limits.OktaMaxWaiting = 200
+	}
+	if c.Limits.OktaReserve == 0 {
+		c.Limits.OktaReserve = 0.1
+	}
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "json")
 }
@@ -229,6 +255,24 @@ func (c *Config) Validate() error {
 	}
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
+	}
+	l := c.Limits
+	if l.AgentRequestsPerMinute < 0 {
+		bad("limits.agent_requests_per_minute: must not be negative")
+	}
+	for id, n := range l.Agents {
+		if n < 0 {
+			bad("limits.agents.%s: must not be negative", id)
+		}
+	}
+	if l.OktaMaxInFlight < 1 || l.OktaMaxInFlight > 1000 {
+		bad("limits.okta_max_in_flight: must be between 1 and 1000")
+	}
+	if l.OktaMaxWaiting < 0 || l.OktaMaxWaiting > 100000 {
+		bad("limits.okta_max_waiting: must be between 0 and 100000")
+	}
+	if l.OktaReserve < 0 || l.OktaReserve >= 1 {
+		bad("limits.okta_reserve: must be at least 0 and below 1")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
@@ -391,5 +393,41 @@ func TestPanicIsInternalAndServerSurvives(t *testing.T) {
 		if status.Code(err) != codes.Internal || strings.Contains(status.Convert(err).Message(), "boom") {
 			t.Fatalf("err = %v, want a bare INTERNAL", err)
 		}
+	}
+}
+
+// TestAgentBudgetHoldsUnderParallelCalls: one runaway agent gets its budget
+// and no more; the refusal names Bollard's budget, not Okta; other agents
+// are unaffected.
+func TestAgentBudgetHoldsUnderParallelCalls(t *testing.T) {
+	h := newHarness(t)
+	h.server.budget = budget.New(0, map[string]int{"reader-bot": 5})
+	req := &bollardv1.ExecuteRequest{Action: "users.get", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice})}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	okCalls, refused := 0, 0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.client.Execute(as(t.Context(), devKey("reader-bot")), req)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				okCalls++
+			case status.Code(err) == codes.ResourceExhausted && errorInfo(t, err).Reason == ReasonAgentBudgetExceeded:
+				refused++
+			default:
+				t.Errorf("unexpected %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if okCalls != 5 || refused != 15 || len(h.sim.Requests()) != 5 {
+		t.Errorf("%d allowed, %d refused, %d reached Okta; want 5, 15, 5", okCalls, refused, len(h.sim.Requests()))
+	}
+	if _, err := h.client.Execute(as(t.Context(), devKey("helpdesk-bot")), req); err != nil {
+		t.Errorf("another agent was refused: %v", err)
 	}
 }

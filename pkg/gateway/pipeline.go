@@ -72,6 +72,10 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 		}
 		out.confirmationUsed = true
 	}
+	// The agent's share of the org's quota, spent only on calls that go.
+	if ok, wait := s.budget.Allow(out.identity.ID); !ok {
+		return out, &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
+	}
 	// 5. forward: do it at Okta.
 	if out.okta, err = s.okta.Do(ctx, out.call, out.decision.ID); err != nil {
 		return out, err

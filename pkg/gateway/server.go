@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -42,6 +43,7 @@ type Server struct {
 	auth    Authenticator
 	decider Decider
 	confirm *confirm.Store
+	budget  *budget.Limiter
 	okta    Forwarder
 	log     *slog.Logger
 	now     func() time.Time
@@ -61,6 +63,9 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithConfirmStore replaces the confirmation store (default: confirm.New()).
 func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.confirm = c } }
 
+// WithBudget sets per-agent request budgets (default: none).
+func WithBudget(b *budget.Limiter) Option { return func(s *Server) { s.budget = b } }
+
 // New returns a Server running the pipeline over the given steps.
 func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*Server, error) {
 	if auth == nil || decider == nil || okta == nil {
@@ -72,6 +77,9 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	if s.confirm == nil {
 		s.confirm = confirm.New()
+	}
+	if s.budget == nil {
+		s.budget = budget.New(0, nil)
 	}
 	return s, nil
 }

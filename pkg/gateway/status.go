@@ -34,6 +34,7 @@ const (
 	ReasonConfirmationRequired   = "CONFIRMATION_REQUIRED"
 	ReasonConfirmationInvalid    = "CONFIRMATION_INVALID"
 	ReasonTooManyConfirmations   = "TOO_MANY_PENDING_CONFIRMATIONS"
+	ReasonAgentBudgetExceeded    = "AGENT_BUDGET_EXCEEDED"
 	ReasonOktaBadRequest         = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound           = "OKTA_NOT_FOUND"
 	ReasonOktaRateLimited        = "OKTA_RATE_LIMITED"
@@ -73,6 +74,16 @@ type confirmationRefused struct {
 func (e *confirmationRefused) Error() string { return "confirmation refused: " + e.err.Error() }
 func (e *confirmationRefused) Unwrap() error { return e.err }
 
+type budgetExceeded struct {
+	agent      string
+	perMinute  int
+	retryAfter time.Duration
+}
+
+func (e *budgetExceeded) Error() string {
+	return fmt.Sprintf("agent %s spent its budget of %d calls a minute", e.agent, e.perMinute)
+}
+
 // resultOf is the low-cardinality result label of a failed call.
 func resultOf(err error) string {
 	var (
@@ -92,6 +103,8 @@ func resultOf(err error) string {
 		return "confirmation_required"
 	case errors.As(err, &cf):
 		return "confirmation_refused"
+	case errors.As(err, new(*budgetExceeded)):
+		return "agent_budget_exceeded"
 	case errors.As(err, &ve), errors.Is(err, catalog.ErrUnknownAction), errors.Is(err, errRequestTooLarge):
 		return "invalid"
 	case errors.As(err, &fe):
@@ -124,6 +137,7 @@ func toStatus(err error) error {
 		cf *confirmationRefused
 		ve *catalog.ValidationError
 		fe *forward.Error
+		be *budgetExceeded
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -170,6 +184,11 @@ func toStatus(err error) error {
 		}
 		return withDetails(codes.FailedPrecondition, cf.err.Error()+"; send the request without a token to get a new one",
 			info(ReasonConfirmationInvalid, map[string]string{"detail": detail, "decision_id": cf.decisionID}))
+	case errors.As(err, &be):
+		return withDetails(codes.ResourceExhausted,
+			fmt.Sprintf("this agent's request budget (%d calls a minute) is spent; this is Bollard's per-agent limit, not Okta's", be.perMinute),
+			info(ReasonAgentBudgetExceeded, map[string]string{"agent": be.agent, "calls_per_minute": strconv.Itoa(be.perMinute)}),
+			&errdetails.RetryInfo{RetryDelay: durationpb.New(be.retryAfter)})
 	case errors.Is(err, confirm.ErrTooManyPending):
 		return withDetails(codes.ResourceExhausted, "too many pending confirmations for this agent", info(ReasonTooManyConfirmations, nil))
 	case errors.As(err, &fe):

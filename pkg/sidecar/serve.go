@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/confirm"
@@ -91,12 +92,14 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 		}
 	}
 	okta, err := forward.New(cfg.Okta.OrgURL, forward.WithAPIToken(token), forward.WithTimeout(cfg.Okta.Timeout),
-		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log))
+		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log),
+		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve))
 	if err != nil {
 		return err
 	}
 	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log),
-		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))))
+		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
+		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)))
 	if err != nil {
 		return err
 	}
