@@ -261,3 +261,17 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// WithQuery returns a copy of the call with one query parameter set, for
+// following a page cursor; the original call is not changed. Only the query
+// differs: the cursor came from Okta, not from the agent, so the policy
+// decision on the original call still covers it.
+func (c *Call) WithQuery(name, value string) *Call {
+	cp := *c
+	cp.Query = make(map[string][]string, len(c.Query)+1)
+	for k, v := range c.Query {
+		cp.Query[k] = v
+	}
+	cp.Query.Set(name, value)
+	return &cp
+}

@@ -148,3 +148,14 @@ func FuzzBindPath(f *testing.F) {
 		}
 	})
 }
+
+func TestWithQueryCopies(t *testing.T) {
+	call, err := Bind("users.list", map[string]any{"limit": 2.0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := call.WithQuery("after", "c1")
+	if call.Query.Get("after") != "" || next.Query.Get("after") != "c1" || next.Query.Get("limit") != "2" {
+		t.Errorf("original %v, copy %v", call.Query, next.Query)
+	}
+}

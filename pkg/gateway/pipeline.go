@@ -22,6 +22,8 @@ type request struct {
 	params       map[string]any
 	confirmation string
 	checkOnly    bool // Check: decide, never confirm or forward
+	// pages, when set, replaces the single Okta call of step 5 (ExecuteAll).
+	pages func(ctx context.Context, out *outcome) error
 }
 
 // outcome is what the pipeline learned; record and the RPC replies read it.
@@ -32,6 +34,8 @@ type outcome struct {
 	okta     *forward.Response
 	// confirmationUsed is true when a valid token was redeemed for this call.
 	confirmationUsed bool
+	// pages counts the Okta pages an ExecuteAll followed.
+	pages int
 }
 
 const (
@@ -57,6 +61,9 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if out.call, err = catalog.Bind(req.action, req.params); err != nil {
 		return out, err
 	}
+	if req.pages != nil && (!out.call.Action.Paginated() || out.call.Action.Access != catalog.Read) {
+		return out, errNotAList
+	}
 	// 3. decision: may it?
 	out.decision = s.decider.Decide(ctx, s.input(out.identity, out.call))
 	if req.checkOnly {
@@ -73,16 +80,28 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 		out.confirmationUsed = true
 	}
 	// The agent's share of the org's quota, spent only on calls that go.
-	if ok, wait := s.budget.Allow(out.identity.ID); !ok {
-		return out, &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
+	if err := s.spend(out); err != nil {
+		return out, err
 	}
-	// 5. forward: do it at Okta.
+	// 5. forward: do it at Okta, within the page size policy allows.
+	capPageSize(out.call, out.decision.Obligations)
+	if req.pages != nil {
+		return out, req.pages(ctx, out)
+	}
 	if out.okta, err = s.okta.Do(ctx, out.call, out.decision.ID); err != nil {
 		return out, err
 	}
 	// 6. shape: obligations that change results are applied by the reply.
 	// 7. record: the deferred call above, before the reply leaves.
 	return out, nil
+}
+
+// spend takes one call from the agent's request budget.
+func (s *Server) spend(out *outcome) error {
+	if ok, wait := s.budget.Allow(out.identity.ID); !ok {
+		return &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
+	}
+	return nil
 }
 
 func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {
@@ -146,6 +165,9 @@ func (s *Server) record(ctx context.Context, req request, out *outcome, err erro
 		}
 		if out.confirmationUsed {
 			attrs = append(attrs, slog.Bool("confirmed", true))
+		}
+		if out.pages > 0 {
+			attrs = append(attrs, slog.Int("pages", out.pages))
 		}
 	}
 	if out.okta != nil {

@@ -45,8 +45,10 @@ type Server struct {
 	confirm *confirm.Store
 	budget  *budget.Limiter
 	okta    Forwarder
-	log     *slog.Logger
-	now     func() time.Time
+	// maxPages is the page budget of ExecuteAll when policy sets none.
+	maxPages int
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 var _ bollardv1.GatewayServiceServer = (*Server)(nil)
@@ -63,6 +65,10 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithConfirmStore replaces the confirmation store (default: confirm.New()).
 func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.confirm = c } }
 
+// WithPageBudget sets how many pages ExecuteAll follows when policy sets no
+// page_budget obligation (default 1,000).
+func WithPageBudget(n int) Option { return func(s *Server) { s.maxPages = n } }
+
 // WithBudget sets per-agent request budgets (default: none).
 func WithBudget(b *budget.Limiter) Option { return func(s *Server) { s.budget = b } }
 
@@ -71,7 +77,7 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	if auth == nil || decider == nil || okta == nil {
 		return nil, errors.New("gateway: an authenticator, a decider and a forwarder are required")
 	}
-	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now}
+	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now, maxPages: 1000}
 	for _, opt := range opts {
 		opt(s)
 	}

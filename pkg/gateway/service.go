@@ -128,13 +128,7 @@ func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
 	resp := &bollardv1.ExecuteResponse{
 		NextCursor: out.okta.NextCursor,
 		DecisionId: out.decision.ID,
-		Okta: &bollardv1.OktaCall{
-			HttpStatus: int32(out.okta.Status),
-			RequestId:  out.okta.RequestID,
-			RateLimit: &bollardv1.RateLimit{
-				Limit: out.okta.RateLimit.Limit, Remaining: out.okta.RateLimit.Remaining, Reset_: out.okta.RateLimit.Reset,
-			},
-		},
+		Okta:       oktaCall(out.okta),
 	}
 	if len(out.okta.Body) == 0 {
 		resp.Result = structpb.NewNullValue()

@@ -30,6 +30,7 @@ const (
 	ReasonUnknownAction          = "UNKNOWN_ACTION"
 	ReasonInvalidParams          = "INVALID_PARAMETERS"
 	ReasonRequestTooLarge        = "REQUEST_TOO_LARGE"
+	ReasonNotAList               = "NOT_A_LIST_ACTION"
 	ReasonPolicyDenied           = "POLICY_DENIED"
 	ReasonConfirmationRequired   = "CONFIRMATION_REQUIRED"
 	ReasonConfirmationInvalid    = "CONFIRMATION_INVALID"
@@ -105,7 +106,7 @@ func resultOf(err error) string {
 		return "confirmation_refused"
 	case errors.As(err, new(*budgetExceeded)):
 		return "agent_budget_exceeded"
-	case errors.As(err, &ve), errors.Is(err, catalog.ErrUnknownAction), errors.Is(err, errRequestTooLarge):
+	case errors.As(err, &ve), errors.Is(err, catalog.ErrUnknownAction), errors.Is(err, errRequestTooLarge), errors.Is(err, errNotAList):
 		return "invalid"
 	case errors.As(err, &fe):
 		return string(fe.Kind)
@@ -149,6 +150,10 @@ func toStatus(err error) error {
 			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "action", Description: "not an action of the catalog"}}})
 	case errors.Is(err, errRequestTooLarge):
 		return withDetails(codes.InvalidArgument, "request field too long", info(ReasonRequestTooLarge, nil))
+	case errors.Is(err, errNotAList):
+		return withDetails(codes.InvalidArgument, "ExecuteAll takes a list action (ListActions: paginated); use Execute for this one",
+			info(ReasonNotAList, nil),
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "action", Description: "not a paginated read action"}}})
 	case errors.As(err, &ve):
 		br := &errdetails.BadRequest{}
 		for _, v := range ve.Violations {

@@ -361,6 +361,99 @@ func (x *RateLimit) GetReset_() int64 {
 	return 0
 }
 
+// ExecuteAllResponse is one page of a list that ExecuteAll follows.
+type ExecuteAllResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page's items, each exactly as Okta sent it.
+	Items []*structpb.Value `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// The page number in this stream, from 1.
+	Page int32 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The cursor of the page after this one, empty on Okta's last page. Pass
+	// it as the "after" parameter to resume where the stream stopped.
+	NextCursor string `protobuf:"bytes,3,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	// The identifier of the policy decision that allowed the stream.
+	DecisionId string `protobuf:"bytes,4,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// Okta's answer for this page: status, request id and rate-limit headers.
+	Okta *OktaCall `protobuf:"bytes,5,opt,name=okta,proto3" json:"okta,omitempty"`
+	// True on the last message when the page budget ended the stream before
+	// Okta's last page; next_cursor then says where to go on.
+	Truncated     bool `protobuf:"varint,6,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteAllResponse) Reset() {
+	*x = ExecuteAllResponse{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteAllResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteAllResponse) ProtoMessage() {}
+
+func (x *ExecuteAllResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteAllResponse.ProtoReflect.Descriptor instead.
+func (*ExecuteAllResponse) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ExecuteAllResponse) GetItems() []*structpb.Value {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ExecuteAllResponse) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ExecuteAllResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
+func (x *ExecuteAllResponse) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *ExecuteAllResponse) GetOkta() *OktaCall {
+	if x != nil {
+		return x.Okta
+	}
+	return nil
+}
+
+func (x *ExecuteAllResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
 // CheckResponse is the policy decision for a request, as Execute would apply
 // it.
 type CheckResponse struct {
@@ -383,7 +476,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[4]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -395,7 +488,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[4]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -408,7 +501,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{4}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CheckResponse) GetAllow() bool {
@@ -460,7 +553,7 @@ type Reason struct {
 
 func (x *Reason) Reset() {
 	*x = Reason{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[5]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +565,7 @@ func (x *Reason) String() string {
 func (*Reason) ProtoMessage() {}
 
 func (x *Reason) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[5]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +578,7 @@ func (x *Reason) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reason.ProtoReflect.Descriptor instead.
 func (*Reason) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{5}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Reason) GetCode() string {
@@ -519,7 +612,7 @@ type Obligations struct {
 
 func (x *Obligations) Reset() {
 	*x = Obligations{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[6]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +624,7 @@ func (x *Obligations) String() string {
 func (*Obligations) ProtoMessage() {}
 
 func (x *Obligations) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[6]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +637,7 @@ func (x *Obligations) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Obligations.ProtoReflect.Descriptor instead.
 func (*Obligations) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{6}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Obligations) GetRequireConfirmation() bool {
@@ -574,7 +667,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[7]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +679,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[7]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +692,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{7}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListActionsRequest) GetIncludeDenied() bool {
@@ -621,7 +714,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[8]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +726,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[8]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +739,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{8}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListActionsResponse) GetActions() []*ActionInfo {
@@ -703,7 +796,7 @@ type ActionInfo struct {
 
 func (x *ActionInfo) Reset() {
 	*x = ActionInfo{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[9]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +808,7 @@ func (x *ActionInfo) String() string {
 func (*ActionInfo) ProtoMessage() {}
 
 func (x *ActionInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[9]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +821,7 @@ func (x *ActionInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionInfo.ProtoReflect.Descriptor instead.
 func (*ActionInfo) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{9}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ActionInfo) GetName() string {
@@ -862,7 +955,7 @@ type ParamInfo struct {
 
 func (x *ParamInfo) Reset() {
 	*x = ParamInfo{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[10]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +967,7 @@ func (x *ParamInfo) String() string {
 func (*ParamInfo) ProtoMessage() {}
 
 func (x *ParamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[10]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +980,7 @@ func (x *ParamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParamInfo.ProtoReflect.Descriptor instead.
 func (*ParamInfo) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{10}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ParamInfo) GetName() string {
@@ -980,7 +1073,16 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\tRateLimit\x12\x14\n" +
 	"\x05limit\x18\x01 \x01(\x03R\x05limit\x12\x1c\n" +
 	"\tremaining\x18\x02 \x01(\x03R\tremaining\x12\x14\n" +
-	"\x05reset\x18\x03 \x01(\x03R\x05reset\"\xd8\x01\n" +
+	"\x05reset\x18\x03 \x01(\x03R\x05reset\"\xe0\x01\n" +
+	"\x12ExecuteAllResponse\x12,\n" +
+	"\x05items\x18\x01 \x03(\v2\x16.google.protobuf.ValueR\x05items\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\x05R\x04page\x12\x1f\n" +
+	"\vnext_cursor\x18\x03 \x01(\tR\n" +
+	"nextCursor\x12\x1f\n" +
+	"\vdecision_id\x18\x04 \x01(\tR\n" +
+	"decisionId\x12(\n" +
+	"\x04okta\x18\x05 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\x12\x1c\n" +
+	"\ttruncated\x18\x06 \x01(\bR\ttruncated\"\xd8\x01\n" +
 	"\rCheckResponse\x12\x14\n" +
 	"\x05allow\x18\x01 \x01(\bR\x05allow\x12,\n" +
 	"\areasons\x18\x02 \x03(\v2\x12.bollard.v1.ReasonR\areasons\x129\n" +
@@ -1029,9 +1131,11 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\x06Access\x12\x16\n" +
 	"\x12ACCESS_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vACCESS_READ\x10\x01\x12\x11\n" +
-	"\rACCESS_MANAGE\x10\x022\xe4\x01\n" +
+	"\rACCESS_MANAGE\x10\x022\xb0\x02\n" +
 	"\x0eGatewayService\x12B\n" +
-	"\aExecute\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1b.bollard.v1.ExecuteResponse\x12>\n" +
+	"\aExecute\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1b.bollard.v1.ExecuteResponse\x12J\n" +
+	"\n" +
+	"ExecuteAll\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1e.bollard.v1.ExecuteAllResponse0\x01\x12>\n" +
 	"\x05Check\x12\x1a.bollard.v1.ExecuteRequest\x1a\x19.bollard.v1.CheckResponse\x12N\n" +
 	"\vListActions\x12\x1e.bollard.v1.ListActionsRequest\x1a\x1f.bollard.v1.ListActionsResponseB?Z=github.com/bollard-dev/bollard/api/proto/bollard/v1;bollardv1b\x06proto3"
 
@@ -1048,46 +1152,51 @@ func file_bollard_v1_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_bollard_v1_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_bollard_v1_gateway_proto_goTypes = []any{
 	(Access)(0),                 // 0: bollard.v1.Access
 	(*ExecuteRequest)(nil),      // 1: bollard.v1.ExecuteRequest
 	(*ExecuteResponse)(nil),     // 2: bollard.v1.ExecuteResponse
 	(*OktaCall)(nil),            // 3: bollard.v1.OktaCall
 	(*RateLimit)(nil),           // 4: bollard.v1.RateLimit
-	(*CheckResponse)(nil),       // 5: bollard.v1.CheckResponse
-	(*Reason)(nil),              // 6: bollard.v1.Reason
-	(*Obligations)(nil),         // 7: bollard.v1.Obligations
-	(*ListActionsRequest)(nil),  // 8: bollard.v1.ListActionsRequest
-	(*ListActionsResponse)(nil), // 9: bollard.v1.ListActionsResponse
-	(*ActionInfo)(nil),          // 10: bollard.v1.ActionInfo
-	(*ParamInfo)(nil),           // 11: bollard.v1.ParamInfo
-	(*structpb.Struct)(nil),     // 12: google.protobuf.Struct
-	(*structpb.Value)(nil),      // 13: google.protobuf.Value
+	(*ExecuteAllResponse)(nil),  // 5: bollard.v1.ExecuteAllResponse
+	(*CheckResponse)(nil),       // 6: bollard.v1.CheckResponse
+	(*Reason)(nil),              // 7: bollard.v1.Reason
+	(*Obligations)(nil),         // 8: bollard.v1.Obligations
+	(*ListActionsRequest)(nil),  // 9: bollard.v1.ListActionsRequest
+	(*ListActionsResponse)(nil), // 10: bollard.v1.ListActionsResponse
+	(*ActionInfo)(nil),          // 11: bollard.v1.ActionInfo
+	(*ParamInfo)(nil),           // 12: bollard.v1.ParamInfo
+	(*structpb.Struct)(nil),     // 13: google.protobuf.Struct
+	(*structpb.Value)(nil),      // 14: google.protobuf.Value
 }
 var file_bollard_v1_gateway_proto_depIdxs = []int32{
-	12, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
-	13, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
+	13, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
+	14, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
 	3,  // 2: bollard.v1.ExecuteResponse.okta:type_name -> bollard.v1.OktaCall
 	4,  // 3: bollard.v1.OktaCall.rate_limit:type_name -> bollard.v1.RateLimit
-	6,  // 4: bollard.v1.CheckResponse.reasons:type_name -> bollard.v1.Reason
-	7,  // 5: bollard.v1.CheckResponse.obligations:type_name -> bollard.v1.Obligations
-	12, // 6: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
-	10, // 7: bollard.v1.ListActionsResponse.actions:type_name -> bollard.v1.ActionInfo
-	0,  // 8: bollard.v1.ActionInfo.access:type_name -> bollard.v1.Access
-	11, // 9: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
-	6,  // 10: bollard.v1.ActionInfo.deny_reasons:type_name -> bollard.v1.Reason
-	1,  // 11: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
-	1,  // 12: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
-	8,  // 13: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
-	2,  // 14: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
-	5,  // 15: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
-	9,  // 16: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	14, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
+	3,  // 5: bollard.v1.ExecuteAllResponse.okta:type_name -> bollard.v1.OktaCall
+	7,  // 6: bollard.v1.CheckResponse.reasons:type_name -> bollard.v1.Reason
+	8,  // 7: bollard.v1.CheckResponse.obligations:type_name -> bollard.v1.Obligations
+	13, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
+	11, // 9: bollard.v1.ListActionsResponse.actions:type_name -> bollard.v1.ActionInfo
+	0,  // 10: bollard.v1.ActionInfo.access:type_name -> bollard.v1.Access
+	12, // 11: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
+	7,  // 12: bollard.v1.ActionInfo.deny_reasons:type_name -> bollard.v1.Reason
+	1,  // 13: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
+	1,  // 14: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
+	1,  // 15: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
+	9,  // 16: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
+	2,  // 17: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
+	5,  // 18: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
+	6,  // 19: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
+	10, // 20: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_bollard_v1_gateway_proto_init() }
@@ -1101,7 +1210,7 @@ func file_bollard_v1_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bollard_v1_gateway_proto_rawDesc), len(file_bollard_v1_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

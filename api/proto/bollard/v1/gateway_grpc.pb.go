@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	GatewayService_Execute_FullMethodName     = "/bollard.v1.GatewayService/Execute"
+	GatewayService_ExecuteAll_FullMethodName  = "/bollard.v1.GatewayService/ExecuteAll"
 	GatewayService_Check_FullMethodName       = "/bollard.v1.GatewayService/Check"
 	GatewayService_ListActions_FullMethodName = "/bollard.v1.GatewayService/ListActions"
 )
@@ -46,6 +47,17 @@ type GatewayServiceClient interface {
 	// confirmation is required, RESOURCE_EXHAUSTED with a RetryInfo when Okta's
 	// rate limit is reached, and the status matching Okta's own error otherwise.
 	Execute(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (*ExecuteResponse, error)
+	// ExecuteAll performs a paginated read action (a list) and follows every
+	// page for the agent, streaming one message per Okta page as it arrives,
+	// so memory stays flat whatever the total. The stream ends after Okta's
+	// last page, or when the page budget (policy obligation "page_budget",
+	// else the sidecar's default) is spent: that last message has truncated
+	// set and a next_cursor to resume from with Execute or ExecuteAll.
+	//
+	// The call is decided once; every page is a call to Okta and counts
+	// against the agent's request budget. Errors are those of Execute; an
+	// error after some pages have been sent ends the stream with that status.
+	ExecuteAll(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecuteAllResponse], error)
 	// Check asks whether Execute would be allowed with the same request, without
 	// calling Okta: a dry run of the decision.
 	//
@@ -76,6 +88,25 @@ func (c *gatewayServiceClient) Execute(ctx context.Context, in *ExecuteRequest, 
 	}
 	return out, nil
 }
+
+func (c *gatewayServiceClient) ExecuteAll(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecuteAllResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &GatewayService_ServiceDesc.Streams[0], GatewayService_ExecuteAll_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExecuteRequest, ExecuteAllResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_ExecuteAllClient = grpc.ServerStreamingClient[ExecuteAllResponse]
 
 func (c *gatewayServiceClient) Check(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (*CheckResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -119,6 +150,17 @@ type GatewayServiceServer interface {
 	// confirmation is required, RESOURCE_EXHAUSTED with a RetryInfo when Okta's
 	// rate limit is reached, and the status matching Okta's own error otherwise.
 	Execute(context.Context, *ExecuteRequest) (*ExecuteResponse, error)
+	// ExecuteAll performs a paginated read action (a list) and follows every
+	// page for the agent, streaming one message per Okta page as it arrives,
+	// so memory stays flat whatever the total. The stream ends after Okta's
+	// last page, or when the page budget (policy obligation "page_budget",
+	// else the sidecar's default) is spent: that last message has truncated
+	// set and a next_cursor to resume from with Execute or ExecuteAll.
+	//
+	// The call is decided once; every page is a call to Okta and counts
+	// against the agent's request budget. Errors are those of Execute; an
+	// error after some pages have been sent ends the stream with that status.
+	ExecuteAll(*ExecuteRequest, grpc.ServerStreamingServer[ExecuteAllResponse]) error
 	// Check asks whether Execute would be allowed with the same request, without
 	// calling Okta: a dry run of the decision.
 	//
@@ -142,6 +184,9 @@ type UnimplementedGatewayServiceServer struct{}
 
 func (UnimplementedGatewayServiceServer) Execute(context.Context, *ExecuteRequest) (*ExecuteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Execute not implemented")
+}
+func (UnimplementedGatewayServiceServer) ExecuteAll(*ExecuteRequest, grpc.ServerStreamingServer[ExecuteAllResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExecuteAll not implemented")
 }
 func (UnimplementedGatewayServiceServer) Check(context.Context, *ExecuteRequest) (*CheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Check not implemented")
@@ -187,6 +232,17 @@ func _GatewayService_Execute_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _GatewayService_ExecuteAll_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExecuteRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(GatewayServiceServer).ExecuteAll(m, &grpc.GenericServerStream[ExecuteRequest, ExecuteAllResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_ExecuteAllServer = grpc.ServerStreamingServer[ExecuteAllResponse]
 
 func _GatewayService_Check_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExecuteRequest)
@@ -244,6 +300,12 @@ var GatewayService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _GatewayService_ListActions_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExecuteAll",
+			Handler:       _GatewayService_ExecuteAll_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "bollard/v1/gateway.proto",
 }
