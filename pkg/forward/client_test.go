@@ -125,6 +125,8 @@ func TestDoMapsOktaErrors(t *testing.T) {
 	}{
 		{400, `{"errorCode":"E0000001","errorSummary":"Api validation failed: login","errorCauses":[{"errorSummary":"login: already exists"}]}`, nil, KindBadRequest, "E0000001", 1, 0},
 		{401, `{"errorCode":"E0000011","errorSummary":"Invalid token provided"}`, nil, KindCredential, "E0000011", 0, 0},
+		{401, `{"errorCode":"E0000004","errorSummary":"Authentication failed"}`, nil, KindCredential, "E0000004", 0, 0},
+		{405, `{"errorCode":"E0000022","errorSummary":"The endpoint does not support the provided HTTP method"}`, nil, KindUnsupported, "E0000022", 0, 0},
 		{403, `{"errorCode":"E0000006","errorSummary":"You do not have permission"}`, nil, KindCredential, "E0000006", 0, 0},
 		{403, `{"errorCode":"E0000056","errorSummary":"Delete application forbidden."}`, nil, KindRejected, "E0000056", 0, 0},
 		{404, `{"errorCode":"E0000007","errorSummary":"Not found"}`, nil, KindNotFound, "E0000007", 0, 0},

@@ -23,8 +23,12 @@ const (
 	KindRejected              Kind = "okta_rejected"    // any other 4xx, e.g. a lifecycle rule (E0000056)
 	KindUnavailable           Kind = "okta_unavailable" // 5xx, network failure, oversized answer
 	KindTimeout               Kind = "okta_timeout"     // no answer in time
-	KindCanceled              Kind = "canceled"         // the caller went away
-	KindInternal              Kind = "internal"         // a bug on our side
+	// KindUnsupported: 405 E0000022, the endpoint does not take this method.
+	// The catalog is checked against Okta's OpenAPI, so this means Okta
+	// changed, or the org lacks the feature.
+	KindUnsupported Kind = "okta_unsupported"
+	KindCanceled    Kind = "canceled" // the caller went away
+	KindInternal    Kind = "internal" // a bug on our side
 )
 
 // Error is a failed Okta call. Its Error() text is for logs: it names the
@@ -93,6 +97,8 @@ func newError(action string, resp *http.Response, out *Response, now time.Time) 
 		e.RetryAfter = retryAfter(resp.Header, out.RateLimit, now)
 	case s == http.StatusUnauthorized, s == http.StatusForbidden && (e.Code == "E0000006" || e.Code == ""):
 		e.Kind = KindCredential
+	case s == http.StatusMethodNotAllowed:
+		e.Kind = KindUnsupported
 	case s >= 500:
 		e.Kind = KindUnavailable
 	default:

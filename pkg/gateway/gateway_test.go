@@ -325,6 +325,8 @@ func TestOktaErrorsMapToStatuses(t *testing.T) {
 		{"not found", oktasim.Fault{Status: 404, ErrorCode: "E0000007"}, codes.NotFound, ReasonOktaNotFound},
 		{"rate limited", oktasim.Fault{Status: 429, ErrorCode: "E0000047"}, codes.ResourceExhausted, ReasonOktaRateLimited},
 		{"token invalid", oktasim.Fault{Status: 401, ErrorCode: "E0000011"}, codes.FailedPrecondition, ReasonOktaCredentialRejected},
+		{"authentication failed", oktasim.Fault{Status: 401, ErrorCode: "E0000004"}, codes.FailedPrecondition, ReasonOktaCredentialRejected},
+		{"method not supported", oktasim.Fault{Status: 405, ErrorCode: "E0000022"}, codes.Unimplemented, ReasonOktaUnsupported},
 		{"token lacks permission", oktasim.Fault{Status: 403, ErrorCode: "E0000006"}, codes.FailedPrecondition, ReasonOktaCredentialRejected},
 		{"server error", oktasim.Fault{Status: 500, ErrorCode: "E0000009"}, codes.Unavailable, ReasonOktaUnavailable},
 		{"unavailable", oktasim.Fault{Status: 503}, codes.Unavailable, ReasonOktaUnavailable},

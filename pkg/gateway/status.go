@@ -41,6 +41,7 @@ const (
 	ReasonOktaRateLimited        = "OKTA_RATE_LIMITED"
 	ReasonOktaCredentialRejected = "OKTA_CREDENTIAL_REJECTED"
 	ReasonOktaRejected           = "OKTA_REJECTED"
+	ReasonOktaUnsupported        = "OKTA_METHOD_NOT_SUPPORTED"
 	ReasonOktaUnavailable        = "OKTA_UNAVAILABLE"
 	ReasonOktaCredentialMissing  = "OKTA_CREDENTIAL_UNAVAILABLE"
 	ReasonInternal               = "INTERNAL"
@@ -119,7 +120,7 @@ func isServerFault(err error) bool {
 	var fe *forward.Error
 	if errors.As(err, &fe) {
 		switch fe.Kind {
-		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout, forward.KindInternal:
+		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout, forward.KindInternal, forward.KindUnsupported:
 			return true
 		}
 		return false
@@ -248,6 +249,8 @@ func oktaStatus(fe *forward.Error) error {
 			info(ReasonOktaCredentialRejected, meta))
 	case forward.KindRejected:
 		return withDetails(codes.FailedPrecondition, "okta refused the request: "+summary, info(ReasonOktaRejected, meta))
+	case forward.KindUnsupported:
+		return withDetails(codes.Unimplemented, "okta does not support this operation on this org: "+summary, info(ReasonOktaUnsupported, meta))
 	case forward.KindCredentialUnavailable:
 		return withDetails(codes.Unavailable, "bollard could not obtain an Okta access token; an operator must check its Okta credential",
 			info(ReasonOktaCredentialMissing, nil))
