@@ -236,14 +236,21 @@ func (c *Client) send(ctx context.Context, newRequest func() (*http.Request, err
 			if ctx.Err() != nil {
 				return nil, err
 			}
+			if errors.Is(err, ErrScopeNotAllowed) {
+				// The catalog needs a scope the configuration does not allow:
+				// a deployment error, not an Okta outage.
+				return nil, &Error{Kind: KindInternal, cause: err}
+			}
 			return nil, &Error{Kind: KindCredentialUnavailable, cause: err}
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, err
 		}
+		// Every answer is shown to the credential (a new nonce, a revoked
+		// token), but only the first may be resent.
 		obs, ok := c.cred.(ResponseObserver)
-		if attempt > 0 || !ok || !obs.ObserveResponse(req, resp) {
+		if !ok || !obs.ObserveResponse(req, resp) || attempt > 0 {
 			return resp, nil
 		}
 		// Drain so the connection is reused, then try again.
