@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/forward"
 )
 
@@ -68,8 +70,25 @@ type Okta struct {
 	// APITokenEnv names an environment variable holding the token, for
 	// platforms that inject secrets that way. Exactly one source is set.
 	APITokenEnv string `yaml:"api_token_env"`
+	// OAuth authenticates as an API service app with Private Key JWT instead
+	// of an API token; each call then uses a token with only its scope.
+	OAuth *OAuth `yaml:"oauth"`
 	// Timeout bounds one Okta call.
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// OAuth is an Okta API service app authenticating with Private Key JWT.
+type OAuth struct {
+	ClientID string `yaml:"client_id"`
+	// PrivateKeyFile holds the app's private key, PEM (RSA 2048+ or EC P-256).
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// KeyID is the kid of the public key registered with the app.
+	KeyID string `yaml:"key_id"`
+	// Scopes Bollard may request: normally those granted to the app. Empty
+	// means every scope the action catalog uses.
+	Scopes []string `yaml:"scopes"`
+	// DPoP requests DPoP-bound tokens, for apps that require them.
+	DPoP bool `yaml:"dpop"`
 }
 
 // Identity configures how agents authenticate; several modes may be on.
@@ -218,11 +237,31 @@ func (c *Config) Validate() error {
 	} else if _, err := forward.ParseOrgURL(o.OrgURL); err != nil {
 		bad("okta.org_url: %v", err)
 	}
+	tokenSources := 0
+	for _, set := range []bool{o.APITokenFile != "", o.APITokenEnv != "", o.OAuth != nil} {
+		if set {
+			tokenSources++
+		}
+	}
 	switch {
-	case o.APITokenFile == "" && o.APITokenEnv == "":
-		bad("okta: set api_token_file or api_token_env")
-	case o.APITokenFile != "" && o.APITokenEnv != "":
-		bad("okta: set only one of api_token_file and api_token_env")
+	case tokenSources == 0:
+		bad("okta: set a credential: api_token_file, api_token_env or oauth")
+	case tokenSources > 1:
+		bad("okta: set only one of api_token_file, api_token_env and oauth")
+	}
+	if a := o.OAuth; a != nil {
+		if a.ClientID == "" {
+			bad("okta.oauth.client_id: required")
+		}
+		if a.PrivateKeyFile == "" {
+			bad("okta.oauth.private_key_file: required")
+		}
+		known := catalog.Scopes()
+		for _, sc := range a.Scopes {
+			if !slices.Contains(known, sc) {
+				bad("okta.oauth.scopes: %q is not a scope any action uses (known: %s)", sc, strings.Join(known, " "))
+			}
+		}
 	}
 	if o.Timeout < time.Second || o.Timeout > 5*time.Minute {
 		bad("okta.timeout: must be between 1s and 5m")
@@ -327,4 +366,13 @@ func (o Okta) OktaToken() (string, error) {
 		return "", errors.New("the Okta API token contains whitespace")
 	}
 	return tok, nil
+}
+
+// AllowedScopes are the scopes Bollard may request: the configured ones, or
+// every scope the catalog uses.
+func (a OAuth) AllowedScopes() []string {
+	if len(a.Scopes) > 0 {
+		return a.Scopes
+	}
+	return catalog.Scopes()
 }

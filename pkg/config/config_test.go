@@ -49,7 +49,7 @@ log:
 		"server.grpc_listen: must be a loopback address",
 		"server.max_request_bytes",
 		"okta.org_url: okta org URL must use https",
-		"okta: set only one of api_token_file and api_token_env",
+		"okta: set only one of api_token_file, api_token_env and oauth",
 		"identity.jwt.issuer: required",
 		"identity.jwt: set exactly one of jwks_file and jwks_url",
 		"policy.eval_timeout",
@@ -70,7 +70,7 @@ func TestParseRejectsUnknownKeys(t *testing.T) {
 
 func TestEmptyDocumentNamesWhatIsMissing(t *testing.T) {
 	_, err := Parse(nil)
-	if err == nil || !strings.Contains(err.Error(), "okta.org_url: required") || !strings.Contains(err.Error(), "identity: set keys_file") {
+	if err == nil || !strings.Contains(err.Error(), "okta.org_url: required") || !strings.Contains(err.Error(), "identity: set keys_file") || !strings.Contains(err.Error(), "okta: set a credential") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -107,5 +107,36 @@ func TestShippedExampleLoads(t *testing.T) {
 	}
 	if c.Identity.JWT == nil || c.Identity.JWT.AgentClaim != "kubernetes.io.serviceaccount.name" || c.Okta.OrgURL != "https://example.okta.com" {
 		t.Errorf("example parsed as %+v", c)
+	}
+}
+
+func TestOAuthCredential(t *testing.T) {
+	base := "identity:\n  keys_file: k\nokta:\n  org_url: https://example.okta.com\n"
+	tests := []struct {
+		name, okta, wantErr string
+	}{
+		{"oauth", "  oauth: {client_id: 0oa1, private_key_file: /run/key.pem, key_id: k1}\n", ""},
+		{"oauth with scopes", "  oauth: {client_id: 0oa1, private_key_file: /run/key.pem, scopes: [okta.users.read]}\n", ""},
+		{"no credential", "", "okta: set a credential"},
+		{"two credentials", "  api_token_file: /t\n  oauth: {client_id: 0oa1, private_key_file: /k}\n", "only one of"},
+		{"incomplete oauth", "  oauth: {dpop: true}\n", "okta.oauth.client_id: required"},
+		{"unknown scope", "  oauth: {client_id: 0oa1, private_key_file: /k, scopes: [okta.users.read, okta.everything.manage]}\n", `"okta.everything.manage" is not a scope`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(base + tc.okta))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(c.Okta.OAuth.AllowedScopes()) == 0 {
+					t.Error("no allowed scopes")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -85,13 +86,11 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	defer engine.Close()
 
-	token := o.token
-	if token == "" {
-		if token, err = cfg.Okta.OktaToken(); err != nil {
-			return err
-		}
+	cred, err := buildCredential(ctx, cfg.Okta, o, log)
+	if err != nil {
+		return err
 	}
-	okta, err := forward.New(cfg.Okta.OrgURL, forward.WithAPIToken(token), forward.WithTimeout(cfg.Okta.Timeout),
+	okta, err := forward.New(cfg.Okta.OrgURL, forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
 		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log),
 		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve))
 	if err != nil {
@@ -223,6 +222,46 @@ func buildIdentity(ctx context.Context, cfg config.Identity, log *slog.Logger) (
 		opts = append(opts, identity.WithJWT(v))
 	}
 	return identity.New(opts...)
+}
+
+// buildCredential makes Bollard's Okta credential: an SSWS token, or the
+// OAuth service app. Secrets are read from files or the environment here and
+// go nowhere else.
+func buildCredential(ctx context.Context, cfg config.Okta, o runOptions, log *slog.Logger) (forward.Credential, error) {
+	if cfg.OAuth == nil {
+		token := o.token
+		if token == "" {
+			var err error
+			if token, err = cfg.OktaToken(); err != nil {
+				return nil, err
+			}
+		}
+		return forward.SSWS(token)
+	}
+	pem, err := os.ReadFile(cfg.OAuth.PrivateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read okta.oauth.private_key_file: %w", err)
+	}
+	key, err := forward.ParsePrivateKeyPEM(pem)
+	if err != nil {
+		return nil, fmt.Errorf("okta.oauth.private_key_file: %w", err)
+	}
+	allowed := cfg.OAuth.AllowedScopes()
+	var unusable []string
+	for _, a := range catalog.Actions() {
+		if !slices.Contains(allowed, a.Scope) {
+			unusable = append(unusable, a.Name)
+		}
+	}
+	if len(unusable) > 0 {
+		// Not fatal: a deployment may grant only some areas. These actions
+		// fail at call time as a deployment error, never with a wider token.
+		log.Warn("okta.oauth.scopes leaves actions unusable", "actions", unusable)
+	}
+	return forward.NewOAuth(ctx, forward.OAuthConfig{
+		OrgURL: cfg.OrgURL, ClientID: cfg.OAuth.ClientID, PrivateKey: key, KeyID: cfg.OAuth.KeyID,
+		AllowedScopes: allowed, DPoP: cfg.OAuth.DPoP,
+	}, forward.WithOAuthLogger(log), forward.WithOAuthUserAgent("bollard/"+o.version))
 }
 
 // adminHandler serves liveness and readiness. Ready means a policy is
