@@ -145,3 +145,26 @@ func hasEvent(events []Event, eventType string) bool {
 	}
 	return false
 }
+
+// TestRouteScopesMatchCatalog checks the scope the simulator demands of an
+// access token for each endpoint against the scope Bollard's catalog
+// expects Okta to demand. The simulator keeps its own table (it stands for
+// Okta); this keeps the two from drifting apart.
+func TestRouteScopesMatchCatalog(t *testing.T) {
+	for _, a := range catalog.Actions() {
+		t.Run(a.Name, func(t *testing.T) {
+			path := a.Path
+			for _, name := range a.PathParams() {
+				path = strings.Replace(path, "{"+name+"}", "x", 1)
+			}
+			segs, _ := splitPath(path)
+			rt, _, _ := match(a.Method, segs)
+			if rt == nil {
+				t.Fatalf("no route for %s %s", a.Method, a.Path)
+			}
+			if rt.scope != a.Scope {
+				t.Errorf("simulator demands %s, catalog expects %s", rt.scope, a.Scope)
+			}
+		})
+	}
+}

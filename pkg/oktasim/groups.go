@@ -219,19 +219,25 @@ func (s *Sim) listGroupMembers(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var members []*user
-	for id := range g.members {
-		u := s.users[id]
-		if u == nil {
-			continue
-		}
-		if search != nil && !search.match(objectGetter(s.renderUser(u, c.base))) {
-			continue
-		}
-		members = append(members, u)
+	keep := func(u *user) bool {
+		return search == nil || search.match(objectGetter(s.renderUser(u, c.base)))
 	}
-	sortByID(members, func(u *user) string { return u.id })
-	page, next := pageByID(members, func(u *user) string { return u.id }, p)
+	var page []*user
+	var next string
+	if len(g.members)*8 >= len(s.userIDs) {
+		// A big group (Everyone in a large org): walk the sorted user index
+		// from the cursor instead of sorting the whole membership per page.
+		page, next = s.scanUsers(p.after, p.limit, func(u *user) bool { return g.members[u.id] && keep(u) })
+	} else {
+		var members []*user
+		for id := range g.members {
+			if u := s.users[id]; u != nil && keep(u) {
+				members = append(members, u)
+			}
+		}
+		sortByID(members, func(u *user) string { return u.id })
+		page, next = pageByID(members, func(u *user) string { return u.id }, p)
+	}
 	out := make([]obj, len(page))
 	for i, u := range page {
 		out[i] = s.renderUser(u, c.base)

@@ -2,7 +2,6 @@ package oktasim
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -20,24 +19,9 @@ type kv struct {
 // MarshalJSON writes the fields in order.
 func (o obj) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, f := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := encodeJSON(f.k)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := encodeJSON(f.v)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
+	if err := writeJSON(&b, o); err != nil {
+		return nil, err
 	}
-	b.WriteByte('}')
 	return b.Bytes(), nil
 }
 
@@ -55,12 +39,10 @@ func (o obj) get(k string) (any, bool) {
 // and hrefs with query strings would otherwise come out as \u0026.
 func encodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(&b, v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return b.Bytes(), nil
 }
 
 // oktaTime is Okta's timestamp format: UTC with milliseconds and a Z.

@@ -2,6 +2,8 @@ package oktasim
 
 import (
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -9,10 +11,13 @@ import (
 // logEvent is one System Log entry, rendered once when it is recorded: the
 // log is append-only, as Okta's is.
 type logEvent struct {
+	seq       uint64 // order of recording: the System Log cursor
 	uuid      string
 	published time.Time
 	eventType string
 	actorID   string
+	actorType string
+	agent     string
 	targetIDs []string
 	message   string
 	rendered  obj
@@ -25,8 +30,10 @@ type Event struct {
 	Published      time.Time
 	EventType      string
 	ActorID        string
+	ActorType      string // "User" for an SSWS token's admin, "PublicClientApp" for a service app
 	TargetIDs      []string
 	DisplayMessage string
+	UserAgent      string // client.userAgent.rawUserAgent: the request's User-Agent
 }
 
 // Events returns the System Log, oldest first.
@@ -36,7 +43,8 @@ func (s *Sim) Events() []Event {
 	out := make([]Event, len(s.events))
 	for i, e := range s.events {
 		out[i] = Event{UUID: e.uuid, Published: e.published, EventType: e.eventType, ActorID: e.actorID,
-			TargetIDs: append([]string(nil), e.targetIDs...), DisplayMessage: e.message}
+			ActorType: e.actorType, TargetIDs: append([]string(nil), e.targetIDs...), DisplayMessage: e.message,
+			UserAgent: e.agent}
 	}
 	return out
 }
@@ -68,11 +76,12 @@ type eventSpec struct {
 }
 
 // record appends an event for a change made by an API call. The actor is
-// the admin who owns the API token, as in a real org.
+// who authenticated the call, as in a real org: the admin who owns the SSWS
+// token, or the service app an access token was issued to.
 func (s *Sim) record(c *call, eventType, message string, targets ...target) {
 	s.appendEvent(eventSpec{
 		eventType: eventType, message: message, severity: "INFO", result: "SUCCESS",
-		actor: tokenOwner(), targets: targets,
+		actor: c.actor, targets: targets,
 		reqID: c.reqID, ip: c.remoteIP, agent: c.r.UserAgent(), uri: c.r.URL.RequestURI(),
 		published: c.now,
 	})
@@ -114,9 +123,11 @@ func (s *Sim) appendEvent(e eventSpec) {
 		{"target", targets},
 	}
 	raw, _ := encodeJSON(o)
+	s.eventSeq++
 	s.events = append(s.events, &logEvent{
-		uuid: uuid, published: e.published, eventType: e.eventType, actorID: e.actor.id,
-		targetIDs: ids, message: e.message, rendered: o, text: strings.ToLower(string(raw)),
+		seq: s.eventSeq, uuid: uuid, published: e.published, eventType: e.eventType, actorID: e.actor.id,
+		actorType: e.actor.typ, agent: e.agent, targetIDs: ids, message: e.message, rendered: o,
+		text: strings.ToLower(string(raw)),
 	})
 	if len(s.events) > maxEvents {
 		s.events = append([]*logEvent(nil), s.events[len(s.events)-maxEvents:]...)
@@ -147,47 +158,40 @@ func (s *Sim) listLogs(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 
-	var hits []*logEvent
-	for _, e := range s.events {
-		if e.published.Before(since) || e.published.After(until) {
-			continue
+	// The cursor is the sequence number of the last event returned, so a
+	// walk resumes right after it however many events were recorded since,
+	// and a page scans from there rather than from the oldest event.
+	var after uint64
+	if p.after != "" {
+		if after, err = strconv.ParseUint(p.after, 10, 64); err != nil {
+			return 0, nil, errValidation("after", "after: The cursor is not valid.")
 		}
-		if filter != nil && !filter.match(objectGetter(e.rendered)) {
-			continue
-		}
-		if !containsAll(e.text, keywords) {
-			continue
-		}
-		hits = append(hits, e)
+	}
+	i, step := 0, 1
+	if p.after != "" {
+		i = sort.Search(len(s.events), func(k int) bool { return s.events[k].seq > after })
 	}
 	if order == "DESCENDING" {
-		for i, j := 0, len(hits)-1; i < j; i, j = i+1, j-1 {
-			hits[i], hits[j] = hits[j], hits[i]
+		i, step = len(s.events)-1, -1
+		if p.after != "" {
+			i = sort.Search(len(s.events), func(k int) bool { return s.events[k].seq >= after }) - 1
 		}
 	}
-	// The System Log's cursor points at an event, not an id range: an unknown
-	// cursor cannot be placed and is refused.
-	start := 0
-	if p.after != "" {
-		start = -1
-		for i, e := range hits {
-			if e.uuid == p.after {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
-			return 0, nil, errValidation("after", "after: The cursor is not valid for this query.")
-		}
-	}
-	end := min(start+p.limit, len(hits))
-	out := make([]obj, 0, end-start)
-	for _, e := range hits[start:end] {
-		out = append(out, e.rendered)
-	}
+	out := make([]obj, 0, min(p.limit, 64))
+	var last *logEvent
 	next := ""
-	if end < len(hits) && end > start {
-		next = hits[end-1].uuid
+	for ; i >= 0 && i < len(s.events); i += step {
+		e := s.events[i]
+		if e.published.Before(since) || e.published.After(until) ||
+			(filter != nil && !filter.match(objectGetter(e.rendered))) || !containsAll(e.text, keywords) {
+			continue
+		}
+		if len(out) == p.limit {
+			next = strconv.FormatUint(last.seq, 10)
+			break
+		}
+		out = append(out, e.rendered)
+		last = e
 	}
 	c.setLinks(next)
 	return http.StatusOK, out, nil

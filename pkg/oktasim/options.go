@@ -31,6 +31,10 @@ type config struct {
 	rateWindow   time.Duration
 	bucketLimits map[string]int
 	logger       *slog.Logger
+	apps         []ServiceApp
+	concurrency  int
+	extraUsers   int
+	resNonce     bool
 }
 
 func defaultConfig() config {
@@ -105,4 +109,37 @@ func WithLogger(l *slog.Logger) Option {
 			c.logger = l
 		}
 	}
+}
+
+// WithServiceApp registers an OAuth 2.0 service app that may get access
+// tokens from /oauth2/v1/token with a Private Key JWT client assertion. Give
+// it once per app. New panics on an app without a client id, with a client id
+// already registered, or with a key that is not an RSA or EC public (or
+// private) key: a broken fixture should fail loudly, not answer 401 later.
+func WithServiceApp(app ServiceApp) Option {
+	return func(c *config) { c.apps = append(c.apps, app) }
+}
+
+// WithConcurrencyLimit caps the requests in flight at once. Okta enforces
+// such a limit beside the per-minute buckets; a request over it is answered
+// 429 E0000047 at once, without spending from its bucket. Zero or less (the
+// default) means no limit.
+func WithConcurrencyLimit(n int) Option {
+	return func(c *config) { c.concurrency = max(n, 0) }
+}
+
+// WithExtraUsers adds n ACTIVE users to the org, members of Everyone when the
+// org is seeded, for tests and benchmarks that need a large org. Their ids
+// are ExtraUserID(i) and their logins ExtraUserLogin(i), for i in [0, n).
+func WithExtraUsers(n int) Option {
+	return func(c *config) { c.extraUsers = max(n, 0) }
+}
+
+// WithResourceDPoPNonce makes the API demand a server nonce in the DPoP
+// proofs of resource calls, as RFC 9449 section 9 allows: a proof without a
+// current nonce is answered 401 with WWW-Authenticate: DPoP
+// error="use_dpop_nonce" and a DPoP-Nonce header. Off by default, when a
+// nonce claim in a resource proof is not checked.
+func WithResourceDPoPNonce(on bool) Option {
+	return func(c *config) { c.resNonce = on }
 }

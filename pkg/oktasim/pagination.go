@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Okta's page sizes per list endpoint: the default when limit is absent and
@@ -22,19 +23,27 @@ const (
 
 type pageReq struct {
 	limit int
-	after string
+	after string // the position the cursor names, "" for the first page
 }
 
 // parsePage reads limit and after. Okta caps a limit above the maximum rather
-// than failing, but refuses one that is not a positive number.
+// than failing, but refuses one that is not a positive number, and refuses
+// an after cursor it did not issue for this list.
 func parsePage(c *call, def, max int) (pageReq, error) {
-	p := pageReq{limit: def, after: c.query.Get("after")}
+	p := pageReq{limit: def}
 	if vs, ok := c.query["limit"]; ok && len(vs) > 0 {
 		n, err := strconv.Atoi(vs[0])
 		if err != nil || n < 1 {
 			return p, errValidation("limit", "limit: The value must be a number greater than 0.")
 		}
 		p.limit = min(n, max)
+	}
+	if after := c.query.Get("after"); after != "" {
+		key, ok := openCursor(c.secret, c.listPath(), after)
+		if !ok {
+			return p, errValidation("after", "after: The cursor is not valid.")
+		}
+		p.after = key
 	}
 	return p, nil
 }
@@ -57,8 +66,9 @@ func pageByID[T any](items []T, id func(T) string, p pageReq) ([]T, string) {
 }
 
 // setLinks adds Okta's Link headers: always rel="self" (the request as
-// sent), and rel="next" with the after cursor while more pages remain. Okta
-// sends one Link header per relation, with absolute URLs.
+// sent), and rel="next" with an opaque after cursor for the position next
+// while more pages remain. Okta sends one Link header per relation, with
+// absolute URLs.
 func (c *call) setLinks(next string) {
 	path := c.r.URL.EscapedPath()
 	self := c.base + path
@@ -73,8 +83,14 @@ func (c *call) setLinks(next string) {
 	for k, vs := range c.query {
 		q[k] = append([]string(nil), vs...)
 	}
-	q.Set("after", next)
+	q.Set("after", sealCursor(c.secret, c.listPath(), next))
 	c.header.Add("Link", "<"+c.base+path+"?"+q.Encode()+`>; rel="next"`)
+}
+
+// listPath is the path a cursor is bound to: the request's, without the
+// trailing slash the router ignores.
+func (c *call) listPath() string {
+	return strings.TrimSuffix(c.r.URL.EscapedPath(), "/")
 }
 
 // sortByID sorts items by their id.

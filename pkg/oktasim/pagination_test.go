@@ -79,7 +79,7 @@ func TestLinkHeaderFormat(t *testing.T) {
 	page := ids(resp.array(t))
 	want := []string{
 		"<" + e.srv.URL + `/api/v1/users?limit=2>; rel="self"`,
-		"<" + e.srv.URL + "/api/v1/users?after=" + page[1] + `&limit=2>; rel="next"`,
+		"<" + e.srv.URL + "/api/v1/users?after=" + sealCursor(e.sim.secret, "/api/v1/users", page[1]) + `&limit=2>; rel="next"`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Link headers\n got %q\nwant %q", got, want)
@@ -98,7 +98,7 @@ func TestLimitIsCappedAndValidated(t *testing.T) {
 	for i := range 250 {
 		u := &user{id: e.sim.newID(prefixUser), status: StatusActive, created: testNow, lastUpdated: testNow, provider: "OKTA",
 			profile: map[string]any{"login": fmt.Sprintf("bulk%03d@example.com", i)}}
-		e.sim.users[u.id] = u
+		e.sim.putUser(u)
 	}
 	e.sim.mu.Unlock()
 
@@ -127,22 +127,76 @@ func TestLimitIsCappedAndValidated(t *testing.T) {
 
 func TestAfterCursor(t *testing.T) {
 	e := newEnv(t)
-	// An id cursor past every id gives an empty last page, as Okta does.
-	resp := e.do("GET", "/api/v1/users?after=zzzz", nil).want(t, 200)
+	cursor := func(path, key string) string { return sealCursor(e.sim.secret, path, key) }
+	// A cursor past every id gives an empty last page, as Okta does.
+	resp := e.do("GET", "/api/v1/users?after="+cursor("/api/v1/users", "zzzz"), nil).want(t, 200)
 	if n := len(resp.array(t)); n != 0 {
-		t.Errorf("after=zzzz returned %d users", n)
+		t.Errorf("after zzzz returned %d users", n)
 	}
 	// A deleted cursor object still pages on from where it was.
 	first := ids(e.do("GET", "/api/v1/groups?limit=2", nil).want(t, 200).array(t))
 	e.sim.mu.Lock()
 	delete(e.sim.groups, first[1])
 	e.sim.mu.Unlock()
-	rest := ids(e.do("GET", "/api/v1/groups?after="+first[1], nil).want(t, 200).array(t))
+	rest := ids(e.do("GET", "/api/v1/groups?after="+cursor("/api/v1/groups", first[1]), nil).want(t, 200).array(t))
 	if len(rest) == 0 || rest[0] <= first[1] {
 		t.Errorf("after a deleted cursor got %v", rest)
 	}
-	// The System Log cursor names an event and an unknown one is refused.
-	e.do("GET", "/api/v1/logs?after=not-an-event", nil).wantError(t, 400, CodeValidation)
+
+	// Cursors are opaque: anything Okta did not hand out is refused, with
+	// the after parameter named.
+	good := cursor("/api/v1/users", SeedUserAlice)
+	tampered := []byte(good)
+	tampered[3] ^= 1
+	bad := map[string]string{
+		"raw id":             "/api/v1/users?after=" + SeedUserAlice,
+		"tampered":           "/api/v1/users?after=" + string(tampered),
+		"truncated":          "/api/v1/users?after=" + good[:len(good)-2],
+		"not base64":         "/api/v1/users?after=%21%21%21",
+		"other list":         "/api/v1/groups?after=" + good,
+		"other key":          "/api/v1/users?after=" + sealCursor([]byte("another org's secret"), "/api/v1/users", SeedUserAlice),
+		"log event uuid":     "/api/v1/logs?after=not-an-event",
+		"log cursor forged":  "/api/v1/logs?after=" + sealCursor([]byte("x"), "/api/v1/logs", "3"),
+		"group members list": "/api/v1/groups/" + SeedGroupEngineering + "/users?after=" + good,
+	}
+	for name, path := range bad {
+		t.Run(name, func(t *testing.T) {
+			got := e.do("GET", path, nil).wantError(t, 400, CodeValidation)
+			if got.ErrorSummary != "Api validation failed: after" || len(got.ErrorCauses) != 1 ||
+				!strings.HasPrefix(got.ErrorCauses[0].ErrorSummary, "after:") {
+				t.Errorf("error = %+v", got)
+			}
+		})
+	}
+	e.do("GET", "/api/v1/users?after="+good, nil).want(t, 200)
+}
+
+// TestPagingUnderChanges creates and deletes users between the pages of a
+// walk: every user that exists throughout is seen exactly once, in order.
+func TestPagingUnderChanges(t *testing.T) {
+	e := newEnv(t, WithExtraUsers(50))
+	before := ids(e.do("GET", "/api/v1/users?limit=200", nil).want(t, 200).array(t))
+	var seen []string
+	next := "/api/v1/users?limit=7"
+	for i := 0; next != ""; i++ {
+		resp := e.do("GET", next, nil).want(t, 200)
+		seen = append(seen, ids(resp.array(t))...)
+		next = links(t, resp.header)["next"]
+		// Churn: a new user, and the removal of a user not yet reached.
+		e.do("POST", "/api/v1/users", withPassword(newUserBody(fmt.Sprintf("churn%d@example.com", i)))).want(t, 200)
+		if victim := ExtraUserID(49 - i); i < 10 {
+			e.do("DELETE", "/api/v1/users/"+victim, nil).want(t, 204)
+			e.do("DELETE", "/api/v1/users/"+victim, nil).want(t, 204)
+		}
+	}
+	if !slices.IsSorted(seen) || len(slices.Compact(slices.Clone(seen))) != len(seen) {
+		t.Fatalf("walk is not strictly ascending: %v", seen)
+	}
+	for _, id := range before {
+		if e.sim.UserExists(id) && !slices.Contains(seen, id) {
+			t.Errorf("user %s existed throughout but was skipped", id)
+		}
+	}
 }
 
 func TestLogsPaginateInBothOrders(t *testing.T) {

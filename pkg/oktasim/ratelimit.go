@@ -1,6 +1,9 @@
 package oktasim
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Rate-limit buckets. Okta meters endpoint families separately so that heavy
 // use of one does not starve another; these follow Okta's published
@@ -14,6 +17,7 @@ const (
 	BucketSessions    = "/api/v1/sessions"
 	BucketPolicies    = "/api/v1/policies"
 	BucketLogs        = "/api/v1/logs"
+	BucketToken       = "/oauth2/v1/token" // the org authorization server's token endpoint
 	BucketOther       = "/api/v1"
 )
 
@@ -24,6 +28,9 @@ type bucket struct {
 
 // bucketFor maps a request path to its bucket.
 func bucketFor(segs []string) string {
+	if isTokenPath(segs) {
+		return BucketToken
+	}
 	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v1" {
 		return BucketOther
 	}
@@ -81,4 +88,32 @@ func (s *Sim) take(name string, now time.Time) rateState {
 	st.allowed = true
 	st.remaining = limit - b.used
 	return st
+}
+
+// admit counts a request in flight unless the concurrency limit is reached.
+// Callers hold s.mu, and call release once an admitted request is answered.
+func (s *Sim) admit() bool {
+	if s.concurrency > 0 && s.inFlight >= s.concurrency {
+		return false
+	}
+	s.inFlight++
+	return true
+}
+
+func (s *Sim) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight--
+}
+
+// concurrencyState is what the rate-limit headers report on a request over
+// the concurrency limit: Okta then reports the concurrent values instead of
+// the bucket's, with a reset that is only an estimate. One second is a fair
+// guess for requests that take milliseconds.
+func (s *Sim) concurrencyState(now time.Time) rateState {
+	return rateState{limit: s.concurrency, reset: now.Add(time.Second)}
+}
+
+func errRateLimited() *apiError {
+	return newError(http.StatusTooManyRequests, CodeRateLimited, "API call exceeded rate limit due to too many requests.")
 }

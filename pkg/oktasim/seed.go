@@ -70,7 +70,7 @@ func (s *Sim) seedUsers(now time.Time, day time.Duration) {
 		case StatusActive, StatusLockedOut, StatusPasswordExpired, StatusRecovery:
 			u.lastLogin = now.Add(-6 * time.Hour)
 		}
-		s.users[u.id] = u
+		s.putUser(u)
 	}
 	// Alice's profile carries a nested custom attribute.
 	s.users[SeedUserAlice].profile["costCenter"] = "ENG-042"

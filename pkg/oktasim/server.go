@@ -1,13 +1,13 @@
 package oktasim
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +29,18 @@ type Request struct {
 	RawQuery  string
 	RequestID string
 	Status    int
+	// AuthScheme is the Authorization scheme presented, canonical case:
+	// AuthSSWS, AuthBearer or AuthDPoP; "" when there was none or an unknown
+	// one, and for token requests, which authenticate with a client
+	// assertion instead.
+	AuthScheme string
+	// ClientID is the service app behind the access token used, or the app
+	// a token request authenticated as; "" otherwise.
+	ClientID string
+	// Scopes are the scopes of the access token used, once it was found
+	// valid; nil for SSWS, which has none.
+	Scopes    []string
+	UserAgent string
 }
 
 // Requests returns the requests answered so far, oldest first.
@@ -37,6 +49,9 @@ func (s *Sim) Requests() []Request {
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.requests))
 	copy(out, s.requests)
+	for i := range out {
+		out[i].Scopes = slices.Clone(out[i].Scopes)
+	}
 	return out
 }
 
@@ -55,6 +70,8 @@ type call struct {
 	reqID    string
 	now      time.Time
 	remoteIP string
+	secret   []byte // seals pagination cursors
+	actor    target // who the System Log names for changes
 }
 
 func (c *call) param(i int) string { return c.params[i] }
@@ -89,18 +106,42 @@ func (c *call) boolQuery(name string, def bool) (bool, error) {
 
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	segs, pathOK := splitPath(r.URL.EscapedPath())
+	now := s.now()
+	h := w.Header()
+	// Okta stamps every response; from the sim clock, a test with a frozen
+	// clock sees the same Date the rate-limit reset is computed from.
+	h.Set("Date", now.Format(http.TimeFormat))
 
 	s.mu.Lock()
 	reqID := s.nextRequestID()
-	rate := s.take(bucketFor(segs), s.now())
-	fault, faulty := s.takeFault(r)
+	admitted := s.admit()
+	var (
+		rate   rateState
+		fault  Fault
+		faulty bool
+	)
+	if admitted {
+		rate = s.take(bucketFor(segs), now)
+		fault, faulty = s.takeFault(r)
+	} else {
+		rate = s.concurrencyState(now)
+	}
 	s.mu.Unlock()
+	if admitted {
+		// Released when the response is written, panics included: the
+		// request is in flight until then.
+		defer s.release()
+	}
 
-	h := w.Header()
 	h.Set("X-Okta-Request-Id", reqID)
 	setRateHeaders(h, rate)
 
-	rep := s.answer(w, r, segs, pathOK, reqID, rate, fault, faulty)
+	var rep reply
+	if admitted {
+		rep = s.answer(w, r, segs, pathOK, reqID, rate, fault, faulty)
+	} else {
+		rep = s.errorReply(errRateLimited())
+	}
 
 	// Record before writing, so that a client that has its response can
 	// already see its request in Requests.
@@ -109,7 +150,13 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Dev mode runs for hours; keep the newest requests only.
 		s.requests = append(s.requests[:0:0], s.requests[len(s.requests)-maxRequests/2:]...)
 	}
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RequestID: reqID, Status: rep.status})
+	scheme := ""
+	if !isTokenPath(segs) {
+		scheme = presentedScheme(r)
+	}
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RequestID: reqID,
+		Status: rep.status, AuthScheme: scheme, ClientID: rep.auth.clientID, Scopes: rep.auth.scopes,
+		UserAgent: r.UserAgent()})
 	s.mu.Unlock()
 	// The path and method only: query strings may carry search terms about
 	// people, and the token is never logged.
@@ -135,13 +182,14 @@ type reply struct {
 	status  int
 	payload []byte
 	abort   bool
+	auth    authResult // who the request authenticated as, for Requests
 }
 
 // answer works out the response. It may set headers on w but writes
 // nothing.
 func (s *Sim) answer(w http.ResponseWriter, r *http.Request, segs []string, pathOK bool, reqID string, rate rateState, fault Fault, faulty bool) reply {
 	if !rate.allowed {
-		return s.errorReply(newError(http.StatusTooManyRequests, CodeRateLimited, "API call exceeded rate limit due to too many requests."))
+		return s.errorReply(errRateLimited())
 	}
 	if faulty {
 		if !wait(r.Context(), fault.Delay) {
@@ -157,19 +205,45 @@ func (s *Sim) answer(w http.ResponseWriter, r *http.Request, segs []string, path
 			return s.errorReply(fault.apiError())
 		}
 	}
-	if !s.authorized(r) {
-		return s.errorReply(newError(http.StatusUnauthorized, CodeInvalidToken, "Invalid token provided"))
+	if isTokenPath(segs) {
+		return s.serveToken(w, r, reqID)
 	}
-	if !pathOK {
-		return s.errorReply(newError(http.StatusNotFound, CodePathNotFound, "The requested path was not found"))
+	var (
+		rt            *route
+		params, allow []string
+	)
+	if pathOK {
+		rt, params, allow = match(r.Method, segs)
 	}
-	rt, params, allow := match(r.Method, segs)
+	scope := ""
+	if rt != nil {
+		scope = rt.scope
+	}
+	base := baseURL(r)
+	who, aerr := s.authenticate(r, base, scope)
+	if aerr != nil {
+		return aerr.reply(s, w.Header(), who)
+	}
+	rep := s.dispatch(w, r, rt, params, allow, reqID, base, who)
+	rep.auth = who
+	return rep
+}
+
+// dispatch serves an authenticated request: Okta answers an unknown path
+// only once the caller has proved who it is, and checks the token's scope
+// before it looks at the objects named.
+func (s *Sim) dispatch(w http.ResponseWriter, r *http.Request, rt *route, params, allow []string, reqID, base string, who authResult) reply {
 	if rt == nil {
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			return s.errorReply(newError(http.StatusMethodNotAllowed, CodeMethodNotSupported, "The endpoint does not support the provided HTTP method"))
 		}
 		return s.errorReply(newError(http.StatusNotFound, CodePathNotFound, "The requested path was not found"))
+	}
+	if !who.allows(rt.scope) {
+		w.Header().Set("WWW-Authenticate", challenge(who.scheme, base, rt.scope, r.URL.Path,
+			"insufficient_scope", "The access token provided does not contain the required scopes."))
+		return s.errorReply(errForbidden())
 	}
 
 	var body []byte
@@ -189,12 +263,14 @@ func (s *Sim) answer(w http.ResponseWriter, r *http.Request, segs []string, path
 	c := &call{
 		r:        r,
 		header:   http.Header{},
-		base:     baseURL(r),
+		base:     base,
 		params:   params,
 		query:    r.URL.Query(),
 		body:     body,
 		reqID:    reqID,
 		remoteIP: remoteIP(r),
+		secret:   s.secret,
+		actor:    who.actor,
 	}
 	status, payload, err := s.run(rt, c)
 	if err != nil {
@@ -242,15 +318,6 @@ func setRateHeaders(h http.Header, st rateState) {
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(st.limit))
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(st.remaining))
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(st.reset.Unix(), 10))
-}
-
-// authorized checks "Authorization: SSWS <token>" in constant time.
-func (s *Sim) authorized(r *http.Request) bool {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "SSWS") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.token)) == 1
 }
 
 // baseURL is the origin the client used, so that links in bodies and Link

@@ -1,6 +1,8 @@
 package oktasim
 
 import (
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -15,6 +17,14 @@ type Sim struct {
 	rateLimit    int
 	rateWindow   time.Duration
 	bucketLimits map[string]int
+	concurrency  int  // requests in flight at once; 0 is unlimited
+	resNonce     bool // resource calls demand a DPoP nonce
+
+	// secret keys the HMACs of pagination cursors and DPoP nonces. It is
+	// random per Sim, so neither can be forged or carried to another org.
+	secret []byte
+
+	clients map[string]*serviceApp // OAuth service apps by client id; fixed after New
 
 	// mu guards everything below. Handlers run and encode their response
 	// with it held, so a response is a consistent snapshot and the encoder
@@ -25,14 +35,23 @@ type Sim struct {
 	requestID *idSource // X-Okta-Request-Id, errorId, event uuids
 
 	users    map[string]*user
+	userIDs  []string         // every key of users, sorted: the order lists page in
+	logins   map[string]*user // by lower-cased login
 	groups   map[string]*group
 	apps     map[string]*app
 	sessions map[string]*session
 	policies map[string]*policy
 	factors  map[string]*factor
-	events   []*logEvent
+	events   []*logEvent // in seq order
+	eventSeq uint64
+
+	tokens     map[string]*accessToken
+	tokenSweep int          // sweep expired tokens once the store grows past this
+	assertions *replayCache // used client assertion jtis
+	proofs     *replayCache // used DPoP proof jtis
 
 	buckets  map[string]*bucket
+	inFlight int
 	faults   []*faultState
 	requests []Request
 }
@@ -44,6 +63,8 @@ func New(opts ...Option) *Sim {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // never fails on the platforms Go supports
 	s := &Sim{
 		token:        cfg.token,
 		clock:        cfg.clock,
@@ -51,19 +72,39 @@ func New(opts ...Option) *Sim {
 		rateLimit:    cfg.rateLimit,
 		rateWindow:   cfg.rateWindow,
 		bucketLimits: cfg.bucketLimits,
+		concurrency:  cfg.concurrency,
+		resNonce:     cfg.resNonce,
+		secret:       secret,
+		clients:      map[string]*serviceApp{},
 		objectIDs:    newIDSource(0x6f6b7461, 1),
 		requestID:    newIDSource(0x6f6b7461, 2),
 		users:        map[string]*user{},
+		logins:       map[string]*user{},
 		groups:       map[string]*group{},
 		apps:         map[string]*app{},
 		sessions:     map[string]*session{},
 		policies:     map[string]*policy{},
 		factors:      map[string]*factor{},
+		tokens:       map[string]*accessToken{},
+		tokenSweep:   1024,
+		assertions:   newReplayCache(),
+		proofs:       newReplayCache(),
 		buckets:      map[string]*bucket{},
+	}
+	for _, a := range cfg.apps {
+		sa, err := newServiceApp(a)
+		if err == nil && s.clients[a.ClientID] != nil {
+			err = fmt.Errorf("client id %q registered twice", a.ClientID)
+		}
+		if err != nil {
+			panic("oktasim: WithServiceApp: " + err.Error())
+		}
+		s.clients[a.ClientID] = sa
 	}
 	if cfg.seed {
 		s.seed()
 	}
+	s.addExtraUsers(cfg.extraUsers, s.now())
 	return s
 }
 

@@ -111,18 +111,21 @@ func userLinks(u *user, base string) obj {
 }
 
 // resolveUser finds a user by id, login or login short name (the part
-// before the @), the three forms Okta accepts in /api/v1/users/{id}.
+// before the @), the three forms Okta accepts in /api/v1/users/{id}. Short
+// names are rare and have no index: they are looked for in id order, which
+// a reference with an @ cannot be.
 func (s *Sim) resolveUser(ref string) *user {
 	if u, ok := s.users[ref]; ok {
 		return u
 	}
-	users := s.sortedUsers()
-	for _, u := range users {
-		if strings.EqualFold(u.login(), ref) {
-			return u
-		}
+	if u := s.userByLogin(ref); u != nil {
+		return u
 	}
-	for _, u := range users {
+	if strings.Contains(ref, "@") {
+		return nil
+	}
+	for _, id := range s.userIDs {
+		u := s.users[id]
 		if short, _, ok := strings.Cut(u.login(), "@"); ok && strings.EqualFold(short, ref) {
 			return u
 		}
@@ -135,15 +138,6 @@ func (s *Sim) userOr404(ref string) (*user, error) {
 		return u, nil
 	}
 	return nil, errNotFound(ref, "User")
-}
-
-func (s *Sim) sortedUsers() []*user {
-	out := make([]*user, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u)
-	}
-	sortByID(out, func(u *user) string { return u.id })
-	return out
 }
 
 // matchesQ is Okta's q: a prefix of the first name, last name or email.
@@ -175,25 +169,23 @@ func (s *Sim) listUsers(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var hits []*user
-	for _, u := range s.sortedUsers() {
+	page, next := s.scanUsers(p.after, p.limit, func(u *user) bool {
 		// Okta leaves deactivated users out of a plain listing; a search or
 		// filter decides for itself (status eq "DEPROVISIONED").
 		if search == nil && filter == nil && u.status == StatusDeprovisioned {
-			continue
+			return false
 		}
 		if q != "" && !u.matchesQ(q) {
-			continue
+			return false
 		}
 		if search != nil || filter != nil {
 			get := objectGetter(s.renderUser(u, c.base))
 			if (search != nil && !search.match(get)) || (filter != nil && !filter.match(get)) {
-				continue
+				return false
 			}
 		}
-		hits = append(hits, u)
-	}
-	page, next := pageByID(hits, func(u *user) string { return u.id }, p)
+		return true
+	})
 	out := make([]obj, len(page))
 	for i, u := range page {
 		out[i] = s.renderUser(u, c.base)
@@ -231,11 +223,8 @@ func (s *Sim) validateProfile(profile map[string]any, selfID string) error {
 		if !strings.Contains(login, "@") {
 			fail("login", "Username must be in the form of an email address")
 		}
-		for _, other := range s.users {
-			if other.id != selfID && strings.EqualFold(other.login(), login) {
-				fail("login", "An object with this field already exists in the current organization")
-				break
-			}
+		if other := s.userByLogin(login); other != nil && other.id != selfID {
+			fail("login", "An object with this field already exists in the current organization")
 		}
 	}
 	if email := getString(profile, "email"); email != "" && !strings.Contains(email, "@") {
@@ -326,7 +315,7 @@ func (s *Sim) createUser(c *call) (int, any, error) {
 		// Without a password the user must finish activation by email.
 		u.setStatus(StatusProvisioned, c.now)
 	}
-	s.users[u.id] = u
+	s.putUser(u)
 	s.addMember(s.everyone(), u, c.now)
 	for _, g := range groups {
 		s.addMember(g, u, c.now)
@@ -381,7 +370,7 @@ func (s *Sim) changeUser(c *call, replace bool) (int, any, error) {
 		if err := s.validateProfile(profile, u.id); err != nil {
 			return 0, nil, err
 		}
-		u.profile = profile
+		s.setProfile(u, profile)
 		s.record(c, "user.account.update_profile", "Update user profile for Okta", u.target())
 	}
 	if u.applyCredentials(body, c.now) {
@@ -412,7 +401,7 @@ func (s *Sim) deleteUser(c *call) (int, any, error) {
 
 // removeUser drops a user and everything that hangs off it.
 func (s *Sim) removeUser(u *user) {
-	delete(s.users, u.id)
+	s.dropUser(u)
 	for _, g := range s.groups {
 		delete(g.members, u.id)
 	}
