@@ -113,6 +113,9 @@ type harnessOption struct {
 	forwarder Forwarder
 	now       time.Time
 	fopts     []forward.Option
+	simOpts   []oktasim.Option
+	// credential, when set, replaces the SSWS token for the simulator at url.
+	credential func(t testing.TB, url string) forward.Credential
 }
 
 func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
@@ -121,12 +124,16 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	for _, o := range opts {
 		o(&ho)
 	}
-	sim := oktasim.New(oktasim.WithAPIToken("sim-token"))
+	sim := oktasim.New(append([]oktasim.Option{oktasim.WithAPIToken("sim-token")}, ho.simOpts...)...)
 	okta := httptest.NewServer(sim.Handler())
 	t.Cleanup(okta.Close)
 	fwd := ho.forwarder
 	if fwd == nil {
-		c, err := forward.New(okta.URL, append([]forward.Option{forward.WithAPIToken("sim-token")}, ho.fopts...)...)
+		cred := forward.WithAPIToken("sim-token")
+		if ho.credential != nil {
+			cred = forward.WithCredential(ho.credential(t, okta.URL))
+		}
+		c, err := forward.New(okta.URL, append([]forward.Option{cred}, ho.fopts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
