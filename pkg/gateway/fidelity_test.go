@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,22 @@ func TestConcurrentCapKeepsUnderOktasConcurrentLimit(t *testing.T) {
 		if r.Status == 429 {
 			t.Fatal("okta's concurrent limit was hit")
 		}
+	}
+}
+
+// TestSystemLogNamesTheDecision: Okta's System Log records Bollard's
+// User-Agent with the decision id, so each Okta event leads to its decision.
+func TestSystemLogNamesTheDecision(t *testing.T) {
+	h := newHarness(t)
+	resp, err := h.client.Execute(as(t.Context(), devKey("provisioner-bot")), &bollardv1.ExecuteRequest{
+		Action: "groups.add_member", Params: params(t, map[string]any{"groupId": oktasim.SeedGroupSupport, "userId": oktasim.SeedUserAlice}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := h.sim.Events()
+	last := events[len(events)-1]
+	if last.EventType != "group.user_membership.add" || !strings.Contains(last.UserAgent, "bollard/") || !strings.Contains(last.UserAgent, resp.DecisionId) {
+		t.Errorf("last event %s with user agent %q, want group.user_membership.add naming decision %s", last.EventType, last.UserAgent, resp.DecisionId)
 	}
 }
