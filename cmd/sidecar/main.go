@@ -23,6 +23,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -115,8 +116,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Log lines carry the trace and span ids of the call they belong to.
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts))), nil
 	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts))), nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // RateLimit is Okta's view of the bucket the call was counted in.
@@ -112,13 +113,18 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	defer cancel()
 	release, err := c.limits.acquire(ctx)
 	if err != nil {
-		return nil, c.actionError(ctx, call, err)
+		fe := c.actionError(ctx, call, err)
+		if fe.Kind == KindRateLimited {
+			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
+		}
+		return nil, fe
 	}
 	defer release()
 
 	bucket := BucketOf(call.Action)
 	if wait := c.limits.reserveWait(bucket, c.opts.now()); wait > 0 {
 		if !fits(ctx, wait, c.opts.maxRetryWait) {
+			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
 			return nil, &Error{Kind: KindRateLimited, Action: call.Action.Name, Held: true, RetryAfter: wait,
 				RateLimit: c.limits.last(bucket)}
 		}
@@ -134,10 +140,17 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		wait, retry := c.retryAfter(ctx, call, attempt, err)
 		if !retry {
 			if err != nil {
-				return nil, c.actionError(ctx, call, err)
+				fe := c.actionError(ctx, call, err)
+				if fe.Kind == KindRateLimited {
+					c.opts.inst.RateLimited(ctx, call.Action.Name, fe.Held)
+				}
+				return nil, fe
 			}
 			return out, nil
 		}
+		var fe *Error
+		errors.As(err, &fe)
+		c.opts.inst.Retry(ctx, call.Action.Name, string(fe.Kind))
 		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "okta call retried",
 			slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, wait); err != nil {
@@ -192,13 +205,25 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 	}
 
 	start := time.Now()
+	ctx, span := telemetry.StartOktaSpan(ctx, c.opts.tracer, call.Action.Method, call.Action.Path, c.base.Hostname())
+	var result telemetry.OktaResult
+	defer func() {
+		telemetry.EndOktaSpan(span, result)
+		c.opts.inst.OktaRequest(ctx, call.Action.Name, result.Status, time.Since(start))
+	}()
 	resp, err := c.send(ctx, newRequest)
 	if err != nil {
 		var fe *Error
-		if errors.As(err, &fe) {
-			return nil, fe
+		if !errors.As(err, &fe) {
+			fe = &Error{Kind: c.transportKind(ctx), cause: scrubURLError(err)}
 		}
-		return nil, &Error{Kind: c.transportKind(ctx), cause: scrubURLError(err)}
+		result.ErrorType = string(fe.Kind)
+		return nil, fe
+	}
+	result.Status = resp.StatusCode
+	result.RequestID = resp.Header.Get("X-Okta-Request-Id")
+	if v := resp.Header.Get("X-Rate-Limit-Remaining"); v != "" {
+		result.RateLimitRemaining, result.HasRateLimit = parseRateLimit(resp.Header).Remaining, true
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))

@@ -131,3 +131,14 @@ func (l *limits) reserveWait(bucket string, now time.Time) time.Duration {
 // RateLimits returns the last rate-limit headers Okta sent per bucket
 // (BucketOf), for metrics and health.
 func (c *Client) RateLimits() map[string]RateLimit { return c.limits.snapshot() }
+
+// RateLimitRemaining returns the last X-Rate-Limit-Remaining per bucket, for
+// the rate-limit gauge.
+func (c *Client) RateLimitRemaining() map[string]int64 {
+	snap := c.limits.snapshot()
+	out := make(map[string]int64, len(snap))
+	for k, rl := range snap {
+		out[k] = rl.Remaining
+	}
+	return out
+}

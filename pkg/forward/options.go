@@ -4,6 +4,11 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 type options struct {
@@ -22,6 +27,9 @@ type options struct {
 	maxInFlight     int
 	maxWaiting      int
 	reserve         float64
+
+	tracer trace.Tracer
+	inst   *telemetry.Instruments
 }
 
 var defaultOptions = options{
@@ -37,6 +45,7 @@ var defaultOptions = options{
 	maxInFlight:      10,
 	maxWaiting:       200,
 	reserve:          0.1,
+	tracer:           noop.NewTracerProvider().Tracer(""),
 }
 
 // Option configures a Client.
@@ -95,3 +104,13 @@ func WithConcurrency(inFlight, waiting int) Option {
 // people and other clients (default 0.1): when a bucket is down to it, new
 // calls wait for the window to reset, or fail if their deadline is sooner.
 func WithReserve(share float64) Option { return func(o *options) { o.reserve = share } }
+
+// WithTracerProvider traces each request to Okta as a client span (default:
+// no tracing).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = tp.Tracer("github.com/bollard-dev/bollard/pkg/forward") }
+}
+
+// WithInstruments records Okta requests, retries and rate limiting as
+// metrics (default: none).
+func WithInstruments(in *telemetry.Instruments) Option { return func(o *options) { o.inst = in } }

@@ -114,6 +114,8 @@ type harnessOption struct {
 	now       time.Time
 	fopts     []forward.Option
 	simOpts   []oktasim.Option
+	gwOpts    []Option
+	grpcOpts  []grpc.ServerOption
 	// credential, when set, replaces the SSWS token for the simulator at url.
 	credential func(t testing.TB, url string) forward.Credential
 }
@@ -143,11 +145,11 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	if dec == nil {
 		dec = sharedEngine(t)
 	}
-	srv, err := New(testAuth(t), dec, fwd, WithClock(func() time.Time { return ho.now }), WithConfirmStore(confirm.New()))
+	srv, err := New(testAuth(t), dec, fwd, append([]Option{WithClock(func() time.Time { return ho.now }), WithConfirmStore(confirm.New())}, ho.gwOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grpc.NewServer(srv.ServerOptions()...)
+	g := grpc.NewServer(append(srv.ServerOptions(), ho.grpcOpts...)...)
 	if err := srv.Register(g); err != nil {
 		t.Fatal(err)
 	}
@@ -170,3 +172,7 @@ func as(ctx context.Context, key string) context.Context {
 }
 
 func devKey(agent string) string { return identity.DevKeys()[agent] }
+
+func metadataWith(ctx context.Context, kv ...string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, kv...)
+}

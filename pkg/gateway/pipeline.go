@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
@@ -14,6 +18,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // request is one call, whichever RPC it came through.
@@ -48,7 +53,9 @@ const (
 func (s *Server) run(ctx context.Context, req request) (out *outcome, err error) {
 	start := time.Now()
 	out = &outcome{}
-	defer func() { s.record(ctx, req, out, err, time.Since(start)) }()
+	ctx, span := s.tracer.Start(ctx, telemetry.SpanDecide)
+	defer span.End()
+	defer func() { s.record(ctx, span, req, out, err, time.Since(start)) }()
 
 	// 1. identity: who is calling? Nothing else happens before this.
 	if out.identity, err = s.authenticate(ctx); err != nil {
@@ -150,7 +157,31 @@ func (s *Server) confirmStep(out *outcome, token string) error {
 // record logs one line per call, allowed or not, before the reply leaves.
 // Parameters are not logged: they may hold personal data. The audit log
 // (pkg/audit) takes over this job with masking and a hash chain.
-func (s *Server) record(ctx context.Context, req request, out *outcome, err error, latency time.Duration) {
+func (s *Server) record(ctx context.Context, span trace.Span, req request, out *outcome, err error, latency time.Duration) {
+	result := "ok"
+	if err != nil {
+		result = resultOf(err)
+	}
+	if out.call != nil && out.decision.ID != "" {
+		d := out.decision
+		metricResult, firstCode := telemetry.ResultAllow, ""
+		if !d.Allow {
+			metricResult, firstCode = telemetry.ResultDeny, d.Deny[0].Code
+		}
+		s.inst.Decision(ctx, metricResult, out.call.Action.Area, out.call.Action.Name, firstCode, d.Duration)
+		telemetry.SetDecideAttributes(span, telemetry.Decide{
+			AgentID: out.identity.ID, Action: out.call.Action.Name, Area: out.call.Action.Area,
+			Access: string(out.call.Action.Access), Destructive: out.call.Action.Destructive, Result: result,
+			DenyCodes: denyCodes(d), Obligations: obligationKeys(d.Obligations), PolicyRevision: d.Revision,
+			DecisionID: d.ID, Duration: d.Duration,
+		})
+	} else if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrResult.String(result), telemetry.AttrAgentID.String(out.identity.ID))
+	}
+	if err != nil && isServerFault(err) {
+		// The status carries the fixed result word, never error text.
+		span.SetStatus(otelcodes.Error, result)
+	}
 	attrs := []slog.Attr{
 		slog.String("agent", out.identity.ID),
 		slog.String("action", truncate(req.action, maxActionNameLen)),
@@ -178,15 +209,27 @@ func (s *Server) record(ctx context.Context, req request, out *outcome, err erro
 		attrs = append(attrs, slog.Int("okta_status", oe.Status), slog.String("okta_request_id", oe.RequestID), slog.String("okta_error_code", oe.Code))
 	}
 	level := slog.LevelInfo
+	attrs = append(attrs, slog.String("result", result))
 	if err != nil {
-		attrs = append(attrs, slog.String("result", resultOf(err)), slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", err.Error()))
 		if isServerFault(err) {
 			level = slog.LevelError
 		}
-	} else {
-		attrs = append(attrs, slog.String("result", "ok"))
 	}
 	s.log.LogAttrs(context.WithoutCancel(ctx), level, "call", attrs...)
+}
+
+// obligationKeys lists the obligations the policy set (their names, never
+// their values), for the span.
+func obligationKeys(o decision.Obligations) []string {
+	keys := make([]string, 0, 1+len(o.Extra))
+	if o.RequireConfirmation {
+		keys = append(keys, "require_confirmation")
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Extra)) {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 func denyCodes(d decision.Decision) []string {

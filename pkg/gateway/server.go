@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // Authenticator identifies the caller from its credential (pkg/identity).
@@ -47,6 +50,8 @@ type Server struct {
 	okta    Forwarder
 	// maxPages is the page budget of ExecuteAll when policy sets none.
 	maxPages int
+	tracer   trace.Tracer
+	inst     *telemetry.Instruments
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -65,6 +70,15 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithConfirmStore replaces the confirmation store (default: confirm.New()).
 func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.confirm = c } }
 
+// WithTracerProvider traces each call as a bollard.decide span, parent of
+// the Okta client spans (default: no tracing).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(s *Server) { s.tracer = tp.Tracer("github.com/bollard-dev/bollard/pkg/gateway") }
+}
+
+// WithInstruments records decisions as metrics (default: none).
+func WithInstruments(in *telemetry.Instruments) Option { return func(s *Server) { s.inst = in } }
+
 // WithPageBudget sets how many pages ExecuteAll follows when policy sets no
 // page_budget obligation (default 1,000).
 func WithPageBudget(n int) Option { return func(s *Server) { s.maxPages = n } }
@@ -77,7 +91,8 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	if auth == nil || decider == nil || okta == nil {
 		return nil, errors.New("gateway: an authenticator, a decider and a forwarder are required")
 	}
-	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now, maxPages: 1000}
+	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now, maxPages: 1000,
+		tracer: noop.NewTracerProvider().Tracer("")}
 	for _, opt := range opts {
 		opt(s)
 	}

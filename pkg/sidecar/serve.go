@@ -25,6 +25,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/gateway"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 	"github.com/bollard-dev/bollard/policies"
 )
 
@@ -67,6 +68,17 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	log := o.logger
 
+	tel, err := telemetry.Setup(ctx, telemetry.WithVersion(o.version), telemetry.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("telemetry (OTEL_* environment): %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(flushCtx)
+	}()
+	tel.SetGlobal()
+
 	auth := o.auth
 	if auth == nil {
 		var err error
@@ -90,20 +102,35 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	okta, err := forward.New(cfg.Okta.OrgURL, forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
+	var okta *forward.Client
+	inst, err := telemetry.NewInstruments(tel.MeterProvider(), telemetry.Observed{
+		RateLimitRemaining: func() map[string]int64 {
+			if okta == nil { // a scrape before the client exists
+				return nil
+			}
+			return okta.RateLimitRemaining()
+		},
+		PolicyRevision: engine.Revision,
+	})
+	if err != nil {
+		return err
+	}
+	okta, err = forward.New(cfg.Okta.OrgURL, forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
 		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log),
-		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve))
+		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve),
+		forward.WithTracerProvider(tel.TracerProvider()), forward.WithInstruments(inst))
 	if err != nil {
 		return err
 	}
 	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log),
 		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
-		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)))
+		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
+		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst))
 	if err != nil {
 		return err
 	}
 
-	srv := grpc.NewServer(append(gw.ServerOptions(), grpc.MaxRecvMsgSize(cfg.Server.MaxRequestBytes))...)
+	srv := grpc.NewServer(append(gw.ServerOptions(), grpc.MaxRecvMsgSize(cfg.Server.MaxRequestBytes), tel.GRPCServerOption())...)
 	if err := gw.Register(srv); err != nil {
 		return err
 	}
@@ -148,7 +175,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			return fmt.Errorf("listen for admin: %w", err)
 		}
 		addrs.Admin = l.Addr()
-		admin = &http.Server{Handler: adminHandler(engine), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: adminHandler(engine, tel.MetricsHandler()), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("admin server stopped", "error", err)
@@ -264,10 +291,11 @@ func buildCredential(ctx context.Context, cfg config.Okta, o runOptions, log *sl
 	}, forward.WithOAuthLogger(log), forward.WithOAuthUserAgent("bollard/"+o.version))
 }
 
-// adminHandler serves liveness and readiness. Ready means a policy is
+// adminHandler serves liveness, readiness and Prometheus metrics. Ready means a policy is
 // loaded; a rejected reload is reported but the previous policy still serves.
-func adminHandler(engine *decision.Engine) http.Handler {
+func adminHandler(engine *decision.Engine, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -120,6 +121,23 @@ identity:
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+identity.DevKeys()["reader-bot"])
 	if _, err := bollardv1.NewGatewayServiceClient(conn).ListActions(ctx, &bollardv1.ListActionsRequest{}); err == nil {
 		t.Error("a dev key was accepted outside dev mode")
+	}
+
+	metrics, err := http.Get("http://" + addrs.Admin.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	for _, want := range []string{
+		`bollard_decisions_total{action="users.get",area="users",deny_code="",result="allow"} 2`,
+		`bollard_okta_requests_total{action="users.get",status="200"} 2`,
+		`bollard_okta_rate_limit_remaining{bucket="GET /api/v1/users/{userId}"}`,
+		`bollard_policy_revision{revision="`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 
 	resp, err := http.Get("http://" + addrs.Admin.String() + "/readyz")
