@@ -1,0 +1,102 @@
+package audit
+
+import (
+	"strconv"
+	"time"
+)
+
+// Record is one agent call as the gateway saw it. Fields the call never
+// reached (no identity, no decision, no Okta call) stay zero and are
+// written as empty values, so every record has the same fields.
+type Record struct {
+	// Time is when the call arrived; zero means now.
+	Time       time.Time
+	DecisionID string
+	TraceID    string
+
+	AgentID    string
+	AuthMethod string
+
+	Action      string
+	Area        string
+	Access      string
+	Destructive bool
+	// Resource holds the path parameters: the ids acted on.
+	Resource map[string]string
+	// Params holds the validated parameters (query parameters and "body").
+	// Credentials in it are masked in the record; the map is not modified.
+	Params map[string]any
+
+	// Result is a low-cardinality word: "ok", "denied",
+	// "confirmation_required", "invalid", "unauthenticated",
+	// "okta_not_found", ...
+	Result           string
+	DenyCodes        []string
+	Obligations      map[string]any
+	ConfirmationUsed bool
+	PolicyRevision   string
+
+	OktaStatus    int
+	OktaRequestID string
+	Latency       time.Duration
+
+	// Mask lists extra dotted paths into Params to mask, from a policy
+	// obligation ("body.profile.mobilePhone"). It is not written.
+	Mask []string
+}
+
+// appendBody encodes every field of r but the chain's, in the documented
+// order, leaving the object open: each sink appends its own seq, prev_hash
+// and hash. The order is fixed so that a record's hash is well defined.
+func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
+	b = append(b, `{"timestamp":"`...)
+	b = appendTimestamp(b, t)
+	b = append(b, `","decision_id":`...)
+	b = appendString(b, r.DecisionID)
+	b = append(b, `,"trace_id":`...)
+	b = appendString(b, r.TraceID)
+	b = append(b, `,"agent":{"id":`...)
+	b = appendString(b, r.AgentID)
+	b = append(b, `,"auth_method":`...)
+	b = appendString(b, r.AuthMethod)
+	b = append(b, `},"action":`...)
+	b = appendString(b, r.Action)
+	b = append(b, `,"area":`...)
+	b = appendString(b, r.Area)
+	b = append(b, `,"access":`...)
+	b = appendString(b, r.Access)
+	b = append(b, `,"destructive":`...)
+	b = strconv.AppendBool(b, r.Destructive)
+	b = append(b, `,"resource":`...)
+	b = appendStringMap(b, r.Resource)
+	b = append(b, `,"params":`...)
+	if r.Params == nil {
+		b = append(b, "{}"...)
+	} else {
+		c := maskCtx{m: m}
+		if len(r.Mask) > 0 {
+			c.paths = splitPaths(r.Mask)
+		}
+		b = appendValue(b, r.Params, c)
+	}
+	b = append(b, `,"result":`...)
+	b = appendString(b, r.Result)
+	b = append(b, `,"deny_codes":`...)
+	b = appendStrings(b, r.DenyCodes)
+	b = append(b, `,"obligations":`...)
+	if r.Obligations == nil {
+		b = append(b, "{}"...)
+	} else {
+		b = appendValue(b, r.Obligations, maskCtx{})
+	}
+	b = append(b, `,"confirmation_used":`...)
+	b = strconv.AppendBool(b, r.ConfirmationUsed)
+	b = append(b, `,"policy_revision":`...)
+	b = appendString(b, r.PolicyRevision)
+	b = append(b, `,"okta":{"status":`...)
+	b = strconv.AppendInt(b, int64(r.OktaStatus), 10)
+	b = append(b, `,"request_id":`...)
+	b = appendString(b, r.OktaRequestID)
+	b = append(b, `},"latency_us":`...)
+	return strconv.AppendInt(b, r.Latency.Microseconds(), 10)
+}
