@@ -4,6 +4,7 @@
 //	sidecar serve --config bollard.yaml   serve with a configuration file
 //	sidecar dev [--listen ADDR]           serve on the embedded default
 //	sidecar load [flags]                  drive a running sidecar and report latency
+//	sidecar audit verify FILE...          check audit files' hash chains
 //	sidecar version
 package main
 
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // policies use time zones; scratch images have no zoneinfo
 
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
@@ -52,6 +54,7 @@ commands:
   serve    serve with a configuration file (--config)
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
+  audit    audit verify FILE...: check the hash chain of audit files, oldest first
   version  print the version
 `
 
@@ -99,6 +102,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sidecar.Dev(ctx, o)
 	case "load":
 		return loadgen.Main(ctx, args, stdout, stderr)
+	case "audit":
+		if len(args) == 0 || args[0] != "verify" {
+			return errors.New("usage: sidecar audit verify FILE...")
+		}
+		return audit.VerifyMain(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "bollard", version)
 		return nil

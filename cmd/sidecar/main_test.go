@@ -27,6 +27,8 @@ func TestRun(t *testing.T) {
 		{args: []string{"serve", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, wantErr: "read config"},
 		{args: []string{"dev", "--log-level", "loud"}, wantErr: "log level"},
 		{args: []string{"load", "-addr", "203.0.113.9:8181"}, wantErr: "not loopback"},
+		{args: []string{"audit"}, wantErr: "usage: sidecar audit verify"},
+		{args: []string{"audit", "verify", filepath.Join(t.TempDir(), "missing.log")}, wantErr: "missing.log"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -25,8 +25,32 @@ type Config struct {
 	Policy       Policy       `yaml:"policy"`
 	Confirmation Confirmation `yaml:"confirmation"`
 	Limits       Limits       `yaml:"limits"`
+	Audit        Audit        `yaml:"audit"`
 	Log          Log          `yaml:"log"`
 }
+
+// Audit configures the audit log: one record per call, hash-chained.
+type Audit struct {
+	// Stdout writes records to standard output (for the cluster's log
+	// pipeline). Default true.
+	Stdout *bool `yaml:"stdout"`
+	// File writes records to a file, rotated by size. Empty: no file.
+	File         string `yaml:"file"`
+	MaxFileBytes int64  `yaml:"max_file_bytes"`
+	MaxBackups   int    `yaml:"max_backups"`
+	// HMACKeyFile holds the per-deployment key that masks credentials in
+	// records (a mounted Secret). Empty: a random key per process, so masked
+	// values cannot be checked later (a warning says so).
+	HMACKeyFile string `yaml:"hmac_key_file"`
+	// WriteTimeout turns a blocked sink into a failed one.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// FailOpen answers calls even when no sink can write their record.
+	// Default false: such calls fail with audit_unavailable.
+	FailOpen bool `yaml:"fail_open"`
+}
+
+// StdoutEnabled reports whether records go to standard output.
+func (a Audit) StdoutEnabled() bool { return a.Stdout == nil || *a.Stdout }
 
 // Limits protect the org's shared Okta quota.
 type Limits struct {
@@ -164,6 +188,15 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
+	}
+	if c.Audit.MaxFileBytes == 0 {
+		c.Audit.MaxFileBytes = 100 << 20
+	}
+	if c.Audit.MaxBackups == 0 {
+		c.Audit.MaxBackups = 5
+	}
+	if c.Audit.WriteTimeout == 0 {
+		c.Audit.WriteTimeout = time.Second
 	}
 	if c.Limits.OktaMaxInFlight == 0 {
 		c.Limits.OktaMaxInFlight = 10
@@ -312,6 +345,18 @@ func (c *Config) Validate() error {
 	}
 	if l.OktaReserve < 0 || l.OktaReserve >= 1 {
 		bad("limits.okta_reserve: must be at least 0 and below 1")
+	}
+	if a := c.Audit; !a.StdoutEnabled() && a.File == "" {
+		bad("audit: set stdout or file; every call must leave a record somewhere")
+	}
+	if c.Audit.MaxFileBytes < 1<<20 {
+		bad("audit.max_file_bytes: must be at least 1 MiB")
+	}
+	if c.Audit.MaxBackups < 1 || c.Audit.MaxBackups > 1000 {
+		bad("audit.max_backups: must be between 1 and 1000")
+	}
+	if c.Audit.WriteTimeout < 10*time.Millisecond || c.Audit.WriteTimeout > time.Minute {
+		bad("audit.write_timeout: must be between 10ms and 1m")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

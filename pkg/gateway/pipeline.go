@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -55,7 +56,13 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	out = &outcome{}
 	ctx, span := s.tracer.Start(ctx, telemetry.SpanDecide)
 	defer span.End()
-	defer func() { s.record(ctx, span, req, out, err, time.Since(start)) }()
+	defer func() {
+		if auditErr := s.record(ctx, span, req, out, err, time.Since(start)); auditErr != nil {
+			// No record, no answer: Okta may have acted, but the agent is
+			// told the call failed, and the log says why.
+			err = auditErr
+		}
+	}()
 
 	// 1. identity: who is calling? Nothing else happens before this.
 	if out.identity, err = s.authenticate(ctx); err != nil {
@@ -89,6 +96,12 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	// The agent's share of the org's quota, spent only on calls that go.
 	if err := s.spend(out); err != nil {
 		return out, err
+	}
+	// Nothing reaches Okta unless its record can be written.
+	if s.audit != nil {
+		if aerr := s.audit.Ready(); aerr != nil {
+			return out, fmt.Errorf("%w: %w", errAuditUnavailable, aerr)
+		}
 	}
 	// 5. forward: do it at Okta, within the page size policy allows.
 	capPageSize(out.call, out.decision.Obligations)
@@ -157,10 +170,18 @@ func (s *Server) confirmStep(out *outcome, token string) error {
 // record logs one line per call, allowed or not, before the reply leaves.
 // Parameters are not logged: they may hold personal data. The audit log
 // (pkg/audit) takes over this job with masking and a hash chain.
-func (s *Server) record(ctx context.Context, span trace.Span, req request, out *outcome, err error, latency time.Duration) {
+func (s *Server) record(ctx context.Context, span trace.Span, req request, out *outcome, err error, latency time.Duration) error {
 	result := "ok"
 	if err != nil {
 		result = resultOf(err)
+	}
+	var auditErr error
+	if s.audit != nil {
+		if werr := s.audit.Write(context.WithoutCancel(ctx), auditRecord(span, req, out, result, latency)); werr != nil {
+			auditErr = fmt.Errorf("%w: %w", errAuditUnavailable, werr)
+			s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "audit record not written",
+				slog.String("decision_id", out.decision.ID), slog.String("error", werr.Error()))
+		}
 	}
 	if out.call != nil && out.decision.ID != "" {
 		d := out.decision
@@ -217,6 +238,40 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 		}
 	}
 	s.log.LogAttrs(context.WithoutCancel(ctx), level, "call", attrs...)
+	return auditErr
+}
+
+// auditRecord is the call as the audit log keeps it.
+func auditRecord(span trace.Span, req request, out *outcome, result string, latency time.Duration) *audit.Record {
+	r := &audit.Record{
+		TraceID: span.SpanContext().TraceID().String(), AgentID: out.identity.ID, AuthMethod: out.identity.Method,
+		Action: truncate(req.action, maxActionNameLen), Result: result, ConfirmationUsed: out.confirmationUsed, Latency: latency,
+	}
+	if !span.SpanContext().HasTraceID() {
+		r.TraceID = ""
+	}
+	if c := out.call; c != nil {
+		r.Area, r.Access, r.Destructive = c.Action.Area, string(c.Action.Access), c.Action.Destructive
+		r.Resource, r.Params = c.Resource, c.Params
+	}
+	if d := out.decision; d.ID != "" {
+		r.DecisionID, r.PolicyRevision, r.DenyCodes = d.ID, d.Revision, denyCodes(d)
+		r.Obligations = map[string]any{"require_confirmation": d.Obligations.RequireConfirmation}
+		for k, v := range d.Obligations.Extra {
+			r.Obligations[k] = v
+		}
+		if paths, ok := d.Obligations.Extra["mask"].([]any); ok {
+			for _, p := range paths {
+				if s, ok := p.(string); ok {
+					r.Mask = append(r.Mask, s)
+				}
+			}
+		}
+	}
+	if out.okta != nil {
+		r.OktaStatus, r.OktaRequestID = out.okta.Status, out.okta.RequestID
+	}
+	return r
 }
 
 // obligationKeys lists the obligations the policy set (their names, never

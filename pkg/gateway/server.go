@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
@@ -39,6 +40,13 @@ type Forwarder interface {
 	Do(ctx context.Context, call *catalog.Call, decisionID string) (*forward.Response, error)
 }
 
+// Auditor records every call (pkg/audit). Write returns only once a record
+// is safe with at least one sink, or an error when none could take it.
+type Auditor interface {
+	Write(ctx context.Context, r *audit.Record) error
+	Ready() error
+}
+
 // Server implements bollard.v1.GatewayService and the typed services.
 type Server struct {
 	bollardv1.UnimplementedGatewayServiceServer
@@ -52,6 +60,7 @@ type Server struct {
 	maxPages int
 	tracer   trace.Tracer
 	inst     *telemetry.Instruments
+	audit    Auditor
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -75,6 +84,10 @@ func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.conf
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(s *Server) { s.tracer = tp.Tracer("github.com/bollard-dev/bollard/pkg/gateway") }
 }
+
+// WithAuditor records every call, allowed or not, before the reply leaves;
+// when it cannot, the call fails closed (default: no audit log).
+func WithAuditor(a Auditor) Option { return func(s *Server) { s.audit = a } }
 
 // WithInstruments records decisions as metrics (default: none).
 func WithInstruments(in *telemetry.Instruments) Option { return func(s *Server) { s.inst = in } }

@@ -36,6 +36,7 @@ const (
 	ReasonConfirmationInvalid    = "CONFIRMATION_INVALID"
 	ReasonTooManyConfirmations   = "TOO_MANY_PENDING_CONFIRMATIONS"
 	ReasonAgentBudgetExceeded    = "AGENT_BUDGET_EXCEEDED"
+	ReasonAuditUnavailable       = "AUDIT_UNAVAILABLE"
 	ReasonOktaBadRequest         = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound           = "OKTA_NOT_FOUND"
 	ReasonOktaRateLimited        = "OKTA_RATE_LIMITED"
@@ -48,6 +49,9 @@ const (
 )
 
 var errRequestTooLarge = errors.New("action name or confirmation token too long")
+
+// errAuditUnavailable: no audit sink could take the call's record.
+var errAuditUnavailable = errors.New("audit log unavailable")
 
 type authError struct{ err error }
 
@@ -97,6 +101,8 @@ func resultOf(err error) string {
 		fe *forward.Error
 	)
 	switch {
+	case errors.Is(err, errAuditUnavailable):
+		return "audit_unavailable"
 	case errors.As(err, &ae):
 		return "unauthenticated"
 	case errors.As(err, &de):
@@ -125,7 +131,8 @@ func isServerFault(err error) bool {
 		}
 		return false
 	}
-	return resultOf(err) == "error"
+	r := resultOf(err)
+	return r == "error" || r == "audit_unavailable"
 }
 
 // toStatus maps a pipeline error to the status the agent sees. Only text
@@ -142,6 +149,10 @@ func toStatus(err error) error {
 		be *budgetExceeded
 	)
 	switch {
+	case errors.Is(err, errAuditUnavailable):
+		// Fail closed: a call that cannot be recorded is not answered as done.
+		return withDetails(codes.Unavailable, "the audit log cannot record calls; refused (audit_unavailable)",
+			info(ReasonAuditUnavailable, map[string]string{"deny_codes": "audit_unavailable"}))
 	case errors.As(err, &ae):
 		return withDetails(codes.Unauthenticated, "missing or invalid agent credential",
 			info(ReasonUnauthenticated, map[string]string{"detail": identity.ReasonOf(ae.err)}))

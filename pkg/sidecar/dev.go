@@ -74,7 +74,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 	if err != nil {
 		return err
 	}
-	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken),
+	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken), WithAuditStdout(o.Out),
 		WithReady(func(a Addrs) {
 			printBanner(o.Out, a, orgURL)
 			if o.Ready != nil {

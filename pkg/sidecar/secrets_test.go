@@ -65,7 +65,9 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, WithLogger(logger), WithReady(func(a Addrs) { ready <- a })) }()
+	go func() {
+		done <- Run(ctx, cfg, WithLogger(logger), WithAuditStdout(&logs), WithReady(func(a Addrs) { ready <- a }))
+	}()
 	defer func() { cancel(); <-done }()
 	var addrs Addrs
 	select {

@@ -1,10 +1,12 @@
 package sidecar
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
@@ -45,6 +48,7 @@ type runOptions struct {
 	version string
 	auth    gateway.Authenticator // replaces the one built from config (dev mode)
 	token   string                // replaces the configured Okta token (dev mode)
+	stdout  io.Writer             // the audit log's stdout sink
 }
 
 // WithLogger sets the process logger.
@@ -60,9 +64,12 @@ func withAuthenticator(a gateway.Authenticator) Option { return func(o *runOptio
 
 func withOktaToken(t string) Option { return func(o *runOptions) { o.token = t } }
 
+// WithAuditStdout replaces standard output as the audit log's stdout sink.
+func WithAuditStdout(w io.Writer) Option { return func(o *runOptions) { o.stdout = w } }
+
 // Run serves Bollard with cfg until ctx ends. cfg must be validated.
 func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
-	o := runOptions{logger: slog.Default(), ready: func(Addrs) {}, version: "dev"}
+	o := runOptions{logger: slog.Default(), ready: func(Addrs) {}, version: "dev", stdout: os.Stdout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -122,7 +129,20 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log),
+	auditLog, err := buildAudit(cfg.Audit, o, log)
+	if err != nil {
+		return err
+	}
+	// Closed last, after the gRPC server has drained: no record accepted
+	// for an answered call is lost on SIGTERM.
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := auditLog.Close(closeCtx); err != nil {
+			log.Error("audit log close", "error", err)
+		}
+	}()
+	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log), gateway.WithAuditor(auditLog),
 		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
 		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
 		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst))
@@ -175,7 +195,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			return fmt.Errorf("listen for admin: %w", err)
 		}
 		addrs.Admin = l.Addr()
-		admin = &http.Server{Handler: adminHandler(engine, tel.MetricsHandler()), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: adminHandler(engine, auditLog, tel.MetricsHandler()), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("admin server stopped", "error", err)
@@ -291,9 +311,35 @@ func buildCredential(ctx context.Context, cfg config.Okta, o runOptions, log *sl
 	}, forward.WithOAuthLogger(log), forward.WithOAuthUserAgent("bollard/"+o.version))
 }
 
+// buildAudit opens the audit log's sinks.
+func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger) (*audit.Logger, error) {
+	opts := []audit.Option{audit.WithWriteTimeout(cfg.WriteTimeout), audit.WithFailOpen(cfg.FailOpen), audit.WithLogger(log)}
+	if cfg.StdoutEnabled() {
+		opts = append(opts, audit.WithStdout(o.stdout))
+	}
+	if cfg.File != "" {
+		opts = append(opts, audit.WithFile(cfg.File, cfg.MaxFileBytes, cfg.MaxBackups))
+	}
+	if cfg.HMACKeyFile != "" {
+		key, err := os.ReadFile(cfg.HMACKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("read audit.hmac_key_file: %w", err)
+		}
+		opts = append(opts, audit.WithHMACKey(bytes.TrimSpace(key)))
+	} else {
+		log.Warn("audit.hmac_key_file is not set: masked values use a random key and cannot be checked later")
+		opts = append(opts, audit.WithRandomHMACKey())
+	}
+	l, err := audit.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return l, nil
+}
+
 // adminHandler serves liveness, readiness and Prometheus metrics. Ready means a policy is
 // loaded; a rejected reload is reported but the previous policy still serves.
-func adminHandler(engine *decision.Engine, metrics http.Handler) http.Handler {
+func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -302,13 +348,18 @@ func adminHandler(engine *decision.Engine, metrics http.Handler) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		st := engine.Status()
-		body := map[string]any{"ready": st.Revision != "", "policy_revision": st.Revision, "policy_source": st.Source,
-			"policy_loaded_at": st.LoadedAt.UTC().Format(time.RFC3339)}
+		auditErr := auditLog.Ready()
+		ready := st.Revision != "" && auditErr == nil
+		body := map[string]any{"ready": ready, "policy_revision": st.Revision, "policy_source": st.Source,
+			"policy_loaded_at": st.LoadedAt.UTC().Format(time.RFC3339), "audit_writable": auditErr == nil}
 		if st.LastError != nil {
 			body["policy_reload_error"] = st.LastError.Error()
 		}
+		if auditErr != nil {
+			body["audit_error"] = auditErr.Error()
+		}
 		w.Header().Set("Content-Type", "application/json")
-		if st.Revision == "" {
+		if !ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_ = json.NewEncoder(w).Encode(body)

@@ -37,7 +37,9 @@ func start(t *testing.T, cfg config.Config) Addrs {
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, WithLogger(quiet), WithReady(func(a Addrs) { ready <- a })) }()
+	go func() {
+		done <- Run(ctx, cfg, WithLogger(quiet), WithAuditStdout(io.Discard), WithReady(func(a Addrs) { ready <- a }))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
