@@ -107,7 +107,7 @@ func TestScopeOktaDidNotGrantIsBollardsCredentialProblem(t *testing.T) {
 	_, err := h.client.Execute(as(t.Context(), devKey("helpdesk-bot")), &bollardv1.ExecuteRequest{
 		Action: "user_lifecycle.unlock", Params: params(t, map[string]any{"userId": oktasim.SeedUserGrace}),
 	})
-	wantStatus(t, err, codes.Unavailable, ReasonOktaCredentialMissing)
+	wantStatus(t, err, codes.Unavailable, ReasonOktaCredentialUnavailable)
 	if _, err := h.client.Execute(as(t.Context(), devKey("reader-bot")), &bollardv1.ExecuteRequest{
 		Action: "users.get", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice}),
 	}); err != nil {

@@ -26,26 +26,26 @@ const Domain = "bollard.dev"
 
 // ErrorInfo reasons: stable, documented, safe to branch on.
 const (
-	ReasonUnauthenticated        = "UNAUTHENTICATED"
-	ReasonUnknownAction          = "UNKNOWN_ACTION"
-	ReasonInvalidParams          = "INVALID_PARAMETERS"
-	ReasonRequestTooLarge        = "REQUEST_TOO_LARGE"
-	ReasonNotAList               = "NOT_A_LIST_ACTION"
-	ReasonPolicyDenied           = "POLICY_DENIED"
-	ReasonConfirmationRequired   = "CONFIRMATION_REQUIRED"
-	ReasonConfirmationInvalid    = "CONFIRMATION_INVALID"
-	ReasonTooManyConfirmations   = "TOO_MANY_PENDING_CONFIRMATIONS"
-	ReasonAgentBudgetExceeded    = "AGENT_BUDGET_EXCEEDED"
-	ReasonAuditUnavailable       = "AUDIT_UNAVAILABLE"
-	ReasonOktaBadRequest         = "OKTA_BAD_REQUEST"
-	ReasonOktaNotFound           = "OKTA_NOT_FOUND"
-	ReasonOktaRateLimited        = "OKTA_RATE_LIMITED"
-	ReasonOktaCredentialRejected = "OKTA_CREDENTIAL_REJECTED"
-	ReasonOktaRejected           = "OKTA_REJECTED"
-	ReasonOktaUnsupported        = "OKTA_METHOD_NOT_SUPPORTED"
-	ReasonOktaUnavailable        = "OKTA_UNAVAILABLE"
-	ReasonOktaCredentialMissing  = "OKTA_CREDENTIAL_UNAVAILABLE"
-	ReasonInternal               = "INTERNAL"
+	ReasonUnauthenticated           = "UNAUTHENTICATED"
+	ReasonUnknownAction             = "UNKNOWN_ACTION"
+	ReasonInvalidParams             = "INVALID_PARAMETERS"
+	ReasonRequestTooLarge           = "REQUEST_TOO_LARGE"
+	ReasonNotAList                  = "NOT_A_LIST_ACTION"
+	ReasonPolicyDenied              = "POLICY_DENIED"
+	ReasonConfirmationRequired      = "CONFIRMATION_REQUIRED"
+	ReasonConfirmationInvalid       = "CONFIRMATION_INVALID"
+	ReasonTooManyConfirmations      = "TOO_MANY_PENDING_CONFIRMATIONS"
+	ReasonAgentBudgetExceeded       = "AGENT_BUDGET_EXCEEDED"
+	ReasonAuditUnavailable          = "AUDIT_UNAVAILABLE"
+	ReasonOktaBadRequest            = "OKTA_BAD_REQUEST"
+	ReasonOktaNotFound              = "OKTA_NOT_FOUND"
+	ReasonOktaRateLimited           = "OKTA_RATE_LIMITED"
+	ReasonOktaCredentialRejected    = "OKTA_CREDENTIAL_REJECTED"
+	ReasonOktaRejected              = "OKTA_REJECTED"
+	ReasonOktaUnsupported           = "OKTA_METHOD_NOT_SUPPORTED"
+	ReasonOktaUnavailable           = "OKTA_UNAVAILABLE"
+	ReasonOktaCredentialUnavailable = "OKTA_CREDENTIAL_UNAVAILABLE"
+	ReasonInternal                  = "INTERNAL"
 )
 
 var errRequestTooLarge = errors.New("action name or confirmation token too long")
@@ -264,7 +264,7 @@ func oktaStatus(fe *forward.Error) error {
 		return withDetails(codes.Unimplemented, "okta does not support this operation on this org: "+summary, info(ReasonOktaUnsupported, meta))
 	case forward.KindCredentialUnavailable:
 		return withDetails(codes.Unavailable, "bollard could not obtain an Okta access token; an operator must check its Okta credential",
-			info(ReasonOktaCredentialMissing, nil))
+			info(ReasonOktaCredentialUnavailable, nil))
 	case forward.KindTimeout:
 		return withDetails(codes.Unavailable, "okta did not answer in time", info(ReasonOktaUnavailable, meta))
 	case forward.KindUnavailable:
