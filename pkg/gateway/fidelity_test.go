@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -175,16 +176,22 @@ func TestRateLimitAgainstTheSimulator(t *testing.T) {
 		}
 	})
 	t.Run("returned with RetryInfo", func(t *testing.T) {
+		// An hour's window and a caller that can wait 3s: the reset is
+		// (all but certainly) too far to wait for.
 		h := newHarness(t, func(o *harnessOption) {
-			o.simOpts = append(o.simOpts, oktasim.WithRateLimit(2, time.Minute))
+			o.simOpts = append(o.simOpts, oktasim.WithRateLimit(2, time.Hour))
 			o.fopts = append(o.fopts, forward.WithReserve(0))
 		})
 		call(h)
 		call(h)
-		err := call(h)
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		_, err := h.client.Execute(as(ctx, devKey("reader-bot")), &bollardv1.ExecuteRequest{
+			Action: "users.get", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice}),
+		})
 		wantStatus(t, err, codes.ResourceExhausted, ReasonOktaRateLimited)
 		for _, d := range status.Convert(err).Details() {
-			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.RetryDelay.AsDuration() > 10*time.Second {
+			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.RetryDelay.AsDuration() > 3*time.Second {
 				return
 			}
 		}
@@ -192,7 +199,7 @@ func TestRateLimitAgainstTheSimulator(t *testing.T) {
 	})
 	t.Run("the reserve is left for people", func(t *testing.T) {
 		h := newHarness(t, func(o *harnessOption) {
-			o.simOpts = append(o.simOpts, oktasim.WithRateLimit(10, time.Minute))
+			o.simOpts = append(o.simOpts, oktasim.WithRateLimit(10, time.Hour)) // no window rollover mid-test
 			o.fopts = append(o.fopts, forward.WithReserve(0.3))
 		})
 		var err error

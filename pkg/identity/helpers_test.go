@@ -198,6 +198,8 @@ type jwksServer struct {
 	body   []byte
 	status int
 	hits   atomic.Int64
+	// gate, when set, holds every answer until it is closed.
+	gate chan struct{}
 }
 
 func newJWKSServer(t testing.TB, body []byte) *jwksServer {
@@ -205,14 +207,31 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.hits.Add(1)
 		s.mu.Lock()
-		body, status := s.body, s.status
+		body, status, gate := s.body, s.status, s.gate
 		s.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// hold makes the server hold its answers until the returned func is called.
+func (s *jwksServer) hold() (release func()) {
+	gate := make(chan struct{})
+	s.mu.Lock()
+	s.gate = gate
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.gate = nil
+		s.mu.Unlock()
+		close(gate)
+	}
 }
 
 func (s *jwksServer) set(status int, body []byte) {

@@ -149,11 +149,16 @@ func TestJWKSBackgroundRefreshPicksUpRotation(t *testing.T) {
 	oldTok := oldKey.sign(t, goodClaims("reader-bot"))
 
 	// The issuer retires the old key; after the refresh interval it is gone.
+	// The refresh is held open so that "while refreshing" is a fact, not a
+	// race with a fast machine.
 	srv.set(http.StatusOK, jwksJSON(t, newKey))
+	release := srv.hold()
 	clock.Advance(DefaultRefreshInterval)
 	if _, err := v.Authenticate(t.Context(), oldTok); err != nil {
+		release()
 		t.Fatalf("stale set still served while refreshing: %v", err)
 	}
+	release()
 	waitFor(t, func() bool { return srv.hits.Load() == 2 && !v.keys.bgRunning.Load() })
 	_, err := v.Authenticate(t.Context(), oldTok)
 	wantReason(t, err, ReasonUnknownKeyID)
