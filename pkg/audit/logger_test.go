@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -329,4 +330,38 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Fatalf("random key: %v", err)
 	}
 	l.Close(t.Context())
+}
+
+func TestObserverSeesEachSinksOutcome(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][2]int{}
+	l := newTestLogger(t, WithStdout(io.Discard), WithStdout(failingWriter{}), WithObserver(func(sink string, written bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		c := seen[sink]
+		if written {
+			c[0]++
+		} else {
+			c[1]++
+		}
+		seen[sink] = c
+	}))
+	for range 3 {
+		if err := l.Write(t.Context(), sampleRecord()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var written, failed int
+	for _, c := range seen {
+		written += c[0]
+		failed += c[1]
+	}
+	if written != 3 || failed != 3 {
+		t.Errorf("observed %v: want 3 written by one sink and 3 failed by the other", seen)
+	}
 }

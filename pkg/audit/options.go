@@ -22,6 +22,7 @@ type options struct {
 	now          func() time.Time
 	log          *slog.Logger
 	queueLen     int
+	observe      func(sink string, written bool)
 }
 
 var defaultOptions = options{
@@ -78,3 +79,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // WithLogger sets where sink failures and recoveries are logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithObserver is told each sink's outcome for each record (sink name, and
+// whether the sink wrote it), for metrics. It runs on the sink's writer and
+// must be quick.
+func WithObserver(f func(sink string, written bool)) Option {
+	return func(o *options) { o.observe = f }
+}

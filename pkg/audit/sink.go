@@ -243,6 +243,7 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 	}
 	for _, j := range jobs[:whole] {
 		s.written.Add(1)
+		s.observe(true)
 		s.done(j, nil)
 	}
 	if err == nil {
@@ -261,9 +262,16 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 	return false
 }
 
+func (s *sink) observe(written bool) {
+	if f := s.l.opts.observe; f != nil {
+		f(s.name, written)
+	}
+}
+
 func (s *sink) fail(jobs []*job, err error) {
 	for _, j := range jobs {
 		s.failed.Add(1)
+		s.observe(false)
 		s.done(j, err)
 	}
 }

@@ -159,6 +159,9 @@ func (e *Engine) Reload(ctx context.Context) error {
 	active := e.status.Revision
 	e.statusMu.Unlock()
 
+	if f := e.opts.onReload; f != nil && (err != nil || changed) {
+		f(err == nil)
+	}
 	switch {
 	case err != nil:
 		e.log.LogAttrs(ctx, slog.LevelError, "policy rejected",

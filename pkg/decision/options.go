@@ -33,6 +33,7 @@ type options struct {
 	evalTimeout time.Duration
 	logger      *slog.Logger
 	problems    []error
+	onReload    func(ok bool)
 }
 
 var defaultOptions = options{
@@ -110,4 +111,11 @@ func WithEvalTimeout(d time.Duration) Option {
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// WithReloadObserver is told the outcome of every reload that found a change
+// in the policy source: true when the new policy became active, false when
+// it was rejected. For metrics; it must be quick.
+func WithReloadObserver(f func(ok bool)) Option {
+	return func(o *options) { o.onReload = f }
 }

@@ -232,3 +232,31 @@ func TestConfigMapUpdate(t *testing.T) {
 		t.Error("the updated ConfigMap is not in effect")
 	}
 }
+
+func TestReloadObserver(t *testing.T) {
+	dir := flagDir(t, false)
+	var mu sync.Mutex
+	var oks, fails int
+	e, _ := newEngine(t, decision.WithPolicyDir(dir), decision.WithReloadDebounce(20*time.Millisecond),
+		decision.WithReloadObserver(func(ok bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				oks++
+			} else {
+				fails++
+			}
+		}))
+	count := func() (int, int) { mu.Lock(); defer mu.Unlock(); return oks, fails }
+	if o, f := count(); o != 1 || f != 0 {
+		t.Fatalf("after start: %d ok, %d failed; want the first load counted", o, f)
+	}
+	rev := e.Revision()
+	writeFile(t, dir, "cfg.json", flagJSON(true))
+	eventually(t, "the new revision", func() bool { return e.Revision() != rev })
+	writeFile(t, dir, "authz.rego", "package bollard.authz\n\ndecision := {")
+	eventually(t, "the rejection", func() bool { _, f := count(); return f == 1 })
+	if o, _ := count(); o != 2 {
+		t.Errorf("%d successful loads, want 2", o)
+	}
+}

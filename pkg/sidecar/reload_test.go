@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -74,6 +75,17 @@ func TestPolicyDirReload(t *testing.T) {
 	waitFor(t, "the broken policy to be reported", func() bool {
 		return strings.Contains(readyz(t, a), "policy_reload_error")
 	})
+	metrics, err := http.Get("http://" + a.Admin.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	for _, want := range []string{`bollard_policy_reloads_total{result="ok"} 1`, `bollard_policy_reloads_total{result="error"} 1`} {
+		if !strings.Contains(string(scraped), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if after := check(); !after.Allow || after.PolicyRevision != good {
 		t.Errorf("after a broken change: allow=%v revision %s, want the previous revision %s", after.Allow, after.PolicyRevision, good)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -93,7 +94,11 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			return err
 		}
 	}
-	engineOpts := []decision.Option{decision.WithLogger(log), decision.WithEvalTimeout(cfg.Policy.EvalTimeout)}
+	// The instruments need the engine (its revision) and the engine reports
+	// reloads to the instruments: the pointer is set once both exist.
+	var instRef atomic.Pointer[telemetry.Instruments]
+	engineOpts := []decision.Option{decision.WithLogger(log), decision.WithEvalTimeout(cfg.Policy.EvalTimeout),
+		decision.WithReloadObserver(func(ok bool) { instRef.Load().PolicyReload(context.Background(), ok) })}
 	if cfg.Policy.Dir != "" {
 		engineOpts = append(engineOpts, decision.WithPolicyDir(cfg.Policy.Dir))
 	} else {
@@ -122,6 +127,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
+	instRef.Store(inst)
 	okta, err = forward.New(cfg.Okta.OrgURL, forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
 		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(log),
 		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve),
@@ -129,7 +135,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	auditLog, err := buildAudit(cfg.Audit, o, log)
+	auditLog, err := buildAudit(cfg.Audit, o, log, inst)
 	if err != nil {
 		return err
 	}
@@ -312,8 +318,15 @@ func buildCredential(ctx context.Context, cfg config.Okta, o runOptions, log *sl
 }
 
 // buildAudit opens the audit log's sinks.
-func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger) (*audit.Logger, error) {
-	opts := []audit.Option{audit.WithWriteTimeout(cfg.WriteTimeout), audit.WithFailOpen(cfg.FailOpen), audit.WithLogger(log)}
+func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetry.Instruments) (*audit.Logger, error) {
+	opts := []audit.Option{audit.WithWriteTimeout(cfg.WriteTimeout), audit.WithFailOpen(cfg.FailOpen), audit.WithLogger(log),
+		audit.WithObserver(func(sink string, written bool) {
+			if written {
+				inst.AuditWritten(context.Background(), sink)
+			} else {
+				inst.AuditFailed(context.Background(), sink)
+			}
+		})}
 	if cfg.StdoutEnabled() {
 		opts = append(opts, audit.WithStdout(o.stdout))
 	}
