@@ -50,6 +50,7 @@ type runOptions struct {
 	auth    gateway.Authenticator // replaces the one built from config (dev mode)
 	token   string                // replaces the configured Okta token (dev mode)
 	stdout  io.Writer             // the audit log's stdout sink
+	telOpts []telemetry.Option
 }
 
 // WithLogger sets the process logger.
@@ -65,6 +66,12 @@ func withAuthenticator(a gateway.Authenticator) Option { return func(o *runOptio
 
 func withOktaToken(t string) Option { return func(o *runOptions) { o.token = t } }
 
+// WithTelemetryOptions adds options to the OpenTelemetry setup, such as an
+// in-memory span exporter in tests.
+func WithTelemetryOptions(opts ...telemetry.Option) Option {
+	return func(o *runOptions) { o.telOpts = append(o.telOpts, opts...) }
+}
+
 // WithAuditStdout replaces standard output as the audit log's stdout sink.
 func WithAuditStdout(w io.Writer) Option { return func(o *runOptions) { o.stdout = w } }
 
@@ -76,7 +83,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	log := o.logger
 
-	tel, err := telemetry.Setup(ctx, telemetry.WithVersion(o.version), telemetry.WithLogger(log))
+	tel, err := telemetry.Setup(ctx, append([]telemetry.Option{telemetry.WithVersion(o.version), telemetry.WithLogger(log)}, o.telOpts...)...)
 	if err != nil {
 		return fmt.Errorf("telemetry (OTEL_* environment): %w", err)
 	}
