@@ -117,3 +117,30 @@ func TestAuditFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyMaskObligationReachesTheAuditRecord: a policy names a field to
+// mask, and the record carries its HMAC instead of the value.
+func TestPolicyMaskObligationReachesTheAuditRecord(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "audit.log")
+	logger, err := audit.New(audit.WithFile(file, 1<<20, 1), audit.WithHMACKey([]byte("test-hmac-key-0123456789abcdef")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(o *harnessOption) {
+		o.decider = listPolicy(t, `"mask": ["body.profile.mobilePhone"]`)
+		o.gwOpts = append(o.gwOpts, WithAuditor(logger))
+	})
+	phone := "+1 555 0100 77"
+	if _, err := h.client.Execute(as(t.Context(), devKey("provisioner-bot")), &bollardv1.ExecuteRequest{Action: "users.update", Params: params(t, map[string]any{
+		"userId": oktasim.SeedUserAlice, "body": map[string]any{"profile": map[string]any{"mobilePhone": phone, "title": "Lead"}},
+	})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := logger.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(file)
+	if strings.Contains(string(raw), phone) || !strings.Contains(string(raw), logger.MaskValue(phone)) || !strings.Contains(string(raw), `"Lead"`) {
+		t.Errorf("record = %s", raw)
+	}
+}
