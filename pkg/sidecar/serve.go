@@ -378,6 +378,13 @@ func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.
 		if auditErr != nil {
 			body["audit_error"] = auditErr.Error()
 		}
+		// Each sink's health, so a failing sink shows here even when the
+		// operator chose fail-open and the sidecar stays ready.
+		var sinks []map[string]any
+		for _, st := range auditLog.Stats().Sinks {
+			sinks = append(sinks, map[string]any{"name": st.Name, "healthy": st.Healthy, "written": st.Written, "failed": st.Failed})
+		}
+		body["audit_sinks"] = sinks
 		w.Header().Set("Content-Type", "application/json")
 		if !ready {
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -149,7 +149,8 @@ identity:
 	}
 	defer resp.Body.Close()
 	var ready map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&ready); err != nil || resp.StatusCode != 200 || ready["ready"] != true || ready["policy_revision"] == "" {
+	if err := json.NewDecoder(resp.Body).Decode(&ready); err != nil || resp.StatusCode != 200 || ready["ready"] != true || ready["policy_revision"] == "" ||
+		!strings.Contains(fmt.Sprint(ready["audit_sinks"]), "healthy:true") {
 		t.Errorf("readyz = %d %v %v", resp.StatusCode, ready, err)
 	}
 }
