@@ -167,9 +167,10 @@ func (s *Server) confirmStep(out *outcome, token string) error {
 	return nil
 }
 
-// record logs one line per call, allowed or not, before the reply leaves.
-// Parameters are not logged: they may hold personal data. The audit log
-// (pkg/audit) takes over this job with masking and a hash chain.
+// record is step 7, before the reply leaves: the audit record (whose
+// failure fails the call), the decision's span attributes and metrics, and
+// a log line. Parameters are never logged: they may hold personal data; the
+// audit record keeps them, masked.
 func (s *Server) record(ctx context.Context, span trace.Span, req request, out *outcome, err error, latency time.Duration) error {
 	result := "ok"
 	if err != nil {
@@ -229,7 +230,9 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 	if errors.As(err, &oe) {
 		attrs = append(attrs, slog.Int("okta_status", oe.Status), slog.String("okta_request_id", oe.RequestID), slog.String("okta_error_code", oe.Code))
 	}
-	level := slog.LevelInfo
+	// The audit record is the account of every call; this line is for
+	// operators: errors they must act on, everything else at debug.
+	level := slog.LevelDebug
 	attrs = append(attrs, slog.String("result", result))
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
