@@ -220,11 +220,11 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 		result.ErrorType = string(fe.Kind)
 		return nil, fe
 	}
+	rl := parseRateLimit(resp.Header)
 	result.Status = resp.StatusCode
 	result.RequestID = resp.Header.Get("X-Okta-Request-Id")
-	if v := resp.Header.Get("X-Rate-Limit-Remaining"); v != "" {
-		result.RateLimitRemaining, result.HasRateLimit = parseRateLimit(resp.Header).Remaining, true
-	}
+	// A missing header parses as 0, which must not read as "none left".
+	result.RateLimitRemaining, result.HasRateLimit = rl.Remaining, resp.Header.Get("X-Rate-Limit-Remaining") != ""
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))
 	if err != nil {
@@ -237,8 +237,8 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 	out := &Response{
 		Status:    resp.StatusCode,
 		Body:      raw,
-		RequestID: resp.Header.Get("X-Okta-Request-Id"),
-		RateLimit: parseRateLimit(resp.Header),
+		RequestID: result.RequestID,
+		RateLimit: rl,
 	}
 	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "okta call",
 		slog.String("action", call.Action.Name), slog.Int("status", resp.StatusCode),

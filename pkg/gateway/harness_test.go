@@ -172,7 +172,3 @@ func as(ctx context.Context, key string) context.Context {
 }
 
 func devKey(agent string) string { return identity.DevKeys()[agent] }
-
-func metadataWith(ctx context.Context, kv ...string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, kv...)
-}

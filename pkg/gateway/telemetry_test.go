@@ -10,6 +10,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/forward"
@@ -134,7 +135,7 @@ func TestSpansContinueTheAgentsTrace(t *testing.T) {
 	carrier := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(parent, carrier)
 	ctx := as(t.Context(), devKey("reader-bot"))
-	ctx = metadataWith(ctx, "traceparent", carrier["traceparent"])
+	ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", carrier["traceparent"])
 	if _, err := h.client.Check(ctx, &bollardv1.ExecuteRequest{Action: "users.list"}); err != nil {
 		t.Fatal(err)
 	}
