@@ -35,6 +35,15 @@ type Record struct {
 	Obligations      map[string]any
 	ConfirmationUsed bool
 	PolicyRevision   string
+	// Context is the decision input's context: the facts the sidecar gave
+	// the policy (recent counts, the target's groups and roles), so that a
+	// decision can be replayed.
+	Context map[string]any
+	// DryRun is true when the agent is in dry-run: the policy's decision was
+	// recorded (DenyCodes) but not enforced.
+	DryRun bool
+	// Shadow is the candidate policy's decision, when one is configured.
+	Shadow *Shadow
 
 	OktaStatus    int
 	OktaRequestID string
@@ -43,6 +52,16 @@ type Record struct {
 	// Mask lists extra dotted paths into Params to mask, from a policy
 	// obligation ("body.profile.mobilePhone"). It is not written.
 	Mask []string
+}
+
+// Shadow is what a candidate (shadow) policy decided for the same input.
+type Shadow struct {
+	Revision  string
+	Allow     bool
+	DenyCodes []string
+	// Differs is true when the candidate's decision differs from the
+	// enforced one: allow, deny codes or obligations.
+	Differs bool
 }
 
 // appendBody encodes every field of r but the chain's, in the documented
@@ -93,6 +112,28 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = strconv.AppendBool(b, r.ConfirmationUsed)
 	b = append(b, `,"policy_revision":`...)
 	b = appendString(b, r.PolicyRevision)
+	b = append(b, `,"context":`...)
+	if r.Context == nil {
+		b = append(b, "{}"...)
+	} else {
+		b = appendValue(b, r.Context, maskCtx{})
+	}
+	b = append(b, `,"dry_run":`...)
+	b = strconv.AppendBool(b, r.DryRun)
+	b = append(b, `,"shadow":`...)
+	if sh := r.Shadow; sh == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"revision":`...)
+		b = appendString(b, sh.Revision)
+		b = append(b, `,"allow":`...)
+		b = strconv.AppendBool(b, sh.Allow)
+		b = append(b, `,"deny_codes":`...)
+		b = appendStrings(b, sh.DenyCodes)
+		b = append(b, `,"differs":`...)
+		b = strconv.AppendBool(b, sh.Differs)
+		b = append(b, '}')
+	}
 	b = append(b, `,"okta":{"status":`...)
 	b = strconv.AppendInt(b, int64(r.OktaStatus), 10)
 	b = append(b, `,"request_id":`...)

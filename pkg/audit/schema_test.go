@@ -40,6 +40,10 @@ func TestRecordsMatchSchema(t *testing.T) {
 		"denied": {AgentID: "reader-bot", AuthMethod: "key", Action: "users.delete", Area: "users", Access: "manage",
 			Destructive: true, Resource: map[string]string{"userId": "00u1"}, Params: map[string]any{"userId": "00u1"},
 			Result: "denied", DenyCodes: []string{"outside_business_hours", "not_granted"}, DecisionID: "d", PolicyRevision: "r"},
+		"dry run with shadow": {AgentID: "new-bot", Action: "users.delete", Result: "ok", DecisionID: "d",
+			DenyCodes: []string{"impact_limit"}, DryRun: true,
+			Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 5, "day": 9}}},
+			Shadow:  &Shadow{Revision: "cand", Allow: true, DenyCodes: []string{}, Differs: true}},
 		"masked path": {Params: map[string]any{"body": map[string]any{"profile": map[string]any{"mobilePhone": "1"}}},
 			Mask: []string{"body.profile.mobilePhone"}, Result: "okta_not_found", OktaStatus: 404, OktaRequestID: "x"},
 	}
