@@ -28,6 +28,8 @@ const (
 	MetricAuditFailures     = "bollard.audit.failures"
 	MetricPolicyReloads     = "bollard.policy.reloads"
 	MetricPolicyRevision    = "bollard.policy.revision"
+	MetricShadowDecisions   = "bollard.policy.shadow.decisions"
+	MetricDryRunOverrides   = "bollard.policy.dry_run.overrides"
 )
 
 // Decision results, the result label of bollard.decisions.
@@ -71,6 +73,8 @@ type Instruments struct {
 	auditRecords     metric.Int64Counter
 	auditFailures    metric.Int64Counter
 	policyReloads    metric.Int64Counter
+	shadowDecisions  metric.Int64Counter
+	dryRunOverrides  metric.Int64Counter
 
 	decisionAttrs *attrCache[decisionKey]
 	resultAttrs   *attrCache[string]
@@ -79,6 +83,7 @@ type Instruments struct {
 	limitedAttrs  *attrCache[limitedKey]
 	retryAttrs    *attrCache[retryKey]
 	sinkAttrs     *attrCache[string]
+	shadowAttrs   *attrCache[string]
 	reloadOK      attrOpts
 	reloadError   attrOpts
 }
@@ -117,6 +122,7 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 			return attribute.NewSet(attribute.String("action", k.action), attribute.String("reason", k.reason))
 		}),
 		sinkAttrs:   newAttrCache(func(s string) attribute.Set { return attribute.NewSet(attribute.String("sink", s)) }),
+		shadowAttrs: newAttrCache(func(d string) attribute.Set { return attribute.NewSet(attribute.String("difference", d)) }),
 		reloadOK:    newAttrOpts(attribute.NewSet(attribute.String("result", "ok"))),
 		reloadError: newAttrOpts(attribute.NewSet(attribute.String("result", "error"))),
 	}
@@ -141,6 +147,8 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.auditRecords = counter(MetricAuditRecords, "Audit records written, by sink.")
 	in.auditFailures = counter(MetricAuditFailures, "Audit records a sink failed to write.")
 	in.policyReloads = counter(MetricPolicyReloads, "Policy reloads, by result.")
+	in.shadowDecisions = counter(MetricShadowDecisions, "Calls decided by the shadow policy too, by difference from the enforced decision: none, allow_to_deny, deny_to_allow, reasons, obligations.")
+	in.dryRunOverrides = counter(MetricDryRunOverrides, "Calls the policy denied that went ahead because the agent is in dry-run, by action.")
 
 	if f := o.RateLimitRemaining; f != nil {
 		_, err := m.Int64ObservableGauge(MetricOktaRateLimitLeft,
@@ -178,6 +186,32 @@ func (in *Instruments) Decision(ctx context.Context, result, area, action, denyC
 	}
 	in.decisions.Add(ctx, 1, in.decisionAttrs.get(decisionKey{result, area, action, denyCode}).add...)
 	in.decisionDuration.Record(ctx, d.Seconds(), in.resultAttrs.get(result).rec...)
+}
+
+// Shadow difference labels, from the enforced decision to the shadow's.
+const (
+	ShadowSame        = "none"
+	ShadowAllowToDeny = "allow_to_deny"
+	ShadowDenyToAllow = "deny_to_allow"
+	ShadowReasons     = "reasons"
+	ShadowObligations = "obligations"
+)
+
+// ShadowDecision records one call decided by the shadow policy as well;
+// difference is one of the Shadow* labels.
+func (in *Instruments) ShadowDecision(ctx context.Context, difference string) {
+	if in == nil {
+		return
+	}
+	in.shadowDecisions.Add(ctx, 1, in.shadowAttrs.get(difference).add...)
+}
+
+// DryRunOverride records a denied call that went ahead in dry-run.
+func (in *Instruments) DryRunOverride(ctx context.Context, action string) {
+	if in == nil {
+		return
+	}
+	in.dryRunOverrides.Add(ctx, 1, in.actionAttrs.get(action).add...)
 }
 
 // OktaRequest records one HTTP request to Okta. status is Okta's HTTP status,

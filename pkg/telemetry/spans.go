@@ -28,6 +28,11 @@ const (
 	AttrPolicyRevision   = attribute.Key("bollard.policy.revision")
 	AttrDecisionID       = attribute.Key("bollard.decision.id")
 	AttrDecisionDuration = attribute.Key("bollard.decision.duration_us")
+	AttrDryRun           = attribute.Key("bollard.dry_run")
+	AttrShadowRevision   = attribute.Key("bollard.shadow.revision")
+	AttrShadowAllow      = attribute.Key("bollard.shadow.allow")
+	AttrShadowDenyCodes  = attribute.Key("bollard.shadow.deny_codes")
+	AttrShadowDifference = attribute.Key("bollard.shadow.difference")
 )
 
 // Attributes of an Okta client span: HTTP semantic conventions plus Okta's
@@ -57,11 +62,24 @@ type Decide struct {
 	PolicyRevision string
 	DecisionID     string
 	Duration       time.Duration
+	// DryRun is true when the agent is in dry-run: a deny was not enforced.
+	DryRun bool
+	// Shadow is the shadow policy's decision, when one is configured.
+	Shadow *ShadowDecide
+}
+
+// ShadowDecide is a shadow policy's decision, for the span.
+type ShadowDecide struct {
+	Revision   string
+	Allow      bool
+	DenyCodes  []string
+	Difference string // one of the Shadow* labels
 }
 
 // Attributes returns d as span attributes.
 func (d Decide) Attributes() []attribute.KeyValue {
-	return []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 16)
+	attrs = append(attrs,
 		AttrAgentID.String(d.AgentID),
 		AttrAction.String(d.Action),
 		AttrArea.String(d.Area),
@@ -73,7 +91,15 @@ func (d Decide) Attributes() []attribute.KeyValue {
 		AttrPolicyRevision.String(d.PolicyRevision),
 		AttrDecisionID.String(d.DecisionID),
 		AttrDecisionDuration.Int64(d.Duration.Microseconds()),
+	)
+	if d.DryRun {
+		attrs = append(attrs, AttrDryRun.Bool(true))
 	}
+	if sh := d.Shadow; sh != nil {
+		attrs = append(attrs, AttrShadowRevision.String(sh.Revision), AttrShadowAllow.Bool(sh.Allow),
+			AttrShadowDenyCodes.StringSlice(sh.DenyCodes), AttrShadowDifference.String(sh.Difference))
+	}
+	return attrs
 }
 
 // SetDecideAttributes puts d on span, when the span is recorded (otherwise
