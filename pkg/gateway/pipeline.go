@@ -19,6 +19,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/shape"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -42,6 +43,14 @@ type outcome struct {
 	confirmationUsed bool
 	// pages counts the Okta pages an ExecuteAll followed.
 	pages int
+	// context is the decision input's context (counts, target facts).
+	context map[string]any
+	// shadow is the shadow policy's decision, when one is configured.
+	shadow *telemetry.ShadowDecide
+	// dryRun is true when the policy denied but the agent is in dry-run.
+	dryRun bool
+	// remove are the fields policy hides from the answer.
+	remove shape.Remover
 }
 
 const (
@@ -78,13 +87,26 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if req.pages != nil && (!out.call.Action.Paginated() || out.call.Action.Access != catalog.Read) {
 		return out, errNotAList
 	}
-	// 3. decision: may it?
-	out.decision = s.decider.Decide(ctx, s.input(out.identity, out.call))
+	// 3. decision: may it? With the facts policy needs besides the call,
+	// and the shadow policy's opinion beside it.
+	hold, err := s.gatherFacts(ctx, out, req.checkOnly)
+	if err != nil {
+		return out, err
+	}
+	defer hold.release()
+	s.decide(ctx, out)
 	if req.checkOnly {
 		return out, nil
 	}
 	if !out.decision.Allow {
-		return out, &denyError{decision: out.decision}
+		if out.dryRun = s.dryRun(ctx, out); !out.dryRun {
+			return out, &denyError{decision: out.decision}
+		}
+	}
+	// An obligation the sidecar cannot honour fails the call.
+	rf, hasRF := out.decision.Obligations.Extra[obligationRemoveFields]
+	if out.remove, err = shape.FromObligation(rf, hasRF); err != nil {
+		return out, fmt.Errorf("policy obligation: %w", err)
 	}
 	// 4. confirmation: is it confirmed, when policy asks for that?
 	if out.decision.Obligations.RequireConfirmation {
@@ -103,6 +125,9 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 			return out, fmt.Errorf("%w: %w", errAuditUnavailable, aerr)
 		}
 	}
+	// Cleared to go: a destructive call counts from here, even if Okta
+	// then fails it.
+	hold.sent()
 	// 5. forward: do it at Okta, within the page size policy allows.
 	capPageSize(out.call, out.decision.Obligations)
 	if req.pages != nil {
@@ -111,7 +136,10 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if out.okta, err = s.okta.Do(ctx, out.call, out.decision.ID); err != nil {
 		return out, err
 	}
-	// 6. shape: obligations that change results are applied by the reply.
+	// 6. shape: remove what policy hides from the agent.
+	if out.okta.Body, err = out.remove.Apply(out.okta.Body); err != nil {
+		return out, err
+	}
 	// 7. record: the deferred call above, before the reply leaves.
 	return out, nil
 }
@@ -137,13 +165,15 @@ func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {
 	return id, nil
 }
 
-func (s *Server) input(id identity.Identity, call *catalog.Call) decision.Input {
+func (s *Server) input(out *outcome) decision.Input {
+	id, call := out.identity, out.call
 	return decision.Input{
 		Agent:    decision.Agent{ID: id.ID, AuthMethod: id.Method, Claims: id.Claims},
 		Action:   call.Action,
 		Resource: call.Resource,
 		Params:   call.Params,
 		Time:     s.now(),
+		Context:  out.context,
 	}
 }
 
@@ -195,7 +225,7 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 			AgentID: out.identity.ID, Action: out.call.Action.Name, Area: out.call.Action.Area,
 			Access: string(out.call.Action.Access), Destructive: out.call.Action.Destructive, Result: result,
 			DenyCodes: denyCodes(d), Obligations: obligationKeys(d.Obligations), PolicyRevision: d.Revision,
-			DecisionID: d.ID, Duration: d.Duration,
+			DecisionID: d.ID, Duration: d.Duration, DryRun: out.dryRun, Shadow: out.shadow,
 		})
 	} else if span.IsRecording() {
 		span.SetAttributes(telemetry.AttrResult.String(result), telemetry.AttrAgentID.String(out.identity.ID))
@@ -218,6 +248,9 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 		}
 		if out.confirmationUsed {
 			attrs = append(attrs, slog.Bool("confirmed", true))
+		}
+		if out.dryRun {
+			attrs = append(attrs, slog.Bool("dry_run", true))
 		}
 		if out.pages > 0 {
 			attrs = append(attrs, slog.Int("pages", out.pages))
@@ -259,6 +292,7 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 	}
 	if d := out.decision; d.ID != "" {
 		r.DecisionID, r.PolicyRevision, r.DenyCodes = d.ID, d.Revision, denyCodes(d)
+		r.Context, r.DryRun, r.Shadow = out.context, out.dryRun, shadowRecord(out.shadow)
 		r.Obligations = map[string]any{"require_confirmation": d.Obligations.RequireConfirmation}
 		for k, v := range d.Obligations.Extra {
 			r.Obligations[k] = v

@@ -22,6 +22,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/impact"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -55,7 +56,14 @@ type Server struct {
 	decider Decider
 	confirm *confirm.Store
 	budget  *budget.Limiter
+	impact  *impact.Counter
+	target  TargetResolver
 	okta    Forwarder
+	// shadow decides every call again with a candidate policy, for the
+	// record only; nil without one.
+	shadow Decider
+	// dryRunAgents are the agents whose denials are recorded, not enforced.
+	dryRunAgents map[string]bool
 	// maxPages is the page budget of ExecuteAll when policy sets none.
 	maxPages int
 	tracer   trace.Tracer
@@ -99,6 +107,30 @@ func WithPageBudget(n int) Option { return func(s *Server) { s.maxPages = n } }
 // WithBudget sets per-agent request budgets (default: none).
 func WithBudget(b *budget.Limiter) Option { return func(s *Server) { s.budget = b } }
 
+// WithImpactCounter sets the counter of destructive calls whose counts the
+// policy input carries (default: a fresh impact.New()).
+func WithImpactCounter(c *impact.Counter) Option { return func(s *Server) { s.impact = c } }
+
+// WithTargetResolver looks up facts about a call's target for the policy
+// input (default: none, and input.context has no target).
+func WithTargetResolver(r TargetResolver) Option { return func(s *Server) { s.target = r } }
+
+// WithShadow decides every call with a candidate policy as well: the
+// difference is counted, traced and audited, and never changes the outcome.
+func WithShadow(d Decider) Option { return func(s *Server) { s.shadow = d } }
+
+// WithDryRunAgents lets calls of these agents go ahead when the policy
+// denies them (not when it fails): the denial is logged, traced and
+// audited with dry_run set. For trying a new agent's policy out.
+func WithDryRunAgents(ids []string) Option {
+	return func(s *Server) {
+		s.dryRunAgents = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			s.dryRunAgents[id] = true
+		}
+	}
+}
+
 // New returns a Server running the pipeline over the given steps.
 func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*Server, error) {
 	if auth == nil || decider == nil || okta == nil {
@@ -114,6 +146,9 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	if s.budget == nil {
 		s.budget = budget.New(0, nil)
+	}
+	if s.impact == nil {
+		s.impact = impact.New()
 	}
 	return s, nil
 }

@@ -63,8 +63,13 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 		return nil, toStatus(err)
 	}
 	resp := &bollardv1.ListActionsResponse{}
+	// The agent's counts, so that an impact limit already reached shows;
+	// no target, as no resource is named.
+	counts := s.impact.Counts(id.ID)
+	listing := map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": counts.Hour, "day": counts.Day}}}
 	for _, a := range catalog.Actions() {
-		d := s.decider.Decide(ctx, s.input(id, &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}))
+		d := s.decider.Decide(ctx, s.input(&outcome{identity: id, context: listing,
+			call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}}))
 		if !d.Allow && !req.GetIncludeDenied() {
 			continue
 		}

@@ -22,6 +22,9 @@ var errNotAList = errors.New("ExecuteAll takes a paginated read action")
 const (
 	obligationPageBudget  = "page_budget"   // pages ExecuteAll may follow
 	obligationMaxPageSize = "max_page_size" // cap on the limit parameter
+	// obligationRemoveFields lists fields removed from every object of an
+	// answer; it applies to Execute, ExecuteAll and the typed services.
+	obligationRemoveFields = "remove_fields"
 )
 
 // ExecuteAll follows every page of a list for the agent, one message a page.
@@ -52,6 +55,9 @@ func (s *Server) followPages(ctx context.Context, out *outcome, send func(*bolla
 			return err
 		}
 		out.okta, out.pages = resp, page
+		if resp.Body, err = out.remove.Apply(resp.Body); err != nil {
+			return err
+		}
 		items := &structpb.ListValue{}
 		if err := protojson.Unmarshal(resp.Body, items); err != nil {
 			return fmt.Errorf("okta page %d of %s is not a JSON list: %w", page, call.Action.Name, err)
