@@ -137,15 +137,6 @@ type JWT struct {
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
-// Policy configures the OPA policies.
-type Policy struct {
-	// Dir is a directory of .rego and data .json files, watched and reloaded
-	// on change. Empty uses the policies embedded in the binary.
-	Dir string `yaml:"dir"`
-	// EvalTimeout bounds one evaluation; past it the call is denied.
-	EvalTimeout time.Duration `yaml:"eval_timeout"`
-}
-
 // Confirmation configures confirmation tokens.
 type Confirmation struct {
 	TTL time.Duration `yaml:"ttl"`
@@ -183,9 +174,7 @@ func (c *Config) SetDefaults() {
 			j.RefreshInterval = 15 * time.Minute
 		}
 	}
-	if c.Policy.EvalTimeout == 0 {
-		c.Policy.EvalTimeout = 100 * time.Millisecond
-	}
+	c.Policy.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
 	}
@@ -322,9 +311,7 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	if c.Policy.EvalTimeout < time.Millisecond || c.Policy.EvalTimeout > 10*time.Second {
-		bad("policy.eval_timeout: must be between 1ms and 10s")
-	}
+	errs = append(errs, c.Policy.validate()...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPolicySectionDefaults(t *testing.T) {
+	c, err := Parse([]byte(minimal + `
+policy:
+  bundle:
+    url: https://bundles.example.com/bollard.tar.gz
+    verification: {key_id: k1, public_key_file: /run/secrets/bundle.pem}
+  shadow:
+    dir: /etc/bollard/candidate
+  dry_run_agents: [new-bot]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy
+	if p.Bundle.PollInterval != time.Minute || p.Bundle.Timeout != 30*time.Second || p.Target.Timeout != 2*time.Second || !p.Target.LookupEnabled() {
+		t.Errorf("defaults not applied: %+v %+v", p.Bundle, p.Target)
+	}
+	if p.Shadow.Dir != "/etc/bollard/candidate" || p.DryRunAgents[0] != "new-bot" {
+		t.Errorf("policy = %+v", p)
+	}
+}
+
+func TestPolicySectionReportsEveryProblem(t *testing.T) {
+	_, err := Parse([]byte(minimal + `
+policy:
+  dir: /etc/bollard/policies
+  bundle:
+    url: http://bundles.example.com/b.tar.gz
+    file: /b.tar.gz
+    poll_interval: 10ms
+    verification: {}
+  shadow:
+    dir: /x
+    bundle: {url: "https://user:pw@example.com/b"}
+  dry_run_agents: [""]
+  target: {timeout: 1h}
+`))
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, want := range []string{
+		"policy: set dir or bundle, not both",
+		"policy.bundle: set exactly one of file and url",
+		"policy.bundle.url: must be https",
+		"policy.bundle.poll_interval",
+		"policy.bundle.verification.key_id: required",
+		"policy.bundle.verification.public_key_file: required",
+		"policy.shadow: set exactly one of dir and bundle",
+		"policy.shadow.bundle.url: must not carry credentials",
+		"policy.dry_run_agents[0]",
+		"policy.target.timeout",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "pw") {
+		t.Errorf("the error repeats a credential from the URL:\n%v", err)
+	}
+}
+
+func TestBundleFileTakesNoPollSettings(t *testing.T) {
+	_, err := Parse([]byte(minimal + `
+policy:
+  bundle: {file: /b.tar.gz, poll_interval: 1m}
+`))
+	if err == nil || !strings.Contains(err.Error(), "apply to url only") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Parse([]byte(minimal + "policy:\n  bundle: {url: 'http://127.0.0.1:8888/b.tar.gz'}\n")); err != nil {
+		t.Errorf("a loopback http bundle server is refused: %v", err)
+	}
+}
