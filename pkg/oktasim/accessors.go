@@ -1,6 +1,9 @@
 package oktasim
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Test-facing accessors. They read (or, for SetUserStatus, arrange) state
 // directly, so a test can check the effect of a call without going through
@@ -109,4 +112,30 @@ func (s *Sim) HasFactor(userID, factorID string) bool {
 	defer s.mu.Unlock()
 	f, ok := s.factors[factorID]
 	return ok && f.userID == userID
+}
+
+// AddGroup creates an OKTA_GROUP with the given members and returns its id,
+// for tests that need many groups without a request per group. It records
+// no System Log event.
+func (s *Sim) AddGroup(name string, memberIDs ...string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range memberIDs {
+		if _, ok := s.users[id]; !ok {
+			return "", fmt.Errorf("oktasim: no user %q", id)
+		}
+	}
+	for _, g := range s.groups {
+		if g.typ == groupOkta && strings.EqualFold(g.name(), name) {
+			return "", fmt.Errorf("oktasim: a group named %q exists", name)
+		}
+	}
+	now := s.now()
+	g := &group{id: s.newID(prefixGroup), typ: groupOkta, created: now, lastUpdated: now, lastMembershipUpdated: now,
+		profile: map[string]any{"name": name, "description": nil}, objectClass: []string{"okta:user_group"}, members: map[string]bool{}}
+	for _, id := range memberIDs {
+		g.members[id] = true
+	}
+	s.groups[g.id] = g
+	return g.id, nil
 }

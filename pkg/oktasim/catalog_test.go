@@ -168,3 +168,48 @@ func TestRouteScopesMatchCatalog(t *testing.T) {
 		})
 	}
 }
+
+// nonCatalogRoutes are the endpoints the simulator serves that are not
+// actions agents may ask for: lookups Bollard makes with its own
+// credential (pkg/target reads a user's groups and admin roles before a
+// destructive call on that user). Keyed by method and path template with
+// "{}" for parameters, as routes are.
+var nonCatalogRoutes = map[string]string{
+	"GET /api/v1/users/{}/groups": "pkg/target: the target user's groups",
+	"GET /api/v1/users/{}/roles":  "pkg/target: the target user's admin roles",
+}
+
+func routeKey(method string, pattern []string) string {
+	return method + " /" + strings.Join(pattern, "/")
+}
+
+// TestEveryRouteIsAccountedFor checks the other direction from
+// TestEveryCatalogActionIsServed: each simulator route is a catalog action
+// or a lookup listed in nonCatalogRoutes, so an endpoint added for Bollard's
+// own use is never mistaken for one agents can call, and vice versa.
+func TestEveryRouteIsAccountedFor(t *testing.T) {
+	inCatalog := map[string]bool{}
+	for _, a := range catalog.Actions() {
+		rt := endpoint(a.Method, a.Path, "", nil)
+		inCatalog[routeKey(rt.method, rt.pattern)] = true
+	}
+	served := map[string]bool{}
+	for _, rt := range routes {
+		key := routeKey(rt.method, rt.pattern)
+		served[key] = true
+		_, lookup := nonCatalogRoutes[key]
+		switch {
+		case inCatalog[key] && lookup:
+			t.Errorf("%s is a catalog action and also listed in nonCatalogRoutes", key)
+		case !inCatalog[key] && !lookup:
+			t.Errorf("%s is neither a catalog action nor listed in nonCatalogRoutes", key)
+		case lookup && rt.method != http.MethodGet:
+			t.Errorf("%s: Bollard's own lookups must only read", key)
+		}
+	}
+	for key := range nonCatalogRoutes {
+		if !served[key] {
+			t.Errorf("nonCatalogRoutes lists %s, which the simulator does not serve", key)
+		}
+	}
+}

@@ -4,8 +4,9 @@
 //
 // The simulator implements every endpoint in Bollard's action catalog (users
 // and their lifecycle, groups and memberships, applications and their users,
-// sessions, policies and rules, MFA factors and the System Log) with Okta's
-// rules rather than a generic CRUD store: a user must be deactivated before a
+// sessions, policies and rules, MFA factors and the System Log), and the two
+// lookups Bollard makes before a destructive call on a user (the user's groups
+// and admin roles), with Okta's rules rather than a generic CRUD store: a user must be deactivated before a
 // DELETE removes it, only an ACTIVE user can be suspended, only an INACTIVE app
 // can be deleted, built-in and app groups are read-only, default policies
 // cannot be deleted. Responses copy Okta's wire format: JSON shaped like Okta's
@@ -40,9 +41,10 @@
 // "access_token", "scope"} with the requested scopes, deduplicated.
 //
 // Every route requires one scope of an access token (okta.users.read for
-// reading users and factors, okta.users.manage for user, lifecycle and factor
-// writes, and likewise okta.groups.*, okta.apps.* (app users included),
-// okta.sessions.*, okta.policies.* and okta.logs.read); a manage scope does
+// reading users, their groups and factors, okta.users.manage for user,
+// lifecycle and factor writes, and likewise okta.groups.*, okta.apps.* (app
+// users included), okta.sessions.*, okta.policies.*, okta.logs.read, and
+// okta.roles.read for a user's admin roles); a manage scope does
 // not stand in for read, as Okta's API lists one scope per operation. A token
 // that is unknown or expired gets 401 E0000011 with a WWW-Authenticate
 // error="invalid_token" challenge; one without the scope gets 403 E0000006
@@ -84,7 +86,10 @@
 // Tests reach it through Handler behind httptest; dev mode uses Serve on a
 // loopback address. Ids and timestamps are deterministic given the clock
 // (WithClock), the seed data has exported ids (SeedUserAlice, SeedGroupEngineering,
-// ...), and InjectFault makes Okta fail, stall or reject on demand. All state
+// ...), and InjectFault makes Okta fail, stall or reject on demand. Admin
+// roles are given to users and groups with AssignAdminRole and
+// AssignGroupAdminRole (standard roles only; the seed admin is a super admin);
+// AddGroup makes many groups cheaply. All state
 // sits behind one mutex, held only briefly around signature checks, so the
 // simulator favours obvious correctness over throughput.
 package oktasim

@@ -61,7 +61,7 @@ func (s *Sim) renderGroup(g *group, base string, stats bool) obj {
 			}
 		}
 		o = append(o, kv{"_embedded", obj{{"stats", obj{
-			{"usersCount", len(g.members)}, {"appsCount", apps}, {"groupPushMappingsCount", 0}, {"hasAdminPrivilege", g.id == SeedGroupOktaAdmins},
+			{"usersCount", len(g.members)}, {"appsCount", apps}, {"groupPushMappingsCount", 0}, {"hasAdminPrivilege", len(s.groupRoles[g.id]) > 0},
 		}}}})
 	}
 	return o
@@ -199,6 +199,7 @@ func (s *Sim) deleteGroup(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	delete(s.groups, g.id)
+	delete(s.groupRoles, g.id)
 	for _, a := range s.apps {
 		delete(a.groups, g.id)
 	}
@@ -285,4 +286,32 @@ func (s *Sim) removeGroupMember(c *call) (int, any, error) {
 		s.record(c, "group.user_membership.remove", "Remove user from group membership", u.target(), g.target())
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// listUserGroups is Okta's listUserGroups: the groups a user is a member
+// of, Everyone included, in id order. The user may be named by id, login or
+// login short name.
+func (s *Sim) listUserGroups(c *call) (int, any, error) {
+	u, err := s.userOr404(c.param(0))
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := parsePage(c, userGroupsDefault, userGroupsMax)
+	if err != nil {
+		return 0, nil, err
+	}
+	var groups []*group
+	for _, g := range s.groups {
+		if g.members[u.id] {
+			groups = append(groups, g)
+		}
+	}
+	sortByID(groups, func(g *group) string { return g.id })
+	page, next := pageByID(groups, func(g *group) string { return g.id }, p)
+	out := make([]obj, len(page))
+	for i, g := range page {
+		out[i] = s.renderGroup(g, c.base, false)
+	}
+	c.setLinks(next)
+	return http.StatusOK, out, nil
 }

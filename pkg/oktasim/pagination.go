@@ -10,15 +10,16 @@ import (
 // Okta's page sizes per list endpoint: the default when limit is absent and
 // the maximum a larger limit is capped to.
 const (
-	usersDefault, usersMax       = 200, 200
-	usersQueryDefault            = 10 // with q, Okta returns 10 unless told otherwise
-	groupsDefault, groupsMax     = 10000, 10000
-	membersDefault, membersMax   = 1000, 1000
-	appsDefault, appsMax         = 20, 200
-	appUsersDefault, appUsersMax = 50, 500
-	policiesDefault, policiesMax = 20, 200
-	logsDefault, logsMax         = 100, 1000
-	maxEvents                    = 100000 // the log keeps the newest events only
+	usersDefault, usersMax           = 200, 200
+	usersQueryDefault                = 10 // with q, Okta returns 10 unless told otherwise
+	groupsDefault, groupsMax         = 10000, 10000
+	membersDefault, membersMax       = 1000, 1000
+	userGroupsDefault, userGroupsMax = 200, 200
+	appsDefault, appsMax             = 20, 200
+	appUsersDefault, appUsersMax     = 50, 500
+	policiesDefault, policiesMax     = 20, 200
+	logsDefault, logsMax             = 100, 1000
+	maxEvents                        = 100000 // the log keeps the newest events only
 )
 
 type pageReq struct {

@@ -10,7 +10,7 @@ import (
 // grouping closely enough for a client to see per-family headers.
 const (
 	BucketUsers       = "/api/v1/users"              // list and create users
-	BucketUser        = "/api/v1/users/{id}"         // one user and its lifecycle
+	BucketUser        = "/api/v1/users/{id}"         // one user, its lifecycle, groups and roles
 	BucketUserFactors = "/api/v1/users/{id}/factors" // a user's factors
 	BucketGroups      = "/api/v1/groups"
 	BucketApps        = "/api/v1/apps"

@@ -56,11 +56,15 @@ const (
 	scopePoliciesRead   = "okta.policies.read"
 	scopePoliciesManage = "okta.policies.manage"
 	scopeLogsRead       = "okta.logs.read"
+	scopeRolesRead      = "okta.roles.read"
 )
 
 // routes is every endpoint the simulator serves: the paths of Bollard's
-// action catalog, with Okta's methods and scopes. More specific templates
-// need no ordering because segment counts and literals never overlap.
+// action catalog, with Okta's methods and scopes, and the lookups Bollard
+// makes for itself (a user's groups and admin roles, which policies weigh
+// before a destructive call; see nonCatalogRoutes in catalog_test.go). More
+// specific templates need no ordering because segment counts and literals
+// never overlap.
 var routes = []route{
 	endpoint("GET", "/api/v1/users", scopeUsersRead, (*Sim).listUsers),
 	endpoint("POST", "/api/v1/users", scopeUsersManage, (*Sim).createUser),
@@ -68,6 +72,9 @@ var routes = []route{
 	endpoint("POST", "/api/v1/users/{userId}", scopeUsersManage, (*Sim).updateUser),
 	endpoint("PUT", "/api/v1/users/{userId}", scopeUsersManage, (*Sim).replaceUser),
 	endpoint("DELETE", "/api/v1/users/{userId}", scopeUsersManage, (*Sim).deleteUser),
+
+	endpoint("GET", "/api/v1/users/{userId}/groups", scopeUsersRead, (*Sim).listUserGroups),
+	endpoint("GET", "/api/v1/users/{userId}/roles", scopeRolesRead, (*Sim).listUserRoles),
 
 	endpoint("POST", "/api/v1/users/{userId}/lifecycle/activate", scopeUsersManage, (*Sim).activateUser),
 	endpoint("POST", "/api/v1/users/{userId}/lifecycle/deactivate", scopeUsersManage, (*Sim).deactivateUser),

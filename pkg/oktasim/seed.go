@@ -6,7 +6,8 @@ import (
 )
 
 // seed fills the org with the sample data: users in every status, groups of
-// every type, apps with assignments, sessions, policies with rules, factors
+// every type, admin roles (assigned to users and to a group), apps with
+// assignments, sessions, policies with rules, factors
 // and some System Log history. Timestamps are relative to the clock at New,
 // so a fixed clock gives a fixed org. Some objects carry fields Okta sends
 // but its typed SDK models lack (credentials.emails, a group's source, an
@@ -17,6 +18,7 @@ func (s *Sim) seed() {
 	day := 24 * time.Hour
 	s.seedUsers(now, day)
 	s.seedGroups(now, day)
+	s.seedRoles(now, day)
 	s.seedApps(now, day)
 	s.seedSessions(now)
 	s.seedPolicies(now, day)

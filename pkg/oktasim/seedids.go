@@ -6,10 +6,13 @@ package oktasim
 const (
 	// Users, one per interesting status. The admin owns the API token, so
 	// it is the actor of every System Log event the simulator records.
-	SeedUserAdmin = "00uADAadmin0000000g7" // ACTIVE, in Okta Admins
+	// Admin roles (roles.go): the admin is SUPER_ADMIN by direct assignment
+	// and ORG_ADMIN through Okta Admins; Carol is HELP_DESK_ADMIN; no one
+	// else holds a role.
+	SeedUserAdmin = "00uADAadmin0000000g7" // ACTIVE, in Okta Admins; SUPER_ADMIN and ORG_ADMIN
 	SeedUserAlice = "00uALIactive000000g7" // ACTIVE, Engineering; SMS, push, FastPass, TOTP factors; a session
 	SeedUserBob   = "00uBOBactive000000g7" // ACTIVE, Engineering and Support; email, question, WebAuthn factors; a session
-	SeedUserCarol = "00uCARactive000000g7" // ACTIVE, Support; SMS factor
+	SeedUserCarol = "00uCARactive000000g7" // ACTIVE, Support; SMS factor; HELP_DESK_ADMIN
 	SeedUserDave  = "00uDAVstaged000000g7" // STAGED
 	SeedUserErin  = "00uERIprovisioned0g7" // PROVISIONED (no password yet)
 	SeedUserFrank = "00uFRAsuspended000g7" // SUSPENDED
@@ -20,7 +23,7 @@ const (
 
 	// Groups.
 	SeedGroupEveryone       = "00gEVERYONE0000000g7" // BUILT_IN: every user
-	SeedGroupOktaAdmins     = "00gOKTAADMINS00000g7" // OKTA_GROUP
+	SeedGroupOktaAdmins     = "00gOKTAADMINS00000g7" // OKTA_GROUP with the ORG_ADMIN role
 	SeedGroupEngineering    = "00gENGINEERING0000g7" // OKTA_GROUP, assigned to GitHub
 	SeedGroupSupport        = "00gSUPPORT00000000g7" // OKTA_GROUP
 	SeedGroupSalesforceReps = "00gSFDCREPS0000000g7" // APP_GROUP imported from Salesforce

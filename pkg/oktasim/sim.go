@@ -45,6 +45,10 @@ type Sim struct {
 	events   []*logEvent // in seq order
 	eventSeq uint64
 
+	// Admin role assignments by user id and by group id.
+	userRoles  map[string][]*roleAssignment
+	groupRoles map[string][]*roleAssignment
+
 	tokens     map[string]*accessToken
 	tokenSweep int          // sweep expired tokens once the store grows past this
 	assertions *replayCache // used client assertion jtis
@@ -85,6 +89,8 @@ func New(opts ...Option) *Sim {
 		sessions:     map[string]*session{},
 		policies:     map[string]*policy{},
 		factors:      map[string]*factor{},
+		userRoles:    map[string][]*roleAssignment{},
+		groupRoles:   map[string][]*roleAssignment{},
 		tokens:       map[string]*accessToken{},
 		tokenSweep:   1024,
 		assertions:   newReplayCache(),

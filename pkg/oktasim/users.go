@@ -402,6 +402,7 @@ func (s *Sim) deleteUser(c *call) (int, any, error) {
 // removeUser drops a user and everything that hangs off it.
 func (s *Sim) removeUser(u *user) {
 	s.dropUser(u)
+	delete(s.userRoles, u.id)
 	for _, g := range s.groups {
 		delete(g.members, u.id)
 	}
