@@ -15,6 +15,7 @@ import (
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/target"
 )
 
 // Config is the whole configuration file.
@@ -278,7 +279,7 @@ func (c *Config) Validate() error {
 		if a.PrivateKeyFile == "" {
 			bad("okta.oauth.private_key_file: required")
 		}
-		known := catalog.Scopes()
+		known := append(catalog.Scopes(), target.Scopes()...)
 		for _, sc := range a.Scopes {
 			if !slices.Contains(known, sc) {
 				bad("okta.oauth.scopes: %q is not a scope any action uses (known: %s)", sc, strings.Join(known, " "))
@@ -401,10 +402,10 @@ func (o Okta) OktaToken() (string, error) {
 }
 
 // AllowedScopes are the scopes Bollard may request: the configured ones, or
-// every scope the catalog uses.
+// every scope the catalog uses plus those of the target lookups.
 func (a OAuth) AllowedScopes() []string {
 	if len(a.Scopes) > 0 {
 		return a.Scopes
 	}
-	return catalog.Scopes()
+	return slices.Compact(slices.Sorted(slices.Values(append(catalog.Scopes(), target.Scopes()...))))
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/target"
 	"github.com/bollard-dev/bollard/policies"
 )
 
@@ -145,7 +146,10 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	if dec == nil {
 		dec = sharedEngine(t)
 	}
-	srv, err := New(testAuth(t), dec, fwd, append([]Option{WithClock(func() time.Time { return ho.now }), WithConfirmStore(confirm.New())}, ho.gwOpts...)...)
+	// The real target lookups, as the sidecar wires them: the shipped
+	// protected-resource rule denies destructive user actions without them.
+	base := []Option{WithClock(func() time.Time { return ho.now }), WithConfirmStore(confirm.New()), WithTargetResolver(target.New(fwd))}
+	srv, err := New(testAuth(t), dec, fwd, append(base, ho.gwOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func observeRun(t *testing.T, mode string) {
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	sim := oktasim.New(oktasim.WithAPIToken(oktaToken), oktasim.WithServiceApp(oktasim.ServiceApp{
-		ClientID: "0oaBOLLARD0000000g7", Scopes: []string{"okta.users.read", "okta.users.manage"},
+		ClientID: "0oaBOLLARD0000000g7", Scopes: []string{"okta.users.read", "okta.users.manage", "okta.roles.read"},
 		PublicKeys: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1"}}},
 	}))
 	okta := httptest.NewServer(sim.Handler())
@@ -73,7 +73,7 @@ func observeRun(t *testing.T, mode string) {
 		identity.HashKey(agentKey), identity.HashKey(agentKey+"r")))
 	credential := fmt.Sprintf("api_token_file: %q", write("token", []byte(oktaToken)))
 	if mode == "oauth" {
-		credential = fmt.Sprintf("oauth: {client_id: 0oaBOLLARD0000000g7, key_id: k1, private_key_file: %q, scopes: [okta.users.read, okta.users.manage]}", write("key.pem", keyPEM))
+		credential = fmt.Sprintf("oauth: {client_id: 0oaBOLLARD0000000g7, key_id: k1, private_key_file: %q, scopes: [okta.users.read, okta.users.manage, okta.roles.read]}", write("key.pem", keyPEM))
 	}
 	auditFile := filepath.Join(dir, "audit.log")
 	cfg, err := config.Parse(fmt.Appendf(nil, `
@@ -146,19 +146,23 @@ audit: {file: %q, hmac_key_file: %q}
 	}
 
 	// Spans: one decision each, the Okta calls under them.
-	var decide, oktaSpans int
+	// The suspend also looks Bob's groups and roles up (the protected-user
+	// rule needs them): two lookup spans under its decision.
+	var decide, oktaSpans, lookups int
 	var spanText strings.Builder
 	for _, s := range spans {
 		switch {
 		case s.Name == telemetry.SpanDecide:
 			decide++
+		case s.Name == "okta GET /api/v1/users/{userId}/groups" || s.Name == "okta GET /api/v1/users/{userId}/roles":
+			lookups++
 		case strings.HasPrefix(s.Name, "okta "):
 			oktaSpans++
 		}
 		fmt.Fprintln(&spanText, s.Name, s.Attributes, s.Events, s.Status)
 	}
-	if decide != 4 || oktaSpans != 2 {
-		t.Errorf("%d decision spans and %d Okta spans, want 4 and 2", decide, oktaSpans)
+	if decide != 4 || oktaSpans != 2 || lookups != 2 {
+		t.Errorf("%d decision spans, %d Okta spans and %d lookups, want 4, 2 and 2", decide, oktaSpans, lookups)
 	}
 	// Metrics, by value.
 	for _, want := range []string{

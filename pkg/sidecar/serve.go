@@ -29,8 +29,8 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/gateway"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/target"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
-	"github.com/bollard-dev/bollard/policies"
 )
 
 // Addrs are the addresses a running sidecar listens on.
@@ -106,16 +106,27 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	var instRef atomic.Pointer[telemetry.Instruments]
 	engineOpts := []decision.Option{decision.WithLogger(log), decision.WithEvalTimeout(cfg.Policy.EvalTimeout),
 		decision.WithReloadObserver(func(ok bool) { instRef.Load().PolicyReload(context.Background(), ok) })}
-	if cfg.Policy.Dir != "" {
-		engineOpts = append(engineOpts, decision.WithPolicyDir(cfg.Policy.Dir))
-	} else {
-		engineOpts = append(engineOpts, decision.WithPolicyFS(policies.FS))
+	source, err := policySource(cfg.Policy.Dir, cfg.Policy.Bundle)
+	if err != nil {
+		return err
 	}
-	engine, err := decision.New(ctx, engineOpts...)
+	engine, err := decision.New(ctx, append(engineOpts, source...)...)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
 	defer engine.Close()
+	shadow, err := shadowEngine(ctx, cfg.Policy, log)
+	if err != nil {
+		return err
+	}
+	gwOpts := []gateway.Option{gateway.WithDryRunAgents(cfg.Policy.DryRunAgents)}
+	if shadow != nil {
+		defer shadow.Close()
+		gwOpts = append(gwOpts, gateway.WithShadow(shadow))
+	}
+	if len(cfg.Policy.DryRunAgents) > 0 {
+		log.Warn("dry-run: these agents' calls go ahead when the policy denies them", "agents", cfg.Policy.DryRunAgents)
+	}
 
 	cred, err := buildCredential(ctx, cfg.Okta, o, log)
 	if err != nil {
@@ -142,6 +153,10 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Policy.Target.LookupEnabled() {
+		gwOpts = append(gwOpts, gateway.WithTargetResolver(target.New(okta,
+			target.WithTimeout(cfg.Policy.Target.Timeout), target.WithLogger(log))))
+	}
 	auditLog, err := buildAudit(cfg.Audit, o, log, inst)
 	if err != nil {
 		return err
@@ -155,10 +170,10 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			log.Error("audit log close", "error", err)
 		}
 	}()
-	gw, err := gateway.New(auth, engine, okta, gateway.WithLogger(log), gateway.WithAuditor(auditLog),
+	gw, err := gateway.New(auth, engine, okta, append(gwOpts, gateway.WithLogger(log), gateway.WithAuditor(auditLog),
 		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
 		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
-		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst))
+		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst))...)
 	if err != nil {
 		return err
 	}
