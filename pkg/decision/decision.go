@@ -89,13 +89,19 @@ type Input struct {
 type Status struct {
 	// Revision of the active policy.
 	Revision string
-	// Source is the policy directory, or "embedded" or "fs".
+	// Source is the policy directory, "embedded", "fs", "bundle file
+	// <path>" or "bundle <url>" (the URL without credentials or query).
 	Source string
 	// LoadedAt is when the active revision was activated.
 	LoadedAt time.Time
 	// LastReload is when the source was last read, successfully or not.
 	LastReload time.Time
-	// LastError is why the last reload was rejected, nil if it succeeded.
-	// A non-nil LastError means the active policy is older than the source.
+	// LastFetch is when the source was last read successfully (for a
+	// bundle server, answered 200 or 304), whether or not what it held
+	// was accepted.
+	LastFetch time.Time
+	// LastError is why the last reload failed (the source could not be
+	// read, or what it held was rejected), nil if it succeeded. A non-nil
+	// LastError means the active policy may be older than the source.
 	LastError error
 }

@@ -18,7 +18,24 @@ func codes(d decision.Decision) []string {
 	return out
 }
 
-// TestShippedPolicies runs the embedded policies through Decide.
+// targetUserActions act destructively on one user: the sidecar looks the
+// user up and passes input.context.target.user (docs/policy-contract.md).
+var targetUserActions = []string{"users.delete", "user_lifecycle.deactivate", "user_lifecycle.suspend", "factors.unenroll"}
+
+// callContext is input.context as the sidecar fills it for a call: counts
+// of recent destructive actions, and the target user when the action needs
+// one (resolved, in no group and with no admin role).
+func callContext(a *catalog.Action, hour, day int) map[string]any {
+	c := map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": float64(hour), "day": float64(day)}}}
+	if slices.Contains(targetUserActions, a.Name) {
+		c["target"] = map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{}}}
+	}
+	return c
+}
+
+// TestShippedPolicies runs the embedded policies through Decide. The
+// library's rules are tested in depth beside them (policies/*_test.rego);
+// these cases check that what the engine builds reaches them.
 func TestShippedPolicies(t *testing.T) {
 	e, _ := newEngine(t)
 	ny, err := time.LoadLocation("America/New_York")
@@ -37,6 +54,7 @@ func TestShippedPolicies(t *testing.T) {
 		authn     string
 		claims    map[string]any
 		resources map[string]string
+		context   map[string]any // replaces callContext
 	}{
 		{name: "reader reads users", agent: "reader-bot", action: "users.list", at: saturday, allow: true},
 		{name: "reader cannot manage", agent: "reader-bot", action: "users.create", at: mondayNoon,
@@ -63,6 +81,21 @@ func TestShippedPolicies(t *testing.T) {
 		{name: "unknown agent", agent: "stranger", action: "users.list", at: mondayNoon,
 			codes: []string{"not_granted"}, message: `agent "stranger" is not granted read access to area "users"`},
 		{name: "empty agent id", agent: "", action: "users.list", at: mondayNoon, codes: []string{"not_granted"}},
+		{name: "action on the deny list", agent: "provisioner-bot", action: "groups.delete", at: mondayNoon,
+			codes: []string{"action_denied"}, confirm: true, resources: map[string]string{"groupId": "00g1"}},
+		{name: "holiday", agent: "provisioner-bot", action: "users.delete",
+			at: time.Date(2026, 11, 26, 12, 0, 0, 0, ny), codes: []string{"outside_business_hours"}, confirm: true},
+		{name: "impact limit reached", agent: "provisioner-bot", action: "users.delete", at: mondayNoon,
+			codes: []string{"impact_limit"}, confirm: true,
+			context: callContext(action(t, "users.delete"), 5, 5)},
+		{name: "target not resolved", agent: "provisioner-bot", action: "users.delete", at: mondayNoon,
+			codes: []string{"target_unresolved"}, confirm: true,
+			context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
+				"target": map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": false, "groups": []any{}, "admin_roles": []any{}}}}},
+		{name: "protected admin", agent: "provisioner-bot", action: "users.delete", at: mondayNoon,
+			codes: []string{"protected_user"}, confirm: true,
+			context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
+				"target": map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{"SUPER_ADMIN"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,11 +103,21 @@ func TestShippedPolicies(t *testing.T) {
 			if authn == "" {
 				authn = "key"
 			}
+			a := action(t, tt.action)
+			res := tt.resources
+			if res == nil && slices.Contains(targetUserActions, a.Name) {
+				res = map[string]string{"userId": "00u1abcd"}
+			}
+			ctx := tt.context
+			if ctx == nil {
+				ctx = callContext(a, 0, 0)
+			}
 			d := e.Decide(t.Context(), decision.Input{
 				Agent:    decision.Agent{ID: tt.agent, AuthMethod: authn, Claims: tt.claims},
-				Action:   action(t, tt.action),
-				Resource: tt.resources,
+				Action:   a,
+				Resource: res,
 				Time:     tt.at,
+				Context:  ctx,
 			})
 			if d.Allow != tt.allow {
 				t.Errorf("Allow = %v, want %v (deny %v)", d.Allow, tt.allow, d.Deny)
@@ -88,17 +131,18 @@ func TestShippedPolicies(t *testing.T) {
 			if d.Obligations.RequireConfirmation != tt.confirm {
 				t.Errorf("RequireConfirmation = %v, want %v", d.Obligations.RequireConfirmation, tt.confirm)
 			}
-			if d.Obligations.Extra != nil {
-				t.Errorf("Extra = %v, want nil", d.Obligations.Extra)
-			}
 		})
 	}
 }
 
-// TestSampleAgents checks the demo agents against every catalog action, so
-// the sample grants and the catalog cannot drift apart.
+// TestSampleAgents checks the demo agents' grants against every catalog
+// action, so the sample grants and the catalog cannot drift apart. Only the
+// grant reasons count here: other rules (protected resources, read shaping)
+// may deny a call that the grants allow.
 func TestSampleAgents(t *testing.T) {
 	e, _ := newEngine(t)
+	allowActions := map[string][]string{"helpdesk-bot": {"factors.unenroll"}}
+	denyActions := map[string][]string{"provisioner-bot": {"groups.delete"}}
 	grants := map[string]map[string]catalog.Access{
 		"reader-bot": {"users": "read", "user_lifecycle": "read", "groups": "read", "apps": "read",
 			"app_assignments": "read", "sessions": "read", "policies": "read", "factors": "read", "logs": "read"},
@@ -109,10 +153,13 @@ func TestSampleAgents(t *testing.T) {
 	for agent, areas := range grants {
 		for _, a := range catalog.Actions() {
 			have, ok := areas[a.Area]
-			want := ok && (have == catalog.Manage || a.Access == catalog.Read)
-			d := e.Decide(t.Context(), decision.Input{Agent: decision.Agent{ID: agent, AuthMethod: "key"}, Action: a, Time: mondayNoon})
-			if d.Allow != want {
-				t.Errorf("%s %s: Allow = %v, want %v (deny %v)", agent, a.Name, d.Allow, want, d.Deny)
+			want := ok && (have == catalog.Manage || a.Access == catalog.Read) || slices.Contains(allowActions[agent], a.Name)
+			want = want && !slices.Contains(denyActions[agent], a.Name)
+			d := e.Decide(t.Context(), decision.Input{Agent: decision.Agent{ID: agent, AuthMethod: "key"}, Action: a,
+				Time: mondayNoon, Context: callContext(a, 0, 0)})
+			got := !slices.ContainsFunc(d.Deny, func(r decision.Reason) bool { return r.Code == "not_granted" || r.Code == "action_denied" })
+			if got != want || len(d.Deny) == 0 && !d.Allow {
+				t.Errorf("%s %s: granted = %v, want %v (deny %v)", agent, a.Name, got, want, d.Deny)
 			}
 			if d.Obligations.RequireConfirmation != a.Destructive {
 				t.Errorf("%s %s: RequireConfirmation = %v, want %v", agent, a.Name, d.Obligations.RequireConfirmation, a.Destructive)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,9 +22,11 @@ import (
 type Engine struct {
 	opts   *options
 	log    *slog.Logger
+	src    source
 	active atomic.Pointer[policySet]
 
-	reloadMu sync.Mutex // one reload at a time
+	reloadMu sync.Mutex // one reload at a time; guards last
+	last     outcome    // of the last content read from the source
 
 	statusMu sync.Mutex
 	status   Status
@@ -32,36 +35,73 @@ type Engine struct {
 	closeOnce sync.Once
 }
 
-// New loads, compiles and prepares the policy, and starts watching the
-// policy directory if one was given. It fails if the policy does not compile,
-// its data does not load, or it does not define data.bollard.authz.decision.
+// outcome remembers how the last content read from the source fared, so
+// that a source that still holds a rejected policy is not reported (logged,
+// counted) as a new rejection at every reload or poll.
+type outcome struct {
+	digest string
+	err    error
+}
+
+// New loads, compiles and prepares the policy, and starts watching its
+// source (a policy directory or bundle file) or polling it (a bundle server)
+// unless WithWatch(false) is given. It fails if the policy cannot be read,
+// does not compile, its data does not load, or it does not define
+// data.bollard.authz.decision.
 func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	o := evaluateOptions(opts)
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("decision options: %w", err)
 	}
-	e := &Engine{opts: o, log: o.logger, status: Status{Source: o.source}}
-	if err := e.Reload(ctx); err != nil {
-		return nil, fmt.Errorf("load policies from %s: %w", o.source, err)
+	src := o.newSource()
+	e := &Engine{opts: o, log: o.logger, src: src, status: Status{Source: src.describe()}}
+	if s, ok := src.(*bundleURLSource); ok && strings.HasPrefix(s.url, "http:") && o.verify == nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "policy bundle fetched over plain HTTP without signature verification",
+			slog.String("source", s.name))
 	}
-	if o.dir != "" && o.watch {
-		stop, err := e.watch(context.WithoutCancel(ctx), o.dir)
+	if err := e.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load policies from %s: %w", src.describe(), err)
+	}
+	if o.watch {
+		stop, err := e.startWatch(context.WithoutCancel(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("watch policies in %s: %w", o.dir, err)
+			return nil, fmt.Errorf("watch policies in %s: %w", src.describe(), err)
 		}
 		e.stopWatch = stop
 	}
 	return e, nil
 }
 
+// startWatch starts what reloads the policy in the background, if the
+// source can change: it returns a nil stop function when it cannot.
+func (e *Engine) startWatch(ctx context.Context) (stop func(), err error) {
+	switch s := e.src.(type) {
+	case fsSource:
+		if e.opts.dir == "" {
+			return nil, nil // an fs.FS: Reload re-reads it
+		}
+		return e.watch(ctx, e.opts.dir, nil)
+	case *bundleFileSource:
+		return e.watchFile(ctx, s.path)
+	case *bundleURLSource:
+		return e.poll(ctx, s.opts.PollInterval), nil
+	}
+	return nil, nil
+}
+
 // Decide evaluates the active policy for one call. It never fails: when the
 // policy cannot give a well-formed answer in time the call is denied with
 // CodePolicyError, and the cause is logged.
 func (e *Engine) Decide(ctx context.Context, in Input) Decision {
+	return e.decide(ctx, in, nil)
+}
+
+// decide is Decide, with a tracer for Explain (nil on the hot path).
+func (e *Engine) decide(ctx context.Context, in Input, tr topdown.QueryTracer) Decision {
 	start := time.Now()
 	p := e.active.Load()
 	d := Decision{ID: newID(start), Revision: p.revision}
-	allow, deny, ob, err := e.eval(ctx, p, in, start)
+	allow, deny, ob, err := e.eval(ctx, p, in, start, tr)
 	switch {
 	case err != nil:
 		e.log.LogAttrs(ctx, slog.LevelError, "policy evaluation failed",
@@ -85,7 +125,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	return d
 }
 
-func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time) (allow bool, deny []Reason, ob Obligations, err error) {
+func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
 	// A panic in evaluation (OPA panics on some values, NaN numbers among
 	// them) must deny this call, not bring down the sidecar.
 	defer func() {
@@ -103,12 +143,23 @@ func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time
 	c := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, c.Cancel)
 	defer stop()
-	rs, err := p.query.Eval(ctx,
-		rego.EvalParsedInput(input),
-		rego.EvalTime(t), // time.now_ns() agrees with input.time
-		rego.EvalMetrics(metrics.NoOp()),
-		rego.EvalExternalCancel(c),
-	)
+	var rs rego.ResultSet
+	if tr == nil {
+		rs, err = p.query.Eval(ctx,
+			rego.EvalParsedInput(input),
+			rego.EvalTime(t), // time.now_ns() agrees with input.time
+			rego.EvalMetrics(metrics.NoOp()),
+			rego.EvalExternalCancel(c),
+		)
+	} else {
+		rs, err = p.query.Eval(ctx,
+			rego.EvalParsedInput(input),
+			rego.EvalTime(t),
+			rego.EvalMetrics(metrics.NoOp()),
+			rego.EvalExternalCancel(c),
+			rego.EvalQueryTracer(tr),
+		)
+	}
 	if err != nil {
 		// Builtins report their own cancellation without the cause; keep
 		// it visible in the log.
@@ -133,7 +184,8 @@ func actionName(in Input) string {
 	return in.Action.Name
 }
 
-// Revision returns the content hash of the active policy and data files.
+// Revision returns the revision of the active policy: the bundle's
+// manifest revision, or a content hash of the policy and data files.
 func (e *Engine) Revision() string { return e.active.Load().revision }
 
 // Status reports the active revision and the outcome of the last reload.
@@ -143,57 +195,91 @@ func (e *Engine) Status() Status {
 	return e.status
 }
 
-// Reload re-reads the policy source. If the new policy does not load, the
-// active one stays, the error is returned, logged and kept in Status.
+// loadResult is what a reload found.
+type loadResult int
+
+const (
+	unchanged     loadResult = iota // the active policy is the source's
+	changed                         // a new policy became active
+	rejected                        // new content was refused
+	stillRejected                   // the content refused last time is still there
+	unreadable                      // the source could not be read
+)
+
+// Reload re-reads the policy source (for a bundle server, downloads the
+// bundle unless the server answers 304 Not Modified). If the new policy does
+// not load, the active one stays, the error is returned, logged and kept in
+// Status.
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
 	now := time.Now()
-	p, changed, err := e.load(ctx)
+	p, res, err := e.load(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up (or the engine is closing): that says nothing
+		// about the source.
+		return err
+	}
 
 	e.statusMu.Lock()
 	e.status.LastReload, e.status.LastError = now, err
-	if changed {
+	if res != unreadable {
+		e.status.LastFetch = now
+	}
+	if res == changed {
 		e.status.Revision, e.status.LoadedAt = p.revision, now
 	}
 	active := e.status.Revision
 	e.statusMu.Unlock()
 
-	if f := e.opts.onReload; f != nil && (err != nil || changed) {
-		f(err == nil)
+	if f := e.opts.onReload; f != nil && res != unchanged && res != stillRejected {
+		f(res == changed)
 	}
-	switch {
-	case err != nil:
+	src := e.src.describe()
+	switch res {
+	case unreadable:
+		e.log.LogAttrs(ctx, slog.LevelError, "policy source unavailable",
+			slog.String("source", src), slog.String("active_revision", active), slog.Any("error", err))
+	case rejected:
 		e.log.LogAttrs(ctx, slog.LevelError, "policy rejected",
-			slog.String("source", e.opts.source), slog.String("active_revision", active),
-			slog.Any("error", err))
+			slog.String("source", src), slog.String("active_revision", active), slog.Any("error", err))
 	case changed:
 		e.log.LogAttrs(ctx, slog.LevelInfo, "policy loaded",
-			slog.String("source", e.opts.source), slog.String("revision", p.revision), slog.Int("files", p.files))
+			slog.String("source", src), slog.String("revision", p.revision), slog.Int("files", p.files))
 	}
 	return err
 }
 
-// load compiles the source unless its revision is already active.
-func (e *Engine) load(ctx context.Context) (*policySet, bool, error) {
-	files, err := readSource(e.opts.fsys)
+// load reads the source and compiles what it holds unless that is already
+// active, or was already refused.
+func (e *Engine) load(ctx context.Context) (*policySet, loadResult, error) {
+	snap, err := e.src.read(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, unreadable, err
 	}
-	rev := revisionOf(files)
-	if cur := e.active.Load(); cur != nil && cur.revision == rev {
-		return cur, false, nil
+	cur := e.active.Load()
+	if cur != nil && cur.digest == snap.digest {
+		e.last = outcome{digest: snap.digest}
+		return cur, unchanged, nil
 	}
-	p, err := compile(ctx, rev, files)
+	if e.last.err != nil && e.last.digest == snap.digest {
+		return nil, stillRejected, e.last.err
+	}
+	p, err := compile(ctx, snap)
 	if err != nil {
-		return nil, false, fmt.Errorf("revision %s: %w", rev, err)
+		// A cancelled reload says nothing about the content: try it again.
+		if ctx.Err() == nil {
+			e.last = outcome{digest: snap.digest, err: err}
+		}
+		return nil, rejected, err
 	}
 	e.active.Store(p)
-	return p, true, nil
+	e.last = outcome{digest: snap.digest}
+	return p, changed, nil
 }
 
-// Close stops watching the policy directory. The engine keeps deciding with
-// the active policy.
+// Close stops watching or polling the policy source. The engine keeps
+// deciding with the active policy.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		if e.stopWatch != nil {

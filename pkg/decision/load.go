@@ -112,20 +112,35 @@ func revisionOf(files []policyFile) string {
 // shared by concurrent Decide calls.
 type policySet struct {
 	revision string
+	digest   string // the source content it was compiled from
 	query    rego.PreparedEvalQuery
 	files    int
 }
 
-// compile parses, compiles (strict Rego v1) and prepares the files.
-func compile(ctx context.Context, revision string, files []policyFile) (*policySet, error) {
-	modules, data, err := parseFiles(files)
+// compile parses, compiles (strict Rego v1) and prepares a snapshot, with
+// the action catalog mounted at data.bollard.catalog.
+func compile(ctx context.Context, snap snapshot) (*policySet, error) {
+	src, err := snap.parse()
 	if err != nil {
 		return nil, err
 	}
+	err = checkNoCatalogRules(src.modules)
+	data, err2 := withCatalog(src.data)
+	if err = errors.Join(err, err2); err != nil {
+		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
+	}
+	p, err := compileParsed(ctx, src.modules, data)
+	if err != nil {
+		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
+	}
+	return &policySet{revision: src.revision, digest: snap.digest, query: p, files: src.files}, nil
+}
+
+func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast.Object) (rego.PreparedEvalQuery, error) {
 	store := inmem.NewFromASTObject(data)
 	txn, err := store.NewTransaction(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open data store: %w", err)
+		return rego.PreparedEvalQuery{}, fmt.Errorf("open data store: %w", err)
 	}
 	defer store.Abort(ctx, txn)
 	compiler := ast.NewCompiler().
@@ -134,10 +149,10 @@ func compile(ctx context.Context, revision string, files []policyFile) (*policyS
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
 	if compiler.Compile(modules); compiler.Failed() {
-		return nil, fmt.Errorf("compile: %w", compiler.Errors)
+		return rego.PreparedEvalQuery{}, fmt.Errorf("compile: %w", compiler.Errors)
 	}
 	if len(compiler.GetRules(decisionRef)) == 0 {
-		return nil, ErrNoDecision
+		return rego.PreparedEvalQuery{}, ErrNoDecision
 	}
 	pq, err := rego.New(
 		rego.Query(Query),
@@ -146,9 +161,9 @@ func compile(ctx context.Context, revision string, files []policyFile) (*policyS
 		rego.GenerateJSON(keepAST),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %s: %w", Query, err)
+		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare %s: %w", Query, err)
 	}
-	return &policySet{revision: revision, query: pq, files: len(files)}, nil
+	return pq, nil
 }
 
 // parseFiles parses every module and merges every data file, reporting all

@@ -13,14 +13,20 @@ import (
 )
 
 // watch reloads the policy when files under dir change, once the directory
-// has been quiet for the debounce period. It returns a function that stops
-// the watcher and waits for it to finish.
-func (e *Engine) watch(ctx context.Context, dir string) (stop func(), err error) {
+// has been quiet for the debounce period. With a filter, only dir itself is
+// watched and only events on names the filter accepts count. It returns a
+// function that stops the watcher and waits for it to finish.
+func (e *Engine) watch(ctx context.Context, dir string, filter func(name string) bool) (stop func(), err error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
-	if err := addDirs(w, dir); err != nil {
+	if filter == nil {
+		err = addDirs(w, dir)
+	} else {
+		err = w.Add(dir)
+	}
+	if err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -28,7 +34,7 @@ func (e *Engine) watch(ctx context.Context, dir string) (stop func(), err error)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		e.watchLoop(ctx, w, dir)
+		e.watchLoop(ctx, w, dir, filter)
 	}()
 	return func() {
 		cancel()
@@ -37,7 +43,18 @@ func (e *Engine) watch(ctx context.Context, dir string) (stop func(), err error)
 	}, nil
 }
 
-func (e *Engine) watchLoop(ctx context.Context, w *fsnotify.Watcher, dir string) {
+// watchFile reloads a bundle file when it changes. It watches the file's
+// directory, not the file: tools replace a file by renaming another over it,
+// and a Kubernetes ConfigMap update swaps the "..data" link beside it.
+func (e *Engine) watchFile(ctx context.Context, file string) (stop func(), err error) {
+	dir, name := filepath.Split(filepath.Clean(file))
+	if dir == "" {
+		dir = "."
+	}
+	return e.watch(ctx, dir, func(n string) bool { return n == name || strings.HasPrefix(n, "..") })
+}
+
+func (e *Engine) watchLoop(ctx context.Context, w *fsnotify.Watcher, dir string, filter func(string) bool) {
 	timer := time.NewTimer(e.opts.debounce)
 	timer.Stop()
 	for {
@@ -48,7 +65,7 @@ func (e *Engine) watchLoop(ctx context.Context, w *fsnotify.Watcher, dir string)
 			if !ok {
 				return
 			}
-			if ev.Op == fsnotify.Chmod {
+			if ev.Op == fsnotify.Chmod || (filter != nil && !filter(filepath.Base(ev.Name))) {
 				continue
 			}
 			timer.Reset(e.opts.debounce)
@@ -60,6 +77,9 @@ func (e *Engine) watchLoop(ctx context.Context, w *fsnotify.Watcher, dir string)
 		case <-timer.C:
 			// Reload logs and records its own failures.
 			_ = e.Reload(ctx)
+			if filter != nil {
+				continue
+			}
 			// Directories created since the last pass need watches too.
 			if err := addDirs(w, dir); err != nil {
 				e.log.LogAttrs(ctx, slog.LevelWarn, "policy watcher error", slog.String("dir", dir), slog.Any("error", err))

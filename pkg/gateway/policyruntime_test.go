@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	oktav1 "github.com/bollard-dev/bollard/api/proto/bollard/okta/v1"
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
