@@ -5,6 +5,7 @@
 //	sidecar dev [--listen ADDR]           serve on the embedded default
 //	sidecar load [flags]                  drive a running sidecar and report latency
 //	sidecar audit verify FILE...          check audit files' hash chains
+//	sidecar policy COMMAND [flags]        test, check, format, lint and replay policies
 //	sidecar version
 package main
 
@@ -24,6 +25,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/loadgen"
+	"github.com/bollard-dev/bollard/pkg/policytool"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
@@ -41,11 +43,22 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bollard:", err)
-		}
-		os.Exit(2)
+		os.Exit(report(os.Stderr, err))
 	}
+}
+
+// report prints err unless there is nothing to add (a help request, or a
+// policy command that has already printed its result) and returns the exit
+// code: the policy commands' own (1 for a negative result), 2 otherwise.
+func report(stderr io.Writer, err error) int {
+	code, quiet := 2, errors.Is(err, flag.ErrHelp)
+	if ec, ok := errors.AsType[*policytool.ExitCodeError](err); ok {
+		code, quiet = ec.Code, quiet || ec.Err == nil
+	}
+	if !quiet {
+		fmt.Fprintln(stderr, "bollard:", err)
+	}
+	return code
 }
 
 const usage = `usage: sidecar <command> [flags]
@@ -55,6 +68,7 @@ commands:
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
+  policy   policy test|check|fmt|lint|replay: test, explain, format, lint and replay policies
   version  print the version
 `
 
@@ -107,6 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: sidecar audit verify FILE...")
 		}
 		return audit.VerifyMain(ctx, args[1:], stdout, stderr)
+	case "policy":
+		return policytool.Main(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "bollard", version)
 		return nil

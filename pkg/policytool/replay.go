@@ -1,0 +1,327 @@
+package policytool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+)
+
+const replayUsage = `usage: sidecar policy replay --audit FILE [--audit FILE...] --policy DIR [--format text|json]
+
+Re-decides every call recorded in audit files (JSON lines, as the sidecar
+writes them) with a candidate policy and prints what would change: calls
+allowed before and denied now, denied before and allowed now, and (unless
+--obligations=false) calls whose obligations or deny reasons change. Each
+call is replayed with its agent, action, resource, parameters, context and
+time; JWT claims are not in the audit log and are replayed empty. Masked
+parameters ("hmac-sha256:...") are replayed as recorded and flagged.
+Exit status: 0 nothing changes, 1 something changes, 2 bad input or a
+policy that does not load. Malformed lines are reported and skipped.
+
+flags:
+`
+
+// Kinds of change.
+const (
+	changeNowDenied   = "now_denied"
+	changeNowAllowed  = "now_allowed"
+	changeObligations = "obligations_changed"
+	changeReasons     = "reasons_changed"
+)
+
+var changeTitles = []struct{ kind, title string }{
+	{changeNowDenied, "allowed before, denied now"},
+	{changeNowAllowed, "denied before, allowed now"},
+	{changeObligations, "obligations changed"},
+	{changeReasons, "deny reasons changed"},
+}
+
+type reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type outcome struct {
+	Allow       bool           `json:"allow"`
+	DenyCodes   []string       `json:"deny_codes"`
+	Deny        []reason       `json:"deny,omitempty"`
+	Obligations map[string]any `json:"obligations"`
+}
+
+type change struct {
+	Kind       string            `json:"kind"`
+	File       string            `json:"file"`
+	Line       int               `json:"line"`
+	Timestamp  string            `json:"timestamp"`
+	DecisionID string            `json:"decision_id"`
+	Agent      string            `json:"agent"`
+	Action     string            `json:"action"`
+	Resource   map[string]string `json:"resource"`
+	Masked     bool              `json:"masked_params,omitempty"`
+	DryRun     bool              `json:"dry_run,omitempty"`
+	Before     outcome           `json:"before"`
+	After      outcome           `json:"after"`
+}
+
+type replaySummary struct {
+	Read          int            `json:"read"`
+	Replayed      int            `json:"replayed"`
+	NoDecision    int            `json:"skipped_no_decision"`
+	UnknownAction int            `json:"skipped_unknown_action"`
+	Malformed     int            `json:"malformed"`
+	Masked        int            `json:"masked_params"`
+	Changed       int            `json:"changed"`
+	ByKind        map[string]int `json:"by_kind"`
+}
+
+type replayReport struct {
+	Policy   string        `json:"policy"`
+	Revision string        `json:"revision"`
+	Summary  replaySummary `json:"summary"`
+	Changes  []change      `json:"changes"`
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("replay", replayUsage, stderr)
+	var files listFlag
+	fs.Var(&files, "audit", "audit file (JSON lines); repeat for several, oldest first")
+	dir := fs.String("policy", "", "candidate policy directory")
+	format := fs.String("format", "text", "output format: text or json")
+	withObligations := fs.Bool("obligations", true, "also report changed obligations and deny reasons")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return badf("policy replay: unexpected argument %q (audit files go with --audit)", rest[0])
+	case len(files) == 0:
+		fs.Usage()
+		return badf("policy replay: --audit is required")
+	case *dir == "":
+		fs.Usage()
+		return badf("policy replay: --policy is required")
+	case *format != "text" && *format != "json":
+		return badf("policy replay: --format must be text or json, not %q", *format)
+	}
+	e, err := newEngine(ctx, *dir, stderr)
+	if err != nil {
+		return bad(fmt.Errorf("policy replay: %w", err))
+	}
+	defer e.Close()
+	rep := &replayReport{Policy: *dir, Revision: e.Revision(), Summary: replaySummary{ByKind: map[string]int{}}, Changes: []change{}}
+	for _, name := range files {
+		if err := replayFile(ctx, e, name, rep, *withObligations, stderr); err != nil {
+			return bad(fmt.Errorf("policy replay: %w", err))
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return bad(err)
+		}
+	} else {
+		writeReplayText(stdout, rep)
+	}
+	if rep.Summary.Changed > 0 {
+		return &ExitCodeError{Code: ExitFail}
+	}
+	return nil
+}
+
+func replayFile(ctx context.Context, e *decision.Engine, name string, rep *replayReport, withObligations bool, stderr io.Writer) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s := &rep.Summary
+	lr := newLineReader(f, maxRecordLine)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		if !tooLong && len(strings.TrimSpace(string(line))) == 0 {
+			continue
+		}
+		s.Read++
+		if tooLong {
+			s.Malformed++
+			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: longer than %d bytes", maxRecordLine))
+			continue
+		}
+		r, err := parseRecord(line)
+		if err != nil {
+			s.Malformed++
+			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: not an audit record: %v", err))
+			continue
+		}
+		if r.DecisionID == "" {
+			s.NoDecision++
+			continue
+		}
+		action, ok := catalog.Lookup(r.Action)
+		if !ok {
+			s.UnknownAction++
+			continue
+		}
+		d := e.Decide(ctx, decision.Input{
+			Agent:    decision.Agent{ID: r.Agent.ID, AuthMethod: r.Agent.AuthMethod},
+			Action:   action,
+			Resource: r.Resource,
+			Params:   r.Params,
+			Time:     r.time,
+			Context:  r.Context,
+		})
+		s.Replayed++
+		masked := maskedParams(r.Params)
+		if masked {
+			s.Masked++
+		}
+		c, changed := compare(r, d, withObligations)
+		if !changed {
+			continue
+		}
+		c.File, c.Line, c.Masked = name, lr.n, masked
+		s.Changed++
+		s.ByKind[c.Kind]++
+		rep.Changes = append(rep.Changes, c)
+	}
+}
+
+// compare the recorded decision with the new one.
+func compare(r *auditRecord, d decision.Decision, withObligations bool) (change, bool) {
+	c := change{
+		Timestamp: r.Timestamp, DecisionID: r.DecisionID, Agent: r.Agent.ID, Action: r.Action,
+		Resource: r.Resource, DryRun: r.DryRun,
+		Before: outcome{Allow: r.allowed(), DenyCodes: nonNil(r.DenyCodes), Obligations: normalize(r.Obligations)},
+		After:  outcome{Allow: d.Allow, DenyCodes: []string{}, Obligations: obligationsOf(d)},
+	}
+	for _, rs := range d.Deny {
+		c.After.DenyCodes = append(c.After.DenyCodes, rs.Code)
+		c.After.Deny = append(c.After.Deny, reason{Code: rs.Code, Message: rs.Message})
+	}
+	switch {
+	case c.Before.Allow && !c.After.Allow:
+		c.Kind = changeNowDenied
+	case !c.Before.Allow && c.After.Allow:
+		c.Kind = changeNowAllowed
+	case !withObligations:
+		return c, false
+	case c.Before.Allow && !reflect.DeepEqual(c.Before.Obligations, c.After.Obligations):
+		c.Kind = changeObligations
+	case !c.Before.Allow && !slices.Equal(c.Before.DenyCodes, c.After.DenyCodes):
+		c.Kind = changeReasons
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+// obligationsOf is the decision's obligations as the audit record holds them.
+func obligationsOf(d decision.Decision) map[string]any {
+	m := map[string]any{"require_confirmation": d.Obligations.RequireConfirmation}
+	for k, v := range d.Obligations.Extra {
+		m[k] = v
+	}
+	return normalize(m)
+}
+
+// normalize round-trips a value through JSON so that recorded and computed
+// obligations compare alike (numbers as float64, nil as empty).
+func normalize(m map[string]any) map[string]any {
+	out := map[string]any{}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return out
+	}
+	_ = json.Unmarshal(b, &out)
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func writeReplayText(w io.Writer, rep *replayReport) {
+	for _, t := range changeTitles {
+		n := rep.Summary.ByKind[t.kind]
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s (%d):\n", t.title, n)
+		for _, c := range rep.Changes {
+			if c.Kind != t.kind {
+				continue
+			}
+			res, _ := json.Marshal(c.Resource)
+			fmt.Fprintf(w, "  %s:%d  %s  %s  %s  %s", c.File, c.Line, c.Timestamp, c.Agent, c.Action, res)
+			if c.Masked {
+				fmt.Fprint(w, "  [masked params]")
+			}
+			if c.DryRun {
+				fmt.Fprint(w, "  [dry run]")
+			}
+			fmt.Fprintln(w)
+			switch c.Kind {
+			case changeNowDenied:
+				for _, r := range c.After.Deny {
+					fmt.Fprintf(w, "      now %s: %s\n", r.Code, r.Message)
+				}
+			case changeNowAllowed:
+				fmt.Fprintf(w, "      was %s\n", strings.Join(c.Before.DenyCodes, ", "))
+			case changeObligations:
+				before, _ := json.Marshal(c.Before.Obligations)
+				after, _ := json.Marshal(c.After.Obligations)
+				fmt.Fprintf(w, "      obligations %s -> %s\n", before, after)
+			case changeReasons:
+				fmt.Fprintf(w, "      was %s, now %s\n", strings.Join(c.Before.DenyCodes, ", "), strings.Join(c.After.DenyCodes, ", "))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	s := rep.Summary
+	fmt.Fprintf(w, "policy %s (revision %s)\n", rep.Policy, rep.Revision)
+	fmt.Fprintf(w, "records: %d read, %d replayed (%d with masked params), %d skipped (%d without a decision, %d unknown action, %d malformed)\n",
+		s.Read, s.Replayed, s.Masked, s.NoDecision+s.UnknownAction+s.Malformed, s.NoDecision, s.UnknownAction, s.Malformed)
+	var parts []string
+	for _, t := range changeTitles {
+		if n := s.ByKind[t.kind]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, t.title))
+		}
+	}
+	if s.Changed == 0 {
+		fmt.Fprintln(w, "changed: none")
+		return
+	}
+	fmt.Fprintf(w, "changed: %d (%s)\n", s.Changed, strings.Join(parts, "; "))
+}
