@@ -135,7 +135,7 @@ func parseBundle(raw []byte, vc *bundle.VerificationConfig) (parsed, error) {
 		WithLazyLoadingMode(false).
 		WithRegoVersion(ast.RegoV1).
 		WithProcessAnnotations(true).
-		WithCapabilities(capabilities())
+		WithCapabilities(Capabilities())
 	if vc != nil {
 		r = r.WithBundleVerificationConfig(vc)
 	} else {

@@ -12,9 +12,11 @@ import (
 // hang on a remote call, whoever wrote it.
 var forbiddenBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
 
-// capabilities is what the policy compiler accepts: this OPA's builtins
-// without the forbidden ones.
-func capabilities() *ast.Capabilities {
+// Capabilities is what the policy compiler accepts: this OPA's builtins
+// without the forbidden ones. Tools that compile policies outside the
+// sidecar (bollard policy test, lint) use it so that they accept exactly
+// what the sidecar does.
+func Capabilities() *ast.Capabilities {
 	caps := ast.CapabilitiesForThisVersion()
 	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
 		return slices.Contains(forbiddenBuiltins, b.Name)

@@ -47,8 +47,10 @@ func checkNoCatalogRules(modules map[string]*ast.Module) error {
 	return nil
 }
 
-// withCatalog adds the catalog under data.bollard.catalog to a policy's data.
-func withCatalog(data ast.Object) (ast.Object, error) {
+// WithCatalogData adds the catalog under data.bollard.catalog to a policy's
+// data, as the sidecar does; it fails with ErrCatalogData when the data
+// already defines it. For tools that load policies outside the sidecar.
+func WithCatalogData(data ast.Object) (ast.Object, error) {
 	if b, ok := get(data, keyBollard).(ast.Object); ok && b.Get(keyCatalog) != nil {
 		return nil, ErrCatalogData
 	}

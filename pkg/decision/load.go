@@ -125,7 +125,7 @@ func compile(ctx context.Context, snap snapshot) (*policySet, error) {
 		return nil, err
 	}
 	err = checkNoCatalogRules(src.modules)
-	data, err2 := withCatalog(src.data)
+	data, err2 := WithCatalogData(src.data)
 	if err = errors.Join(err, err2); err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
@@ -145,7 +145,7 @@ func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast
 	defer store.Abort(ctx, txn)
 	compiler := ast.NewCompiler().
 		WithStrict(true).
-		WithCapabilities(capabilities()).
+		WithCapabilities(Capabilities()).
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
 	if compiler.Compile(modules); compiler.Failed() {

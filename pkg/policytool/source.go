@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -19,21 +18,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
-	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
 )
-
-// forbiddenBuiltins mirrors pkg/decision: built-ins that reach outside the
-// decision are refused when a policy is loaded, in tests as at run time.
-var forbiddenBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
-
-// capabilities is what the sidecar's compiler accepts.
-func capabilities() *ast.Capabilities {
-	caps := ast.CapabilitiesForThisVersion()
-	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
-		return slices.Contains(forbiddenBuiltins, b.Name)
-	})
-	return caps
-}
 
 // maxSourceBytes bounds what one load reads, as the engine does.
 const maxSourceBytes = 256 << 20
@@ -195,8 +181,6 @@ func parseModule(name string, src []byte) (*ast.Module, error) {
 	})
 }
 
-var catalogPath = ast.MustParseRef("data.bollard.catalog")
-
 // mergeData merges every data file and then the catalog. Policy data may
 // not define bollard.catalog: the sidecar refuses such a policy.
 func (s *source) mergeData() []problem {
@@ -216,13 +200,9 @@ func (s *source) mergeData() []problem {
 		}
 		s.data = merged
 	}
-	cat, err := ast.InterfaceToValue(map[string]any{"bollard": map[string]any{"catalog": catalog.PolicyData()}})
+	merged, err := decision.WithCatalogData(s.data)
 	if err != nil {
-		return append(probs, problem{file: s.dir, msg: "catalog: " + err.Error()})
-	}
-	merged, ok := s.data.Merge(cat.(ast.Object))
-	if !ok {
-		return append(probs, problem{file: s.dir, msg: "data overlaps data.bollard.catalog"})
+		return append(probs, problem{file: s.dir, msg: err.Error()})
 	}
 	s.data = merged
 	return probs
@@ -284,7 +264,7 @@ func (s *source) store() storage.Store { return inmem.NewFromASTObject(s.data) }
 func compiler(ctx context.Context, store storage.Store, txn storage.Transaction) *ast.Compiler {
 	return ast.NewCompiler().
 		WithStrict(true).
-		WithCapabilities(capabilities()).
+		WithCapabilities(decision.Capabilities()).
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn)).
 		SetErrorLimit(0)
