@@ -121,3 +121,54 @@ test_no_config_still_denies if {
 	count(business_hours.deny) == 1 with input as req("provisioner-bot", true, "2026-11-30T15:00:00Z")
 		with data.bollard.config as {}
 }
+
+## Holidays: dates in the configured zone, destructive actions refused all day.
+
+holiday_message := "destructive actions are not allowed on holidays: 2026-12-25 is a holiday in America/New_York"
+
+test_holiday_blocks_all_day if {
+	# Friday 2026-12-25 at noon in New York, a weekday within hours.
+	business_hours.deny == {{"code": "outside_business_hours", "message": holiday_message}} with input as req("provisioner-bot", true, "2026-12-25T17:00:00Z")
+	outside_on_holiday("2026-12-25T13:00:00Z") # 08:00, opening time
+	outside_on_holiday("2026-12-25T22:59:59Z") # 17:59:59
+}
+
+outside_on_holiday(at) if {
+	business_hours.deny == {{"code": "outside_business_hours", "message": holiday_message}} with input as req("provisioner-bot", true, at)
+}
+
+test_day_after_holiday if {
+	inside("provisioner-bot", "2026-12-28T17:00:00Z") # Monday noon
+}
+
+# The date is the date in the configured zone: 03:00Z on the 25th is still
+# the 24th in New York, 03:00Z on the 26th is still Christmas.
+test_holiday_date_in_time_zone if {
+	cfg := object.union(data.bollard.config.business_hours, {"end": "24:00", "holidays": ["2026-12-25"]})
+	count(business_hours.deny) == 0 with input as req("provisioner-bot", true, "2026-12-25T03:00:00Z")
+		with data.bollard.config.business_hours as cfg
+	business_hours.deny == {{"code": "outside_business_hours", "message": holiday_message}} with input as req("provisioner-bot", true, "2026-12-26T03:00:00Z")
+		with data.bollard.config.business_hours as cfg
+}
+
+test_exempt_agent_on_holiday if {
+	count(business_hours.deny) == 0 with input as req("helpdesk-bot", true, "2026-12-25T17:00:00Z")
+}
+
+test_non_destructive_on_holiday if {
+	count(business_hours.deny) == 0 with input as req("provisioner-bot", false, "2026-12-25T17:00:00Z")
+}
+
+test_no_holidays_listed if {
+	cfg := object.remove(data.bollard.config.business_hours, ["holidays"])
+	count(business_hours.deny) == 0 with input as req("provisioner-bot", true, "2026-12-25T17:00:00Z")
+		with data.bollard.config.business_hours as cfg
+}
+
+test_malformed_holidays_deny if {
+	r := req("provisioner-bot", true, "2026-11-30T17:00:00Z")
+	every holidays in ["2026-12-25", {"2026-12-25": true}, 20261225] {
+		count(business_hours.deny) == 1 with input as r
+			with data.bollard.config.business_hours.holidays as holidays
+	}
+}

@@ -1,11 +1,15 @@
-// Package policies holds the Rego policies and data that ship with Bollard.
+// Package policies holds the Rego policy library and sample data that ship
+// with Bollard.
 //
-// The files are plain OPA: they run under `opa test policies/` as well as
-// under `go test`, and pkg/decision embeds them (through FS) as the default
-// policy when no policy directory is configured. package bollard.authz
-// defines the entry point data.bollard.authz.decision; the helper packages
-// bollard.grants, bollard.business_hours and bollard.confirmation each own
-// one rule, and their tunables live in the JSON files beside them, under
-// data.bollard.config. docs/policy-contract.md describes the input and the
-// decision they exchange with the sidecar.
+// The files are plain OPA: they run under `go test` and `bollard policy
+// test` (and `opa test` given the catalog as data), and pkg/decision embeds
+// them (through FS) as the default policy when no policy directory or
+// bundle is configured. package bollard.authz defines the entry point
+// data.bollard.authz.decision; bollard.grants, bollard.business_hours,
+// bollard.protected, bollard.impact_limits, bollard.read_shaping and
+// bollard.confirmation each own one rule, and their settings live in the
+// JSON file beside them, under data.bollard.config. The rules read the
+// action catalog the sidecar loads under data.bollard.catalog.
+// docs/policies.md describes each rule; docs/policy-contract.md the input
+// and the decision they exchange with the sidecar.
 package policies

@@ -91,3 +91,116 @@ test_missing_agent_id_denied if {
 	not grants.granted with input as r
 	count(grants.deny) == 1 with input as r
 }
+
+## Action lists: grants.actions[agent] = {"allow": [...], "deny": [...]}.
+
+act(agent, name, area, access) := object.union(req(agent, area, access), {"action": {
+	"name": name, "area": area, "access": access, "destructive": false,
+}})
+
+# The grants with other action lists. Tests replace a rule's whole settings
+# object: with an object value, OPA merges a "with" on a deeper path into
+# what a policy reads from above it, rather than replacing it.
+with_lists(lists) := {"agents": data.bollard.config.grants.agents, "actions": lists}
+
+codes(r) := {c.code | some c in reasons} if {
+	reasons := grants.deny with input as r
+}
+
+granted_bool(r) if {
+	grants.granted with input as r
+} else := false
+
+test_allow_list_grants_one_action if {
+	# helpdesk-bot reads factors; its allow list adds factors.unenroll only.
+	grants.granted with input as act("helpdesk-bot", "factors.unenroll", "factors", "manage")
+	count(grants.deny) == 0 with input as act("helpdesk-bot", "factors.unenroll", "factors", "manage")
+	not grants.granted with input as act("helpdesk-bot", "factors.enroll", "factors", "manage")
+	codes(act("helpdesk-bot", "factors.enroll", "factors", "manage")) == {"not_granted"}
+}
+
+test_deny_list_refuses_despite_area_grant if {
+	r := act("provisioner-bot", "groups.delete", "groups", "manage")
+	not grants.granted with input as r
+	grants.deny == {{
+		"code": "action_denied",
+		"message": `agent "provisioner-bot" may not call "groups.delete": the action is on its deny list`,
+	}} with input as r
+
+	# The rest of the area stays granted.
+	grants.granted with input as act("provisioner-bot", "groups.remove_member", "groups", "manage")
+}
+
+test_deny_wins_over_allow if {
+	lists := {"a": {"allow": ["users.delete"], "deny": ["users.delete"]}}
+	r := act("a", "users.delete", "users", "manage")
+	not grants.granted with input as r with data.bollard.config.grants as with_lists(lists)
+	codes(r) == {"action_denied"} with data.bollard.config.grants as with_lists(lists)
+}
+
+test_allow_list_without_any_area_grant if {
+	lists := {"stranger": {"allow": ["logs.list"]}}
+	grants.granted with input as act("stranger", "logs.list", "logs", "read")
+		with data.bollard.config.grants as with_lists(lists)
+	not grants.granted with input as act("stranger", "users.list", "users", "read")
+		with data.bollard.config.grants as with_lists(lists)
+}
+
+test_missing_keys_are_empty_lists if {
+	lists := {"reader-bot": {}}
+	grants.granted with input as act("reader-bot", "users.list", "users", "read")
+		with data.bollard.config.grants as with_lists(lists)
+}
+
+test_malformed_entry_denies_everything if {
+	every entry in [
+		"users.delete",
+		["users.delete"],
+		{"deny": "users.delete"},
+		{"allow": "users.list"},
+		null,
+	] {
+		r := act("reader-bot", "users.list", "users", "read")
+		not grants.granted with input as r with data.bollard.config.grants as with_lists({"reader-bot": entry})
+		codes(r) == {"action_denied"} with data.bollard.config.grants as with_lists({"reader-bot": entry})
+	}
+}
+
+test_malformed_entry_message if {
+	r := act("reader-bot", "users.list", "users", "read")
+	grants.deny == {{
+		"code": "action_denied",
+		"message": `agent "reader-bot" is refused every action: its entry in grants.actions is not {"allow": [...], "deny": [...]}`,
+	}} with input as r with data.bollard.config.grants as with_lists({"reader-bot": "oops"})
+}
+
+test_no_action_lists_at_all if {
+	grants.granted with input as act("reader-bot", "users.list", "users", "read")
+		with data.bollard.config.grants as {"agents": data.bollard.config.grants.agents}
+}
+
+# Every way of deciding agrees with the reasons: granted iff no reason.
+mixed_lists := {
+	"reader-bot": {"allow": ["users.delete"], "deny": ["users.list"]},
+	"helpdesk-bot": {"deny": ["sessions.revoke"]},
+	"provisioner-bot": "broken",
+	"stranger": {"allow": ["logs.list"]},
+}
+
+test_granted_iff_no_reasons if {
+	every agent in ["reader-bot", "helpdesk-bot", "provisioner-bot", "stranger", "nobody"] {
+		every name, a in data.bollard.catalog.actions {
+			agrees(act(agent, name, a.area, a.access))
+		}
+	}
+}
+
+agrees(r) if {
+	grants.granted with input as r with data.bollard.config.grants as with_lists(mixed_lists)
+	count(grants.deny) == 0 with input as r with data.bollard.config.grants as with_lists(mixed_lists)
+}
+
+agrees(r) if {
+	not grants.granted with input as r with data.bollard.config.grants as with_lists(mixed_lists)
+	count(grants.deny) > 0 with input as r with data.bollard.config.grants as with_lists(mixed_lists)
+}

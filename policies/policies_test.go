@@ -3,42 +3,33 @@ package policies_test
 import (
 	"encoding/json"
 	"io/fs"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-	_ "time/tzdata" // the sidecar binary embeds the zone database too
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/loader"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/tester"
 
-	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/policies"
 )
 
 // TestRego runs every test_ rule in the *_test.rego files, loaded the way
-// `opa test policies/` loads them, and fails on any failing or erroring test.
+// `opa test policies/` loads them, with the catalog under
+// data.bollard.catalog and compiled in strict mode with the sidecar's
+// builtins, as the sidecar and `bollard policy test` load them. It fails on
+// any failing or erroring test.
 func TestRego(t *testing.T) {
 	ctx := t.Context()
-	res, err := loader.NewFileLoader().WithFS(policies.FS).WithRegoVersion(ast.RegoV1).All([]string{"."})
-	if err != nil {
-		t.Fatalf("load policies: %v", err)
-	}
-	store, err := res.Store()
-	if err != nil {
-		t.Fatalf("store: %v", err)
-	}
+	lib := loadLibrary(t, true)
+	store := lib.store(t)
 	txn := storage.NewTransactionOrDie(ctx, store)
 	defer store.Abort(ctx, txn)
 
-	compiler := ast.NewCompiler().WithStrict(true).WithDefaultRegoVersion(ast.RegoV1)
 	ch, err := tester.NewRunner().
-		SetCompiler(compiler).
+		SetCompiler(compiler()).
 		SetStore(store).
-		SetModules(res.ParsedModules()).
+		SetModules(lib.modules).
 		SetDefaultRegoVersion(ast.RegoV1).
 		RunTests(ctx, txn)
 	if err != nil {
@@ -85,92 +76,25 @@ func TestEveryPolicyHasTests(t *testing.T) {
 	}
 }
 
-// TestGrantsData catches typos in the sample grants: every area must be a
-// catalog area and every level read or manage. The dev-mode demo relies on
-// the three sample agents.
-func TestGrantsData(t *testing.T) {
-	var doc struct {
-		Bollard struct {
-			Config struct {
-				Grants struct {
-					Agents map[string]map[string]string `json:"agents"`
-				} `json:"grants"`
-			} `json:"config"`
-		} `json:"bollard"`
-	}
-	readJSON(t, "grants.json", &doc)
-	agents := doc.Bollard.Config.Grants.Agents
-	for _, id := range []string{"reader-bot", "helpdesk-bot", "provisioner-bot"} {
-		if _, ok := agents[id]; !ok {
-			t.Errorf("sample agent %q missing", id)
-		}
-	}
-	for id, areas := range agents {
-		for area, level := range areas {
-			if _, ok := catalog.LookupArea(area); !ok {
-				t.Errorf("agent %q: unknown area %q", id, area)
-			}
-			if level != string(catalog.Read) && level != string(catalog.Manage) {
-				t.Errorf("agent %q area %q: level %q is neither read nor manage", id, area, level)
-			}
-		}
-	}
-	if got := len(agents["reader-bot"]); got != len(catalog.Areas()) {
-		t.Errorf("reader-bot has %d areas, want all %d", got, len(catalog.Areas()))
-	}
-}
-
-func TestBusinessHoursData(t *testing.T) {
-	var doc struct {
-		Bollard struct {
-			Config struct {
-				BusinessHours struct {
-					Timezone     string   `json:"timezone"`
-					Days         []string `json:"days"`
-					Start        string   `json:"start"`
-					End          string   `json:"end"`
-					ExemptAgents []string `json:"exempt_agents"`
-				} `json:"business_hours"`
-			} `json:"config"`
-		} `json:"bollard"`
-	}
-	readJSON(t, "business_hours.json", &doc)
-	bh := doc.Bollard.Config.BusinessHours
-	if _, err := time.LoadLocation(bh.Timezone); err != nil || bh.Timezone == "" {
-		t.Errorf("timezone %q: %v", bh.Timezone, err)
-	}
-	var weekdays []string
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		weekdays = append(weekdays, d.String())
-	}
-	for _, d := range bh.Days {
-		if !slices.Contains(weekdays, d) {
-			t.Errorf("day %q is not a weekday name as time.weekday returns it", d)
-		}
-	}
-	// The policy compares the clock as text, which needs zero-padded HH:MM.
-	hhmm := regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
-	if !hhmm.MatchString(bh.Start) {
-		t.Errorf("start %q is not zero-padded HH:MM", bh.Start)
-	}
-	if !hhmm.MatchString(bh.End) && bh.End != "24:00" {
-		t.Errorf("end %q is not zero-padded HH:MM or 24:00", bh.End)
-	}
-	if bh.Start >= bh.End {
-		t.Errorf("start %q is not before end %q", bh.Start, bh.End)
-	}
-	if !slices.Contains(bh.ExemptAgents, "helpdesk-bot") {
-		t.Error("helpdesk-bot (on call) must be exempt")
-	}
-}
-
-func readJSON(t *testing.T, name string, v any) {
+// readJSON decodes a data file's bollard.config.<key> into v, refusing
+// unknown fields, and checks that the file holds that one rule's settings.
+func readJSON(t *testing.T, name, key string, v any) {
 	t.Helper()
 	b, err := fs.ReadFile(policies.FS, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	var doc map[string]map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s: %v", name, err)
+	}
+	cfg := doc["bollard"]["config"]
+	if len(doc) != 1 || len(doc["bollard"]) != 1 || len(cfg) != 1 || cfg[key] == nil {
+		t.Fatalf("%s must hold bollard.config.%s and nothing else", name, key)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(cfg[key])))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: bollard.config.%s: %v", name, key, err)
 	}
 }

@@ -107,9 +107,19 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 var discard = slog.New(slog.DiscardHandler)
 
-// withAgents returns the shipped policies with n generated agents added to
-// the grants data, each granted every area.
-func withAgents(tb testing.TB, n int) fs.FS {
+// withAgents is the shipped policy set with n more agents in the grants.
+func withAgents(tb testing.TB, n int) fs.FS { return withData(tb, scale{agents: n}) }
+
+// scale is how much data the policies are given on top of the samples.
+type scale struct {
+	agents          int // agents with grants, every tenth with action lists
+	protectedUsers  int
+	protectedGroups int
+}
+
+// withData is the shipped policy set with synthetic data added: realistic
+// sizes show whether evaluation cost grows with the data.
+func withData(tb testing.TB, sc scale) fs.FS {
 	tb.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -123,25 +133,50 @@ func withAgents(tb testing.TB, n int) fs.FS {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if n == 0 {
-		return m
-	}
-	var doc map[string]map[string]map[string]map[string]map[string]map[string]string
-	if err := json.Unmarshal(m["grants.json"].Data, &doc); err != nil {
-		tb.Fatal(err)
-	}
-	agents := doc["bollard"]["config"]["grants"]["agents"]
-	for i := range n {
-		g := map[string]string{}
-		for j, a := range catalog.Areas() {
-			g[a.Name] = []string{"read", "manage"}[(i+j)%2]
+	edit := func(file string, f func(cfg map[string]any)) {
+		var doc map[string]any
+		if err := json.Unmarshal(m[file].Data, &doc); err != nil {
+			tb.Fatal(err)
 		}
-		agents[fmt.Sprintf("agent-%05d", i)] = g
+		f(doc["bollard"].(map[string]any)["config"].(map[string]any))
+		b, err := json.Marshal(doc)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m[file] = &fstest.MapFile{Data: b}
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		tb.Fatal(err)
+	if sc.agents > 0 {
+		edit("grants.json", func(cfg map[string]any) {
+			grants := cfg["grants"].(map[string]any)
+			agents := grants["agents"].(map[string]any)
+			actions, _ := grants["actions"].(map[string]any)
+			if actions == nil {
+				actions = map[string]any{}
+				grants["actions"] = actions
+			}
+			for i := range sc.agents {
+				id := fmt.Sprintf("agent-%05d", i)
+				g := map[string]any{}
+				for j, a := range catalog.Areas() {
+					g[a.Name] = []string{"read", "manage"}[(i+j)%2]
+				}
+				agents[id] = g
+				if i%10 == 0 {
+					actions[id] = map[string]any{"allow": []any{"sessions.revoke"}, "deny": []any{"users.delete", "groups.delete"}}
+				}
+			}
+		})
 	}
-	m["grants.json"] = &fstest.MapFile{Data: b}
+	if sc.protectedUsers > 0 || sc.protectedGroups > 0 {
+		edit("protected.json", func(cfg map[string]any) {
+			p := cfg["protected"].(map[string]any)
+			for i := range sc.protectedUsers {
+				p["users"].(map[string]any)[fmt.Sprintf("00uPROTECTED%08d", i)] = "synthetic"
+			}
+			for i := range sc.protectedGroups {
+				p["groups"].(map[string]any)[fmt.Sprintf("00gPROTECTED%08d", i)] = "synthetic"
+			}
+		})
+	}
 	return m
 }

@@ -156,7 +156,7 @@ func TestEveryActionThroughExecute(t *testing.T) {
 			h := newHarness(t)
 			resp := confirmed(t, as(t.Context(), adminBotKey), execute(h), a, validParams[a.Name])
 			checkOktaAnswer(t, a, resp)
-			reqs := h.sim.Requests()
+			reqs := h.actionRequests()
 			if len(reqs) != 1 || reqs[0].Method != a.Method {
 				t.Errorf("okta saw %v, want one %s", reqs, a.Method)
 			}
@@ -194,7 +194,7 @@ func TestEveryActionThroughTypedRPC(t *testing.T) {
 			h := newHarness(t)
 			resp := confirmed(t, as(t.Context(), adminBotKey), typed(h), a, validParams[a.Name])
 			checkOktaAnswer(t, a, resp)
-			if reqs := h.sim.Requests(); len(reqs) != 1 {
+			if reqs := h.actionRequests(); len(reqs) != 1 {
 				t.Errorf("okta saw %d requests, want 1", len(reqs))
 			}
 		})

@@ -79,7 +79,7 @@ func TestExecuteDeniedWriteForReadOnlyAgent(t *testing.T) {
 	if ei.Metadata["deny_codes"] != "not_granted" || ei.Metadata["decision_id"] == "" || ei.Metadata["policy_revision"] == "" {
 		t.Errorf("metadata = %v", ei.Metadata)
 	}
-	if got := h.sim.Requests(); len(got) != 0 {
+	if got := h.actionRequests(); len(got) != 0 {
 		t.Errorf("a denied call reached Okta: %v", got)
 	}
 }
@@ -107,7 +107,7 @@ func TestConfirmationFlow(t *testing.T) {
 	if token == "" || ei.Metadata["expires_at"] == "" {
 		t.Fatalf("no token in %v", ei.Metadata)
 	}
-	if n := len(h.sim.Requests()); n != 0 {
+	if n := len(h.actionRequests()); n != 0 {
 		t.Fatalf("an unconfirmed destructive call reached Okta (%d requests)", n)
 	}
 
@@ -250,8 +250,10 @@ func TestCheck(t *testing.T) {
 		codes          string
 	}{
 		{"reader-bot", "users.list", nil, true, false, ""},
-		{"reader-bot", "users.delete", map[string]any{"userId": "00u1"}, false, true, "not_granted"},
-		{"helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00u1"}, true, true, ""},
+		{"reader-bot", "users.delete", map[string]any{"userId": oktasim.SeedUserBob}, false, true, "not_granted"},
+		{"helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": oktasim.SeedUserBob}, true, true, ""},
+		{"helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": oktasim.SeedUserAdmin}, false, true, "protected_user,protected_user,protected_user,protected_user"}, // listed, in a listed group, two listed roles,
+		{"helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00uNOSUCHUSER0000000"}, false, true, "target_unresolved"},
 		{"helpdesk-bot", "apps.list", nil, false, false, "not_granted"},
 	}
 	for _, tc := range tests {

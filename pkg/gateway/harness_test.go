@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -42,7 +43,8 @@ var (
 	engineErr  error
 )
 
-// testPolicies is the shipped policy set with admin-bot added to the grants.
+// testPolicies is the shipped policy set with admin-bot added to the grants
+// and exempt from field removal.
 func testPolicies(t testing.TB) fs.FS {
 	t.Helper()
 	mfs := fstest.MapFS{}
@@ -68,6 +70,16 @@ func testPolicies(t testing.TB) fs.FS {
 	grants["bollard"].(map[string]any)["config"].(map[string]any)["grants"].(map[string]any)["agents"].(map[string]any)[adminBot] = all
 	raw, _ := json.Marshal(grants)
 	mfs["grants.json"] = &fstest.MapFile{Data: raw}
+	// admin-bot reads everything as Okta sent it (the shipped default
+	// removes profile.mobilePhone), so that pass-through can be checked.
+	var shaping map[string]any
+	if err := json.Unmarshal(mfs["read_shaping.json"].Data, &shaping); err != nil {
+		t.Fatal(err)
+	}
+	rf := shaping["bollard"].(map[string]any)["config"].(map[string]any)["read_shaping"].(map[string]any)["remove_fields"].(map[string]any)
+	rf["agents"].(map[string]any)[adminBot] = []any{}
+	raw, _ = json.Marshal(shaping)
+	mfs["read_shaping.json"] = &fstest.MapFile{Data: raw}
 	return mfs
 }
 
@@ -169,6 +181,21 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &harness{sim: sim, conn: conn, client: bollardv1.NewGatewayServiceClient(conn), server: srv}
+}
+
+// actionRequests are the requests Okta saw, less the target lookups (a
+// user's groups and roles, read before deciding a destructive action on
+// the user).
+func (h *harness) actionRequests() []oktasim.Request {
+	var out []oktasim.Request
+	for _, r := range h.sim.Requests() {
+		if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v1/users/") &&
+			(strings.HasSuffix(r.Path, "/groups") || strings.HasSuffix(r.Path, "/roles")) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func as(ctx context.Context, key string) context.Context {

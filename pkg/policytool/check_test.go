@@ -10,11 +10,13 @@ import (
 var checkDir = filepath.Join("testdata", "check")
 
 func TestCheckShippedAllow(t *testing.T) {
-	r := runMain(t, "check", "--agent", "reader-bot", "--action", "users.list", "--params", `{"limit": 10}`,
+	// provisioner-bot has an action list, so its reads take the general
+	// branch of the decision, through the grants rule.
+	r := runMain(t, "check", "--agent", "provisioner-bot", "--action", "users.list", "--params", `{"limit": 10}`,
 		"--time", "2026-11-30T15:00:00Z")
 	r.wantCode(t, 0)
 	for _, want := range []string{
-		"ALLOW users.list by reader-bot\n",
+		"ALLOW users.list by provisioner-bot\n",
 		"obligations:\n  ",
 		"require_confirmation: false\n",
 		"policy: embedded, revision ",
