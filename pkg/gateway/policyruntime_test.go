@@ -353,3 +353,21 @@ decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": 
 		t.Errorf("%d requests reached Okta", n)
 	}
 }
+
+// Check and Execute carry the policy's obligations to the agent: the page
+// cap and the fields removed, as protobuf values.
+func TestObligationsReachTheAgent(t *testing.T) {
+	h := newHarness(t)
+	resp, err := h.client.Check(as(t.Context(), devKey("reader-bot")), &bollardv1.ExecuteRequest{Action: "users.list"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := resp.GetObligations().GetExtra().AsMap()
+	fields, _ := extra["remove_fields"].([]any)
+	if extra["max_page_size"] != float64(200) || len(fields) == 0 || fields[0] != "profile.mobilePhone" {
+		t.Errorf("obligations = %v", extra)
+	}
+	if got, err := protoValue(json.Number("1e999")); err == nil {
+		t.Errorf("an out-of-range number converted to %v", got)
+	}
+}

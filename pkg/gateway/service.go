@@ -115,16 +115,51 @@ func obligations(o decision.Obligations) (*bollardv1.Obligations, error) {
 	if len(o.Extra) == 0 {
 		return out, nil
 	}
-	// Extra may hold json.Number; a JSON round trip turns it into a Struct.
-	raw, err := json.Marshal(o.Extra)
-	if err != nil {
-		return nil, fmt.Errorf("encode obligations: %w", err)
-	}
-	out.Extra = &structpb.Struct{}
-	if err := protojson.Unmarshal(raw, out.Extra); err != nil {
-		return nil, fmt.Errorf("encode obligations: %w", err)
+	// Converted directly rather than through a JSON round trip: reads carry
+	// obligations (page caps, fields removed) on nearly every call.
+	out.Extra = &structpb.Struct{Fields: make(map[string]*structpb.Value, len(o.Extra))}
+	for k, v := range o.Extra {
+		pv, err := protoValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode obligation %s: %w", k, err)
+		}
+		out.Extra.Fields[k] = pv
 	}
 	return out, nil
+}
+
+// protoValue converts a JSON value as decision.Obligations holds it
+// (json.Number for numbers) into a protobuf Value.
+func protoValue(v any) (*structpb.Value, error) {
+	switch v := v.(type) {
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			return nil, err
+		}
+		return structpb.NewNumberValue(f), nil
+	case []any:
+		list := &structpb.ListValue{Values: make([]*structpb.Value, len(v))}
+		for i, e := range v {
+			pv, err := protoValue(e)
+			if err != nil {
+				return nil, err
+			}
+			list.Values[i] = pv
+		}
+		return structpb.NewListValue(list), nil
+	case map[string]any:
+		st := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(v))}
+		for k, e := range v {
+			pv, err := protoValue(e)
+			if err != nil {
+				return nil, err
+			}
+			st.Fields[k] = pv
+		}
+		return structpb.NewStructValue(st), nil
+	}
+	return structpb.NewValue(v)
 }
 
 // executeResponse carries Okta's body as a protobuf Value. protojson parses
