@@ -19,7 +19,7 @@ import data.bollard.read_shaping
 # calls, skip the rules that only restrict manage actions. Any other outcome
 # is a denial that lists every reason. Each reason rule below must have its
 # negation among the conditions of the allowed branch for its kind of
-# action; test_allow_iff_no_reasons in authz_test.rego checks that they
+# action; test_allow_iff_no_reasons_* in authz_test.rego checks that they
 # agree.
 #
 # The two fast branches first: the common reads (a list, or one object) by

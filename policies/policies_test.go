@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -26,7 +27,11 @@ func TestRego(t *testing.T) {
 	txn := storage.NewTransactionOrDie(ctx, store)
 	defer store.Abort(ctx, txn)
 
+	// The exhaustive tests take about a second, several under the race
+	// detector on a busy machine: far from OPA's 5s default, but not so
+	// far that CI should depend on it.
 	ch, err := tester.NewRunner().
+		SetTimeout(time.Minute).
 		SetCompiler(compiler()).
 		SetStore(store).
 		SetModules(lib.modules).
