@@ -131,12 +131,22 @@ audit: {file: %q, hmac_key_file: %q}
 	_, err = gw.Execute(helpdesk, &bollardv1.ExecuteRequest{Action: "users.get", Params: p(map[string]any{"userId": oktasim.SeedUserCarol})})
 	note(err)
 
-	resp, err := http.Get("http://" + addrs.Admin.String() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// A call is answered once one audit sink holds its record; the other
+	// sink may finish a moment later, so wait for the file's count.
+	fileRecords := `bollard_audit_records_total{sink="file:` + auditFile + `"} 4`
+	var metrics []byte
+	scrape := func() bool {
+		resp, err := http.Get("http://" + addrs.Admin.String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(metrics), fileRecords)
 	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	for deadline := time.Now().Add(5 * time.Second); !scrape() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Read the spans before shutting down: shutting the provider down
 	// empties the in-memory exporter.
 	spans := exp.GetSpans()
@@ -171,7 +181,7 @@ audit: {file: %q, hmac_key_file: %q}
 		`bollard_decisions_total{action="user_lifecycle.suspend",area="user_lifecycle",deny_code="",result="allow"} 1`,
 		`bollard_okta_requests_total{action="users.get",status="200"} 1`,
 		`bollard_okta_requests_total{action="users.get",status="404"} 1`,
-		`bollard_audit_records_total{sink="file:` + auditFile + `"} 4`,
+		fileRecords,
 	} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
