@@ -241,6 +241,11 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 		s.seq += uint64(whole)
 		s.prev = sums[whole-1]
 	}
+	// Health is updated before any Write hears back, so that a caller
+	// that checks Ready right after its Write sees the sink as it is.
+	if err == nil {
+		s.setHealthy(true, nil)
+	}
 	for _, j := range jobs[:whole] {
 		s.written.Add(1)
 		s.observe(true)
@@ -248,7 +253,6 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 	}
 	if err == nil {
 		s.needNewline = false
-		s.setHealthy(true, nil)
 		return true
 	}
 	err = fmt.Errorf("write audit sink %s: %w", s.name, err)
@@ -257,8 +261,8 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 	} else if n > 0 {
 		s.needNewline = false
 	}
-	s.fail(jobs[whole:], err)
 	s.setHealthy(false, err)
+	s.fail(jobs[whole:], err)
 	return false
 }
 
