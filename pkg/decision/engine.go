@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -137,6 +138,12 @@ func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time
 	if err != nil {
 		return false, nil, Obligations{}, fmt.Errorf("build input: %w", err)
 	}
+	return e.evalQuery(ctx, p.query, Query, input, t, tr)
+}
+
+// evalQuery evaluates a prepared decision query within the evaluation
+// timeout and reads its answer against the contract.
+func (e *Engine) evalQuery(ctx context.Context, pq rego.PreparedEvalQuery, query string, input ast.Value, t time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.evalTimeout)
 	defer cancel()
 	// Our own cancel hook instead of rego's goroutine per evaluation.
@@ -145,14 +152,14 @@ func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time
 	defer stop()
 	var rs rego.ResultSet
 	if tr == nil {
-		rs, err = p.query.Eval(ctx,
+		rs, err = pq.Eval(ctx,
 			rego.EvalParsedInput(input),
 			rego.EvalTime(t), // time.now_ns() agrees with input.time
 			rego.EvalMetrics(metrics.NoOp()),
 			rego.EvalExternalCancel(c),
 		)
 	} else {
-		rs, err = p.query.Eval(ctx,
+		rs, err = pq.Eval(ctx,
 			rego.EvalParsedInput(input),
 			rego.EvalTime(t),
 			rego.EvalMetrics(metrics.NoOp()),
@@ -166,7 +173,7 @@ func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time
 		if cause := ctx.Err(); cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
-		return false, nil, Obligations{}, fmt.Errorf("evaluate %s: %w", Query, err)
+		return false, nil, Obligations{}, fmt.Errorf("evaluate %s: %w", query, err)
 	}
 	return readResult(rs)
 }

@@ -114,7 +114,10 @@ type policySet struct {
 	revision string
 	digest   string // the source content it was compiled from
 	query    rego.PreparedEvalQuery
-	files    int
+	// events decides which agent may see an Okta event; nil when the
+	// policy defines no data.bollard.events.decision (then none may).
+	events *rego.PreparedEvalQuery
+	files  int
 }
 
 // compile parses, compiles (strict Rego v1) and prepares a snapshot, with
@@ -129,18 +132,20 @@ func compile(ctx context.Context, snap snapshot) (*policySet, error) {
 	if err = errors.Join(err, err2); err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
-	p, err := compileParsed(ctx, src.modules, data)
+	p, events, err := compileParsed(ctx, src.modules, data)
 	if err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
-	return &policySet{revision: src.revision, digest: snap.digest, query: p, files: src.files}, nil
+	return &policySet{revision: src.revision, digest: snap.digest, query: p, events: events, files: src.files}, nil
 }
 
-func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast.Object) (rego.PreparedEvalQuery, error) {
+// compileParsed compiles the modules once and prepares the call decision
+// and, when the policy has one, the event decision against that compiler.
+func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast.Object) (rego.PreparedEvalQuery, *rego.PreparedEvalQuery, error) {
 	store := inmem.NewFromASTObject(data)
 	txn, err := store.NewTransaction(ctx)
 	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("open data store: %w", err)
+		return rego.PreparedEvalQuery{}, nil, fmt.Errorf("open data store: %w", err)
 	}
 	defer store.Abort(ctx, txn)
 	compiler := ast.NewCompiler().
@@ -149,21 +154,35 @@ func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
 	if compiler.Compile(modules); compiler.Failed() {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("compile: %w", compiler.Errors)
+		return rego.PreparedEvalQuery{}, nil, fmt.Errorf("compile: %w", compiler.Errors)
 	}
 	if len(compiler.GetRules(decisionRef)) == 0 {
-		return rego.PreparedEvalQuery{}, ErrNoDecision
+		return rego.PreparedEvalQuery{}, nil, ErrNoDecision
 	}
-	pq, err := rego.New(
-		rego.Query(Query),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		rego.GenerateJSON(keepAST),
-	).PrepareForEval(ctx)
+	prepare := func(query string) (rego.PreparedEvalQuery, error) {
+		pq, err := rego.New(
+			rego.Query(query),
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.GenerateJSON(keepAST),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return rego.PreparedEvalQuery{}, fmt.Errorf("prepare %s: %w", query, err)
+		}
+		return pq, nil
+	}
+	pq, err := prepare(Query)
 	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare %s: %w", Query, err)
+		return rego.PreparedEvalQuery{}, nil, err
 	}
-	return pq, nil
+	if len(compiler.GetRules(eventDecisionRef)) == 0 {
+		return pq, nil, nil
+	}
+	events, err := prepare(EventQuery)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, nil, err
+	}
+	return pq, &events, nil
 }
 
 // parseFiles parses every module and merges every data file, reporting all
