@@ -179,14 +179,29 @@ var nonCatalogRoutes = map[string]string{
 	"GET /api/v1/users/{}/roles":  "pkg/target: the target user's admin roles",
 }
 
+// hookRoutes are Okta's event hook management endpoints. Bollard receives
+// the events a hook delivers; it never manages hooks, so these are no
+// actions agents may ask for either. They are served so that tests and dev
+// mode can register a hook the way an admin does at Okta.
+var hookRoutes = map[string]string{
+	"GET /api/v1/eventHooks":                          "list event hooks",
+	"POST /api/v1/eventHooks":                         "create an event hook",
+	"GET /api/v1/eventHooks/{}":                       "get an event hook",
+	"DELETE /api/v1/eventHooks/{}":                    "delete an inactive event hook",
+	"POST /api/v1/eventHooks/{}/lifecycle/verify":     "verify an event hook's endpoint",
+	"POST /api/v1/eventHooks/{}/lifecycle/activate":   "activate an event hook",
+	"POST /api/v1/eventHooks/{}/lifecycle/deactivate": "deactivate an event hook",
+}
+
 func routeKey(method string, pattern []string) string {
 	return method + " /" + strings.Join(pattern, "/")
 }
 
 // TestEveryRouteIsAccountedFor checks the other direction from
-// TestEveryCatalogActionIsServed: each simulator route is a catalog action
-// or a lookup listed in nonCatalogRoutes, so an endpoint added for Bollard's
-// own use is never mistaken for one agents can call, and vice versa.
+// TestEveryCatalogActionIsServed: each simulator route is a catalog action,
+// a lookup listed in nonCatalogRoutes or event hook management listed in
+// hookRoutes, so an endpoint added for Bollard's own use is never mistaken
+// for one agents can call, and vice versa.
 func TestEveryRouteIsAccountedFor(t *testing.T) {
 	inCatalog := map[string]bool{}
 	for _, a := range catalog.Actions() {
@@ -198,18 +213,21 @@ func TestEveryRouteIsAccountedFor(t *testing.T) {
 		key := routeKey(rt.method, rt.pattern)
 		served[key] = true
 		_, lookup := nonCatalogRoutes[key]
+		_, hook := hookRoutes[key]
 		switch {
-		case inCatalog[key] && lookup:
-			t.Errorf("%s is a catalog action and also listed in nonCatalogRoutes", key)
-		case !inCatalog[key] && !lookup:
-			t.Errorf("%s is neither a catalog action nor listed in nonCatalogRoutes", key)
+		case inCatalog[key] && (lookup || hook):
+			t.Errorf("%s is a catalog action and also listed in nonCatalogRoutes or hookRoutes", key)
+		case !inCatalog[key] && !lookup && !hook:
+			t.Errorf("%s is neither a catalog action nor listed in nonCatalogRoutes or hookRoutes", key)
 		case lookup && rt.method != http.MethodGet:
 			t.Errorf("%s: Bollard's own lookups must only read", key)
 		}
 	}
-	for key := range nonCatalogRoutes {
-		if !served[key] {
-			t.Errorf("nonCatalogRoutes lists %s, which the simulator does not serve", key)
+	for _, listed := range []map[string]string{nonCatalogRoutes, hookRoutes} {
+		for key := range listed {
+			if !served[key] {
+				t.Errorf("%s is listed as served, but the simulator does not serve it", key)
+			}
 		}
 	}
 }

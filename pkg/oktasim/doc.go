@@ -81,6 +81,41 @@
 // a page costs a binary search and the page however large the org;
 // WithExtraUsers adds many users cheaply (ExtraUserID, ExtraUserLogin).
 //
+// # Event hooks
+//
+// Okta pushes System Log events to event hooks, and so does the simulator.
+// RegisterEventHook registers one the way an admin does: it performs Okta's
+// one-time verification at once (a GET to the hook's URL carrying
+// X-Okta-Verification-Challenge and the hook's headers, which must be
+// answered 200 with {"verification": <the challenge>}) and registers the
+// hook ACTIVE and VERIFIED only if that succeeds; otherwise the error wraps
+// ErrHookVerification and says why. Okta's management endpoints do the same
+// over HTTP (/api/v1/eventHooks: create, list, get, lifecycle/verify,
+// activate and deactivate, and DELETE of an INACTIVE hook, with scopes
+// okta.eventHooks.manage and okta.eventHooks.read); a hook created there is
+// ACTIVE but UNVERIFIED, and gets nothing until it is verified. They are not
+// in Bollard's catalog: Bollard receives hooks, it does not manage them.
+// Okta demands HTTPS hook URLs; the simulator also takes plain http to a
+// loopback host, where test and dev-mode receivers listen.
+//
+// Each System Log event of a type an active, verified hook subscribes to is
+// POSTed to it in Okta's envelope (eventType com.okta.event_hook, the event
+// in data.events), with the hook's headers and Content-Type
+// application/json. Every change the API records counts, and so does a
+// sign-in: StartSession stands in for Okta's sign-in page and records
+// user.session.start. Delivery is asynchronous and never holds up the API
+// call: each hook has a bounded queue (WithEventHookQueue) drained in
+// System Log order by a goroutine of its own, and an event that finds the
+// queue full is dropped and counted. As at Okta, an attempt times out
+// after three seconds (WithEventHookTimeout) and a failed or timed-out
+// delivery is tried once more; a 4xx is the receiver refusing it and is
+// not retried. WithEventHookDelay holds deliveries back and
+// WithEventHookDuplicates sends some twice, so that a receiver's handling
+// of lag and de-duplication can be tested. EventHookStats counts what
+// happened per hook; FlushEventHooks waits until every queued delivery is
+// done, and Close stops delivery, dropping what has not started and
+// waiting for what has.
+//
 // # Use
 //
 // Tests reach it through Handler behind httptest; dev mode uses Serve on a

@@ -73,6 +73,7 @@ type eventSpec struct {
 	reqID, ip, agent   string
 	uri                string
 	published          time.Time
+	sessionID          string // authenticationContext.externalSessionId, when a session is known
 }
 
 // record appends an event for a change made by an API call. The actor is
@@ -96,6 +97,10 @@ func (s *Sim) appendEvent(e eventSpec) {
 	}
 	path, _, _ := strings.Cut(e.uri, "?")
 	uuid := s.requestID.uuid()
+	sessionID := e.sessionID
+	if sessionID == "" {
+		sessionID = "unknown"
+	}
 	o := obj{
 		{"actor", e.actor.render()},
 		{"client", obj{
@@ -106,7 +111,7 @@ func (s *Sim) appendEvent(e eventSpec) {
 		{"device", nil},
 		{"authenticationContext", obj{
 			{"authenticationProvider", nil}, {"credentialProvider", nil}, {"credentialType", nil},
-			{"issuer", nil}, {"interface", nil}, {"authenticationStep", 0}, {"externalSessionId", "unknown"},
+			{"issuer", nil}, {"interface", nil}, {"authenticationStep", 0}, {"externalSessionId", sessionID},
 		}},
 		{"displayMessage", e.message},
 		{"eventType", e.eventType},
@@ -124,14 +129,16 @@ func (s *Sim) appendEvent(e eventSpec) {
 	}
 	raw, _ := encodeJSON(o)
 	s.eventSeq++
-	s.events = append(s.events, &logEvent{
+	le := &logEvent{
 		seq: s.eventSeq, uuid: uuid, published: e.published, eventType: e.eventType, actorID: e.actor.id,
 		actorType: e.actor.typ, agent: e.agent, targetIDs: ids, message: e.message, rendered: o,
 		text: strings.ToLower(string(raw)),
-	})
+	}
+	s.events = append(s.events, le)
 	if len(s.events) > maxEvents {
 		s.events = append([]*logEvent(nil), s.events[len(s.events)-maxEvents:]...)
 	}
+	s.notifyHooks(le)
 }
 
 func (s *Sim) listLogs(c *call) (int, any, error) {

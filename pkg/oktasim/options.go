@@ -2,6 +2,7 @@ package oktasim
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -35,6 +36,7 @@ type config struct {
 	concurrency  int
 	extraUsers   int
 	resNonce     bool
+	hooks        hookConfig
 }
 
 func defaultConfig() config {
@@ -45,6 +47,7 @@ func defaultConfig() config {
 		rateLimit:  DefaultRateLimit,
 		rateWindow: DefaultRateWindow,
 		logger:     slog.New(slog.DiscardHandler),
+		hooks:      hookConfig{timeout: DefaultEventHookTimeout, queueSize: DefaultEventHookQueue},
 	}
 }
 
@@ -142,4 +145,63 @@ func WithExtraUsers(n int) Option {
 // nonce claim in a resource proof is not checked.
 func WithResourceDPoPNonce(on bool) Option {
 	return func(c *config) { c.resNonce = on }
+}
+
+// Event hook defaults: Okta gives a delivery three seconds; the queue only
+// has to absorb a burst of changes while a receiver is slow.
+const (
+	DefaultEventHookTimeout = 3 * time.Second
+	DefaultEventHookQueue   = 1024
+)
+
+type hookConfig struct {
+	delay     time.Duration
+	dupEvery  int
+	client    *http.Client
+	timeout   time.Duration
+	queueSize int
+}
+
+// WithEventHookDelay holds each event hook delivery back by d after the
+// change that caused it, to mimic Okta's delivery lag (seconds, at times
+// minutes). Deliveries to a hook keep their order.
+func WithEventHookDelay(d time.Duration) Option {
+	return func(c *config) { c.hooks.delay = max(d, 0) }
+}
+
+// WithEventHookDuplicates sends every nth delivery to each hook twice, the
+// same body both times, as Okta does when it retries a delivery the
+// receiver did accept but answered too late: a receiver must de-duplicate
+// by event uuid. Zero or less (the default) sends each delivery once.
+func WithEventHookDuplicates(everyN int) Option {
+	return func(c *config) { c.hooks.dupEvery = max(everyN, 0) }
+}
+
+// WithEventHookClient sets the HTTP client that verifies hooks and delivers
+// events, e.g. an httptest TLS server's client. Its own Timeout, if any,
+// applies on top of the per-attempt timeout.
+func WithEventHookClient(hc *http.Client) Option {
+	return func(c *config) { c.hooks.client = hc }
+}
+
+// WithEventHookTimeout replaces Okta's three-second limit on a verification
+// or a delivery attempt, so that tests of timeouts run quickly.
+func WithEventHookTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.hooks.timeout = d
+		}
+	}
+}
+
+// WithEventHookQueue bounds the deliveries waiting for each hook (1024 by
+// default). When a slow receiver lets the queue fill, further events are
+// dropped and counted (EventHookStats), never waited for: the API call that
+// caused them must not stall.
+func WithEventHookQueue(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.hooks.queueSize = n
+		}
+	}
 }

@@ -57,14 +57,18 @@ const (
 	scopePoliciesManage = "okta.policies.manage"
 	scopeLogsRead       = "okta.logs.read"
 	scopeRolesRead      = "okta.roles.read"
+	scopeHooksRead      = "okta.eventHooks.read"
+	scopeHooksManage    = "okta.eventHooks.manage"
 )
 
 // routes is every endpoint the simulator serves: the paths of Bollard's
 // action catalog, with Okta's methods and scopes, and the lookups Bollard
 // makes for itself (a user's groups and admin roles, which policies weigh
-// before a destructive call; see nonCatalogRoutes in catalog_test.go). More
-// specific templates need no ordering because segment counts and literals
-// never overlap.
+// before a destructive call; see nonCatalogRoutes in catalog_test.go), and
+// Okta's event hook management, with which an org is told where to push
+// events (hooks_api.go; hookRoutes in catalog_test.go). More specific
+// templates need no ordering because segment counts and literals never
+// overlap.
 var routes = []route{
 	endpoint("GET", "/api/v1/users", scopeUsersRead, (*Sim).listUsers),
 	endpoint("POST", "/api/v1/users", scopeUsersManage, (*Sim).createUser),
@@ -125,4 +129,12 @@ var routes = []route{
 	endpoint("DELETE", "/api/v1/users/{userId}/factors/{factorId}", scopeUsersManage, (*Sim).unenrollFactor),
 
 	endpoint("GET", "/api/v1/logs", scopeLogsRead, (*Sim).listLogs),
+
+	endpoint("GET", "/api/v1/eventHooks", scopeHooksRead, (*Sim).listEventHooks),
+	endpoint("POST", "/api/v1/eventHooks", scopeHooksManage, (*Sim).createEventHook),
+	endpoint("GET", "/api/v1/eventHooks/{eventHookId}", scopeHooksRead, (*Sim).getEventHook),
+	endpoint("DELETE", "/api/v1/eventHooks/{eventHookId}", scopeHooksManage, (*Sim).deleteEventHook),
+	endpoint("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", scopeHooksManage, (*Sim).verifyEventHook),
+	endpoint("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/activate", scopeHooksManage, (*Sim).activateEventHook),
+	endpoint("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/deactivate", scopeHooksManage, (*Sim).deactivateEventHook),
 }

@@ -54,6 +54,11 @@ func (s *Sim) Serve(ctx context.Context, addr string) (net.Addr, error) {
 			s.logger.Error("okta simulator stopped", "error", err)
 		}
 	}()
+	s.mu.Lock()
+	if s.orgURL == "" {
+		s.orgURL = "http://" + ln.Addr().String()
+	}
+	s.mu.Unlock()
 	s.logger.Info("okta simulator listening", "addr", ln.Addr().String())
 	return ln.Addr(), nil
 }

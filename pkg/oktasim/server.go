@@ -285,7 +285,9 @@ func (s *Sim) dispatch(w http.ResponseWriter, r *http.Request, rt *route, params
 }
 
 // run calls the handler and encodes its answer with s.mu held; the deferred
-// unlock keeps the simulator usable if a handler panics.
+// unlock keeps the simulator usable if a handler panics. The one handler
+// that waits on the network (an event hook's verification) lets go of the
+// lock meanwhile, through withoutLock.
 func (s *Sim) run(rt *route, c *call) (int, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

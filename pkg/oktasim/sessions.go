@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -98,4 +99,36 @@ func (s *Sim) endUserSessions(userID string) {
 			delete(s.sessions, id)
 		}
 	}
+}
+
+// signInAgent is the browser a simulated sign-in comes from.
+const signInAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+// StartSession signs a user in, as if through Okta's sign-in page: there is
+// no Management API call for that, so tests and dev mode call this. The
+// user (an id or a login) must be ACTIVE. It creates a session that lasts
+// the idle lifetime, stamps the user's lastLogin, and records
+// user.session.start with the user as actor (and so delivers it to hooks
+// that subscribe). It returns the session id.
+func (s *Sim) StartSession(user string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.resolveUser(user)
+	if u == nil {
+		return "", fmt.Errorf("oktasim: no user %q", user)
+	}
+	if u.status != StatusActive {
+		return "", fmt.Errorf("oktasim: user %s is %s; only an ACTIVE user can sign in", u.id, u.status)
+	}
+	now := s.now()
+	ss := &session{id: "102" + s.objectIDs.chars(22), userID: u.id, status: "ACTIVE", createdAt: now,
+		expiresAt: now.Add(sessionIdle), lastPasswordVerification: now, amr: []string{"pwd"}}
+	s.sessions[ss.id] = ss
+	u.lastLogin = now
+	s.appendEvent(eventSpec{
+		eventType: "user.session.start", message: "User login to Okta", severity: "INFO", result: "SUCCESS",
+		actor: u.target(), reqID: s.nextRequestID(), ip: "127.0.0.1", agent: signInAgent,
+		uri: "/api/v1/authn", published: now, sessionID: ss.id,
+	})
+	return ss.id, nil
 }

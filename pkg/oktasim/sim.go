@@ -58,6 +58,16 @@ type Sim struct {
 	inFlight int
 	faults   []*faultState
 	requests []Request
+
+	// Event hooks (hooks.go, hookdelivery.go).
+	hookCfg     hookConfig
+	hooks       []*eventHook  // in creation order
+	hookPending int           // deliveries queued or in flight
+	hookIdle    chan struct{} // closed when hookPending falls to zero
+	hooksClosed bool
+	orgURL      string        // where Serve listens, for a hook's source
+	hookStop    chan struct{} // closed by Close; not guarded, never reassigned
+	hookWG      sync.WaitGroup
 }
 
 // New returns a simulated org, seeded with the sample data unless
@@ -96,6 +106,8 @@ func New(opts ...Option) *Sim {
 		assertions:   newReplayCache(),
 		proofs:       newReplayCache(),
 		buckets:      map[string]*bucket{},
+		hookCfg:      cfg.hooks,
+		hookStop:     make(chan struct{}),
 	}
 	for _, a := range cfg.apps {
 		sa, err := newServiceApp(a)
