@@ -21,6 +21,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/hooks"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/impact"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
@@ -64,6 +65,10 @@ type Server struct {
 	shadow Decider
 	// dryRunAgents are the agents whose denials are recorded, not enforced.
 	dryRunAgents map[string]bool
+	// events is the hub of received Okta events; nil when this sidecar
+	// receives no event hooks (WatchEvents then fails).
+	events       *hooks.Hub
+	eventDecider EventDecider
 	// maxPages is the page budget of ExecuteAll when policy sets none.
 	maxPages int
 	tracer   trace.Tracer
@@ -131,6 +136,11 @@ func WithDryRunAgents(ids []string) Option {
 	}
 }
 
+// WithEvents streams the events received by the hook receiver that feeds
+// hub to watching agents, each event decided by policy. The decider must
+// also decide events (pkg/decision does).
+func WithEvents(hub *hooks.Hub) Option { return func(s *Server) { s.events = hub } }
+
 // New returns a Server running the pipeline over the given steps.
 func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*Server, error) {
 	if auth == nil || decider == nil || okta == nil {
@@ -149,6 +159,9 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	if s.impact == nil {
 		s.impact = impact.New()
+	}
+	if ed, ok := decider.(EventDecider); ok {
+		s.eventDecider = ed
 	}
 	return s, nil
 }

@@ -30,6 +30,8 @@ const (
 	MetricPolicyRevision    = "bollard.policy.revision"
 	MetricShadowDecisions   = "bollard.policy.shadow.decisions"
 	MetricDryRunOverrides   = "bollard.policy.dry_run.overrides"
+	MetricEventsOffered     = "bollard.events.offered"
+	MetricEventGaps         = "bollard.events.gap_missed"
 )
 
 // Decision results, the result label of bollard.decisions.
@@ -75,6 +77,8 @@ type Instruments struct {
 	policyReloads    metric.Int64Counter
 	shadowDecisions  metric.Int64Counter
 	dryRunOverrides  metric.Int64Counter
+	eventsOffered    metric.Int64Counter
+	eventGaps        metric.Int64Counter
 
 	decisionAttrs *attrCache[decisionKey]
 	resultAttrs   *attrCache[string]
@@ -84,11 +88,14 @@ type Instruments struct {
 	retryAttrs    *attrCache[retryKey]
 	sinkAttrs     *attrCache[string]
 	shadowAttrs   *attrCache[string]
+	eventAttrs    *attrCache[eventKey]
 	reloadOK      attrOpts
 	reloadError   attrOpts
 }
 
 type decisionKey struct{ result, area, action, denyCode string }
+
+type eventKey struct{ area, result string }
 
 type oktaKey struct {
 	action string
@@ -123,6 +130,9 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 		}),
 		sinkAttrs:   newAttrCache(func(s string) attribute.Set { return attribute.NewSet(attribute.String("sink", s)) }),
 		shadowAttrs: newAttrCache(func(d string) attribute.Set { return attribute.NewSet(attribute.String("difference", d)) }),
+		eventAttrs: newAttrCache(func(k eventKey) attribute.Set {
+			return attribute.NewSet(attribute.String("area", k.area), attribute.String("result", k.result))
+		}),
 		reloadOK:    newAttrOpts(attribute.NewSet(attribute.String("result", "ok"))),
 		reloadError: newAttrOpts(attribute.NewSet(attribute.String("result", "error"))),
 	}
@@ -148,6 +158,8 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.auditFailures = counter(MetricAuditFailures, "Audit records a sink failed to write.")
 	in.policyReloads = counter(MetricPolicyReloads, "Policy reloads, by result.")
 	in.shadowDecisions = counter(MetricShadowDecisions, "Calls decided by the shadow policy too, by difference from the enforced decision: none, allow_to_deny, deny_to_allow, reasons, obligations.")
+	in.eventsOffered = counter(MetricEventsOffered, "Okta events offered to a watching agent, by area and result: delivered or filtered by policy.")
+	in.eventGaps = counter(MetricEventGaps, "Events a watching agent missed because it did not keep up.")
 	in.dryRunOverrides = counter(MetricDryRunOverrides, "Calls the policy denied that went ahead because the agent is in dry-run, by action.")
 
 	if f := o.RateLimitRemaining; f != nil {
@@ -204,6 +216,22 @@ func (in *Instruments) ShadowDecision(ctx context.Context, difference string) {
 		return
 	}
 	in.shadowDecisions.Add(ctx, 1, in.shadowAttrs.get(difference).add...)
+}
+
+// EventOffered records one event decided for one watching agent.
+func (in *Instruments) EventOffered(ctx context.Context, area, result string) {
+	if in == nil {
+		return
+	}
+	in.eventsOffered.Add(ctx, 1, in.eventAttrs.get(eventKey{area, result}).add...)
+}
+
+// EventGap records events a watching agent missed.
+func (in *Instruments) EventGap(ctx context.Context, missed int) {
+	if in == nil || missed <= 0 {
+		return
+	}
+	in.eventGaps.Add(ctx, int64(missed))
 }
 
 // DryRunOverride records a denied call that went ahead in dry-run.

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1046,12 +1047,300 @@ func (x *ParamInfo) GetMaxLength() int32 {
 	return 0
 }
 
+// WatchEventsRequest chooses the events to stream.
+type WatchEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Okta event types wanted, e.g. "user.lifecycle.deactivate". Empty:
+	// every type the caller may see. At most 64, each at most 128 bytes.
+	EventTypes []string `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// Resume after this cursor (the cursor of the last event received); 0
+	// starts with live events only.
+	ResumeAfter   uint64 `protobuf:"varint,2,opt,name=resume_after,json=resumeAfter,proto3" json:"resume_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsRequest) Reset() {
+	*x = WatchEventsRequest{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsRequest) ProtoMessage() {}
+
+func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WatchEventsRequest) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *WatchEventsRequest) GetResumeAfter() uint64 {
+	if x != nil {
+		return x.ResumeAfter
+	}
+	return 0
+}
+
+// WatchEventsResponse is one event, or a gap in the stream.
+type WatchEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*WatchEventsResponse_Event
+	//	*WatchEventsResponse_Gap
+	Message       isWatchEventsResponse_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsResponse) Reset() {
+	*x = WatchEventsResponse{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsResponse) ProtoMessage() {}
+
+func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WatchEventsResponse) GetMessage() isWatchEventsResponse_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *WatchEventsResponse) GetEvent() *Event {
+	if x != nil {
+		if x, ok := x.Message.(*WatchEventsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchEventsResponse) GetGap() *Gap {
+	if x != nil {
+		if x, ok := x.Message.(*WatchEventsResponse_Gap); ok {
+			return x.Gap
+		}
+	}
+	return nil
+}
+
+type isWatchEventsResponse_Message interface {
+	isWatchEventsResponse_Message()
+}
+
+type WatchEventsResponse_Event struct {
+	Event *Event `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchEventsResponse_Gap struct {
+	Gap *Gap `protobuf:"bytes,2,opt,name=gap,proto3,oneof"`
+}
+
+func (*WatchEventsResponse_Event) isWatchEventsResponse_Message() {}
+
+func (*WatchEventsResponse_Gap) isWatchEventsResponse_Message() {}
+
+// Event is one Okta event the caller may see.
+type Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The position of the event in Bollard's stream: pass it as resume_after
+	// to resume after this event.
+	Cursor uint64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Okta's eventType and uuid.
+	EventType string `protobuf:"bytes,2,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	Uuid      string `protobuf:"bytes,3,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	// When Bollard received the event from Okta.
+	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	// The System Log event exactly as Okta sent it.
+	Okta *structpb.Value `protobuf:"bytes,5,opt,name=okta,proto3" json:"okta,omitempty"`
+	// The identifier of the policy decision that let the caller see it.
+	DecisionId    string `protobuf:"bytes,6,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Event) GetCursor() uint64 {
+	if x != nil {
+		return x.Cursor
+	}
+	return 0
+}
+
+func (x *Event) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+func (x *Event) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *Event) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
+}
+
+func (x *Event) GetOkta() *structpb.Value {
+	if x != nil {
+		return x.Okta
+	}
+	return nil
+}
+
+func (x *Event) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+// Gap says that events were lost for this caller.
+type Gap struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many events were dropped because the caller did not keep up, or
+	// have left the replay window since the cursor it resumed from.
+	Missed uint64 `protobuf:"varint,1,opt,name=missed,proto3" json:"missed,omitempty"`
+	// True when the number is not known: the cursor is older than the replay
+	// window, or from before the sidecar restarted.
+	Unknown       bool `protobuf:"varint,2,opt,name=unknown,proto3" json:"unknown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Gap) Reset() {
+	*x = Gap{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Gap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Gap) ProtoMessage() {}
+
+func (x *Gap) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Gap.ProtoReflect.Descriptor instead.
+func (*Gap) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Gap) GetMissed() uint64 {
+	if x != nil {
+		return x.Missed
+	}
+	return 0
+}
+
+func (x *Gap) GetUnknown() bool {
+	if x != nil {
+		return x.Unknown
+	}
+	return false
+}
+
 var File_bollard_v1_gateway_proto protoreflect.FileDescriptor
 
 const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\n" +
 	"\x18bollard/v1/gateway.proto\x12\n" +
-	"bollard.v1\x1a\x1cgoogle/protobuf/struct.proto\"}\n" +
+	"bollard.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"}\n" +
 	"\x0eExecuteRequest\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12/\n" +
 	"\x06params\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06params\x12\"\n" +
@@ -1127,17 +1416,39 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\x03min\x18\a \x01(\x03R\x03min\x12\x10\n" +
 	"\x03max\x18\b \x01(\x03R\x03max\x12\x1d\n" +
 	"\n" +
-	"max_length\x18\t \x01(\x05R\tmaxLength*D\n" +
+	"max_length\x18\t \x01(\x05R\tmaxLength\"X\n" +
+	"\x12WatchEventsRequest\x12\x1f\n" +
+	"\vevent_types\x18\x01 \x03(\tR\n" +
+	"eventTypes\x12!\n" +
+	"\fresume_after\x18\x02 \x01(\x04R\vresumeAfter\"p\n" +
+	"\x13WatchEventsResponse\x12)\n" +
+	"\x05event\x18\x01 \x01(\v2\x11.bollard.v1.EventH\x00R\x05event\x12#\n" +
+	"\x03gap\x18\x02 \x01(\v2\x0f.bollard.v1.GapH\x00R\x03gapB\t\n" +
+	"\amessage\"\xdc\x01\n" +
+	"\x05Event\x12\x16\n" +
+	"\x06cursor\x18\x01 \x01(\x04R\x06cursor\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\x02 \x01(\tR\teventType\x12\x12\n" +
+	"\x04uuid\x18\x03 \x01(\tR\x04uuid\x12;\n" +
+	"\vreceived_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAt\x12*\n" +
+	"\x04okta\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\x04okta\x12\x1f\n" +
+	"\vdecision_id\x18\x06 \x01(\tR\n" +
+	"decisionId\"7\n" +
+	"\x03Gap\x12\x16\n" +
+	"\x06missed\x18\x01 \x01(\x04R\x06missed\x12\x18\n" +
+	"\aunknown\x18\x02 \x01(\bR\aunknown*D\n" +
 	"\x06Access\x12\x16\n" +
 	"\x12ACCESS_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vACCESS_READ\x10\x01\x12\x11\n" +
-	"\rACCESS_MANAGE\x10\x022\xb0\x02\n" +
+	"\rACCESS_MANAGE\x10\x022\x82\x03\n" +
 	"\x0eGatewayService\x12B\n" +
 	"\aExecute\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1b.bollard.v1.ExecuteResponse\x12J\n" +
 	"\n" +
 	"ExecuteAll\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1e.bollard.v1.ExecuteAllResponse0\x01\x12>\n" +
 	"\x05Check\x12\x1a.bollard.v1.ExecuteRequest\x1a\x19.bollard.v1.CheckResponse\x12N\n" +
-	"\vListActions\x12\x1e.bollard.v1.ListActionsRequest\x1a\x1f.bollard.v1.ListActionsResponseB?Z=github.com/bollard-dev/bollard/api/proto/bollard/v1;bollardv1b\x06proto3"
+	"\vListActions\x12\x1e.bollard.v1.ListActionsRequest\x1a\x1f.bollard.v1.ListActionsResponse\x12P\n" +
+	"\vWatchEvents\x12\x1e.bollard.v1.WatchEventsRequest\x1a\x1f.bollard.v1.WatchEventsResponse0\x01B?Z=github.com/bollard-dev/bollard/api/proto/bollard/v1;bollardv1b\x06proto3"
 
 var (
 	file_bollard_v1_gateway_proto_rawDescOnce sync.Once
@@ -1152,51 +1463,62 @@ func file_bollard_v1_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_bollard_v1_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_bollard_v1_gateway_proto_goTypes = []any{
-	(Access)(0),                 // 0: bollard.v1.Access
-	(*ExecuteRequest)(nil),      // 1: bollard.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),     // 2: bollard.v1.ExecuteResponse
-	(*OktaCall)(nil),            // 3: bollard.v1.OktaCall
-	(*RateLimit)(nil),           // 4: bollard.v1.RateLimit
-	(*ExecuteAllResponse)(nil),  // 5: bollard.v1.ExecuteAllResponse
-	(*CheckResponse)(nil),       // 6: bollard.v1.CheckResponse
-	(*Reason)(nil),              // 7: bollard.v1.Reason
-	(*Obligations)(nil),         // 8: bollard.v1.Obligations
-	(*ListActionsRequest)(nil),  // 9: bollard.v1.ListActionsRequest
-	(*ListActionsResponse)(nil), // 10: bollard.v1.ListActionsResponse
-	(*ActionInfo)(nil),          // 11: bollard.v1.ActionInfo
-	(*ParamInfo)(nil),           // 12: bollard.v1.ParamInfo
-	(*structpb.Struct)(nil),     // 13: google.protobuf.Struct
-	(*structpb.Value)(nil),      // 14: google.protobuf.Value
+	(Access)(0),                   // 0: bollard.v1.Access
+	(*ExecuteRequest)(nil),        // 1: bollard.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),       // 2: bollard.v1.ExecuteResponse
+	(*OktaCall)(nil),              // 3: bollard.v1.OktaCall
+	(*RateLimit)(nil),             // 4: bollard.v1.RateLimit
+	(*ExecuteAllResponse)(nil),    // 5: bollard.v1.ExecuteAllResponse
+	(*CheckResponse)(nil),         // 6: bollard.v1.CheckResponse
+	(*Reason)(nil),                // 7: bollard.v1.Reason
+	(*Obligations)(nil),           // 8: bollard.v1.Obligations
+	(*ListActionsRequest)(nil),    // 9: bollard.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),   // 10: bollard.v1.ListActionsResponse
+	(*ActionInfo)(nil),            // 11: bollard.v1.ActionInfo
+	(*ParamInfo)(nil),             // 12: bollard.v1.ParamInfo
+	(*WatchEventsRequest)(nil),    // 13: bollard.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),   // 14: bollard.v1.WatchEventsResponse
+	(*Event)(nil),                 // 15: bollard.v1.Event
+	(*Gap)(nil),                   // 16: bollard.v1.Gap
+	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 18: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_bollard_v1_gateway_proto_depIdxs = []int32{
-	13, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
-	14, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
+	17, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
+	18, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
 	3,  // 2: bollard.v1.ExecuteResponse.okta:type_name -> bollard.v1.OktaCall
 	4,  // 3: bollard.v1.OktaCall.rate_limit:type_name -> bollard.v1.RateLimit
-	14, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
+	18, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
 	3,  // 5: bollard.v1.ExecuteAllResponse.okta:type_name -> bollard.v1.OktaCall
 	7,  // 6: bollard.v1.CheckResponse.reasons:type_name -> bollard.v1.Reason
 	8,  // 7: bollard.v1.CheckResponse.obligations:type_name -> bollard.v1.Obligations
-	13, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
+	17, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
 	11, // 9: bollard.v1.ListActionsResponse.actions:type_name -> bollard.v1.ActionInfo
 	0,  // 10: bollard.v1.ActionInfo.access:type_name -> bollard.v1.Access
 	12, // 11: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
 	7,  // 12: bollard.v1.ActionInfo.deny_reasons:type_name -> bollard.v1.Reason
-	1,  // 13: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
-	1,  // 14: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
-	1,  // 15: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
-	9,  // 16: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
-	2,  // 17: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
-	5,  // 18: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
-	6,  // 19: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
-	10, // 20: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 13: bollard.v1.WatchEventsResponse.event:type_name -> bollard.v1.Event
+	16, // 14: bollard.v1.WatchEventsResponse.gap:type_name -> bollard.v1.Gap
+	19, // 15: bollard.v1.Event.received_at:type_name -> google.protobuf.Timestamp
+	18, // 16: bollard.v1.Event.okta:type_name -> google.protobuf.Value
+	1,  // 17: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
+	1,  // 18: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
+	1,  // 19: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
+	9,  // 20: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
+	13, // 21: bollard.v1.GatewayService.WatchEvents:input_type -> bollard.v1.WatchEventsRequest
+	2,  // 22: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
+	5,  // 23: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
+	6,  // 24: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
+	10, // 25: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
+	14, // 26: bollard.v1.GatewayService.WatchEvents:output_type -> bollard.v1.WatchEventsResponse
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_bollard_v1_gateway_proto_init() }
@@ -1204,13 +1526,17 @@ func file_bollard_v1_gateway_proto_init() {
 	if File_bollard_v1_gateway_proto != nil {
 		return
 	}
+	file_bollard_v1_gateway_proto_msgTypes[13].OneofWrappers = []any{
+		(*WatchEventsResponse_Event)(nil),
+		(*WatchEventsResponse_Gap)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bollard_v1_gateway_proto_rawDesc), len(file_bollard_v1_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	GatewayService_ExecuteAll_FullMethodName  = "/bollard.v1.GatewayService/ExecuteAll"
 	GatewayService_Check_FullMethodName       = "/bollard.v1.GatewayService/Check"
 	GatewayService_ListActions_FullMethodName = "/bollard.v1.GatewayService/ListActions"
+	GatewayService_WatchEvents_FullMethodName = "/bollard.v1.GatewayService/WatchEvents"
 )
 
 // GatewayServiceClient is the client API for GatewayService service.
@@ -69,6 +70,18 @@ type GatewayServiceClient interface {
 	// ListActions describes the actions of the catalog and whether the caller
 	// may perform each one, so that an agent can discover what it can do.
 	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
+	// WatchEvents streams the Okta events (from Okta's event hooks, received
+	// by Bollard) that the caller may see: policy decides each event for each
+	// watching agent, by the area the event belongs to and any filter the
+	// policy sets. Events carry Okta's JSON unchanged.
+	//
+	// A caller that cannot keep up is not allowed to slow Bollard down: when
+	// its buffer is full, events are dropped for it and the next message is a
+	// gap saying how many. A reconnecting caller passes the cursor of the last
+	// event it received to get what is still in the short replay window; a gap
+	// says when some of it is gone. The stream ends when the sidecar shuts
+	// down.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 }
 
 type gatewayServiceClient struct {
@@ -128,6 +141,25 @@ func (c *gatewayServiceClient) ListActions(ctx context.Context, in *ListActionsR
 	return out, nil
 }
 
+func (c *gatewayServiceClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &GatewayService_ServiceDesc.Streams[1], GatewayService_WatchEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEventsRequest, WatchEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_WatchEventsClient = grpc.ServerStreamingClient[WatchEventsResponse]
+
 // GatewayServiceServer is the server API for GatewayService service.
 // All implementations must embed UnimplementedGatewayServiceServer
 // for forward compatibility.
@@ -172,6 +204,18 @@ type GatewayServiceServer interface {
 	// ListActions describes the actions of the catalog and whether the caller
 	// may perform each one, so that an agent can discover what it can do.
 	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
+	// WatchEvents streams the Okta events (from Okta's event hooks, received
+	// by Bollard) that the caller may see: policy decides each event for each
+	// watching agent, by the area the event belongs to and any filter the
+	// policy sets. Events carry Okta's JSON unchanged.
+	//
+	// A caller that cannot keep up is not allowed to slow Bollard down: when
+	// its buffer is full, events are dropped for it and the next message is a
+	// gap saying how many. A reconnecting caller passes the cursor of the last
+	// event it received to get what is still in the short replay window; a gap
+	// says when some of it is gone. The stream ends when the sidecar shuts
+	// down.
+	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	mustEmbedUnimplementedGatewayServiceServer()
 }
 
@@ -193,6 +237,9 @@ func (UnimplementedGatewayServiceServer) Check(context.Context, *ExecuteRequest)
 }
 func (UnimplementedGatewayServiceServer) ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListActions not implemented")
+}
+func (UnimplementedGatewayServiceServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
 }
 func (UnimplementedGatewayServiceServer) mustEmbedUnimplementedGatewayServiceServer() {}
 func (UnimplementedGatewayServiceServer) testEmbeddedByValue()                        {}
@@ -280,6 +327,17 @@ func _GatewayService_ListActions_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GatewayService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(GatewayServiceServer).WatchEvents(m, &grpc.GenericServerStream[WatchEventsRequest, WatchEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_WatchEventsServer = grpc.ServerStreamingServer[WatchEventsResponse]
+
 // GatewayService_ServiceDesc is the grpc.ServiceDesc for GatewayService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -304,6 +362,11 @@ var GatewayService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ExecuteAll",
 			Handler:       _GatewayService_ExecuteAll_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _GatewayService_WatchEvents_Handler,
 			ServerStreams: true,
 		},
 	},

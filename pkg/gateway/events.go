@@ -1,0 +1,178 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/audit"
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/hooks"
+)
+
+// EventDecider decides which agent may see an Okta event (pkg/decision).
+type EventDecider interface {
+	DecideEvent(ctx context.Context, in decision.EventInput) decision.Decision
+}
+
+// Limits on a WatchEvents request.
+const (
+	maxWatchTypes   = 64
+	maxEventTypeLen = 128
+)
+
+// Reasons of WatchEvents errors.
+const (
+	ReasonEventsNotConfigured = "EVENTS_NOT_CONFIGURED"
+	ReasonTooManyWatchers     = "TOO_MANY_WATCHERS"
+)
+
+// SpanEventSend is the span of one event offered to one watching agent,
+// linked to the span of the delivery that brought it.
+const SpanEventSend = "bollard.event.send"
+
+// WatchEvents streams the events the agent may see, each decided by policy.
+func (s *Server) WatchEvents(req *bollardv1.WatchEventsRequest, stream grpc.ServerStreamingServer[bollardv1.WatchEventsResponse]) error {
+	ctx := stream.Context()
+	id, err := s.authenticate(ctx)
+	if err != nil {
+		return toStatus(err)
+	}
+	if s.events == nil || s.eventDecider == nil {
+		return withDetails(codes.FailedPrecondition, "this sidecar does not receive Okta event hooks", info(ReasonEventsNotConfigured, nil))
+	}
+	if err := checkWatch(req); err != nil {
+		return err
+	}
+	opts := []hooks.SubscribeOption{hooks.WithCursor(req.GetResumeAfter())}
+	if types := req.GetEventTypes(); len(types) > 0 {
+		opts = append(opts, hooks.WithTypes(types...))
+	}
+	sub, err := s.events.Subscribe(opts...)
+	switch {
+	case errors.Is(err, hooks.ErrTooManySubscribers):
+		return withDetails(codes.ResourceExhausted, "too many agents are watching events", info(ReasonTooManyWatchers, nil))
+	case errors.Is(err, hooks.ErrClosed):
+		return withDetails(codes.Unavailable, "the sidecar is shutting down", info(ReasonEventsNotConfigured, nil))
+	case err != nil:
+		s.log.ErrorContext(ctx, "watch events", "agent", id.ID, "error", err)
+		return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
+	}
+	defer sub.Close()
+	for {
+		msg, err := sub.Next(ctx)
+		switch {
+		case errors.Is(err, hooks.ErrClosed):
+			return nil // the sidecar is stopping; the agent reconnects with its cursor
+		case err != nil:
+			return status.FromContextError(ctx.Err()).Err()
+		}
+		if g := msg.Gap; g != nil {
+			s.inst.EventGap(ctx, g.Missed)
+			if err := stream.Send(&bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Gap{
+				Gap: &bollardv1.Gap{Missed: uint64(max(g.Missed, 0)), Unknown: g.Unknown}}}); err != nil {
+				return err
+			}
+			continue
+		}
+		out, err := s.offerEvent(ctx, id.ID, id.Method, id.Claims, msg.Event)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			continue
+		}
+		if err := stream.Send(&bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Event{Event: out}}); err != nil {
+			return err
+		}
+	}
+}
+
+func checkWatch(req *bollardv1.WatchEventsRequest) error {
+	br := &errdetails.BadRequest{}
+	if n := len(req.GetEventTypes()); n > maxWatchTypes {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field: "event_types", Description: fmt.Sprintf("at most %d types, not %d", maxWatchTypes, n)})
+	}
+	for i, t := range req.GetEventTypes() {
+		if t == "" || len(t) > maxEventTypeLen {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: fmt.Sprintf("event_types[%d]", i), Description: fmt.Sprintf("an event type of 1 to %d bytes", maxEventTypeLen)})
+		}
+	}
+	if len(br.FieldViolations) > 0 {
+		return withDetails(codes.InvalidArgument, "invalid WatchEvents request", info(ReasonInvalidParams, nil), br)
+	}
+	return nil
+}
+
+// offerEvent decides one event for one agent, records the decision (span,
+// metric, audit record) and returns the message to send, or nil when the
+// agent may not see the event. An event whose JSON cannot be read is
+// withheld: nothing is sent that policy could not look at.
+func (s *Server) offerEvent(ctx context.Context, agent, method string, claims map[string]any, ev *hooks.Event) (*bollardv1.Event, error) {
+	start := time.Now()
+	ctx, span := s.tracer.Start(ctx, SpanEventSend, trace.WithLinks(trace.Link{SpanContext: ev.Span}))
+	defer span.End()
+	area, _ := catalog.EventArea(ev.Type)
+	var okta map[string]any
+	value := &structpb.Value{}
+	var d decision.Decision
+	if err := json.Unmarshal(ev.Raw, &okta); err != nil || protojson.Unmarshal(ev.Raw, value) != nil {
+		d = decision.Decision{Deny: []decision.Reason{{Code: decision.CodePolicyError, Message: "the event could not be read"}}}
+	} else {
+		d = s.eventDecider.DecideEvent(ctx, decision.EventInput{
+			Agent: decision.Agent{ID: agent, AuthMethod: method, Claims: claims},
+			Type:  ev.Type, UUID: ev.UUID, Event: okta, Time: ev.Received,
+		})
+	}
+	result := "delivered"
+	if !d.Allow {
+		result = "filtered"
+	}
+	s.inst.EventOffered(ctx, area, result)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("bollard.agent.id", agent), attribute.String("bollard.event.type", ev.Type),
+			attribute.String("bollard.area", area), attribute.String("bollard.result", result),
+			attribute.String("bollard.decision.id", d.ID), attribute.StringSlice("bollard.deny_codes", denyCodes(d)))
+	}
+	if s.audit != nil {
+		rec := &audit.Record{
+			DecisionID: d.ID, TraceID: span.SpanContext().TraceID().String(), AgentID: agent, AuthMethod: method,
+			Action: "event:" + ev.Type, Area: area, Access: string(catalog.Read),
+			Resource: map[string]string{"eventUuid": ev.UUID, "delivery": ev.Delivery},
+			Result:   result, DenyCodes: denyCodes(d), PolicyRevision: d.Revision, Latency: time.Since(start),
+		}
+		if !span.SpanContext().HasTraceID() {
+			rec.TraceID = ""
+		}
+		if err := s.audit.Write(context.WithoutCancel(ctx), rec); err != nil {
+			// No record, no event: the stream ends with the status, and the
+			// agent may resume from its cursor once the log recovers.
+			s.log.LogAttrs(ctx, slog.LevelError, "audit record not written", slog.String("decision_id", d.ID), slog.String("error", err.Error()))
+			return nil, toStatus(fmt.Errorf("%w: %w", errAuditUnavailable, err))
+		}
+	}
+	if !d.Allow {
+		return nil, nil
+	}
+	return &bollardv1.Event{
+		Cursor: ev.Seq, EventType: ev.Type, Uuid: ev.UUID, ReceivedAt: timestamppb.New(ev.Received),
+		Okta: value, DecisionId: d.ID,
+	}, nil
+}
