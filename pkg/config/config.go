@@ -27,6 +27,7 @@ type Config struct {
 	Confirmation Confirmation `yaml:"confirmation"`
 	Limits       Limits       `yaml:"limits"`
 	Audit        Audit        `yaml:"audit"`
+	Hooks        Hooks        `yaml:"hooks"`
 	Log          Log          `yaml:"log"`
 }
 
@@ -176,6 +177,7 @@ func (c *Config) SetDefaults() {
 		}
 	}
 	c.Policy.setDefaults()
+	c.Hooks.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
 	}
@@ -313,6 +315,7 @@ func (c *Config) Validate() error {
 	}
 
 	errs = append(errs, c.Policy.validate()...)
+	errs = append(errs, c.Hooks.validate()...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}

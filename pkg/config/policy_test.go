@@ -79,3 +79,34 @@ policy:
 		t.Errorf("a loopback http bundle server is refused: %v", err)
 	}
 }
+
+func TestHooksSection(t *testing.T) {
+	c, err := Parse([]byte(minimal + "hooks:\n  listen: 0.0.0.0:8443\n  secret_file: /run/secrets/hook\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Hooks
+	if !h.Enabled() || h.Path != "/okta/event-hooks" || h.AuthHeader != "Authorization" || h.MaxBodyBytes != 1<<20 || h.SubscriberBuffer != 256 {
+		t.Errorf("defaults not applied: %+v", h)
+	}
+	if off, _ := Parse([]byte(minimal)); off.Hooks.Enabled() {
+		t.Error("hooks on without listen")
+	}
+	_, err = Parse([]byte(minimal + `
+hooks:
+  listen: nowhere
+  path: okta
+  auth_header: "X Bad"
+  tls_cert_file: /c.pem
+  max_body_bytes: 10
+  subscriber_buffer: -1
+`))
+	if err == nil {
+		t.Fatal("invalid hooks accepted")
+	}
+	for _, want := range []string{"hooks.listen", "hooks.path", "hooks.auth_header", "hooks.secret_file: required", "hooks.tls_cert_file, tls_key_file", "hooks.max_body_bytes", "hooks.subscriber_buffer"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}

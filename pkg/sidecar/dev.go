@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 
@@ -28,6 +30,10 @@ type DevOptions struct {
 	SimListen string
 	// PolicyDir, when set, replaces the embedded policies (and is watched).
 	PolicyDir string
+	// HooksListen is the event hook receiver's address (default: a free
+	// loopback port). The simulator's event hook is registered to it, so
+	// WatchEvents shows the events of changes made through Bollard.
+	HooksListen string
 	// Out receives the banner (addresses, sample agents, example calls).
 	Out io.Writer
 	// Logger is the process logger.
@@ -67,20 +73,55 @@ func Dev(ctx context.Context, o DevOptions) error {
 		cfg.Server.AdminListen = o.AdminListen
 	}
 	cfg.Policy.Dir = o.PolicyDir
+	hookSecret, err := randomHex(24)
+	if err != nil {
+		return err
+	}
+	secretFile, err := writeTemp("bollard-dev-hook-secret-*", hookSecret)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(secretFile)
+	cfg.Hooks.Listen = cmp.Or(o.HooksListen, "127.0.0.1:0")
+	cfg.Hooks.SecretFile = secretFile
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// Deliveries in flight when dev mode stops are given up.
+	defer sim.Close()
 	auth, err := identity.New(identity.WithStaticKeys(identity.DevKeyStore()))
 	if err != nil {
 		return err
 	}
 	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken), WithAuditStdout(o.Out),
 		WithReady(func(a Addrs) {
+			// Okta's side of the event hook: the simulator verifies the
+			// receiver and then posts the events of every change to it.
+			if _, err := sim.RegisterEventHook(ctx, oktasim.EventHook{
+				Name: "bollard-dev", URL: "http://" + a.Hooks.String() + cfg.Hooks.Path,
+				Headers: map[string]string{cfg.Hooks.AuthHeader: hookSecret}, EventTypes: catalog.EventTypes,
+			}); err != nil {
+				o.Logger.Error("dev: the simulator's event hook was not registered; WatchEvents will stay quiet", "error", err)
+			}
 			printBanner(o.Out, a, orgURL)
 			if o.Ready != nil {
 				o.Ready(a)
 			}
 		}))
+}
+
+// writeTemp writes content to a new file readable only by this user.
+func writeTemp(pattern, content string) (string, error) {
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		return "", fmt.Errorf("temporary file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(content); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("temporary file: %w", err)
+	}
+	return f.Name(), nil
 }
 
 func randomHex(n int) (string, error) {
@@ -120,7 +161,11 @@ func printBanner(w io.Writer, a Addrs, orgURL string) {
 	if a.Admin != nil {
 		fmt.Fprintf(w, "  admin      http://%s/healthz  http://%s/readyz\n", a.Admin, a.Admin)
 	}
-	fmt.Fprintf(w, "  okta sim   %s  (in memory; reset on restart)\n\n", orgURL)
+	fmt.Fprintf(w, "  okta sim   %s  (in memory; reset on restart)\n", orgURL)
+	if a.Hooks != nil {
+		fmt.Fprintf(w, "  hooks      http://%s  (the simulator's event hook posts here; agents watch with WatchEvents)\n", a.Hooks)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Sample agents (dev-only keys; send \"authorization: Bearer <key>\"):\n")
 	keys := identity.DevKeys()
 	grants, err := SampleGrants()

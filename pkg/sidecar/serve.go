@@ -38,6 +38,7 @@ type Addrs struct {
 	GRPC       net.Addr // nil when TCP is off
 	UnixSocket string   // empty when off
 	Admin      net.Addr // nil when off
+	Hooks      net.Addr // the event hook receiver; nil when off
 }
 
 // Option configures Run.
@@ -170,6 +171,13 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			log.Error("audit log close", "error", err)
 		}
 	}()
+	var hookRx *hookReceiver
+	if cfg.Hooks.Enabled() {
+		if hookRx, err = newHookReceiver(cfg.Hooks, log, inst, auditLog); err != nil {
+			return err
+		}
+		gwOpts = append(gwOpts, gateway.WithEvents(hookRx.hub))
+	}
 	gw, err := gateway.New(auth, engine, okta, append(gwOpts, gateway.WithLogger(log), gateway.WithAuditor(auditLog),
 		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
 		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
@@ -231,12 +239,22 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 		}()
 	}
 
+	if hookRx != nil {
+		l, err := hookRx.listen()
+		if err != nil {
+			closeAll()
+			return err
+		}
+		addrs.Hooks = l.Addr()
+		go hookRx.serve(l)
+	}
+
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
 		go func() { errc <- srv.Serve(l) }()
 	}
 	healthSrv.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	log.Info("bollard serving", "grpc", addrString(addrs.GRPC), "unix_socket", addrs.UnixSocket, "admin", addrString(addrs.Admin),
+	log.Info("bollard serving", "grpc", addrString(addrs.GRPC), "unix_socket", addrs.UnixSocket, "admin", addrString(addrs.Admin), "event_hooks", addrString(addrs.Hooks),
 		"okta_org", cfg.Okta.OrgURL, "actions", len(catalog.Actions()), "policy_revision", engine.Revision())
 	o.ready(addrs)
 
@@ -246,6 +264,13 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 		log.Error("gRPC server stopped", "error", err)
 	}
 	healthSrv.Shutdown()
+	if hookRx != nil {
+		// First, so that WatchEvents streams end and the gRPC server can
+		// drain.
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		hookRx.shutdown(shutdownCtx)
+		cancel()
+	}
 	stopped := make(chan struct{})
 	go func() { srv.GracefulStop(); close(stopped) }()
 	select {

@@ -32,6 +32,9 @@ const (
 	MetricDryRunOverrides   = "bollard.policy.dry_run.overrides"
 	MetricEventsOffered     = "bollard.events.offered"
 	MetricEventGaps         = "bollard.events.gap_missed"
+	MetricHookDeliveries    = "bollard.hooks.deliveries"
+	MetricHookEvents        = "bollard.hooks.events"
+	MetricHookRejected      = "bollard.hooks.rejected"
 )
 
 // Decision results, the result label of bollard.decisions.
@@ -79,6 +82,9 @@ type Instruments struct {
 	dryRunOverrides  metric.Int64Counter
 	eventsOffered    metric.Int64Counter
 	eventGaps        metric.Int64Counter
+	hookDeliveries   metric.Int64Counter
+	hookEvents       metric.Int64Counter
+	hookRejected     metric.Int64Counter
 
 	decisionAttrs *attrCache[decisionKey]
 	resultAttrs   *attrCache[string]
@@ -89,6 +95,9 @@ type Instruments struct {
 	sinkAttrs     *attrCache[string]
 	shadowAttrs   *attrCache[string]
 	eventAttrs    *attrCache[eventKey]
+	reasonAttrs   *attrCache[string]
+	hookNew       attrOpts
+	hookDuplicate attrOpts
 	reloadOK      attrOpts
 	reloadError   attrOpts
 }
@@ -133,8 +142,11 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 		eventAttrs: newAttrCache(func(k eventKey) attribute.Set {
 			return attribute.NewSet(attribute.String("area", k.area), attribute.String("result", k.result))
 		}),
-		reloadOK:    newAttrOpts(attribute.NewSet(attribute.String("result", "ok"))),
-		reloadError: newAttrOpts(attribute.NewSet(attribute.String("result", "error"))),
+		reasonAttrs:   newAttrCache(func(r string) attribute.Set { return attribute.NewSet(attribute.String("reason", r)) }),
+		hookNew:       newAttrOpts(attribute.NewSet(attribute.String("result", "accepted"))),
+		hookDuplicate: newAttrOpts(attribute.NewSet(attribute.String("result", "duplicate"))),
+		reloadOK:      newAttrOpts(attribute.NewSet(attribute.String("result", "ok"))),
+		reloadError:   newAttrOpts(attribute.NewSet(attribute.String("result", "error"))),
 	}
 	var errs []error
 	counter := func(name, desc string) metric.Int64Counter {
@@ -159,6 +171,9 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.policyReloads = counter(MetricPolicyReloads, "Policy reloads, by result.")
 	in.shadowDecisions = counter(MetricShadowDecisions, "Calls decided by the shadow policy too, by difference from the enforced decision: none, allow_to_deny, deny_to_allow, reasons, obligations.")
 	in.eventsOffered = counter(MetricEventsOffered, "Okta events offered to a watching agent, by area and result: delivered or filtered by policy.")
+	in.hookDeliveries = counter(MetricHookDeliveries, "Okta event hook deliveries accepted by the receiver.")
+	in.hookEvents = counter(MetricHookEvents, "Events in accepted deliveries, by result: accepted, or duplicate (already received).")
+	in.hookRejected = counter(MetricHookRejected, "Event hook requests refused by the receiver, by reason (unauthorized, too_large, bad_json, ...).")
 	in.eventGaps = counter(MetricEventGaps, "Events a watching agent missed because it did not keep up.")
 	in.dryRunOverrides = counter(MetricDryRunOverrides, "Calls the policy denied that went ahead because the agent is in dry-run, by action.")
 
@@ -224,6 +239,28 @@ func (in *Instruments) EventOffered(ctx context.Context, area, result string) {
 		return
 	}
 	in.eventsOffered.Add(ctx, 1, in.eventAttrs.get(eventKey{area, result}).add...)
+}
+
+// HookDelivery records one accepted event hook delivery.
+func (in *Instruments) HookDelivery(ctx context.Context, accepted, duplicates int) {
+	if in == nil {
+		return
+	}
+	in.hookDeliveries.Add(ctx, 1)
+	if accepted > 0 {
+		in.hookEvents.Add(ctx, int64(accepted), in.hookNew.add...)
+	}
+	if duplicates > 0 {
+		in.hookEvents.Add(ctx, int64(duplicates), in.hookDuplicate.add...)
+	}
+}
+
+// HookRejected records a refused event hook request; reason is a closed set.
+func (in *Instruments) HookRejected(ctx context.Context, reason string) {
+	if in == nil {
+		return
+	}
+	in.hookRejected.Add(ctx, 1, in.reasonAttrs.get(reason).add...)
 }
 
 // EventGap records events a watching agent missed.
