@@ -9,6 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/hooks"
@@ -26,7 +30,7 @@ type hookReceiver struct {
 }
 
 // newHookReceiver builds the receiver; nothing listens until serve.
-func newHookReceiver(cfg config.Hooks, log *slog.Logger, inst *telemetry.Instruments, auditLog *audit.Logger) (*hookReceiver, error) {
+func newHookReceiver(cfg config.Hooks, log *slog.Logger, tp trace.TracerProvider, inst *telemetry.Instruments, auditLog *audit.Logger) (*hookReceiver, error) {
 	secret, err := cfg.Secret()
 	if err != nil {
 		return nil, err
@@ -45,7 +49,7 @@ func newHookReceiver(cfg config.Hooks, log *slog.Logger, inst *telemetry.Instrum
 		return nil, fmt.Errorf("event hooks: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(cfg.Path, rc)
+	mux.Handle(cfg.Path, tracedDelivery(tp.Tracer("github.com/bollard-dev/bollard/pkg/sidecar"), rc))
 	// Okta gives up after 3 s; a client slower than these is not Okta.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
@@ -79,6 +83,36 @@ func (h *hookReceiver) serve(l net.Listener) {
 func (h *hookReceiver) shutdown(ctx context.Context) {
 	h.rc.Shutdown()
 	_ = h.srv.Shutdown(ctx)
+}
+
+// SpanHookDelivery is the span of one request to the event hook receiver;
+// the bollard.event.send spans of the events it brought link to it.
+const SpanHookDelivery = "bollard.hooks.delivery"
+
+// tracedDelivery makes each request to the receiver a server span. Okta
+// sends no trace context, so each delivery starts its own trace.
+func tracedDelivery(tracer trace.Tracer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := tracer.Start(r.Context(), SpanHookDelivery, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method)))
+		defer span.End()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // hookObserver counts deliveries and refusals and writes one audit record

@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}()
 	var hookRx *hookReceiver
 	if cfg.Hooks.Enabled() {
-		if hookRx, err = newHookReceiver(cfg.Hooks, log, inst, auditLog); err != nil {
+		if hookRx, err = newHookReceiver(cfg.Hooks, log, tel.TracerProvider(), inst, auditLog); err != nil {
 			return err
 		}
 		gwOpts = append(gwOpts, gateway.WithEvents(hookRx.hub))
