@@ -24,7 +24,7 @@ const hookSecret = "hook-secret-0123456789"
 // eventHarness is the whole path: the simulator's event hook POSTs to the
 // receiver over real HTTP, the receiver feeds the hub, and agents watch over
 // real gRPC.
-func eventHarness(t *testing.T, hubOpts []hooks.HubOption, gwOpts ...Option) (*harness, *hooks.Hub) {
+func eventHarness(t *testing.T, hubOpts []hooks.HubOption, opts ...func(*harnessOption)) (*harness, *hooks.Hub, string) {
 	t.Helper()
 	hub, err := hooks.NewHub(hubOpts...)
 	if err != nil {
@@ -36,7 +36,7 @@ func eventHarness(t *testing.T, hubOpts []hooks.HubOption, gwOpts ...Option) (*h
 	}
 	receiver := httptest.NewServer(rc)
 	t.Cleanup(receiver.Close)
-	h := newHarness(t, withGateway(append([]Option{WithEvents(hub)}, gwOpts...)...))
+	h := newHarness(t, append([]func(*harnessOption){withGateway(WithEvents(hub))}, opts...)...)
 	t.Cleanup(func() { h.sim.Close() })
 	hookID, err := h.sim.RegisterEventHook(t.Context(), oktasim.EventHook{
 		Name: "bollard", URL: receiver.URL, Headers: map[string]string{"Authorization": hookSecret},
@@ -50,7 +50,7 @@ func eventHarness(t *testing.T, hubOpts []hooks.HubOption, gwOpts ...Option) (*h
 			t.Errorf("the simulator failed to deliver %d events: %+v", st.Failed, st)
 		}
 	})
-	return h, hub
+	return h, hub, hookID
 }
 
 type watcher struct {
@@ -109,7 +109,7 @@ func (w *watcher) types(t *testing.T, n int) []string {
 // see the rest (checked by a last event both may see).
 func TestWatchEventsByGrant(t *testing.T) {
 	logger, records := auditFile(t)
-	h, hub := eventHarness(t, nil, WithAuditor(logger))
+	h, hub, _ := eventHarness(t, nil, withGateway(WithAuditor(logger)))
 	reader := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{})
 	provisioner := watch(t, h, devKey("provisioner-bot"), &bollardv1.WatchEventsRequest{})
 	waitSubscribers(t, hub, 2)
@@ -168,7 +168,7 @@ func TestWatchEventsByGrant(t *testing.T) {
 // A caller may narrow the stream to some types, and resume after a cursor
 // from the replay window.
 func TestWatchEventsTypesAndResume(t *testing.T) {
-	h, hub := eventHarness(t, nil)
+	h, hub, _ := eventHarness(t, nil)
 	w := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{EventTypes: []string{"user.session.start"}})
 	waitSubscribers(t, hub, 1)
 	for _, u := range []string{oktasim.SeedUserAlice, oktasim.SeedUserBob, oktasim.SeedUserCarol} {
@@ -187,7 +187,7 @@ func TestWatchEventsTypesAndResume(t *testing.T) {
 // A caller that does not keep up is told how many events it missed; it
 // does not hold the others back.
 func TestWatchEventsGap(t *testing.T) {
-	h, hub := eventHarness(t, []hooks.HubOption{hooks.WithDefaultBuffer(4)})
+	h, hub, _ := eventHarness(t, []hooks.HubOption{hooks.WithDefaultBuffer(4)})
 	w := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{})
 	waitSubscribers(t, hub, 1)
 	var burst []*hooks.Event
@@ -221,7 +221,7 @@ func TestWatchEventsRefusals(t *testing.T) {
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Errorf("without a receiver: %v", err)
 	}
-	h, _ := eventHarness(t, nil)
+	h, _, _ := eventHarness(t, nil)
 	for name, tc := range map[string]struct {
 		key  string
 		req  *bollardv1.WatchEventsRequest
@@ -262,5 +262,37 @@ func waitSubscribers0(t *testing.T, hub *hooks.Hub) {
 			t.Fatalf("%d subscribers left", hub.Subscribers())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Okta delivers at least once: the simulator sends every delivery twice
+// here, and each event still reaches the agent once.
+func TestWatchEventsDuplicateDeliveredOnce(t *testing.T) {
+	h, hub, hookID := eventHarness(t, nil, func(o *harnessOption) {
+		o.simOpts = append(o.simOpts, oktasim.WithEventHookDuplicates(1))
+	})
+	w := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{EventTypes: []string{"user.session.start"}})
+	waitSubscribers(t, hub, 1)
+	for _, u := range []string{oktasim.SeedUserAlice, oktasim.SeedUserBob} {
+		if _, err := h.sim.StartSession(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.sim.FlushEventHooks(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := h.sim.EventHookStats(hookID); st.Duplicates < 2 {
+		t.Fatalf("the simulator sent %d duplicates, want every delivery twice", st.Duplicates)
+	}
+	a, b := w.next(t).GetEvent(), w.next(t).GetEvent()
+	if a.GetUuid() == b.GetUuid() {
+		t.Fatalf("the same event twice: %s", a.GetUuid())
+	}
+	// Nothing else is coming: a third session's event is the next message.
+	if _, err := h.sim.StartSession(oktasim.SeedUserCarol); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.next(t).GetEvent(); c.GetUuid() == a.GetUuid() || c.GetUuid() == b.GetUuid() {
+		t.Errorf("a duplicate was streamed: %s", c.GetUuid())
 	}
 }
