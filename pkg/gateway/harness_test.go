@@ -86,7 +86,10 @@ func testPolicies(t testing.TB) fs.FS {
 func sharedEngine(t testing.TB) *decision.Engine {
 	t.Helper()
 	engineOnce.Do(func() {
-		engine, engineErr = decision.New(context.Background(), decision.WithPolicyFS(testPolicies(t)))
+		// A generous evaluation timeout: under -race on a loaded CI machine
+		// the whole library can take longer than the production 100 ms,
+		// and these tests are not about the timeout (failclosed_test is).
+		engine, engineErr = decision.New(context.Background(), decision.WithPolicyFS(testPolicies(t)), decision.WithEvalTimeout(10*time.Second))
 	})
 	if engineErr != nil {
 		t.Fatal(engineErr)
