@@ -221,6 +221,14 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 			return fmt.Errorf("listen on unix socket: %w", err)
 		}
 		listeners = append(listeners, l)
+		// Connecting needs write permission on the socket. The agent runs
+		// as another user in the same pod; it shares the group (the pod's
+		// fsGroup owns the emptyDir), and others get nothing. Agents are
+		// still authenticated on every call.
+		if err := os.Chmod(cfg.Server.UnixSocket, 0o660); err != nil {
+			closeAll()
+			return fmt.Errorf("unix socket permissions: %w", err)
+		}
 		addrs.UnixSocket = cfg.Server.UnixSocket
 	}
 	var admin *http.Server

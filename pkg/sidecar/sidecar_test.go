@@ -95,6 +95,10 @@ identity:
 	}
 	addrs := start(t, cfg)
 
+	// The agent, another user in the pod's group, may connect; others not.
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode = %v, %v; want 0660", fi.Mode(), err)
+	}
 	for _, target := range []string{addrs.GRPC.String(), "unix://" + sock} {
 		t.Run(target, func(t *testing.T) {
 			conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
