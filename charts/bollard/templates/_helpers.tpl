@@ -1,0 +1,395 @@
+{{/*
+Named templates. Those marked "public" may be included by other charts to add
+Bollard to their own pod spec; pass a context with Values (this chart's
+values), Release and Chart, e.g.
+  (dict "Values" .Values.bollard "Release" .Release "Chart" (dict "Name" "bollard" "AppVersion" "0.1.0" "Version" "0.1.0"))
+*/}}
+
+{{- define "bollard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bollard.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bollard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "bollard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "bollard.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "bollard.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "bollard.serviceAccountName" -}}
+{{- if .Values.agent.serviceAccount.create -}}
+{{- default (include "bollard.fullname" .) .Values.agent.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.agent.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bollard.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Paths inside the pod. */}}
+{{- define "bollard.socketDir" -}}/var/run/bollard{{- end -}}
+{{- define "bollard.socketPath" -}}/var/run/bollard/bollard.sock{{- end -}}
+{{- define "bollard.secretsDir" -}}/var/run/secrets/bollard{{- end -}}
+{{- define "bollard.tokenDir" -}}/var/run/secrets/tokens{{- end -}}
+{{- define "bollard.tokenPath" -}}/var/run/secrets/tokens/bollard-token{{- end -}}
+
+{{/* The policy directory's ConfigMap name, or "" when policies are not from a directory. */}}
+{{- define "bollard.policyConfigMap" -}}
+{{- if eq .Values.policies.source "files" -}}
+{{- printf "%s-policies" (include "bollard.fullname" .) -}}
+{{- else if eq .Values.policies.source "configMap" -}}
+{{- required "policies.existingConfigMap is required with policies.source=configMap" .Values.policies.existingConfigMap -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fails rendering on settings that cannot work. */}}
+{{- define "bollard.validate" -}}
+{{- $v := .Values -}}
+{{- if not $v.okta.orgUrl -}}{{- fail "okta.orgUrl is required (https://<org>.okta.com)" -}}{{- end -}}
+{{- if eq $v.okta.credential "ssws" -}}
+{{- if not $v.okta.ssws.existingSecret -}}{{- fail "okta.ssws.existingSecret is required with okta.credential=ssws" -}}{{- end -}}
+{{- else -}}
+{{- if not $v.okta.oauth.existingSecret -}}{{- fail "okta.oauth.existingSecret is required with okta.credential=oauth" -}}{{- end -}}
+{{- if not $v.okta.oauth.clientId -}}{{- fail "okta.oauth.clientId is required with okta.credential=oauth" -}}{{- end -}}
+{{- end -}}
+{{- if and (not $v.identity.agentKeys.existingSecret) (not $v.identity.jwt.enabled) -}}{{- fail "set identity.agentKeys.existingSecret, identity.jwt.enabled or both" -}}{{- end -}}
+{{- if $v.identity.jwt.enabled -}}
+{{- if eq (empty $v.identity.jwt.jwksUrl) (empty $v.identity.jwt.jwksConfigMap.name) -}}{{- fail "identity.jwt: set exactly one of jwksUrl and jwksConfigMap.name" -}}{{- end -}}
+{{- end -}}
+{{- if and (eq $v.policies.source "bundle") (not $v.policies.bundle.url) -}}{{- fail "policies.bundle.url is required with policies.source=bundle" -}}{{- end -}}
+{{- if and (eq $v.policies.source "files") (not $v.policies.files) -}}{{- fail "policies.files is empty with policies.source=files" -}}{{- end -}}
+{{- if and $v.hooks.enabled (not $v.hooks.secret.existingSecret) -}}{{- fail "hooks.secret.existingSecret is required with hooks.enabled" -}}{{- end -}}
+{{- if and (not $v.server.unixSocket) (not $v.server.grpcListen) -}}{{- fail "server: turn on unixSocket, grpcListen or both" -}}{{- end -}}
+{{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
+{{- end -}}
+
+{{/* bollard.yaml, the file `sidecar serve --config` reads (pkg/config). */}}
+{{- define "bollard.config" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+server:
+  grpc_listen: {{ $v.server.grpcListen | quote }}
+  unix_socket: {{ ternary (include "bollard.socketPath" .) "" $v.server.unixSocket | quote }}
+  # On the pod IP for the kubelet's probes and Prometheus; gRPC stays on
+  # loopback and the socket.
+  admin_listen: {{ printf "0.0.0.0:%d" (int $v.server.adminPort) | quote }}
+  allow_non_loopback: true
+  max_request_bytes: {{ int $v.server.maxRequestBytes }}
+okta:
+  org_url: {{ $v.okta.orgUrl | quote }}
+  {{- if eq $v.okta.credential "ssws" }}
+  api_token_file: {{ printf "%s/okta/%s" $secrets $v.okta.ssws.key | quote }}
+  {{- else }}
+  oauth:
+    client_id: {{ $v.okta.oauth.clientId | quote }}
+    private_key_file: {{ printf "%s/okta/%s" $secrets $v.okta.oauth.key | quote }}
+    key_id: {{ $v.okta.oauth.keyId | quote }}
+    {{- with $v.okta.oauth.scopes }}
+    scopes: {{ toJson . }}
+    {{- end }}
+    dpop: {{ $v.okta.oauth.dpop }}
+  {{- end }}
+  timeout: {{ $v.okta.timeout }}
+identity:
+  {{- if $v.identity.agentKeys.existingSecret }}
+  keys_file: {{ printf "%s/agent-keys/%s" $secrets $v.identity.agentKeys.key | quote }}
+  {{- end }}
+  {{- if $v.identity.jwt.enabled }}
+  jwt:
+    issuer: {{ $v.identity.jwt.issuer | quote }}
+    audience: {{ $v.identity.jwt.audience | quote }}
+    {{- if $v.identity.jwt.jwksUrl }}
+    jwks_url: {{ $v.identity.jwt.jwksUrl | quote }}
+    {{- else }}
+    jwks_file: {{ printf "/etc/bollard/jwks/%s" $v.identity.jwt.jwksConfigMap.key | quote }}
+    {{- end }}
+    agent_claim: {{ $v.identity.jwt.agentClaim | quote }}
+    leeway: {{ $v.identity.jwt.leeway }}
+    refresh_interval: {{ $v.identity.jwt.refreshInterval }}
+  {{- end }}
+policy:
+  {{- if include "bollard.policyConfigMap" . }}
+  dir: /etc/bollard/policies
+  {{- else if eq $v.policies.source "bundle" }}
+  bundle:
+    url: {{ $v.policies.bundle.url | quote }}
+    poll_interval: {{ $v.policies.bundle.pollInterval }}
+    timeout: {{ $v.policies.bundle.timeout }}
+    {{- if $v.policies.bundle.bearerToken.existingSecret }}
+    bearer_token_file: {{ printf "%s/bundle/%s" $secrets $v.policies.bundle.bearerToken.key | quote }}
+    {{- end }}
+    {{- with $v.policies.bundle.verification }}
+    {{- if .enabled }}
+    verification:
+      key_id: {{ .keyId | quote }}
+      public_key_file: {{ printf "/etc/bollard/bundle-key/%s" .publicKeyConfigMap.key | quote }}
+      algorithm: {{ .algorithm | quote }}
+      scope: {{ .scope | quote }}
+    {{- end }}
+    {{- end }}
+  {{- end }}
+  eval_timeout: {{ $v.policies.evalTimeout }}
+  dry_run_agents: {{ toJson $v.policies.dryRunAgents }}
+  target:
+    lookup: {{ $v.policies.targetLookup }}
+    timeout: {{ $v.policies.targetTimeout }}
+confirmation:
+  ttl: {{ $v.confirmation.ttl }}
+limits:
+  agent_requests_per_minute: {{ int $v.limits.agentRequestsPerMinute }}
+  agents: {{ toJson $v.limits.agents }}
+  okta_max_in_flight: {{ int $v.limits.oktaMaxInFlight }}
+  okta_max_waiting: {{ int $v.limits.oktaMaxWaiting }}
+  okta_reserve: {{ $v.limits.oktaReserve }}
+audit:
+  stdout: {{ $v.audit.stdout }}
+  file: {{ ternary (printf "/var/log/bollard/%s" $v.audit.file) "" (ne $v.audit.file "") | quote }}
+  max_file_bytes: {{ int64 $v.audit.maxFileBytes }}
+  max_backups: {{ int $v.audit.maxBackups }}
+  {{- if $v.audit.hmacKey.existingSecret }}
+  hmac_key_file: {{ printf "%s/audit/%s" $secrets $v.audit.hmacKey.key | quote }}
+  {{- end }}
+  write_timeout: {{ $v.audit.writeTimeout }}
+  fail_open: {{ $v.audit.failOpen }}
+{{- if $v.hooks.enabled }}
+hooks:
+  listen: {{ printf ":%d" (int $v.hooks.port) | quote }}
+  path: {{ $v.hooks.path | quote }}
+  auth_header: {{ $v.hooks.authHeader | quote }}
+  secret_file: {{ printf "%s/hooks/%s" $secrets $v.hooks.secret.key | quote }}
+  max_body_bytes: {{ int64 $v.hooks.maxBodyBytes }}
+  replay_events: {{ int $v.hooks.replayEvents }}
+  replay_max_age: {{ $v.hooks.replayMaxAge }}
+  subscriber_buffer: {{ int $v.hooks.subscriberBuffer }}
+  max_watchers: {{ int $v.hooks.maxWatchers }}
+{{- end }}
+log:
+  level: {{ $v.log.level | quote }}
+  format: {{ $v.log.format | quote }}
+{{- end -}}
+
+{{/* A hardened container securityContext. */}}
+{{- define "bollard.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+public: bollard.podAnnotations, checksums that roll the pods when Bollard's
+config or policies change.
+*/}}
+{{- define "bollard.podAnnotations" -}}
+checksum/bollard-config: {{ include "bollard.config" . | sha256sum }}
+{{- if eq .Values.policies.source "files" }}
+checksum/bollard-policies: {{ toJson .Values.policies.files | sha256sum }}
+{{- end }}
+{{- end -}}
+
+{{/*
+public: bollard.sidecar, the Bollard container as a native sidecar: one
+entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
+*/}}
+{{- define "bollard.sidecar" -}}
+{{- include "bollard.validate" . -}}
+- name: bollard
+  image: {{ include "bollard.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  restartPolicy: Always
+  args: ["serve", "--config", "/etc/bollard/bollard.yaml"]
+  ports:
+    - name: admin
+      containerPort: {{ int .Values.server.adminPort }}
+      protocol: TCP
+    {{- if .Values.hooks.enabled }}
+    - name: hooks
+      containerPort: {{ int .Values.hooks.port }}
+      protocol: TCP
+    {{- end }}
+  env:
+    - name: GOMEMLIMIT
+      valueFrom:
+        resourceFieldRef:
+          containerName: bollard
+          resource: limits.memory
+    {{- if .Values.otel.endpoint }}
+    - name: OTEL_EXPORTER_OTLP_ENDPOINT
+      value: {{ .Values.otel.endpoint | quote }}
+    - name: OTEL_EXPORTER_OTLP_PROTOCOL
+      value: {{ .Values.otel.protocol | quote }}
+    - name: OTEL_TRACES_EXPORTER
+      value: otlp
+    - name: OTEL_METRICS_EXPORTER
+      value: otlp
+    {{- end }}
+    - name: OTEL_SERVICE_NAME
+      value: {{ .Values.otel.serviceName | quote }}
+    {{- with .Values.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  startupProbe:
+    httpGet: {path: /healthz, port: admin}
+    {{- toYaml .Values.probes.startup | nindent 4 }}
+  livenessProbe:
+    httpGet: {path: /healthz, port: admin}
+    {{- toYaml .Values.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet: {path: /readyz, port: admin}
+    {{- toYaml .Values.probes.readiness | nindent 4 }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  securityContext:
+    {{- include "bollard.containerSecurityContext" . | nindent 4 }}
+  volumeMounts:
+    - {name: bollard-socket, mountPath: {{ include "bollard.socketDir" . }}}
+    - {name: bollard-config, mountPath: /etc/bollard/bollard.yaml, subPath: bollard.yaml, readOnly: true}
+    - {name: bollard-tmp, mountPath: /tmp}
+    {{- if .Values.audit.file }}
+    - {name: bollard-audit, mountPath: /var/log/bollard}
+    {{- end }}
+    {{- if include "bollard.policyConfigMap" . }}
+    - {name: bollard-policies, mountPath: /etc/bollard/policies, readOnly: true}
+    {{- end }}
+    - {name: bollard-okta, mountPath: {{ include "bollard.secretsDir" . }}/okta, readOnly: true}
+    {{- if .Values.identity.agentKeys.existingSecret }}
+    - {name: bollard-agent-keys, mountPath: {{ include "bollard.secretsDir" . }}/agent-keys, readOnly: true}
+    {{- end }}
+    {{- if and .Values.identity.jwt.enabled .Values.identity.jwt.jwksConfigMap.name }}
+    - {name: bollard-jwks, mountPath: /etc/bollard/jwks, readOnly: true}
+    {{- end }}
+    {{- if .Values.audit.hmacKey.existingSecret }}
+    - {name: bollard-audit-key, mountPath: {{ include "bollard.secretsDir" . }}/audit, readOnly: true}
+    {{- end }}
+    {{- if .Values.hooks.enabled }}
+    - {name: bollard-hook-secret, mountPath: {{ include "bollard.secretsDir" . }}/hooks, readOnly: true}
+    {{- end }}
+    {{- if and (eq .Values.policies.source "bundle") .Values.policies.bundle.bearerToken.existingSecret }}
+    - {name: bollard-bundle-token, mountPath: {{ include "bollard.secretsDir" . }}/bundle, readOnly: true}
+    {{- end }}
+    {{- if and (eq .Values.policies.source "bundle") .Values.policies.bundle.verification.enabled }}
+    - {name: bollard-bundle-key, mountPath: /etc/bollard/bundle-key, readOnly: true}
+    {{- end }}
+{{- end -}}
+
+{{/* public: bollard.volumes, the pod volumes bollard.sidecar and bollard.agentVolumeMounts use. */}}
+{{- define "bollard.volumes" -}}
+- name: bollard-socket
+  emptyDir: {medium: Memory, sizeLimit: 1Mi}
+- name: bollard-tmp
+  emptyDir: {sizeLimit: 64Mi}
+- name: bollard-config
+  configMap:
+    name: {{ include "bollard.fullname" . }}-config
+{{- if .Values.audit.file }}
+- name: bollard-audit
+  emptyDir: {sizeLimit: 2Gi}
+{{- end }}
+{{- with include "bollard.policyConfigMap" . }}
+- name: bollard-policies
+  configMap:
+    name: {{ . }}
+{{- end }}
+- name: bollard-okta
+  secret:
+    {{- if eq .Values.okta.credential "ssws" }}
+    secretName: {{ .Values.okta.ssws.existingSecret }}
+    items: [{key: {{ .Values.okta.ssws.key | quote }}, path: {{ .Values.okta.ssws.key | quote }}}]
+    {{- else }}
+    secretName: {{ .Values.okta.oauth.existingSecret }}
+    items: [{key: {{ .Values.okta.oauth.key | quote }}, path: {{ .Values.okta.oauth.key | quote }}}]
+    {{- end }}
+    defaultMode: 0440
+{{- with .Values.identity.agentKeys.existingSecret }}
+- name: bollard-agent-keys
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- if and .Values.identity.jwt.enabled .Values.identity.jwt.jwksConfigMap.name }}
+- name: bollard-jwks
+  configMap:
+    name: {{ .Values.identity.jwt.jwksConfigMap.name }}
+{{- end }}
+{{- if .Values.identity.jwt.enabled }}
+- name: bollard-agent-token
+  projected:
+    defaultMode: 0440
+    sources:
+      - serviceAccountToken:
+          audience: {{ .Values.identity.jwt.audience | quote }}
+          expirationSeconds: {{ int .Values.identity.jwt.tokenExpirationSeconds }}
+          path: bollard-token
+{{- end }}
+{{- with .Values.audit.hmacKey.existingSecret }}
+- name: bollard-audit-key
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- if .Values.hooks.enabled }}
+- name: bollard-hook-secret
+  secret:
+    secretName: {{ .Values.hooks.secret.existingSecret }}
+    defaultMode: 0440
+{{- end }}
+{{- if and (eq .Values.policies.source "bundle") .Values.policies.bundle.bearerToken.existingSecret }}
+- name: bollard-bundle-token
+  secret:
+    secretName: {{ .Values.policies.bundle.bearerToken.existingSecret }}
+    defaultMode: 0440
+{{- end }}
+{{- if and (eq .Values.policies.source "bundle") .Values.policies.bundle.verification.enabled }}
+- name: bollard-bundle-key
+  configMap:
+    name: {{ required "policies.bundle.verification.publicKeyConfigMap.name is required" .Values.policies.bundle.verification.publicKeyConfigMap.name }}
+{{- end }}
+{{- end -}}
+
+{{/* public: bollard.agentVolumeMounts, what the agent container mounts: the socket and its projected token. */}}
+{{- define "bollard.agentVolumeMounts" -}}
+- {name: bollard-socket, mountPath: {{ include "bollard.socketDir" . }}}
+{{- if .Values.identity.jwt.enabled }}
+- {name: bollard-agent-token, mountPath: {{ include "bollard.tokenDir" . }}, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{/* public: bollard.agentEnv, how the agent finds Bollard and its token. */}}
+{{- define "bollard.agentEnv" -}}
+- name: {{ .Values.agent.addressEnv }}
+  value: {{ ternary (printf "unix://%s" (include "bollard.socketPath" .)) .Values.server.grpcListen .Values.server.unixSocket | quote }}
+{{- if .Values.identity.jwt.enabled }}
+- name: {{ .Values.agent.tokenFileEnv }}
+  value: {{ include "bollard.tokenPath" . | quote }}
+{{- end }}
+{{- end -}}

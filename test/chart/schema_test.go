@@ -1,0 +1,65 @@
+package chart
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSchemaRejects checks that values.schema.json (and the chart's own
+// checks) refuse mistakes before anything reaches a cluster.
+func TestSchemaRejects(t *testing.T) {
+	for _, c := range []struct {
+		name, values string
+		want         []string // all in helm's error
+	}{
+		{"typo", "okta:\n  orgURL: https://example.okta.com\n", []string{"orgURL"}},
+		{"typo nested", "hooks:\n  ingress:\n    hostname: x.example.com\n", []string{"hostname"}},
+		{"unknown top-level key", "replicaCount: 2\n", []string{"replicaCount"}},
+		{"wrong type", "agent:\n  replicas: two\n", []string{"replicas"}},
+		{"wrong type bool", "networkPolicy:\n  enabled: \"yes\"\n", []string{"enabled"}},
+		{"bad enum", "okta:\n  credential: password\n", []string{"credential"}},
+		{"bad duration", "okta:\n  timeout: 30\n", []string{"timeout"}},
+		{"no limits", "resources:\n  limits: null\n", []string{"limits"}},
+		{"no memory limit", "agent:\n  resources:\n    limits:\n      memory: null\n", []string{"memory"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "values.yaml")
+			if err := os.WriteFile(f, []byte(c.values), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := template(t, append(append([]string{}, minimalSet...), "-f", f)...)
+			if err == nil {
+				t.Fatalf("helm template accepted:\n%s", c.values)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q: %v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestRequired checks that the settings without a default fail rendering
+// with a message that names them.
+func TestRequired(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no org", nil, "okta.orgUrl is required"},
+		{"no okta secret", []string{"--set", "okta.orgUrl=https://example.okta.com"}, "okta.ssws.existingSecret is required"},
+		{"no agent identity", []string{"--set", "okta.orgUrl=https://example.okta.com", "--set", "okta.ssws.existingSecret=s"}, "identity.agentKeys.existingSecret"},
+		{"hooks without secret", append(append([]string{}, minimalSet...), "--set", "hooks.enabled=true"), "hooks.secret.existingSecret is required"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := template(t, c.args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}

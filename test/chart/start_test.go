@@ -1,0 +1,207 @@
+package chart
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/sidecar"
+)
+
+// shippedPolicyArgs passes the shipped policies as policies.files, the way
+// docs/kubernetes.md shows with --set-file.
+func shippedPolicyArgs(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "policies", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--set", "policies.source=files"}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if strings.HasSuffix(name, "_test.rego") || !(strings.HasSuffix(name, ".rego") || strings.HasSuffix(name, ".json")) {
+			continue
+		}
+		args = append(args, "--set-file", "policies.files."+strings.ReplaceAll(name, ".", `\.`)+"="+f)
+	}
+	return args
+}
+
+// TestRenderedPodStarts runs the sidecar on what the chart renders: the
+// rendered bollard.yaml, the chart-built policy ConfigMap written out as the
+// kubelet would mount it, and stand-in Secrets at the mounted paths (all
+// under a temporary root; listeners moved to free loopback ports). The
+// sidecar must become ready on /readyz, serve gRPC health on the Unix socket
+// and answer an agent that uses its key.
+func TestRenderedPodStarts(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"embedded policies", []string{"-f", filepath.Join(chartDir, "ci", "sidecar-ssws-values.yaml")}},
+		{"event hooks", []string{"-f", filepath.Join(chartDir, "ci", "event-hooks-ingress-values.yaml")}},
+		{"shipped policies as files", append([]string{"-f", filepath.Join(chartDir, "ci", "sidecar-ssws-values.yaml")}, shippedPolicyArgs(t)...)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := template(t, c.args...)
+			if err != nil {
+				t.Fatalf("helm template: %v", err)
+			}
+			r := decode(t, out)
+			checkHardening(t, r, true)
+			checkConfig(t, r)
+			startRendered(t, r)
+		})
+	}
+}
+
+func startRendered(t *testing.T, r rendered) {
+	t.Helper()
+	var raw string
+	var policies map[string]string
+	for _, cm := range r.configMaps {
+		switch {
+		case strings.HasSuffix(cm.Name, "-config"):
+			raw = cm.Data["bollard.yaml"]
+		case strings.HasSuffix(cm.Name, "-policies"):
+			policies = cm.Data
+		}
+	}
+	cfg, err := config.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A short root: a Unix socket path is limited to about 100 bytes.
+	root, err := os.MkdirTemp("", "bollard-chart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	at := func(p string) string { return filepath.Join(root, p) }
+	write := func(p, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	const agentKey = "bk_chart-test-key"
+	sum := sha256.Sum256([]byte(agentKey))
+	if cfg.Okta.APITokenFile == "" || cfg.Identity.KeysFile == "" {
+		t.Fatalf("this test wants an SSWS token and agent keys")
+	}
+	cfg.Okta.APITokenFile = at(cfg.Okta.APITokenFile)
+	write(cfg.Okta.APITokenFile, "00ssws-chart-test-token\n")
+	cfg.Identity.KeysFile = at(cfg.Identity.KeysFile)
+	write(cfg.Identity.KeysFile, fmt.Sprintf("agents:\n  - id: reader-bot\n    key_sha256: %s\n", hex.EncodeToString(sum[:])))
+	if cfg.Audit.HMACKeyFile != "" {
+		cfg.Audit.HMACKeyFile = at(cfg.Audit.HMACKeyFile)
+		write(cfg.Audit.HMACKeyFile, strings.Repeat("k", 32))
+	}
+	if cfg.Hooks.Enabled() {
+		cfg.Hooks.SecretFile = at(cfg.Hooks.SecretFile)
+		write(cfg.Hooks.SecretFile, "chart-test-hook-secret")
+		cfg.Hooks.Listen = "127.0.0.1:0"
+	}
+	if cfg.Policy.Dir != "" {
+		if len(policies) == 0 {
+			t.Fatalf("policy.dir is %s but the chart built no policy ConfigMap", cfg.Policy.Dir)
+		}
+		cfg.Policy.Dir = at(cfg.Policy.Dir)
+		for name, content := range policies {
+			write(filepath.Join(cfg.Policy.Dir, name), content)
+		}
+	}
+	if cfg.Server.UnixSocket == "" {
+		t.Fatal("this test wants the Unix socket")
+	}
+	cfg.Server.UnixSocket = at(cfg.Server.UnixSocket)
+	if err := os.MkdirAll(filepath.Dir(cfg.Server.UnixSocket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server.GRPCListen, cfg.Server.AdminListen = "127.0.0.1:0", "127.0.0.1:0"
+
+	ctx, cancel := context.WithCancel(t.Context())
+	ready := make(chan sidecar.Addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- sidecar.Run(ctx, cfg, sidecar.WithReady(func(a sidecar.Addrs) { ready <- a }),
+			sidecar.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), sidecar.WithAuditStdout(io.Discard))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sidecar.Run: %v", err)
+		}
+	})
+	var addrs sidecar.Addrs
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		done <- nil
+		t.Fatalf("the sidecar did not start on the rendered configuration: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the sidecar did not start within 60s")
+	}
+
+	res, err := http.Get("http://" + addrs.Admin.String() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Ready bool `json:"ready"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK || !body.Ready {
+		t.Fatalf("/readyz: %d, ready=%v, %v", res.StatusCode, body.Ready, err)
+	}
+
+	if cfg.Hooks.Enabled() {
+		// Okta's verification challenge, with the secret header.
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+addrs.Hooks.String()+cfg.Hooks.Path, nil)
+		req.Header.Set(cfg.Hooks.AuthHeader, "chart-test-hook-secret")
+		req.Header.Set("X-Okta-Verification-Challenge", "chart-test")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("event hook verification: %d", res.StatusCode)
+		}
+	}
+
+	conn, err := grpc.NewClient("unix://"+addrs.UnixSocket, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	h, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("gRPC health on the socket: %v, %v", h.GetStatus(), err)
+	}
+	callCtx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+agentKey)
+	if _, err := bollardv1.NewGatewayServiceClient(conn).ListActions(callCtx, &bollardv1.ListActionsRequest{}); err != nil {
+		t.Fatalf("ListActions as the agent: %v", err)
+	}
+}
