@@ -282,7 +282,9 @@ func checkHardening(t *testing.T, r rendered, wantPDB bool) {
 		t.Errorf("readiness probe on %s, want /readyz", p.HTTPGet.Path)
 	}
 	for _, c := range append(slices.Clone(pod.InitContainers), pod.Containers...) {
-		checkContainer(t, pod.SecurityContext, c)
+		for _, p := range containerProblems(pod.SecurityContext, c) {
+			t.Error(p)
+		}
 	}
 	for _, v := range pod.Volumes {
 		if v.HostPath != nil {
@@ -307,47 +309,50 @@ func (r rendered) podTemplate(t *testing.T) corev1.PodTemplateSpec {
 	return ts[0]
 }
 
-func checkContainer(t *testing.T, pod *corev1.PodSecurityContext, c corev1.Container) {
-	t.Helper()
+// containerProblems lists what makes container c (in a pod with security
+// context pod) less than hardened.
+func containerProblems(pod *corev1.PodSecurityContext, c corev1.Container) []string {
+	var problems []string
+	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	sc := c.SecurityContext
 	if sc == nil {
-		t.Errorf("container %s has no securityContext", c.Name)
-		return
+		return []string{fmt.Sprintf("container %s has no securityContext", c.Name)}
 	}
 	nonRoot := (sc.RunAsNonRoot != nil && *sc.RunAsNonRoot) || (sc.RunAsNonRoot == nil && pod != nil && pod.RunAsNonRoot != nil && *pod.RunAsNonRoot)
 	if !nonRoot {
-		t.Errorf("container %s may run as root (runAsNonRoot is not true)", c.Name)
+		errorf("container %s may run as root (runAsNonRoot is not true)", c.Name)
 	}
 	if sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-		t.Errorf("container %s runs as uid 0", c.Name)
+		errorf("container %s runs as uid 0", c.Name)
 	}
 	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-		t.Errorf("container %s has a writable root filesystem", c.Name)
+		errorf("container %s has a writable root filesystem", c.Name)
 	}
 	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-		t.Errorf("container %s allows privilege escalation", c.Name)
+		errorf("container %s allows privilege escalation", c.Name)
 	}
 	if sc.Privileged != nil && *sc.Privileged {
-		t.Errorf("container %s is privileged", c.Name)
+		errorf("container %s is privileged", c.Name)
 	}
 	if sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") || len(sc.Capabilities.Add) > 0 {
-		t.Errorf("container %s does not drop ALL capabilities (or adds some)", c.Name)
+		errorf("container %s does not drop ALL capabilities (or adds some)", c.Name)
 	}
 	seccomp := sc.SeccompProfile
 	if seccomp == nil && pod != nil {
 		seccomp = pod.SeccompProfile
 	}
 	if seccomp == nil || seccomp.Type != corev1.SeccompProfileTypeRuntimeDefault {
-		t.Errorf("container %s is not under seccomp RuntimeDefault", c.Name)
+		errorf("container %s is not under seccomp RuntimeDefault", c.Name)
 	}
 	for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		if _, ok := c.Resources.Limits[res]; !ok {
-			t.Errorf("container %s has no %s limit", c.Name, res)
+			errorf("container %s has no %s limit", c.Name, res)
 		}
 		if _, ok := c.Resources.Requests[res]; !ok {
-			t.Errorf("container %s has no %s request", c.Name, res)
+			errorf("container %s has no %s request", c.Name, res)
 		}
 	}
+	return problems
 }
 
 // checkConfig loads the rendered bollard.yaml with the sidecar's own

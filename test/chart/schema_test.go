@@ -23,6 +23,13 @@ func TestSchemaRejects(t *testing.T) {
 		{"bad duration", "okta:\n  timeout: 30\n", []string{"timeout"}},
 		{"no limits", "resources:\n  limits: null\n", []string{"limits"}},
 		{"no memory limit", "agent:\n  resources:\n    limits:\n      memory: null\n", []string{"memory"}},
+		{"grants: unknown area", "policies:\n  grants:\n    agents:\n      bot: {user: read}\n", []string{"user"}},
+		{"grants: bad access", "policies:\n  grants:\n    agents:\n      bot: {users: write}\n", []string{"users"}},
+		{"grants: typo", "policies:\n  grants:\n    agent:\n      bot: {users: read}\n", []string{"agent"}},
+		{"grants: bad action", "policies:\n  grants:\n    actions:\n      bot: {allow: [Users.List]}\n", []string{"allow"}},
+		{"grants: typo in lists", "policies:\n  grants:\n    actions:\n      bot: {denied: [users.delete]}\n", []string{"denied"}},
+		{"agent as root", "agent:\n  securityContext:\n    runAsUser: 0\n", []string{"runAsUser"}},
+		{"agent securityContext typo", "agent:\n  securityContext:\n    readOnlyRootFS: false\n", []string{"readOnlyRootFS"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "values.yaml")
@@ -53,6 +60,7 @@ func TestRequired(t *testing.T) {
 		{"no org", nil, "okta.orgUrl is required"},
 		{"no okta secret", []string{"--set", "okta.orgUrl=https://example.okta.com"}, "okta.ssws.existingSecret is required"},
 		{"no agent identity", []string{"--set", "okta.orgUrl=https://example.okta.com", "--set", "okta.ssws.existingSecret=s"}, "identity.agentKeys.existingSecret"},
+		{"grants with a bundle", append(append([]string{}, minimalSet...), "--set", "policies.source=bundle", "--set", "policies.bundle.url=https://bundles.example.com/b.tar.gz", "--set", "policies.grants.agents.bot.users=read"), "policies.grants applies to the shipped policy library"},
 		{"hooks without secret", append(append([]string{}, minimalSet...), "--set", "hooks.enabled=true"), "hooks.secret.existingSecret is required"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

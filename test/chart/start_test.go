@@ -58,6 +58,7 @@ func TestRenderedPodStarts(t *testing.T) {
 		{"embedded policies", []string{"-f", filepath.Join(chartDir, "ci", "sidecar-ssws-values.yaml")}},
 		{"event hooks", []string{"-f", filepath.Join(chartDir, "ci", "event-hooks-ingress-values.yaml")}},
 		{"shipped policies as files", append([]string{"-f", filepath.Join(chartDir, "ci", "sidecar-ssws-values.yaml")}, shippedPolicyArgs(t)...)},
+		{"grants as values", []string{"-f", filepath.Join(chartDir, "ci", "grants-values.yaml")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := template(t, c.args...)
@@ -67,12 +68,24 @@ func TestRenderedPodStarts(t *testing.T) {
 			r := decode(t, out)
 			checkHardening(t, r, true)
 			checkConfig(t, r)
-			startRendered(t, r)
+			conn, as := startRendered(t, r)
+			if c.name == "grants as values" {
+				checkGrantsDecide(t, conn, as, grantsFromValues(t, filepath.Join(chartDir, "ci", "grants-values.yaml")))
+			}
 		})
 	}
 }
 
-func startRendered(t *testing.T, r rendered) {
+// agentKeys are the agents the stand-in key file lists, with their keys.
+var agentKeys = map[string]string{
+	"reader-bot":   "bk_chart-test-key",
+	"helpdesk-bot": "bk_chart-test-helpdesk-key",
+}
+
+// startRendered starts the sidecar on the rendered objects and returns a
+// connection on its Unix socket and the outgoing context of each agent in
+// agentKeys.
+func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent string) context.Context) {
 	t.Helper()
 	var raw string
 	var policies map[string]string
@@ -105,15 +118,18 @@ func startRendered(t *testing.T, r rendered) {
 		}
 	}
 
-	const agentKey = "bk_chart-test-key"
-	sum := sha256.Sum256([]byte(agentKey))
 	if cfg.Okta.APITokenFile == "" || cfg.Identity.KeysFile == "" {
 		t.Fatalf("this test wants an SSWS token and agent keys")
 	}
 	cfg.Okta.APITokenFile = at(cfg.Okta.APITokenFile)
 	write(cfg.Okta.APITokenFile, "00ssws-chart-test-token\n")
 	cfg.Identity.KeysFile = at(cfg.Identity.KeysFile)
-	write(cfg.Identity.KeysFile, fmt.Sprintf("agents:\n  - id: reader-bot\n    key_sha256: %s\n", hex.EncodeToString(sum[:])))
+	keys := "agents:\n"
+	for id, key := range agentKeys {
+		sum := sha256.Sum256([]byte(key))
+		keys += fmt.Sprintf("  - id: %s\n    key_sha256: %s\n", id, hex.EncodeToString(sum[:]))
+	}
+	write(cfg.Identity.KeysFile, keys)
 	if cfg.Audit.HMACKeyFile != "" {
 		cfg.Audit.HMACKeyFile = at(cfg.Audit.HMACKeyFile)
 		write(cfg.Audit.HMACKeyFile, strings.Repeat("k", 32))
@@ -195,13 +211,16 @@ func startRendered(t *testing.T, r rendered) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	h, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
 	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("gRPC health on the socket: %v, %v", h.GetStatus(), err)
 	}
-	callCtx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+agentKey)
-	if _, err := bollardv1.NewGatewayServiceClient(conn).ListActions(callCtx, &bollardv1.ListActionsRequest{}); err != nil {
+	as := func(agent string) context.Context {
+		return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+agentKeys[agent])
+	}
+	if _, err := bollardv1.NewGatewayServiceClient(conn).ListActions(as("reader-bot"), &bollardv1.ListActionsRequest{}); err != nil {
 		t.Fatalf("ListActions as the agent: %v", err)
 	}
+	return conn, as
 }

@@ -59,11 +59,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The policy directory's ConfigMap name, or "" when policies are not from a directory. */}}
 {{- define "bollard.policyConfigMap" -}}
-{{- if eq .Values.policies.source "files" -}}
+{{- if or (eq .Values.policies.source "files") (include "bollard.grantsSet" .) -}}
 {{- printf "%s-policies" (include "bollard.fullname" .) -}}
 {{- else if eq .Values.policies.source "configMap" -}}
 {{- required "policies.existingConfigMap is required with policies.source=configMap" .Values.policies.existingConfigMap -}}
 {{- end -}}
+{{- end -}}
+
+{{/* "true" when policies.grants is set: the chart builds the policy directory from its copy of the shipped library with these grants. */}}
+{{- define "bollard.grantsSet" -}}
+{{- if .Values.policies.grants -}}true{{- end -}}
+{{- end -}}
+
+{{/* grants.json of the library, from policies.grants (data.bollard.config.grants). */}}
+{{- define "bollard.grantsJson" -}}
+{{- $g := .Values.policies.grants -}}
+{{- $grants := dict "agents" (default (dict) $g.agents) "actions" (default (dict) $g.actions) -}}
+{{- dict "bollard" (dict "config" (dict "grants" $grants)) | toPrettyJson -}}
 {{- end -}}
 
 {{/* Fails rendering on settings that cannot work. */}}
@@ -81,6 +93,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if eq (empty $v.identity.jwt.jwksUrl) (empty $v.identity.jwt.jwksConfigMap.name) -}}{{- fail "identity.jwt: set exactly one of jwksUrl and jwksConfigMap.name" -}}{{- end -}}
 {{- end -}}
 {{- if and (eq $v.policies.source "bundle") (not $v.policies.bundle.url) -}}{{- fail "policies.bundle.url is required with policies.source=bundle" -}}{{- end -}}
+{{- if and $v.policies.grants (ne $v.policies.source "embedded") -}}{{- fail (printf "policies.grants applies to the shipped policy library (policies.source=embedded); with policies.source=%s put the grants in that policy's grants.json" $v.policies.source) -}}{{- end -}}
 {{- if and (eq $v.policies.source "files") (not $v.policies.files) -}}{{- fail "policies.files is empty with policies.source=files" -}}{{- end -}}
 {{- if and $v.hooks.enabled (not $v.hooks.secret.existingSecret) -}}{{- fail "hooks.secret.existingSecret is required with hooks.enabled" -}}{{- end -}}
 {{- if and (not $v.server.unixSocket) (not $v.server.grpcListen) -}}{{- fail "server: turn on unixSocket, grpcListen or both" -}}{{- end -}}
@@ -214,6 +227,8 @@ config or policies change.
 checksum/bollard-config: {{ include "bollard.config" . | sha256sum }}
 {{- if eq .Values.policies.source "files" }}
 checksum/bollard-policies: {{ toJson .Values.policies.files | sha256sum }}
+{{- else if include "bollard.grantsSet" . }}
+checksum/bollard-policies: {{ printf "%s %s" .Chart.Version (include "bollard.grantsJson" .) | sha256sum }}
 {{- end }}
 {{- end -}}
 
