@@ -4,6 +4,7 @@
 //	sidecar serve --config bollard.yaml   serve with a configuration file
 //	sidecar dev [--listen ADDR]           serve on the embedded default
 //	sidecar load [flags]                  drive a running sidecar and report latency
+//	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
 //	sidecar policy COMMAND [flags]        test, check, format, lint and replay policies
 //	sidecar version
@@ -67,6 +68,7 @@ commands:
   serve    serve with a configuration file (--config)
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
+  health   ask a running sidecar's gRPC health service (the pod's liveness probe)
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
   policy   policy test|check|fmt|lint|replay: test, explain, format, lint and replay policies
   version  print the version
@@ -116,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sidecar.Dev(ctx, o)
 	case "load":
 		return loadgen.Main(ctx, args, stdout, stderr)
+	case "health":
+		return sidecar.HealthMain(ctx, args, stdout, stderr)
 	case "audit":
 		if len(args) == 0 || args[0] != "verify" {
 			return errors.New("usage: sidecar audit verify FILE...")

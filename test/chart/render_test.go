@@ -273,10 +273,14 @@ func checkHardening(t *testing.T, r rendered, wantPDB bool) {
 	if bollard.RestartPolicy == nil || *bollard.RestartPolicy != corev1.ContainerRestartPolicyAlways {
 		t.Errorf("bollard is not a native sidecar (restartPolicy: Always)")
 	}
-	for name, p := range map[string]*corev1.Probe{"startup": bollard.StartupProbe, "liveness": bollard.LivenessProbe, "readiness": bollard.ReadinessProbe} {
+	for name, p := range map[string]*corev1.Probe{"startup": bollard.StartupProbe, "readiness": bollard.ReadinessProbe} {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("bollard has no %s probe", name)
 		}
+	}
+	// Liveness is the gRPC health service, asked by the binary itself.
+	if cmd := livenessCommand(bollard); len(cmd) != 4 || cmd[0] != "/sidecar" || cmd[1] != "health" || cmd[2] != "--addr" {
+		t.Errorf("bollard's liveness probe runs %v, want /sidecar health --addr ADDR", cmd)
 	}
 	if p := bollard.ReadinessProbe; p != nil && p.HTTPGet != nil && p.HTTPGet.Path != "/readyz" {
 		t.Errorf("readiness probe on %s, want /readyz", p.HTTPGet.Path)
@@ -422,4 +426,12 @@ func checkConfig(t *testing.T, r rendered) {
 	if cfg.Server.GRPCListen != "" && !strings.HasPrefix(cfg.Server.GRPCListen, "127.") {
 		t.Errorf("server.grpc_listen is %s: gRPC must stay inside the pod", cfg.Server.GRPCListen)
 	}
+}
+
+// livenessCommand is the exec command of a container's liveness probe.
+func livenessCommand(c *corev1.Container) []string {
+	if p := c.LivenessProbe; p != nil && p.Exec != nil {
+		return p.Exec.Command
+	}
+	return nil
 }

@@ -216,6 +216,15 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("gRPC health on the socket: %v, %v", h.GetStatus(), err)
 	}
+	// The liveness probe's own command, against the socket moved under root.
+	for _, c := range r.podTemplate(t).Spec.InitContainers {
+		if cmd := livenessCommand(&c); len(cmd) == 4 && cmd[1] == "health" {
+			addr := "unix://" + at(strings.TrimPrefix(cmd[3], "unix://"))
+			if err := sidecar.HealthMain(t.Context(), []string{"--addr", addr}, io.Discard, io.Discard); err != nil {
+				t.Errorf("the liveness probe's command fails on a serving sidecar: %v", err)
+			}
+		}
+	}
 	as := func(agent string) context.Context {
 		return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+agentKeys[agent])
 	}

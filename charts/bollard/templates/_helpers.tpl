@@ -276,8 +276,12 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
   startupProbe:
     httpGet: {path: /healthz, port: admin}
     {{- toYaml .Values.probes.startup | nindent 4 }}
+  # Liveness asks the gRPC health service itself, from inside the
+  # container: gRPC listens on the socket or loopback, which the kubelet
+  # cannot reach, and the image has no shell, so the binary is the client.
   livenessProbe:
-    httpGet: {path: /healthz, port: admin}
+    exec:
+      command: ["/sidecar", "health", "--addr", {{ ternary (printf "unix://%s" (include "bollard.socketPath" .)) .Values.server.grpcListen .Values.server.unixSocket | quote }}]
     {{- toYaml .Values.probes.liveness | nindent 4 }}
   readinessProbe:
     httpGet: {path: /readyz, port: admin}
