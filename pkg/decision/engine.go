@@ -103,37 +103,46 @@ func (e *Engine) decide(ctx context.Context, in Input, tr topdown.QueryTracer) D
 	p := e.active.Load()
 	d := Decision{ID: newID(start), Revision: p.revision}
 	allow, deny, ob, err := e.eval(ctx, p, in, start, tr)
-	switch {
-	case err != nil:
-		e.log.LogAttrs(ctx, slog.LevelError, "policy evaluation failed",
-			slog.String("decision_id", d.ID), slog.String("revision", p.revision),
-			slog.String("agent", in.Agent.ID), slog.String("action", actionName(in)),
-			slog.Any("error", err))
-		d.Deny = []Reason{{Code: CodePolicyError, Message: msgPolicyError}}
-	case allow && len(deny) == 0:
-		d.Allow, d.Obligations = true, ob
-	case len(deny) == 0:
-		e.contradiction(ctx, d, "policy denied without a reason")
-		d.Deny, d.Obligations = []Reason{{Code: CodeDenied, Message: msgDenied}}, ob
-	default:
-		if allow {
-			// Contradictory: the reasons win.
-			e.contradiction(ctx, d, "policy allowed with reasons to deny")
-		}
-		d.Deny, d.Obligations = deny, ob
-	}
+	e.settle(ctx, &d, allow, deny, ob, err, "policy", slog.String("action", actionName(in)), slog.String("agent", in.Agent.ID))
 	d.Duration = time.Since(start)
 	return d
 }
 
-func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
-	// A panic in evaluation (OPA panics on some values, NaN numbers among
-	// them) must deny this call, not bring down the sidecar.
-	defer func() {
-		if r := recover(); r != nil {
-			allow, deny, ob, err = false, nil, Obligations{}, fmt.Errorf("evaluation panicked: %v", r)
+// settle reads an evaluation's outcome into d, failing closed: an error
+// denies with CodePolicyError (the cause is logged, never returned), and a
+// contradictory answer denies. kind ("policy", "event policy") and subject
+// (who asked about what) go into the log lines for the policy's authors.
+func (e *Engine) settle(ctx context.Context, d *Decision, allow bool, deny []Reason, ob Obligations, err error, kind string, subject ...slog.Attr) {
+	switch {
+	case err != nil:
+		attrs := append([]slog.Attr{slog.String("decision_id", d.ID), slog.String("revision", d.Revision)}, subject...)
+		e.log.LogAttrs(ctx, slog.LevelError, kind+" evaluation failed", append(attrs, slog.Any("error", err))...)
+		d.Deny = []Reason{{Code: CodePolicyError, Message: msgPolicyError}}
+	case allow && len(deny) == 0:
+		d.Allow, d.Obligations = true, ob
+	case len(deny) == 0:
+		e.contradiction(ctx, *d, kind+" denied without a reason")
+		d.Deny, d.Obligations = []Reason{{Code: CodeDenied, Message: msgDenied}}, ob
+	default:
+		if allow {
+			// Contradictory: the reasons win.
+			e.contradiction(ctx, *d, kind+" allowed with reasons to deny")
 		}
-	}()
+		d.Deny, d.Obligations = deny, ob
+	}
+}
+
+// recovered turns a panic in evaluation into an error. OPA panics on some
+// values (NaN numbers among them); that must deny one decision, not bring
+// down the sidecar. Deferred directly: recover works only there.
+func recovered(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("evaluation panicked: %v", r)
+	}
+}
+
+func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
+	defer recovered(&err)
 	input, t, err := buildInput(in, now)
 	if err != nil {
 		return false, nil, Obligations{}, fmt.Errorf("build input: %w", err)

@@ -58,33 +58,13 @@ func (e *Engine) DecideEvent(ctx context.Context, in EventInput) Decision {
 		return d
 	}
 	allow, deny, ob, err := e.evalEvent(ctx, p, in, start)
-	switch {
-	case err != nil:
-		e.log.LogAttrs(ctx, slog.LevelError, "event policy evaluation failed",
-			slog.String("decision_id", d.ID), slog.String("revision", p.revision),
-			slog.String("agent", in.Agent.ID), slog.String("event_type", in.Type), slog.Any("error", err))
-		d.Deny = []Reason{{Code: CodePolicyError, Message: msgPolicyError}}
-	case allow && len(deny) == 0:
-		d.Allow, d.Obligations = true, ob
-	case len(deny) == 0:
-		e.contradiction(ctx, d, "event policy denied without a reason")
-		d.Deny, d.Obligations = []Reason{{Code: CodeDenied, Message: msgDenied}}, ob
-	default:
-		if allow {
-			e.contradiction(ctx, d, "event policy allowed with reasons to deny")
-		}
-		d.Deny, d.Obligations = deny, ob
-	}
+	e.settle(ctx, &d, allow, deny, ob, err, "event policy", slog.String("event_type", in.Type), slog.String("agent", in.Agent.ID))
 	d.Duration = time.Since(start)
 	return d
 }
 
 func (e *Engine) evalEvent(ctx context.Context, p *policySet, in EventInput, now time.Time) (allow bool, deny []Reason, ob Obligations, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			allow, deny, ob, err = false, nil, Obligations{}, fmt.Errorf("evaluation panicked: %v", r)
-		}
-	}()
+	defer recovered(&err)
 	input, t, err := buildEventInput(in, now)
 	if err != nil {
 		return false, nil, Obligations{}, fmt.Errorf("build event input: %w", err)
@@ -100,27 +80,19 @@ func buildEventInput(in EventInput, now time.Time) (ast.Value, time.Time, error)
 	if in.Type == "" {
 		return nil, time.Time{}, errNoEvent
 	}
-	claims, err := objectTerm(in.Agent.Claims)
+	agent, err := agentTerm(in.Agent)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("agent claims: %w", err)
+		return nil, time.Time{}, err
 	}
 	okta, err := objectTerm(in.Event)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("event: %w", err)
 	}
 	area, known := catalog.EventArea(in.Type)
-	t := in.Time
-	if t.IsZero() {
-		t = now
-	}
-	t = t.UTC()
+	t := inputTime(in.Time, now)
 	return ast.NewObject(
 		ast.Item(keyVersion, versionTerm),
-		ast.Item(keyAgent, ast.ObjectTerm(
-			ast.Item(keyID, ast.StringTerm(in.Agent.ID)),
-			ast.Item(keyAuthMethod, ast.StringTerm(in.Agent.AuthMethod)),
-			ast.Item(keyClaims, claims),
-		)),
+		ast.Item(keyAgent, agent),
 		ast.Item(keyEvent, ast.ObjectTerm(
 			ast.Item(keyType, ast.StringTerm(in.Type)),
 			ast.Item(keyUUID, ast.StringTerm(in.UUID)),

@@ -70,9 +70,9 @@ func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
 	if !ok {
 		action = actionTerm(in.Action) // not from the catalog, e.g. in tests
 	}
-	claims, err := objectTerm(in.Agent.Claims)
+	agent, err := agentTerm(in.Agent)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("agent claims: %w", err)
+		return nil, time.Time{}, err
 	}
 	params, err := objectTerm(in.Params)
 	if err != nil {
@@ -90,24 +90,37 @@ func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
 		}
 		resource = ast.ObjectTerm(items...)
 	}
-	t := in.Time
-	if t.IsZero() {
-		t = now
-	}
-	t = t.UTC()
+	t := inputTime(in.Time, now)
 	return ast.NewObject(
 		ast.Item(keyVersion, versionTerm),
-		ast.Item(keyAgent, ast.ObjectTerm(
-			ast.Item(keyID, ast.StringTerm(in.Agent.ID)),
-			ast.Item(keyAuthMethod, ast.StringTerm(in.Agent.AuthMethod)),
-			ast.Item(keyClaims, claims),
-		)),
+		ast.Item(keyAgent, agent),
 		ast.Item(keyAction, action),
 		ast.Item(keyResource, resource),
 		ast.Item(keyParams, params),
 		ast.Item(keyTime, ast.StringTerm(t.Format(time.RFC3339Nano))),
 		ast.Item(keyContext, reqCtx),
 	), t, nil
+}
+
+// agentTerm is input.agent, the same for calls and events.
+func agentTerm(a Agent) (*ast.Term, error) {
+	claims, err := objectTerm(a.Claims)
+	if err != nil {
+		return nil, fmt.Errorf("agent claims: %w", err)
+	}
+	return ast.ObjectTerm(
+		ast.Item(keyID, ast.StringTerm(a.ID)),
+		ast.Item(keyAuthMethod, ast.StringTerm(a.AuthMethod)),
+		ast.Item(keyClaims, claims),
+	), nil
+}
+
+// inputTime is input.time: the given time, or now when it is zero, in UTC.
+func inputTime(t, now time.Time) time.Time {
+	if t.IsZero() {
+		t = now
+	}
+	return t.UTC()
 }
 
 // emptyObject stands in for nil maps so that policies can always index into
