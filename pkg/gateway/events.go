@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,16 +129,21 @@ func (s *Server) offerEvent(ctx context.Context, agent, method string, claims ma
 	ctx, span := s.tracer.Start(ctx, SpanEventSend, trace.WithLinks(trace.Link{SpanContext: ev.Span}))
 	defer span.End()
 	area, _ := catalog.EventArea(ev.Type)
-	var okta map[string]any
-	value := &structpb.Value{}
 	var d decision.Decision
-	if err := json.Unmarshal(ev.Raw, &okta); err != nil || protojson.Unmarshal(ev.Raw, value) != nil {
+	if okta, err := ev.Object(); err != nil {
 		d = decision.Decision{Deny: []decision.Reason{{Code: decision.CodePolicyError, Message: "the event could not be read"}}}
 	} else {
 		d = s.eventDecider.DecideEvent(ctx, decision.EventInput{
 			Agent: decision.Agent{ID: agent, AuthMethod: method, Claims: claims},
 			Type:  ev.Type, UUID: ev.UUID, Event: okta, Time: ev.Received,
 		})
+	}
+	// Only an event the agent may see is converted for the wire.
+	value := &structpb.Value{}
+	if d.Allow {
+		if err := protojson.Unmarshal(ev.Raw, value); err != nil {
+			d = decision.Decision{ID: d.ID, Revision: d.Revision, Deny: []decision.Reason{{Code: decision.CodePolicyError, Message: "the event could not be read"}}}
+		}
 	}
 	result := "delivered"
 	if !d.Allow {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -29,6 +30,23 @@ type Event struct {
 	Span trace.SpanContext
 	// Raw is the event object exactly as Okta sent it.
 	Raw json.RawMessage
+
+	decodeOnce sync.Once
+	decoded    map[string]any
+	decodeErr  error
+}
+
+// Object returns Raw decoded (objects as map[string]any, numbers as
+// float64), decoded once however many subscribers ask: every watching agent
+// has its copy of the event judged by policy. The map is shared and must not
+// be modified.
+func (e *Event) Object() (map[string]any, error) {
+	e.decodeOnce.Do(func() {
+		if err := json.Unmarshal(e.Raw, &e.decoded); err != nil {
+			e.decodeErr = fmt.Errorf("decode event %s: %w", e.UUID, err)
+		}
+	})
+	return e.decoded, e.decodeErr
 }
 
 // Message is what a subscription yields: an event, or a gap before the
