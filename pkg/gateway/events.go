@@ -39,6 +39,7 @@ const (
 const (
 	ReasonEventsNotConfigured = "EVENTS_NOT_CONFIGURED"
 	ReasonTooManyWatchers     = "TOO_MANY_WATCHERS"
+	ReasonShuttingDown        = "SHUTTING_DOWN"
 )
 
 // SpanEventSend is the span of one event offered to one watching agent,
@@ -67,7 +68,7 @@ func (s *Server) WatchEvents(req *bollardv1.WatchEventsRequest, stream grpc.Serv
 	case errors.Is(err, hooks.ErrTooManySubscribers):
 		return withDetails(codes.ResourceExhausted, "too many agents are watching events", info(ReasonTooManyWatchers, nil))
 	case errors.Is(err, hooks.ErrClosed):
-		return withDetails(codes.Unavailable, "the sidecar is shutting down", info(ReasonEventsNotConfigured, nil))
+		return withDetails(codes.Unavailable, "the sidecar is shutting down; reconnect with your cursor", info(ReasonShuttingDown, nil))
 	case err != nil:
 		s.log.ErrorContext(ctx, "watch events", "agent", id.ID, "error", err)
 		return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
