@@ -373,8 +373,7 @@ func checkListen(addr string, allowNonLoopback bool) error {
 	if allowNonLoopback {
 		return nil
 	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopbackHost(host) {
 		return errors.New("must be a loopback address (set server.allow_non_loopback to listen elsewhere)")
 	}
 	return nil

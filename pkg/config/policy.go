@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -183,8 +184,11 @@ func (b *Bundle) validate(where string) []error {
 	return errs
 }
 
+// isLoopbackHost is the one loopback test of the configuration: listeners
+// and plain-HTTP URLs alike.
 func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // PublicKey reads the verification key file.
