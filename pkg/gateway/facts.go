@@ -60,7 +60,12 @@ func (s *Server) gatherFacts(ctx context.Context, out *outcome, checkOnly bool) 
 	} else {
 		counts = s.impact.Counts(out.identity.ID)
 	}
-	c["counts"] = map[string]any{"destructive": map[string]any{"hour": counts.Hour, "day": counts.Day}}
+	c["counts"] = countsContext(counts)
 	out.context = c
 	return h, nil
+}
+
+// countsContext is input.context.counts.
+func countsContext(c impact.Counts) map[string]any {
+	return map[string]any{"destructive": map[string]any{"hour": c.Hour, "day": c.Day}}
 }

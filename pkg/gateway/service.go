@@ -65,8 +65,7 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 	resp := &bollardv1.ListActionsResponse{}
 	// The agent's counts, so that an impact limit already reached shows;
 	// no target, as no resource is named.
-	counts := s.impact.Counts(id.ID)
-	listing := map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": counts.Hour, "day": counts.Day}}}
+	listing := map[string]any{"counts": countsContext(s.impact.Counts(id.ID))}
 	for _, a := range catalog.Actions() {
 		d := s.decider.Decide(ctx, s.input(&outcome{identity: id, context: listing,
 			call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}}))
