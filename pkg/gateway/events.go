@@ -22,6 +22,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/hooks"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // EventDecider decides which agent may see an Okta event (pkg/decision).
@@ -152,9 +153,9 @@ func (s *Server) offerEvent(ctx context.Context, agent, method string, claims ma
 	}
 	s.inst.EventOffered(ctx, area, result)
 	if span.IsRecording() {
-		span.SetAttributes(attribute.String("bollard.agent.id", agent), attribute.String("bollard.event.type", ev.Type),
-			attribute.String("bollard.area", area), attribute.String("bollard.result", result),
-			attribute.String("bollard.decision.id", d.ID), attribute.StringSlice("bollard.deny_codes", denyCodes(d)))
+		span.SetAttributes(telemetry.AttrAgentID.String(agent), attribute.String("bollard.event.type", ev.Type),
+			telemetry.AttrArea.String(area), telemetry.AttrResult.String(result),
+			telemetry.AttrDecisionID.String(d.ID), telemetry.AttrDenyCodes.StringSlice(denyCodes(d)))
 	}
 	if s.audit != nil {
 		rec := &audit.Record{
