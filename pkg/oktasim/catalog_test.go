@@ -171,12 +171,13 @@ func TestRouteScopesMatchCatalog(t *testing.T) {
 
 // nonCatalogRoutes are the endpoints the simulator serves that are not
 // actions agents may ask for: lookups Bollard makes with its own
-// credential (pkg/target reads a user's groups and admin roles before a
-// destructive call on that user). Keyed by method and path template with
+// credential (pkg/target reads a user's groups and admin roles, and a
+// group's admin roles, before a call that touches them). Keyed by method and path template with
 // "{}" for parameters, as routes are.
 var nonCatalogRoutes = map[string]string{
 	"GET /api/v1/users/{}/groups": "pkg/target: the target user's groups",
 	"GET /api/v1/users/{}/roles":  "pkg/target: the target user's admin roles",
+	"GET /api/v1/groups/{}/roles": "pkg/target: the admin roles a target group holds",
 }
 
 // hookRoutes are Okta's event hook management endpoints. Bollard receives

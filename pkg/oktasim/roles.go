@@ -113,6 +113,20 @@ func (s *Sim) listUserRoles(c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
+// listGroupRoles is Okta's listGroupAssignedRoles: the roles assigned to a
+// group (every member holds them). Not paginated; scope okta.roles.read.
+func (s *Sim) listGroupRoles(c *call) (int, any, error) {
+	g, err := s.groupOr404(c.param(0))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []obj{}
+	for _, ra := range s.groupRoles[g.id] {
+		out = append(out, renderRole(ra, "GROUP", c.base+"/api/v1/groups/"+g.id))
+	}
+	return http.StatusOK, out, nil
+}
+
 // assignRole adds a standard role to the assignments of one principal.
 // Callers hold s.mu.
 func assignRole(m map[string][]*roleAssignment, id, typ string, now time.Time) error {

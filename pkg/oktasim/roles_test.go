@@ -118,6 +118,30 @@ func TestListUserRoles(t *testing.T) {
 	e.do("GET", "/api/v1/users/00uNOSUCHUSER00000g7/roles", nil).wantError(t, http.StatusNotFound, CodeNotFound)
 }
 
+func TestListGroupRoles(t *testing.T) {
+	e := newEnv(t)
+	roles := e.do("GET", "/api/v1/groups/"+SeedGroupOktaAdmins+"/roles", nil).want(t, http.StatusOK).array(t)
+	if len(roles) != 1 || str(roles[0], "type") != RoleOrgAdmin || str(roles[0], "assignmentType") != "GROUP" ||
+		str(roles[0], "_links", "assignee", "href") != e.srv.URL+"/api/v1/groups/"+SeedGroupOktaAdmins {
+		t.Errorf("Okta Admins' roles = %v, want ORG_ADMIN assigned to the group", roles)
+	}
+	if got := e.do("GET", "/api/v1/groups/"+SeedGroupEngineering+"/roles", nil).want(t, http.StatusOK); string(got.body) != "[]" {
+		t.Errorf("a group without roles = %s, want []", got.body)
+	}
+	if err := e.sim.AssignGroupAdminRole(SeedGroupSupport, RoleSuperAdmin); err != nil {
+		t.Fatal(err)
+	}
+	roles = e.do("GET", "/api/v1/groups/"+SeedGroupSupport+"/roles", nil).want(t, http.StatusOK).array(t)
+	if len(roles) != 1 || str(roles[0], "type") != RoleSuperAdmin {
+		t.Errorf("Support's roles after assigning SUPER_ADMIN = %v", roles)
+	}
+	// Every member now holds it, as the user's own roles say.
+	if got := e.sim.AdminRoles(SeedUserCarol); !slices.Contains(got, RoleSuperAdmin) {
+		t.Errorf("Carol's roles = %v, want SUPER_ADMIN through Support", got)
+	}
+	e.do("GET", "/api/v1/groups/00gNOSUCHGROUP0000g7/roles", nil).wantError(t, http.StatusNotFound, CodeNotFound)
+}
+
 func TestAssignAdminRoles(t *testing.T) {
 	e := newEnv(t)
 	types := func(id string) []string {

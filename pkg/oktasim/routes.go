@@ -63,9 +63,9 @@ const (
 
 // routes is every endpoint the simulator serves: the paths of Bollard's
 // action catalog, with Okta's methods and scopes, and the lookups Bollard
-// makes for itself (a user's groups and admin roles, which policies weigh
-// before a destructive call; see nonCatalogRoutes in catalog_test.go), and
-// Okta's event hook management, with which an org is told where to push
+// makes for itself (a user's groups and admin roles, a group's admin
+// roles, which policies weigh before a call that touches them; see
+// nonCatalogRoutes in catalog_test.go), and Okta's event hook management, with which an org is told where to push
 // events (hooks_api.go; hookRoutes in catalog_test.go). More specific
 // templates need no ordering because segment counts and literals never
 // overlap.
@@ -95,6 +95,7 @@ var routes = []route{
 	endpoint("GET", "/api/v1/groups/{groupId}/users", scopeGroupsRead, (*Sim).listGroupMembers),
 	endpoint("PUT", "/api/v1/groups/{groupId}/users/{userId}", scopeGroupsManage, (*Sim).addGroupMember),
 	endpoint("DELETE", "/api/v1/groups/{groupId}/users/{userId}", scopeGroupsManage, (*Sim).removeGroupMember),
+	endpoint("GET", "/api/v1/groups/{groupId}/roles", scopeRolesRead, (*Sim).listGroupRoles),
 
 	endpoint("GET", "/api/v1/apps", scopeAppsRead, (*Sim).listApps),
 	endpoint("POST", "/api/v1/apps", scopeAppsManage, (*Sim).createApp),
