@@ -39,6 +39,9 @@ type Action struct {
 	Params      []Param
 	// MaxLimit is Okta's page-size maximum for list actions (0: not paginated).
 	MaxLimit int
+	// Effects says what the action changes at Okta (effect.go); empty for
+	// reads and for actions that only create.
+	Effects []Effect
 }
 
 // Param returns the declared parameter with the given name.
@@ -92,6 +95,7 @@ func init() {
 		byName[a.Name] = a
 		ordered = append(ordered, a)
 	}
+	attachEffects()
 }
 
 // Lookup returns the action with the given catalog name.

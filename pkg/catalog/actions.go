@@ -51,8 +51,9 @@ var table = []Action{
 	// users
 	{Name: "users.list", Area: "users", Access: Read, Scope: "okta.users.read", Method: "GET", Path: "/api/v1/users", RPC: "ListUsers",
 		Description: "List users, with optional q, search, filter, limit (max 200) and after cursor", MaxLimit: maxUsersPage,
-		Params: []Param{qString("q", qLen, "prefix match on first name, last name or email"), qString("search", searchLen, "SCIM-style search expression"),
-			qString("filter", searchLen, "filter expression"), qString("sortBy", qLen, "attribute to sort search results by"), sortDir, qLimit(maxUsersPage), qAfter()}},
+		Params: []Param{qText("prefix match on first name, last name or email", "profile.firstName", "profile.lastName", "profile.email"),
+			qExpr("search", searchLen, "SCIM-style search expression"),
+			qExpr("filter", searchLen, "filter expression"), qSort("attribute to sort search results by"), sortDir, qLimit(maxUsersPage), qAfter()}},
 	{Name: "users.create", Area: "users", Access: Manage, Scope: "okta.users.manage", Method: "POST", Path: "/api/v1/users", RPC: "CreateUser",
 		Event: "user.lifecycle.create", Description: "Create a user; activate query flag; optional credentials",
 		Params: []Param{qBool("activate", "activate the user on creation (Okta's default is true)"), qBool("provider", "create with a federated provider"),
@@ -86,8 +87,8 @@ var table = []Action{
 	// groups
 	{Name: "groups.list", Area: "groups", Access: Read, Scope: "okta.groups.read", Method: "GET", Path: "/api/v1/groups", RPC: "ListGroups",
 		Description: "List groups, with optional q, search, filter, limit and after", MaxLimit: maxGroupsPage,
-		Params: []Param{qString("q", qLen, "prefix match on the group name"), qString("search", searchLen, "SCIM-style search expression"),
-			qString("filter", searchLen, "filter expression"), qString("sortBy", qLen, "attribute to sort search results by"), sortDir, expand, qLimit(maxGroupsPage), qAfter()}},
+		Params: []Param{qText("prefix match on the group name", "profile.name"), qExpr("search", searchLen, "SCIM-style search expression"),
+			qExpr("filter", searchLen, "filter expression"), qSort("attribute to sort search results by"), sortDir, expand, qLimit(maxGroupsPage), qAfter()}},
 	{Name: "groups.create", Area: "groups", Access: Manage, Scope: "okta.groups.manage", Method: "POST", Path: "/api/v1/groups", RPC: "CreateGroup",
 		Description: "Create an OKTA_GROUP", Params: []Param{body(true, "the group: profile.name and profile.description")}},
 	{Name: "groups.get", Area: "groups", Access: Read, Scope: "okta.groups.read", Method: "GET", Path: "/api/v1/groups/{groupId}", RPC: "GetGroup",
@@ -98,7 +99,7 @@ var table = []Action{
 		Destructive: true, Description: "Delete an OKTA_GROUP", Params: []Param{groupID}},
 	{Name: "groups.list_members", Area: "groups", Access: Read, Scope: "okta.groups.read", Method: "GET", Path: "/api/v1/groups/{groupId}/users", RPC: "ListGroupMembers",
 		Description: "List the member users of a group", MaxLimit: maxMembersPage,
-		Params: []Param{groupID, qString("search", searchLen, "SCIM-style search expression"), qString("sortBy", qLen, "attribute to sort by"), sortDir, qLimit(maxMembersPage), qAfter()}},
+		Params: []Param{groupID, qExpr("search", searchLen, "SCIM-style search expression"), qSort("attribute to sort by"), sortDir, qLimit(maxMembersPage), qAfter()}},
 	{Name: "groups.add_member", Area: "groups", Access: Manage, Scope: "okta.groups.manage", Method: "PUT", Path: "/api/v1/groups/{groupId}/users/{userId}", RPC: "AddGroupMember",
 		Event: "group.user_membership.add", Description: "Add a user to a group", Params: []Param{groupID, userOnly}},
 	{Name: "groups.remove_member", Area: "groups", Access: Manage, Scope: "okta.groups.manage", Method: "DELETE", Path: "/api/v1/groups/{groupId}/users/{userId}", RPC: "RemoveGroupMember",
@@ -107,7 +108,7 @@ var table = []Action{
 	// apps
 	{Name: "apps.list", Area: "apps", Access: Read, Scope: "okta.apps.read", Method: "GET", Path: "/api/v1/apps", RPC: "ListApps",
 		Description: "List applications, with q, filter, limit and after", MaxLimit: maxAppsPage,
-		Params: []Param{qString("q", qLen, "prefix match on name or label"), qString("filter", searchLen, "filter expression"), expand,
+		Params: []Param{qText("prefix match on name or label", "name", "label"), qExpr("filter", searchLen, "filter expression"), expand,
 			qBool("includeNonDeleted", "include apps that are not deleted"), qLimit(maxAppsPage), qAfter()}},
 	{Name: "apps.create", Area: "apps", Access: Manage, Scope: "okta.apps.manage", Method: "POST", Path: "/api/v1/apps", RPC: "CreateApp",
 		Description: "Create an application integration; activate query flag",
@@ -126,7 +127,8 @@ var table = []Action{
 	// app_assignments
 	{Name: "app_assignments.list", Area: "app_assignments", Access: Read, Scope: "okta.apps.read", Method: "GET", Path: "/api/v1/apps/{appId}/users", RPC: "ListAppAssignments",
 		Description: "List users assigned to an application", MaxLimit: maxAssignmentsPage,
-		Params: []Param{appID, qString("q", qLen, "prefix match on the user's name or email"), expand, qLimit(maxAssignmentsPage), qAfter()}},
+		Params: []Param{appID, qText("prefix match on the user's name or email",
+			"profile.userName", "profile.firstName", "profile.lastName", "profile.email", "credentials.userName"), expand, qLimit(maxAssignmentsPage), qAfter()}},
 	{Name: "app_assignments.assign", Area: "app_assignments", Access: Manage, Scope: "okta.apps.manage", Method: "POST", Path: "/api/v1/apps/{appId}/users", RPC: "AssignAppUser",
 		Event: "application.user_membership.add", Description: "Assign a user to an application",
 		Params: []Param{appID, body(true, "the assignment: id of the user, optional scope, credentials and profile")}},
@@ -149,7 +151,7 @@ var table = []Action{
 	{Name: "policies.list", Area: "policies", Access: Read, Scope: "okta.policies.read", Method: "GET", Path: "/api/v1/policies", RPC: "ListPolicies",
 		Description: "List policies of a type (type query parameter is required)", MaxLimit: maxPoliciesPage,
 		Params: []Param{qEnum("type", true, "the policy type", policyTypes...), qEnum("status", false, "only ACTIVE or INACTIVE policies", "ACTIVE", "INACTIVE"),
-			expand, qString("sortBy", qLen, "attribute to sort by"), qLimit(maxPoliciesPage), qAfter()}},
+			expand, qSort("attribute to sort by"), qLimit(maxPoliciesPage), qAfter()}},
 	{Name: "policies.create", Area: "policies", Access: Manage, Scope: "okta.policies.manage", Method: "POST", Path: "/api/v1/policies", RPC: "CreatePolicy",
 		Description: "Create a policy", Params: []Param{qBool("activate", "activate the policy on creation (Okta's default is true)"), body(true, "the policy: type, name, conditions, settings")}},
 	{Name: "policies.get", Area: "policies", Access: Read, Scope: "okta.policies.read", Method: "GET", Path: "/api/v1/policies/{policyId}", RPC: "GetPolicy",
@@ -181,6 +183,6 @@ var table = []Action{
 	// logs
 	{Name: "logs.list", Area: "logs", Access: Read, Scope: "okta.logs.read", Method: "GET", Path: "/api/v1/logs", RPC: "ListLogEvents",
 		Description: "List System Log events: since, until, filter, q, sortOrder, limit (max 1000), after", MaxLimit: maxLogsPage,
-		Params: []Param{qTime("since", "oldest event time (RFC 3339)"), qTime("until", "newest event time (RFC 3339)"), qString("filter", searchLen, "filter expression"),
-			qString("q", qLen, "keyword search"), qEnum("sortOrder", false, "sort direction", "ASCENDING", "DESCENDING"), qLimit(maxLogsPage), qAfter()}},
+		Params: []Param{qTime("since", "oldest event time (RFC 3339)"), qTime("until", "newest event time (RFC 3339)"), qExpr("filter", searchLen, "filter expression"),
+			qText("keyword search"), qEnum("sortOrder", false, "sort direction", "ASCENDING", "DESCENDING"), qLimit(maxLogsPage), qAfter()}},
 }

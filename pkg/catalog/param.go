@@ -49,7 +49,31 @@ type Param struct {
 	Min, Max int
 	// Enum lists the accepted values of KindEnum.
 	Enum []string
+	// Query says how a string parameter of a list reaches the attributes of
+	// the objects listed; empty for other parameters. A query on an
+	// attribute an agent may not see would reveal it (a prefix search is an
+	// oracle), so the sidecar refuses one.
+	Query QueryRole
+	// Matches are the attributes a QueryText parameter matches, as dotted
+	// paths into each object listed.
+	Matches []string
 }
+
+// QueryRole is how a list parameter reaches the attributes of the objects
+// listed.
+type QueryRole string
+
+// The ways a parameter queries attributes.
+const (
+	// QueryExpression: an Okta search or filter expression that names
+	// attributes (`profile.department eq "Eng"`).
+	QueryExpression QueryRole = "expression"
+	// QueryAttribute: the name of one attribute (sortBy).
+	QueryAttribute QueryRole = "attribute"
+	// QueryText: free text that Okta matches against fixed attributes
+	// (Matches), such as q.
+	QueryText QueryRole = "text"
+)
 
 // Limits that apply whatever the declaration says.
 const (
@@ -73,6 +97,27 @@ func pathUser(desc string) Param {
 
 func qString(name string, maxLen int, desc string) Param {
 	return Param{Name: name, In: InQuery, Kind: KindString, Description: desc, MaxLen: maxLen}
+}
+
+// qExpr is a search or filter expression parameter.
+func qExpr(name string, maxLen int, desc string) Param {
+	p := qString(name, maxLen, desc)
+	p.Query = QueryExpression
+	return p
+}
+
+// qSort is a parameter naming the attribute to sort by.
+func qSort(desc string) Param {
+	p := qString("sortBy", qLen, desc)
+	p.Query = QueryAttribute
+	return p
+}
+
+// qText is q: free text Okta matches against the attributes listed.
+func qText(desc string, matches ...string) Param {
+	p := qString("q", qLen, desc)
+	p.Query, p.Matches = QueryText, matches
+	return p
 }
 
 func qBool(name, desc string) Param {

@@ -7,9 +7,10 @@ package catalog
 //	{"areas": {"users": {"actions": ["users.list", ...]}, ...},
 //	 "actions": {"users.list": {"name": ..., "area": ..., "access": ...,
 //	             "scope": ..., "method": ..., "path": ..., "destructive": ...,
-//	             "event": ..., "paginated": ...}, ...}}
+//	             "event": ..., "effects": [...], "paginated": ...}, ...}}
 //
 // An action's object has the same fields as input.action, plus paginated.
+// effects lists what a manage action changes, as EffectsData gives it.
 // The maps are fresh on every call; callers may modify them.
 func PolicyData() map[string]any {
 	actions := make(map[string]any, len(ordered))
@@ -24,6 +25,7 @@ func PolicyData() map[string]any {
 			"path":        a.Path,
 			"destructive": a.Destructive,
 			"event":       a.Event,
+			"effects":     EffectsData(a),
 			"paginated":   a.Paginated(),
 		}
 		areaActions[a.Area] = append(areaActions[a.Area], a.Name)
@@ -37,4 +39,15 @@ func PolicyData() map[string]any {
 		areaMap[ar.Name] = map[string]any{"actions": names}
 	}
 	return map[string]any{"areas": areaMap, "actions": actions}
+}
+
+// EffectsData is an action's effects as policy input and data show them:
+// [{"kind": "user", "from": "path", "name": "userId", "aspect": "lifecycle"}, ...],
+// [] when the action changes no existing object. The list is fresh.
+func EffectsData(a *Action) []any {
+	out := make([]any, len(a.Effects))
+	for i, e := range a.Effects {
+		out[i] = map[string]any{"kind": string(e.Kind), "from": string(e.From), "name": e.Name, "aspect": e.Aspect}
+	}
+	return out
 }

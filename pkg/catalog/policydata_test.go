@@ -33,6 +33,13 @@ func TestPolicyDataCoversEveryAction(t *testing.T) {
 	if actions["users.list"].(map[string]any)["paginated"] != true {
 		t.Error("users.list is paginated")
 	}
+	effects := actions["groups.add_member"].(map[string]any)["effects"].([]any)
+	if len(effects) != 2 || effects[0].(map[string]any)["kind"] != "group" || effects[1].(map[string]any)["name"] != "userId" {
+		t.Errorf("groups.add_member effects = %v", effects)
+	}
+	if got := actions["users.get"].(map[string]any)["effects"].([]any); len(got) != 0 {
+		t.Errorf("a read lists effects %v", got)
+	}
 	// Fresh maps: a caller's change does not leak into the next call.
 	del["destructive"] = false
 	if PolicyData()["actions"].(map[string]any)["users.delete"].(map[string]any)["destructive"] != true {

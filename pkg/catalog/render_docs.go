@@ -8,7 +8,7 @@ import (
 // RenderDocs renders docs/actions.md: an overview of the areas, then for each
 // area a table of its actions (name, area, access, scope, method, path,
 // destructive, event, typed RPC, parameters) followed by every action's
-// description and parameter details. The output depends only on the catalog.
+// description, what it changes (effects) and parameter details. The output depends only on the catalog.
 func RenderDocs() ([]byte, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -68,6 +68,13 @@ func RenderDocs() ([]byte, error) {
 			if a.Paginated() {
 				w(" Paginated, at most %d per page.", a.MaxLimit)
 			}
+			if len(a.Effects) > 0 {
+				changes := make([]string, len(a.Effects))
+				for i, e := range a.Effects {
+					changes[i] = e.String()
+				}
+				w(" Changes: %s.", strings.Join(changes, "; "))
+			}
 			w("\n")
 			for _, p := range a.Params {
 				phrase, err := kindPhrase(p)
@@ -81,6 +88,16 @@ func RenderDocs() ([]byte, error) {
 				w("  - `%s` (%s, %s, %s): %s", p.Name, p.In, p.Kind, req, strings.TrimSuffix(strings.TrimSpace(p.Description), "."))
 				if phrase != "" {
 					w("; %s", phrase)
+				}
+				switch p.Query {
+				case QueryExpression:
+					w("; may name only attributes the caller may see")
+				case QueryAttribute:
+					w("; must be an attribute the caller may see")
+				case QueryText:
+					if len(p.Matches) > 0 {
+						w("; matches %s, so refused when the caller may not see one of them", strings.Join(p.Matches, ", "))
+					}
 				}
 				w(".\n")
 			}

@@ -70,6 +70,7 @@ func TestInputDocument(t *testing.T) {
 			"name": "user_lifecycle.deactivate", "area": "user_lifecycle", "access": "manage",
 			"scope": "okta.users.manage", "method": "POST", "path": "/api/v1/users/{userId}/lifecycle/deactivate",
 			"destructive": true, "event": "user.lifecycle.deactivate",
+			"effects": []any{map[string]any{"kind": "user", "from": "path", "name": "userId", "aspect": "lifecycle"}},
 		},
 		"resource": map[string]any{"userId": "00u1abcd"},
 		"params":   map[string]any{"userId": "00u1abcd", "sendEmail": false},
@@ -114,6 +115,7 @@ func TestEveryCatalogAction(t *testing.T) {
 		want := map[string]any{
 			"name": a.Name, "area": a.Area, "access": string(a.Access), "scope": a.Scope,
 			"method": a.Method, "path": a.Path, "destructive": a.Destructive, "event": a.Event,
+			"effects": catalog.EffectsData(a),
 		}
 		clone := *a
 		for _, act := range []*catalog.Action{a, &clone} {

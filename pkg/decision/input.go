@@ -31,6 +31,7 @@ var (
 	keyPath        = ast.StringTerm("path")
 	keyDestructive = ast.StringTerm("destructive")
 	keyEvent       = ast.StringTerm("event")
+	keyEffects     = ast.StringTerm("effects")
 
 	versionTerm = ast.IntNumberTerm(InputVersion)
 )
@@ -57,6 +58,7 @@ func actionTerm(a *catalog.Action) *ast.Term {
 		ast.Item(keyPath, ast.StringTerm(a.Path)),
 		ast.Item(keyDestructive, ast.BooleanTerm(a.Destructive)),
 		ast.Item(keyEvent, ast.StringTerm(a.Event)),
+		ast.Item(keyEffects, ast.NewTerm(ast.MustInterfaceToValue(catalog.EffectsData(a)))),
 	)
 }
 
