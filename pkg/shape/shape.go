@@ -17,19 +17,48 @@ const (
 	maxPathDepth = 16
 )
 
-// Remover removes fields from each object of an answer. The zero value
-// removes nothing.
+// MaxDepth is how deeply arrays and objects may nest in an answer that is
+// shaped ("{}" is one level, "[{}]" two). Okta's answers nest a handful of
+// levels; the limit keeps a hostile or broken answer from costing stack and
+// time, and an answer beyond it is an error rather than passing unshaped.
+const MaxDepth = 128
+
+// Remover removes fields from every object of an answer. The zero value
+// removes nothing. A Remover is never modified after NewRemover, so one
+// value may serve concurrent calls.
 type Remover struct {
-	paths [][]string
+	names []string   // as policy spelled them, for Hidden's answer
+	paths [][]string // names split into segments
+	root  *node
 }
 
-// NewRemover validates dotted paths ("profile.mobilePhone"), relative to
-// each object the call returns.
+// node is one segment of the paths, merged so that an object is matched
+// against each distinct first segment once, however many paths share it.
+type node struct {
+	seg  string
+	end  bool // a path ends here: the whole member goes
+	kids []*node
+}
+
+func (n *node) child(seg string) *node {
+	for _, k := range n.kids {
+		if strings.EqualFold(k.seg, seg) {
+			return k
+		}
+	}
+	k := &node{seg: seg}
+	n.kids = append(n.kids, k)
+	return k
+}
+
+// NewRemover validates dotted paths ("profile.mobilePhone"). Each path is
+// relative to every object of the answer, at any depth, and its segments
+// compare without regard to case.
 func NewRemover(paths []string) (Remover, error) {
 	if len(paths) > MaxFields {
 		return Remover{}, fmt.Errorf("remove_fields: %d paths, at most %d", len(paths), MaxFields)
 	}
-	r := Remover{paths: make([][]string, 0, len(paths))}
+	r := Remover{names: make([]string, 0, len(paths)), paths: make([][]string, 0, len(paths))}
 	for _, p := range paths {
 		if p == "" || len(p) > maxFieldLen {
 			return Remover{}, fmt.Errorf("remove_fields: path %q must have 1 to %d characters", p, maxFieldLen)
@@ -43,7 +72,18 @@ func NewRemover(paths []string) (Remover, error) {
 				return Remover{}, fmt.Errorf("remove_fields: path %q has an empty segment", p)
 			}
 		}
+		r.names = append(r.names, p)
 		r.paths = append(r.paths, segs)
+	}
+	if len(r.paths) > 0 {
+		r.root = &node{}
+		for _, segs := range r.paths {
+			n := r.root
+			for _, s := range segs {
+				n = n.child(s)
+			}
+			n.end = true
+		}
 	}
 	return r, nil
 }
@@ -73,12 +113,25 @@ func FromObligation(v any, present bool) (Remover, error) {
 // Empty reports whether r removes nothing.
 func (r Remover) Empty() bool { return len(r.paths) == 0 }
 
-// Apply returns body without the fields: body is a JSON object or an array
-// of objects (elements that are not objects are left as they are). An
-// empty body, or an empty Remover, is returned unchanged.
+// Apply returns body without the fields. Every path is removed relative to
+// every object in body: the top-level one, each element of each array, and
+// each object nested in another, because Okta embeds resources in others
+// (_embedded.user of an app user, target[] of an event) and a field hidden
+// in one place must be hidden in all. A path also steps through arrays
+// ("profile.addresses.street" reaches each address of a list).
+//
+// An empty Remover, or a body that is only JSON whitespace, is returned as
+// it is, and so is a body that is a single scalar. Anything else that is not
+// exactly one JSON value nested at most MaxDepth levels is an error: an
+// answer that cannot be shaped must not pass unshaped.
 func (r Remover) Apply(body []byte) ([]byte, error) {
-	if r.Empty() || len(bytes.TrimSpace(body)) == 0 {
+	if r.Empty() || len(bytes.Trim(body, jsonSpace)) == 0 {
 		return body, nil
+	}
+	// Measured before decoding, so that a deep answer costs one pass over
+	// its bytes and nothing more.
+	if err := checkDepth(body); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -89,19 +142,14 @@ func (r Remover) Apply(body []byte) ([]byte, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("remove fields: answer has more than one JSON value")
 	}
-	switch d := doc.(type) {
-	case map[string]any:
-		r.strip(d)
-	case []any:
-		for _, e := range d {
-			if obj, ok := e.(map[string]any); ok {
-				r.strip(obj)
-			}
-		}
+	switch doc.(type) {
+	case map[string]any, []any:
 	default:
 		return body, nil
 	}
+	r.walk(doc)
 	var out bytes.Buffer
+	out.Grow(len(body))
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
@@ -110,19 +158,77 @@ func (r Remover) Apply(body []byte) ([]byte, error) {
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }
 
-func (r Remover) strip(obj map[string]any) {
-	for _, p := range r.paths {
-		remove(obj, p)
+const jsonSpace = " \t\r\n"
+
+// checkDepth fails when arrays and objects in body nest deeper than
+// MaxDepth. Brackets inside strings do not count; for a body that is not
+// JSON the count may be wrong, but then decoding fails anyway.
+func checkDepth(body []byte) error {
+	depth := 0
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > MaxDepth {
+				return fmt.Errorf("remove fields: answer nests deeper than %d levels", MaxDepth)
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return nil
+}
+
+// walk removes every path from every object under v. Recursion is bounded
+// by checkDepth, which Apply calls first.
+func (r Remover) walk(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		strip(x, r.root)
+		for _, c := range x {
+			r.walk(c)
+		}
+	case []any:
+		for _, c := range x {
+			r.walk(c)
+		}
 	}
 }
 
-func remove(obj map[string]any, path []string) {
-	for len(path) > 1 {
-		next, ok := obj[path[0]].(map[string]any)
-		if !ok {
-			return
+// strip removes from v the rest of the paths below n. Removing before
+// walking the remaining members both saves work and cannot let anything
+// through: removal never makes a path appear.
+func strip(v any, n *node) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			for _, kid := range n.kids {
+				if !strings.EqualFold(k, kid.seg) {
+					continue
+				}
+				if kid.end {
+					delete(x, k)
+				} else {
+					strip(c, kid)
+				}
+				break
+			}
 		}
-		obj, path = next, path[1:]
+	case []any:
+		for _, c := range x {
+			strip(c, n)
+		}
 	}
-	delete(obj, path[0])
 }
