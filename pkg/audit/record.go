@@ -30,8 +30,12 @@ type Record struct {
 	// Result is a low-cardinality word: "ok", "denied",
 	// "confirmation_required", "invalid", "unauthenticated",
 	// "okta_not_found", ...
-	Result           string
-	DenyCodes        []string
+	Result    string
+	DenyCodes []string
+	// DenyReasons are the policy's reasons with their messages: the facts
+	// behind a denial (whose roles, which protected group, the operator's
+	// notes), which the agent is never told.
+	DenyReasons      []Reason
 	Obligations      map[string]any
 	ConfirmationUsed bool
 	PolicyRevision   string
@@ -52,6 +56,12 @@ type Record struct {
 	// Mask lists extra dotted paths into Params to mask, from a policy
 	// obligation ("body.profile.mobilePhone"). It is not written.
 	Mask []string
+}
+
+// Reason is one reason a policy gave for a denial.
+type Reason struct {
+	Code    string
+	Message string
 }
 
 // Shadow is what a candidate (shadow) policy decided for the same input.
@@ -102,7 +112,18 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = appendString(b, r.Result)
 	b = append(b, `,"deny_codes":`...)
 	b = appendStrings(b, r.DenyCodes)
-	b = append(b, `,"obligations":`...)
+	b = append(b, `,"deny_reasons":[`...)
+	for i, dr := range r.DenyReasons {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"code":`...)
+		b = appendString(b, dr.Code)
+		b = append(b, `,"message":`...)
+		b = appendString(b, dr.Message)
+		b = append(b, '}')
+	}
+	b = append(b, `],"obligations":`...)
 	if r.Obligations == nil {
 		b = append(b, "{}"...)
 	} else {
