@@ -1,13 +1,14 @@
 package bollard.authz_test
 
 import data.bollard.authz
-import data.bollard.confirmation
-import data.bollard.grants
-import data.bollard.read_shaping
 
 alice := "00uALIactive000000g7"
 
 admin := "00uADAadmin0000000g7"
+
+engineering := "00gENGINEERING0000g7"
+
+okta_admins := "00gOKTAADMINS00000g7"
 
 monday_noon := "2026-11-30T17:00:00Z"
 
@@ -15,9 +16,27 @@ saturday := "2026-11-28T13:00:00Z"
 
 christmas := "2026-12-25T17:00:00Z"
 
+# target is input.context.target as pkg/target reports it: one object of
+# each kind the action's effects name.
+target(name, u, g, app, pol) := {
+	"resolved": true,
+	"users": [u | some e in data.bollard.catalog.actions[name].effects; e.kind == "user"],
+	"groups": [g | some e in data.bollard.catalog.actions[name].effects; e.kind == "group"],
+	"apps": [{"id": app} | some e in data.bollard.catalog.actions[name].effects; e.kind == "app"],
+	"policies": [{"id": pol} | some e in data.bollard.catalog.actions[name].effects; e.kind == "policy"],
+}
+
+plain_user := {"id": alice, "resolved": true, "groups": [engineering], "admin_roles": []}
+
+admin_user := {"id": admin, "resolved": true, "groups": [okta_admins], "admin_roles": ["SUPER_ADMIN"]}
+
+plain_target(name) := target(name, plain_user, {"id": engineering, "resolved": true, "admin_roles": []}, "0oaGITHUB000000000g7", "00pSIGNONCTR000000g7")
+
+protected_target(name) := target(name, admin_user, {"id": okta_admins, "resolved": true, "admin_roles": ["ORG_ADMIN"]}, "0oaBOLLARDAPP0000g7", "00pSIGNONDEF000000g7")
+
 # Input as the sidecar builds it: the action from the catalog, a few
-# destructive actions counted, the target user resolved for the actions
-# that act on one user.
+# destructive actions counted, what the call changes looked up, every
+# stage at once (the sidecar's "full").
 req(agent, name, at) := {
 	"version": 1,
 	"agent": {"id": agent, "auth_method": "key", "claims": {}},
@@ -27,11 +46,14 @@ req(agent, name, at) := {
 	"time": at,
 	"context": {
 		"counts": {"destructive": {"hour": 1, "day": 3}},
-		"target": {"user": {"id": alice, "resolved": true, "groups": ["00gENGINEERING0000g7"], "admin_roles": []}},
+		"target": plain_target(name),
 	},
+	"stage": "full",
 }
 
 with_context(r, context) := object.union(object.remove(r, ["context"]), {"context": context})
+
+at_stage(r, stage) := object.union(r, {"stage": stage})
 
 allowed(obligations) := {"allow": true, "deny": [], "obligations": obligations}
 
@@ -39,8 +61,10 @@ codes(r) := [c.code | some c in d.deny] if {
 	d := authz.decision with input as r
 }
 
+mobile := ["profile.mobilePhone"]
+
 test_read_allowed if {
-	authz.decision == allowed({"require_confirmation": false, "remove_fields": ["profile.mobilePhone"]}) with input as req("helpdesk-bot", "users.get", saturday)
+	authz.decision == allowed({"require_confirmation": false, "remove_fields": mobile}) with input as req("helpdesk-bot", "users.get", saturday)
 }
 
 test_list_capped_and_shaped if {
@@ -52,27 +76,29 @@ test_list_capped_and_shaped if {
 	authz.decision == allowed({
 		"require_confirmation": false,
 		"max_page_size": 50,
-		"remove_fields": ["profile.mobilePhone"],
+		"remove_fields": mobile,
 	}) with input as req("helpdesk-bot", "users.list", saturday)
 }
 
 test_destructive_in_hours_needs_confirmation if {
-	authz.decision == allowed({"require_confirmation": true}) with input as req("provisioner-bot", "users.delete", monday_noon)
+	authz.decision == allowed({"require_confirmation": true, "remove_fields": mobile}) with input as req("provisioner-bot", "users.delete", monday_noon)
 }
 
+# Writes answer with the object they changed: its hidden fields are
+# removed too.
 test_manage_without_confirmation if {
-	authz.decision == allowed({"require_confirmation": false}) with input as req("provisioner-bot", "users.update", saturday)
+	authz.decision == allowed({"require_confirmation": false, "remove_fields": mobile}) with input as req("provisioner-bot", "users.update", saturday)
 }
 
 test_on_call_agent_outside_hours if {
-	authz.decision == allowed({"require_confirmation": true}) with input as req("helpdesk-bot", "user_lifecycle.deactivate", saturday)
+	authz.decision == allowed({"require_confirmation": true, "remove_fields": mobile}) with input as req("helpdesk-bot", "user_lifecycle.deactivate", saturday)
 }
 
 test_outside_hours_denied if {
 	d := authz.decision with input as req("provisioner-bot", "users.delete", saturday)
 	d.allow == false
 	[r.code | some r in d.deny] == ["outside_business_hours"]
-	d.obligations == {"require_confirmation": true}
+	d.obligations == {"require_confirmation": true, "remove_fields": mobile}
 }
 
 test_holiday_denied if {
@@ -92,22 +118,21 @@ test_not_granted if {
 			"code": "not_granted",
 			"message": `agent "reader-bot" is not granted manage access to area "users"`,
 		}],
-		"obligations": {"require_confirmation": false},
+		"obligations": {"require_confirmation": false, "remove_fields": ["profile.mobilePhone", "profile.secondEmail"]},
 	} with input as req("reader-bot", "users.update", monday_noon)
 }
 
 test_action_lists if {
-	authz.decision == allowed({"require_confirmation": true}) with input as req("helpdesk-bot", "factors.unenroll", saturday)
-	r := object.union(req("provisioner-bot", "groups.delete", monday_noon), {"resource": {"groupId": "00gENGINEERING0000g7"}})
-	codes(r) == ["action_denied"]
+	authz.decision.allow with input as req("helpdesk-bot", "factors.unenroll", saturday)
+	codes(req("provisioner-bot", "groups.delete", monday_noon)) == ["action_denied"]
 }
 
 test_protected_user if {
-	r := with_context(object.union(req("helpdesk-bot", "user_lifecycle.suspend", monday_noon), {"resource": {"userId": admin}}), {
+	r := with_context(req("helpdesk-bot", "user_lifecycle.suspend", monday_noon), {
 		"counts": {"destructive": {"hour": 0, "day": 0}},
-		"target": {"user": {"id": admin, "resolved": true, "groups": [], "admin_roles": []}},
+		"target": protected_target("user_lifecycle.suspend"),
 	})
-	codes(r) == ["protected_user"]
+	codes(r) == ["protected_user", "protected_user", "protected_user"]
 }
 
 test_target_unresolved if {
@@ -118,15 +143,24 @@ test_target_unresolved if {
 test_impact_limit if {
 	r := with_context(req("provisioner-bot", "users.delete", monday_noon), {
 		"counts": {"destructive": {"hour": 5, "day": 5}},
-		"target": {"user": {"id": alice, "resolved": true, "groups": [], "admin_roles": []}},
+		"target": plain_target("users.delete"),
 	})
 	codes(r) == ["impact_limit"]
 }
 
+# The System Log window is a constraint on since: without since the call
+# is allowed and the sidecar sends the earliest since allowed; a since
+# further back is refused.
 test_log_window if {
 	r := object.union(req("helpdesk-bot", "logs.list", monday_noon), {"params": {}})
-	codes(r) == ["log_window"]
+	d := authz.decision with input as r
+	d.allow
+	d.obligations.constraints == [{
+		"param": "since", "min": "2026-11-29T17:00:00Z", "default": "2026-11-29T17:00:00Z",
+		"description": "since no earlier than 24 hours before the call (2026-11-29T17:00:00Z)",
+	}]
 	authz.decision.allow with input as object.union(r, {"params": {"since": "2026-11-30T00:00:00Z"}})
+	codes(object.union(r, {"params": {"since": "2026-11-01T00:00:00Z"}})) == ["log_window"]
 }
 
 test_unknown_agent if {
@@ -153,27 +187,58 @@ test_empty_input_denied if {
 	is_boolean(d.obligations.require_confirmation)
 }
 
-# Every reason rule has its negation among the conditions of the allowed
-# branch for its kind of action, and the read branch builds the same
-# obligations as the obligations rule. Checked over every catalog action for
-# each sample agent, at several times, with and without the context the
-# sidecar fills in, and with the limits reached.
-contexts := [
-	{
-		"counts": {"destructive": {"hour": 1, "day": 3}},
-		"target": {"user": {"id": alice, "resolved": true, "groups": [], "admin_roles": []}},
-	},
-	{
-		"counts": {"destructive": {"hour": 20, "day": 3}},
-		"target": {"user": {"id": admin, "resolved": true, "groups": ["00gOKTAADMINS00000g7"], "admin_roles": ["SUPER_ADMIN"]}},
-	},
+## Stages. The sidecar asks "grant" before it looks anything up, then
+## "effect" with the facts, for the same revision; both must allow.
+
+test_grant_stage_needs_no_facts if {
+	r := with_context(at_stage(req("provisioner-bot", "users.delete", monday_noon), "grant"), {"counts": {"destructive": {"hour": 0, "day": 0}}})
+	authz.decision == allowed({"require_confirmation": true, "remove_fields": mobile}) with input as r
+}
+
+test_grant_stage_denies_without_facts if {
+	r := with_context(at_stage(req("reader-bot", "users.delete", saturday), "grant"), {"counts": {"destructive": {"hour": 0, "day": 0}}})
+	codes(r) == ["not_granted", "outside_business_hours"]
+}
+
+test_effect_stage_decides_protection if {
+	r := with_context(at_stage(req("provisioner-bot", "users.delete", monday_noon), "effect"), {
+		"counts": {"destructive": {"hour": 0, "day": 0}},
+		"target": protected_target("users.delete"),
+	})
+	codes(r) == ["protected_user", "protected_user", "protected_user"]
+
+	# Hours were decided at stage grant, at the same time.
+	saturday_r := object.union(r, {"time": saturday, "context": {"counts": {"destructive": {"hour": 0, "day": 0}}, "target": plain_target("users.delete")}})
+	authz.decision.allow with input as saturday_r
+}
+
+test_impact_limits_at_both_stages if {
+	every stage in ["grant", "effect", "full"] {
+		r := with_context(at_stage(req("provisioner-bot", "users.delete", monday_noon), stage), {
+			"counts": {"destructive": {"hour": 5, "day": 5}},
+			"target": plain_target("users.delete"),
+		})
+		codes(r) == ["impact_limit"]
+	}
+}
+
+## Every reason rule has its negation among the conditions of the allowed
+## branches, and the obligations agree. Checked over every catalog action
+## for each sample agent, at several times, stages, targets and counts.
+
+contexts(name) := [
+	{"counts": {"destructive": {"hour": 1, "day": 3}}, "target": plain_target(name)},
+	{"counts": {"destructive": {"hour": 20, "day": 3}}, "target": protected_target(name)},
+	{"counts": {"destructive": {"hour": 1, "day": 3}}, "target": object.union(plain_target(name), {"resolved": false})},
 	{},
 ]
 
-resources := [
-	{"userId": alice, "groupId": "00gENGINEERING0000g7", "appId": "0oaGITHUB000000000g7", "policyId": "00pSIGNONCTR000000g7"},
-	{"userId": admin, "groupId": "00gOKTAADMINS00000g7", "appId": "0oaBOLLARDAPP0000g7", "policyId": "00pSIGNONDEF000000g7"},
-]
+stages := ["full", "grant", "effect"]
+
+# The parameters only the System Log's window reads.
+params("logs.list") := [{}, {"since": "2026-11-30T00:00:00Z"}, {"since": "2026-11-01T00:00:00Z"}]
+
+params(name) := [{}] if name != "logs.list"
 
 # One test per agent, so that each stays well inside the test runner's
 # timeout, even under the race detector.
@@ -193,9 +258,11 @@ test_allow_iff_no_reasons_versions if {
 
 all_agree(agent) if {
 	every name, _ in data.bollard.catalog.actions {
-		every at in [saturday, monday_noon, christmas, "not a time"] {
-			every context in contexts {
-				agrees(object.union(with_context(req(agent, name, at), context), {"resource": resources[count(name) % 2]}))
+		every at in [saturday, monday_noon, "not a time"] {
+			every context in contexts(name) {
+				every stage in stages {
+					agrees(at_stage(with_context(req(agent, name, at), context), stage))
+				}
 			}
 		}
 	}
@@ -216,23 +283,19 @@ agrees(r) if {
 	d.obligations == authz.obligations with input as r
 }
 
-# The fast read branches of decision must give exactly what the general
-# read branch gives: every read action, for agents with and without their
-# own shaping settings or action lists, and with the settings in each
-# supported form (a page-size number, an empty field list, overrides).
-general_read(r) := {"allow": true, "deny": [], "obligations": object.union(ob, {"require_confirmation": confirmation.required})} if {
-	grants.granted with input as r
-	ob := read_shaping.obligations with input as r
-	confirmation.required == false with input as r
+## The standing the sidecar passes changes nothing: the decision with
+## input.standing, evaluated from an input that holds only the version, the
+## agent's id and the action, is the decision without it. This is what lets
+## the sidecar keep the standing per policy revision, agent and action.
+
+standing_of(r) := s if {
+	s := authz.standing with input as {"version": r.version, "agent": {"id": r.agent.id}, "action": r.action}
 }
 
-fast_agrees(r) if {
-	authz.decision == general_read(r) with input as r
-}
-
-fast_agrees(r) if {
-	not general_read(r)
-	authz.decision.allow == false with input as r
+same_with_standing(r) if {
+	without := authz.decision with input as r
+	with_st := authz.decision with input as object.union(r, {"standing": standing_of(r)})
+	without == with_st
 }
 
 shaping_variants := [
@@ -240,15 +303,46 @@ shaping_variants := [
 	object.union(data.bollard.config.read_shaping, {"page_size": {"default": 100, "agents": {"reader-bot": 7}}}),
 	object.union(data.bollard.config.read_shaping, {"remove_fields": {"default": [], "agents": {"reader-bot": ["profile.email"]}}}),
 	object.union(data.bollard.config.read_shaping, {"page_size": {"default": {"users": 10}, "agents": {"helpdesk-bot": {"users": 5}}}}),
+	object.union(data.bollard.config.read_shaping, {"remove_fields": {"default": "all", "agents": {}}}),
 ]
 
-test_fast_reads_agree if {
-	reads := [name | some name, a in data.bollard.catalog.actions; a.access == "read"]
+test_standing_changes_nothing if {
 	every shaping in shaping_variants {
 		every agent in ["reader-bot", "helpdesk-bot", "provisioner-bot", "stranger"] {
-			every name in reads {
-				fast_agrees(req(agent, name, monday_noon)) with data.bollard.config.read_shaping as shaping
+			every name, _ in data.bollard.catalog.actions {
+				every p in params(name) {
+					same_with_standing(object.union(req(agent, name, monday_noon), {"params": p})) with data.bollard.config.read_shaping as shaping
+				}
 			}
 		}
 	}
+}
+
+test_standing_changes_nothing_at_stages if {
+	every agent in ["helpdesk-bot", "provisioner-bot"] {
+		every name, _ in data.bollard.catalog.actions {
+			every context in contexts(name) {
+				every stage in stages {
+					every at in [saturday, monday_noon] {
+						same_with_standing(at_stage(with_context(req(agent, name, at), context), stage))
+					}
+				}
+			}
+		}
+	}
+}
+
+# The standing reads nothing of the call: the same for any call of the
+# agent and action.
+test_standing_ignores_the_call if {
+	a := object.remove(data.bollard.catalog.actions["users.delete"], ["paginated"])
+	s := authz.standing with input as {"version": 1, "agent": {"id": "provisioner-bot"}, "action": a}
+	s == authz.standing with input as req("provisioner-bot", "users.delete", saturday)
+	s == authz.standing with input as with_context(req("provisioner-bot", "users.delete", christmas), {})
+	s.granted == true
+	s.clear == true
+	s.read == false
+	s.hours.timezone == "America/New_York"
+	s.protection == "check"
+	s.limits == {"hour": 5, "day": 20}
 }

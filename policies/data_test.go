@@ -118,8 +118,17 @@ func TestProtectedData(t *testing.T) {
 		AdminRoles []string          `json:"admin_roles"`
 		Apps       map[string]string `json:"apps"`
 		Policies   map[string]string `json:"policies"`
+		// Exempt lists per agent the actions it may take on protected
+		// objects.
+		Exempt map[string][]string `json:"exempt"`
 	}
 	readJSON(t, "protected.json", "protected", &p)
+	if p.Exempt == nil {
+		t.Error("protected.exempt is missing: an empty object says no agent is exempt")
+	}
+	for agent, names := range p.Exempt {
+		lookupActions(t, "protected.exempt."+agent, names)
+	}
 	for kind, ids := range map[string]struct {
 		prefix string
 		m      map[string]string

@@ -8,13 +8,18 @@
 #   sees it only with a read or manage grant on that area. Optional
 #   per-agent filters in data.bollard.config.events.filters narrow it
 #   further: "types" lists the event types the agent sees, "groups" keeps
-#   only events whose targets name one of those groups.
+#   only events whose targets name one of those groups. Fields hidden from
+#   the agent (read_shaping's remove_fields) are removed from the events it
+#   sees, as from every answer.
 package bollard.events
 
-decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false}} if {
+import data.bollard.read_shaping
+
+decision := {"allow": true, "deny": [], "obligations": obligations} if {
 	input.version == 1
 	data.bollard.config.grants.agents[input.agent.id][input.event.area] in {"read", "manage"}
 	not filtered
+	obligations := object.union({"require_confirmation": false}, read_shaping.fields_obligation)
 } else := {"allow": false, "deny": [r | some r in reasons], "obligations": {"require_confirmation": false}}
 
 area_read if data.bollard.config.grants.agents[input.agent.id][input.event.area] in {"read", "manage"}
@@ -51,6 +56,11 @@ reasons contains {"code": "not_granted", "message": msg} if {
 		object.get(input, ["event", "area"], ""),
 		object.get(input, ["event", "type"], ""),
 	])
+}
+
+reasons contains {"code": "invalid_policy_data", "message": msg} if {
+	not read_shaping.fields
+	msg := sprintf("the fields removed from answers for agent %q are missing or not a list (data.bollard.config.read_shaping.remove_fields), so events are withheld", [object.get(input, ["agent", "id"], "")])
 }
 
 reasons contains {"code": "event_filtered", "message": msg} if {

@@ -57,8 +57,8 @@ test_entry_replaces_default if {
 
 test_no_limits if {
 	allowed("unlimited", {"hour": 1000, "day": 1000}) with data.bollard.config.impact_limits.agents.unlimited as {}
-	allowed("reader-bot", {}) with data.bollard.config.impact_limits as {"default": {}}
-	allowed("reader-bot", {}) with data.bollard.config.impact_limits as {}
+	allowed("reader-bot", {"hour": 0, "day": 0}) with data.bollard.config.impact_limits as {"default": {}}
+	allowed("reader-bot", {"hour": 0, "day": 0}) with data.bollard.config.impact_limits as {}
 }
 
 test_zero_limit_refuses_all if {
@@ -81,14 +81,22 @@ test_missing_counts_deny if {
 	impact_limits.blocked with input as r
 }
 
-# Missing counts do not matter for a window without a limit.
+# The sidecar always sends both counts: a missing one is refused even for
+# a window without a limit.
 test_missing_counts_without_a_limit if {
-	allowed("helpdesk-bot", {"hour": 2})
+	denied("helpdesk-bot", {"hour": 2}, `the input has no count of agent "helpdesk-bot"'s destructive actions in the last 24 hours`)
 }
 
 test_malformed_limit_denies if {
-	denied("x", {"hour": 0, "day": 0}, `the impact limit per hour for agent "x" is not a number: 5`) with data.bollard.config.impact_limits.agents.x as {"hour": "5"}
-	denied("x", {"hour": 0, "day": 0}, `the impact limit per day for agent "x" is not a number: null`) with data.bollard.config.impact_limits.agents.x as {"day": null}
+	message := `impact limits are not configured correctly for agent "x" (data.bollard.config.impact_limits: default and agents entries are objects of {"hour": n, "day": n}), so destructive actions are refused`
+	denied("x", {"hour": 0, "day": 0}, message) with data.bollard.config.impact_limits.agents.x as {"hour": "5"}
+	denied("x", {"hour": 0, "day": 0}, message) with data.bollard.config.impact_limits.agents.x as {"day": null}
+}
+
+test_normalized if {
+	impact_limits.normalized == {"hour": 5, "day": 20} with input as req("provisioner-bot", true, {})
+	impact_limits.normalized == {"hour": 10, "day": 9007199254740991} with input as req("helpdesk-bot", true, {})
+	impact_limits.normalized == null with input as req("x", true, {}) with data.bollard.config.impact_limits.agents.x as {"hour": "5"}
 }
 
 test_missing_settings_deny if {

@@ -1,256 +1,198 @@
 # METADATA
 # title: Protected resources
 # description: |
-#   Resources no agent may harm, listed in data.bollard.config.protected:
-#   users (by id), groups (by id), admin roles, apps (Bollard's own Okta
-#   app) and policies. Users listed, in a listed group or holding a listed
-#   admin role are never deleted, deactivated, suspended or stripped of a
-#   factor; listed groups never change membership, are never replaced or
-#   deleted; listed apps and policies take no manage action at all.
+#   Objects no agent may change, listed in data.bollard.config.protected:
+#   users and groups by id, admin_roles (Okta role types), apps and policies
+#   by id. Protection follows what an action changes, as the catalog states
+#   it (input.action.effects), not a list of actions: every manage action
+#   that changes a protected user, group, app or policy is refused. A user
+#   is protected when listed, in a listed group or holding a listed admin
+#   role; a group when listed or holding a listed admin role. What the call
+#   changes, with the groups and roles Okta reports, is in
+#   input.context.target (pkg/target). exempt lists, per agent, the actions
+#   it may still take on protected objects.
 package bollard.protected
 
 cfg := data.bollard.config.protected
 
-# The actions that act destructively on one user. For these the sidecar
-# looks the user up at Okta and passes input.context.target.user.
-user_actions := {"users.delete", "user_lifecycle.deactivate", "user_lifecycle.suspend", "factors.unenroll"}
+# mode is what protection does for this agent and action: "none" when the
+# action changes no existing object (reads, creations that name none),
+# "exempt" when the agent is exempt for it, "invalid" when the settings
+# cannot be read (the call is refused), else "check". It depends only on
+# the agent and the action (it is part of the standing, policies/authz.rego).
+mode := "none" if {
+	not input.action.effects[0]
+} else := "exempt" if {
+	exempt
+} else := "check" if {
+	configured
+} else := "invalid"
 
-group_actions := {"groups.add_member", "groups.remove_member", "groups.replace", "groups.delete"}
-
-# The rules about one user or group apply when the call names it. Every
-# call of these actions does (the catalog requires the path parameter);
-# only ListActions, which asks what an agent may do in general, names none.
-#
-# blocked is what package bollard.authz checks for manage actions. Each
-# definition starts with an equality on the action name or area, so OPA's
-# rule index evaluates only the definitions that apply to the call; other
-# calls cost next to nothing. user_blocked, group_blocked, app_blocked and
-# policy_blocked below say the same for the reasons, by set membership;
-# test_blocked_iff_reasons checks that they agree.
-blocked if {
-	input.action.name == "users.delete"
-	input.resource.userId
-	not user_clear
+exempt if {
+	list := data.bollard.config.protected.exempt[input.agent.id]
+	is_array(list)
+	input.action.name in list
 }
 
-blocked if {
-	input.action.name == "user_lifecycle.deactivate"
-	input.resource.userId
-	not user_clear
-}
+# OPA evaluates a call's arguments before negating it, so "not
+# settings_ok(cfg)" would be undefined, not true, without any settings:
+# negate a rule instead.
+configured if settings_ok(cfg)
 
-blocked if {
-	input.action.name == "user_lifecycle.suspend"
-	input.resource.userId
-	not user_clear
-}
-
-blocked if {
-	input.action.name == "factors.unenroll"
-	input.resource.userId
-	not user_clear
-}
-
-blocked if {
-	input.action.name == "groups.add_member"
-	input.resource.groupId
-	not group_clear
-}
-
-blocked if {
-	input.action.name == "groups.remove_member"
-	input.resource.groupId
-	not group_clear
-}
-
-blocked if {
-	input.action.name == "groups.replace"
-	input.resource.groupId
-	not group_clear
-}
-
-blocked if {
-	input.action.name == "groups.delete"
-	input.resource.groupId
-	not group_clear
-}
-
-blocked if {
-	input.action.area == "apps"
-	input.action.access == "manage"
-	not clear("apps", "appId")
-}
-
-blocked if {
-	input.action.area == "app_assignments"
-	input.action.access == "manage"
-	not clear("apps", "appId")
-}
-
-blocked if {
-	input.action.area == "policies"
-	input.action.access == "manage"
-	not clear("policies", "policyId")
-}
-
-# Keys are ids; the value says why. Lookups are by id in an object, so the
-# cost does not grow with the number of protected users or groups.
-listed(obj, key) if object.get(obj, key, null) != null
-
-## Users: every check must pass for the user to be touched. Without a
-## resolved target (the sidecar could not look the user up, or the input
-## lacks it) the user's groups and roles are unknown, so protection cannot
-## be ruled out and the call is refused.
-
-user_clear if {
-	user := input.context.target.user
-	user.resolved == true
-	is_string(user.id)
-	is_array(user.groups)
-	is_array(user.admin_roles)
-	p := data.bollard.config.protected
+settings_ok(p) if {
 	is_object(p.users)
 	is_object(p.groups)
 	is_array(p.admin_roles)
-	object.get(p.users, user.id, null) == null
-	object.get(p.users, object.get(input, ["resource", "userId"], ""), null) == null
-
-	not in_listed_group(user.groups, p.groups)
-	not holds_listed_role(user.admin_roles, p.admin_roles)
+	is_object(p.apps)
+	is_object(p.policies)
 }
 
-# Only the target's own groups are iterated, each looked up by id.
-in_listed_group(groups, listing) if {
-	some g in groups
-	object.get(listing, g, null) != null # listed(listing, g), without a call per group
+# clear holds when nothing the call changes is protected. It is undefined
+# (and the call refused) when the target is missing or unresolved, or when
+# the settings are malformed: protection cannot then be ruled out.
+clear if {
+	mode == "check"
+	clear_of_hits
 }
 
-holds_listed_role(roles, listing) if {
-	some r in roles
-	r in listing
+# clear_of_hits is clear without the mode: for policies/authz.rego, which
+# reads the mode from the standing.
+clear_of_hits if {
+	input.context.target.resolved == true
+	not hit
 }
 
-resolved if {
-	user := input.context.target.user
-	user.resolved == true
-	is_string(user.id)
-	is_array(user.groups)
-	is_array(user.admin_roles)
+# hit holds when the call changes a protected object, or when the facts do
+# not describe what it changes properly. Keys are ids, looked up in
+# objects, so the cost does not grow with the number of protected users or
+# groups; only the target's own groups and roles are iterated. Each
+# definition reads the settings through cfg, evaluated once per decision.
+hit if not lists_ok
+
+hit if {
+	some u in input.context.target.users
+	cfg.users[u.id]
 }
 
-users_configured if {
-	is_object(cfg.users)
-	is_object(cfg.groups)
-	is_array(cfg.admin_roles)
+hit if {
+	some u in input.context.target.users
+	some g in u.groups
+	cfg.groups[g]
 }
 
-user_blocked if {
-	input.action.access == "manage"
-	input.action.name in user_actions
-	input.resource.userId
-	not user_clear
+hit if {
+	some u in input.context.target.users
+	some r in u.admin_roles
+	r in cfg.admin_roles
 }
 
-## Groups: no membership change, replacement or deletion.
-
-group_clear if {
-	group := input.resource.groupId
-	is_string(group)
-	listing := data.bollard.config.protected.groups
-	is_object(listing)
-	not listed(listing, group)
+hit if {
+	some g in input.context.target.groups
+	cfg.groups[g.id]
 }
 
-group_blocked if {
-	input.action.access == "manage"
-	input.action.name in group_actions
-	input.resource.groupId
-	not group_clear
+hit if {
+	some g in input.context.target.groups
+	some r in g.admin_roles
+	r in cfg.admin_roles
 }
 
-## Apps and policies: no manage action with a listed id. Creating one has
-## no id yet and is not restricted here.
-
-clear(key, param) if {
-	listing := data.bollard.config.protected[key]
-	is_object(listing)
-	not listed(listing, object.get(input, ["resource", param], ""))
+hit if {
+	some a in input.context.target.apps
+	cfg.apps[a.id]
 }
 
-app_blocked if {
-	input.action.access == "manage"
-	input.action.area in {"apps", "app_assignments"}
-	not clear("apps", "appId")
+hit if {
+	some p in input.context.target.policies
+	cfg.policies[p.id]
 }
 
-policy_blocked if {
-	input.action.access == "manage"
-	input.action.area == "policies"
-	not clear("policies", "policyId")
+# lists_ok holds when the facts have pkg/target's shape: lists of resolved
+# users and groups, each with its id, groups and roles. Anything else could
+# hide a protected object, so it counts as a hit.
+lists_ok if {
+	t := input.context.target
+	is_array(t.users)
+	is_array(t.groups)
+	is_array(t.apps)
+	is_array(t.policies)
+	every u in t.users {
+		u.resolved == true
+		is_string(u.id)
+		is_array(u.groups)
+		is_array(u.admin_roles)
+	}
+	every g in t.groups {
+		g.resolved == true
+		is_string(g.id)
+		is_array(g.admin_roles)
+	}
 }
 
 ## Reasons, evaluated only when the call is denied.
 
-user_id := object.get(input, ["context", "target", "user", "id"], object.get(input, ["resource", "userId"], ""))
+# The reasons are the findings when protection is checked (mode "check"),
+# or invalid_reason when the settings cannot be read (mode "invalid").
+invalid_reason := {
+	"code": "invalid_policy_data",
+	"message": "protected resources are not configured correctly (data.bollard.config.protected needs users, groups, apps and policies objects and an admin_roles array), so actions that change existing objects are refused",
+}
 
-deny contains {"code": "target_unresolved", "message": msg} if {
-	input.action.access == "manage"
-	input.action.name in user_actions
-	input.resource.userId
+resolved if {
+	input.context.target.resolved == true
+	lists_ok
+}
+
+# findings says why the target is not clear, as the sidecar's audit record
+# keeps it: one reason per cause. Every definition of hit has one here
+# (test_clear_iff_no_reasons); facts of the wrong shape count as
+# unresolved.
+findings contains {"code": "target_unresolved", "message": msg} if {
 	not resolved
-	msg := sprintf(
-		"the user %q could not be looked up at Okta, so Bollard cannot tell whether it is protected and refuses %s",
-		[object.get(input, ["resource", "userId"], ""), input.action.name],
-	)
+	msg := sprintf("what %s changes could not be looked up at Okta, so Bollard cannot tell whether it is protected and refuses the call", [object.get(input, ["action", "name"], "")])
 }
 
-deny contains {"code": "protected_user", "message": msg} if {
-	user_blocked
-	not users_configured
-	msg := "protected users are not configured correctly (data.bollard.config.protected needs users and groups objects and an admin_roles array), so actions on users are refused"
+findings contains {"code": "protected_user", "message": msg} if {
+	some u in input.context.target.users
+	why := cfg.users[u.id]
+	msg := sprintf("user %q is protected: %v", [u.id, why])
 }
 
-deny contains {"code": "protected_user", "message": msg} if {
-	user_blocked
-	some id in {object.get(input, ["context", "target", "user", "id"], ""), object.get(input, ["resource", "userId"], "")}
-	listed(cfg.users, id)
-	msg := sprintf("user %q is protected: %v", [id, cfg.users[id]])
+findings contains {"code": "protected_user", "message": msg} if {
+	some u in input.context.target.users
+	some g in u.groups
+	why := cfg.groups[g]
+	msg := sprintf("user %q is a member of protected group %q (%v)", [u.id, g, why])
 }
 
-deny contains {"code": "protected_user", "message": msg} if {
-	user_blocked
-	some g in input.context.target.user.groups
-	listed(cfg.groups, g)
-	msg := sprintf("user %q is a member of protected group %q (%v)", [user_id, g, cfg.groups[g]])
-}
-
-deny contains {"code": "protected_user", "message": msg} if {
-	user_blocked
-	some r in input.context.target.user.admin_roles
+findings contains {"code": "protected_user", "message": msg} if {
+	some u in input.context.target.users
+	some r in u.admin_roles
 	r in cfg.admin_roles
-	msg := sprintf("user %q holds the protected admin role %s", [user_id, r])
+	msg := sprintf("user %q holds the protected admin role %s", [u.id, r])
 }
 
-deny contains {"code": "protected_group", "message": group_message} if group_blocked
-
-group_message := sprintf("group %q is protected: %v; its members cannot be added or removed and it cannot be replaced or deleted", [
-	input.resource.groupId,
-	cfg.groups[input.resource.groupId],
-]) if {
-	listed(cfg.groups, input.resource.groupId)
-} else := "protected groups are not configured correctly (data.bollard.config.protected.groups must be an object), or the call names no group, so changes to groups are refused"
-
-deny contains {"code": "protected_app", "message": msg} if {
-	app_blocked
-	msg := reason("app", "appId", "apps")
+findings contains {"code": "protected_group", "message": msg} if {
+	some g in input.context.target.groups
+	why := cfg.groups[g.id]
+	msg := sprintf("group %q is protected: %v", [g.id, why])
 }
 
-deny contains {"code": "protected_policy", "message": msg} if {
-	policy_blocked
-	msg := reason("policy", "policyId", "policies")
+findings contains {"code": "protected_group", "message": msg} if {
+	some g in input.context.target.groups
+	some r in g.admin_roles
+	r in cfg.admin_roles
+	msg := sprintf("group %q holds the protected admin role %s", [g.id, r])
 }
 
-reason(what, param, key) := sprintf("%s %q is protected: %v; no agent may change it", [what, id, cfg[key][id]]) if {
-	id := input.resource[param]
-	listed(cfg[key], id)
-} else := sprintf("protected %s are not configured correctly (data.bollard.config.protected.%s must be an object), so changes to them are refused", [key, key])
+findings contains {"code": "protected_app", "message": msg} if {
+	some a in input.context.target.apps
+	why := cfg.apps[a.id]
+	msg := sprintf("app %q is protected: %v; no agent may change it", [a.id, why])
+}
+
+findings contains {"code": "protected_policy", "message": msg} if {
+	some p in input.context.target.policies
+	why := cfg.policies[p.id]
+	msg := sprintf("policy %q is protected: %v; no agent may change it", [p.id, why])
+}

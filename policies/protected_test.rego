@@ -10,9 +10,11 @@ alice := "00uALIactive000000g7" # Engineering
 
 carol := "00uCARactive000000g7" # Support; HELP_DESK_ADMIN
 
-okta_admins := "00gOKTAADMINS00000g7"
+okta_admins := "00gOKTAADMINS00000g7" # listed; holds ORG_ADMIN
 
 engineering := "00gENGINEERING0000g7"
+
+security := "00gSECURITYADMINS0g7" # not listed, but holds SUPER_ADMIN
 
 bollard_app := "0oaBOLLARDAPP0000g7"
 
@@ -22,218 +24,258 @@ signon_default := "00pSIGNONDEF000000g7"
 
 signon_contractors := "00pSIGNONCTR000000g7"
 
-user_actions := ["users.delete", "user_lifecycle.deactivate", "user_lifecycle.suspend", "factors.unenroll"]
+# Looked-up facts, as pkg/target reports them.
+user(id, groups, roles) := {"id": id, "resolved": true, "groups": groups, "admin_roles": roles}
 
-group_actions := ["groups.add_member", "groups.remove_member", "groups.replace", "groups.delete"]
+group(id, roles) := {"id": id, "resolved": true, "admin_roles": roles}
 
-req(name, resource, context) := {
+plain_user := user(alice, ["00gEVERYONE0000000g7", engineering], [])
+
+plain_group := group(engineering, [])
+
+# target is input.context.target for an action: one object of each kind
+# its effects name, as given.
+target(name, u, g, app, pol) := {
+	"resolved": true,
+	"users": [u | some e in data.bollard.catalog.actions[name].effects; e.kind == "user"],
+	"groups": [g | some e in data.bollard.catalog.actions[name].effects; e.kind == "group"],
+	"apps": [{"id": app} | some e in data.bollard.catalog.actions[name].effects; e.kind == "app"],
+	"policies": [{"id": pol} | some e in data.bollard.catalog.actions[name].effects; e.kind == "policy"],
+}
+
+req(agent, name, context) := {
 	"version": 1,
-	"agent": {"id": "provisioner-bot", "auth_method": "key", "claims": {}},
+	"agent": {"id": agent, "auth_method": "key", "claims": {}},
 	"action": object.remove(data.bollard.catalog.actions[name], ["paginated"]),
-	"resource": resource,
-	"params": resource,
+	"resource": {},
+	"params": {},
 	"time": "2026-11-30T17:00:00Z",
 	"context": context,
 }
 
-target(id, groups, roles) := {"target": {"user": {"id": id, "resolved": true, "groups": groups, "admin_roles": roles}}}
+on(name, u, g, app, pol) := req("provisioner-bot", name, {"target": target(name, u, g, app, pol)})
 
-on_user(name, id, groups, roles) := req(name, {"userId": id}, target(id, groups, roles))
+unprotected(name) := on(name, plain_user, plain_group, github, signon_contractors)
+
+# What policies/authz.rego lists for protection: the findings when it is
+# checked, or why the settings cannot be read.
+deny := {r | protected.mode == "check"; some r in protected.findings} | {protected.invalid_reason | protected.mode == "invalid"}
 
 codes(r) := {c.code | some c in reasons} if {
-	reasons := protected.deny with input as r
+	reasons := deny with input as r
 }
 
 clear(r) if {
-	not protected.blocked with input as r
-	count(protected.deny) == 0 with input as r
+	protected.clear with input as r
+	count(deny) == 0 with input as r
 }
 
-## Users
+refused(r) if {
+	not protected.clear with input as r
+	count(deny) > 0 with input as r
+}
 
-test_unprotected_user if {
-	every name in user_actions {
-		clear(on_user(name, alice, ["00gEVERYONE0000000g7", engineering], []))
+touches(name, kind) if {
+	some e in data.bollard.catalog.actions[name].effects
+	e.kind == kind
+}
+
+manage_actions := {name | some name, a in data.bollard.catalog.actions; a.access == "manage"}
+
+## The matrix: every manage action, from the catalog, against every kind of
+## protected object it can change. An action added to the catalog is
+## checked here without anyone remembering to.
+
+protected_users := [
+	user(admin, [], []), # listed
+	user(alice, [okta_admins], []), # in a listed group
+	user(carol, [], ["HELP_DESK_ADMIN", "SUPER_ADMIN"]), # holds a listed role
+]
+
+protected_groups := [
+	group(okta_admins, []), # listed
+	group(security, ["SUPER_ADMIN"]), # holds a listed role
+]
+
+test_every_action_that_changes_a_protected_user_is_refused if {
+	count({name | some name in manage_actions; touches(name, "user")}) >= 20
+	every name in manage_actions {
+		user_refused(name)
 	}
 }
 
-test_listed_user if {
-	every name in user_actions {
-		r := on_user(name, admin, [], [])
-		protected.blocked with input as r
-		protected.deny == {{
-			"code": "protected_user",
-			"message": `user "00uADAadmin0000000g7" is protected: break-glass super administrator; its API token is the one Bollard uses in dev mode`,
-		}} with input as r
+user_refused(name) if {
+	touches(name, "user")
+	every u in protected_users {
+		codes(on(name, u, plain_group, github, signon_contractors)) == {"protected_user"}
 	}
 }
 
-test_member_of_protected_group if {
-	r := on_user("user_lifecycle.suspend", alice, [engineering, okta_admins], [])
-	protected.blocked with input as r
-	protected.deny == {{
-		"code": "protected_user",
-		"message": `user "00uALIactive000000g7" is a member of protected group "00gOKTAADMINS00000g7" (Okta administrators)`,
-	}} with input as r
+user_refused(name) if not touches(name, "user")
+
+test_every_action_that_changes_a_protected_group_is_refused if {
+	count({name | some name in manage_actions; touches(name, "group")}) >= 7
+	every name in manage_actions {
+		group_refused(name)
+	}
 }
 
-test_protected_admin_role if {
-	r := on_user("users.delete", alice, [], ["READ_ONLY_ADMIN", "SUPER_ADMIN"])
-	protected.blocked with input as r
-	protected.deny == {{
-		"code": "protected_user",
-		"message": `user "00uALIactive000000g7" holds the protected admin role SUPER_ADMIN`,
-	}} with input as r
+group_refused(name) if {
+	touches(name, "group")
+	every g in protected_groups {
+		codes(on(name, plain_user, g, github, signon_contractors)) == {"protected_group"}
+	}
 }
 
-test_unlisted_admin_role if {
-	clear(on_user("user_lifecycle.deactivate", carol, [], ["HELP_DESK_ADMIN"]))
+group_refused(name) if not touches(name, "group")
+
+test_every_action_that_changes_a_protected_app_or_policy_is_refused if {
+	every name in manage_actions {
+		app_refused(name)
+		policy_refused(name)
+	}
+}
+
+app_refused(name) if {
+	touches(name, "app")
+	codes(on(name, plain_user, plain_group, bollard_app, signon_contractors)) == {"protected_app"}
+}
+
+app_refused(name) if not touches(name, "app")
+
+policy_refused(name) if {
+	touches(name, "policy")
+	codes(on(name, plain_user, plain_group, github, signon_default)) == {"protected_policy"}
+}
+
+policy_refused(name) if not touches(name, "policy")
+
+test_every_manage_action_on_unprotected_objects_is_clear if {
+	every name in manage_actions {
+		clear_or_unchecked(unprotected(name))
+	}
+}
+
+clear_or_unchecked(r) if clear(r)
+
+clear_or_unchecked(r) if {
+	protected.mode == "none" with input as r
+	count(deny) == 0 with input as r
+}
+
+# The cases of the issue that found the hole, by name.
+test_found_by_the_security_review if {
+	# A user created straight into a protected group.
+	codes(on("users.create", plain_user, group(okta_admins, ["ORG_ADMIN"]), github, signon_contractors)) == {"protected_group"}
+
+	# A group that holds an admin role, protected although not listed.
+	codes(on("groups.add_member", plain_user, group(security, ["SUPER_ADMIN"]), github, signon_contractors)) == {"protected_group"}
+
+	# A protected super admin's email, login or password changed.
+	codes(on("users.update", user(admin, [], ["SUPER_ADMIN"]), plain_group, github, signon_contractors)) == {"protected_user"}
+	codes(on("users.replace", user(admin, [], ["SUPER_ADMIN"]), plain_group, github, signon_contractors)) == {"protected_user"}
+
+	# A factor enrolled on them; their sessions revoked.
+	codes(on("factors.enroll", user(alice, [], ["SUPER_ADMIN"]), plain_group, github, signon_contractors)) == {"protected_user"}
+	codes(on("sessions.revoke", user(alice, [], ["ORG_ADMIN"]), plain_group, github, signon_contractors)) == {"protected_user"}
 }
 
 test_every_cause_listed if {
-	r := on_user("users.delete", admin, [okta_admins], ["SUPER_ADMIN", "ORG_ADMIN"])
-	count(protected.deny) == 4 with input as r
+	r := on("users.delete", user(admin, [okta_admins], ["SUPER_ADMIN", "ORG_ADMIN"]), plain_group, github, signon_contractors)
+	count(deny) == 4 with input as r
 	codes(r) == {"protected_user"}
 }
 
-# The sidecar resolves the target; the path may name the user by login.
-test_listed_by_resolved_id if {
-	r := req("user_lifecycle.deactivate", {"userId": "ada.admin@example.com"}, target(admin, [], []))
-	codes(r) == {"protected_user"}
+test_messages_name_the_cause if {
+	deny == {{
+		"code": "protected_group",
+		"message": `group "00gSECURITYADMINS0g7" holds the protected admin role SUPER_ADMIN`,
+	}} with input as on("groups.delete", plain_user, group(security, ["SUPER_ADMIN"]), github, signon_contractors)
+	deny == {{
+		"code": "protected_app",
+		"message": `app "0oaBOLLARDAPP0000g7" is protected: Bollard's own service app: its credentials are how Bollard reaches Okta; no agent may change it`,
+	}} with input as on("apps.delete", plain_user, plain_group, bollard_app, signon_contractors)
 }
 
-test_other_user_actions_not_restricted if {
-	clear(req("users.update", {"userId": admin}, {}))
-	clear(req("user_lifecycle.unlock", {"userId": admin}, {}))
-	clear(req("users.get", {"userId": admin}, {}))
+test_unlisted_admin_role if {
+	clear(on("user_lifecycle.deactivate", user(carol, [], ["HELP_DESK_ADMIN"]), plain_group, github, signon_contractors))
+}
+
+test_reads_and_creations_are_not_checked if {
+	every name, a in data.bollard.catalog.actions {
+		not_checked_if_read(name, a)
+	}
+	protected.mode == "none" with input as req("provisioner-bot", "groups.create", {})
+	protected.mode == "none" with input as req("provisioner-bot", "apps.create", {})
+	protected.mode == "check" with input as req("provisioner-bot", "users.create", {})
+}
+
+not_checked_if_read(name, a) if {
+	a.access == "read"
+	protected.mode == "none" with input as req("provisioner-bot", name, {})
+}
+
+not_checked_if_read(_, a) if a.access == "manage"
+
+## Exemptions: a rule that explicitly allows an agent one action on
+## protected objects.
+
+test_exempt_agent if {
+	exempt := object.union(data.bollard.config.protected, {"exempt": {"provisioner-bot": ["sessions.revoke"]}})
+	protected.mode == "exempt" with input as req("provisioner-bot", "sessions.revoke", {}) with data.bollard.config.protected as exempt
+	protected.mode == "check" with input as req("provisioner-bot", "users.delete", {}) with data.bollard.config.protected as exempt
+	protected.mode == "check" with input as req("helpdesk-bot", "sessions.revoke", {}) with data.bollard.config.protected as exempt
+	bad := object.union(data.bollard.config.protected, {"exempt": {"provisioner-bot": "sessions.revoke"}})
+	protected.mode == "check" with input as req("provisioner-bot", "sessions.revoke", {}) with data.bollard.config.protected as bad
 }
 
 ## Fail closed: the target could not be resolved, or the data is broken.
 
-unresolved_message := `the user "00uALIactive000000g7" could not be looked up at Okta, so Bollard cannot tell whether it is protected and refuses users.delete`
-
-test_target_missing if {
-	every context in [{}, {"target": {}}, {"target": {"user": null}}] {
-		r := req("users.delete", {"userId": alice}, context)
-		protected.blocked with input as r
-		protected.deny == {{"code": "target_unresolved", "message": unresolved_message}} with input as r
+test_target_missing_or_unresolved if {
+	every context in [
+		{},
+		{"target": {}},
+		{"target": null},
+		{"target": object.union(target("users.delete", plain_user, plain_group, github, signon_contractors), {"resolved": false})},
+		{"target": object.remove(target("users.delete", plain_user, plain_group, github, signon_contractors), ["groups"])},
+	] {
+		r := req("provisioner-bot", "users.delete", context)
+		refused(r)
+		codes(r) == {"target_unresolved"}
 	}
 }
 
-# ListActions asks what an agent may do in general, naming no resource: the
-# rules about one user or group have nothing to check. A call always names
-# one (the catalog requires it), and then the target must be resolved.
-test_no_resource_named if {
-	every name in array.concat(user_actions, group_actions) {
-		clear(req(name, {}, {}))
-	}
-	protected.blocked with input as req("users.delete", {"userId": alice}, {})
-	protected.blocked with input as req("groups.delete", {"groupId": okta_admins}, {})
-}
-
-test_target_not_resolved if {
-	r := req("users.delete", {"userId": alice}, {"target": {"user": {"id": alice, "resolved": false, "groups": [], "admin_roles": []}}})
-	protected.deny == {{"code": "target_unresolved", "message": unresolved_message}} with input as r
-}
-
-test_target_malformed if {
-	every user in [
+test_entry_malformed if {
+	every u in [
 		{"id": alice, "resolved": "yes", "groups": [], "admin_roles": []},
+		{"id": alice, "resolved": false, "groups": [], "admin_roles": []},
 		{"id": alice, "resolved": true, "admin_roles": []},
 		{"id": alice, "resolved": true, "groups": engineering, "admin_roles": []},
 		{"id": alice, "resolved": true, "groups": []},
 		{"resolved": true, "groups": [], "admin_roles": []},
 	] {
-		codes(req("factors.unenroll", {"userId": alice}, {"target": {"user": user}})) == {"target_unresolved"}
+		r := on("factors.unenroll", u, plain_group, github, signon_contractors)
+		refused(r)
+		codes(r) == {"target_unresolved"}
 	}
+	g := {"id": engineering, "resolved": true}
+	codes(on("groups.delete", plain_user, g, github, signon_contractors)) == {"target_unresolved"}
 }
 
-test_unresolved_listed_user_lists_both if {
-	r := req("users.delete", {"userId": admin}, {})
-	codes(r) == {"target_unresolved", "protected_user"}
-}
-
-test_missing_configuration_refuses_user_actions if {
-	r := on_user("users.delete", alice, [], [])
-	every cfg in [{}, {"users": {}, "groups": {}}, {"users": [], "groups": {}, "admin_roles": []}, "none"] {
-		protected.blocked with input as r with data.bollard.config.protected as cfg
-		codes(r) == {"protected_user"} with data.bollard.config.protected as cfg
+test_missing_configuration_refuses_changes if {
+	r := unprotected("users.delete")
+	every cfg in [{}, {"users": {}, "groups": {}}, {"users": [], "groups": {}, "admin_roles": [], "apps": {}, "policies": {}}, "none"] {
+		refused(r) with data.bollard.config.protected as cfg
+		codes(r) == {"invalid_policy_data"} with data.bollard.config.protected as cfg
 	}
+	refused(r) with data.bollard.config as {}
 }
 
 test_empty_configuration_protects_nothing if {
 	cfg := {"users": {}, "groups": {}, "admin_roles": [], "apps": {}, "policies": {}}
-	clear(on_user("users.delete", admin, [okta_admins], ["SUPER_ADMIN"])) with data.bollard.config.protected as cfg
-	clear(req("groups.delete", {"groupId": okta_admins}, {})) with data.bollard.config.protected as cfg
-	clear(req("apps.delete", {"appId": bollard_app}, {})) with data.bollard.config.protected as cfg
-}
-
-## Groups
-
-test_protected_group_unchanged if {
-	every name in group_actions {
-		r := req(name, {"groupId": okta_admins, "userId": alice}, {})
-		protected.blocked with input as r
-		protected.deny == {{
-			"code": "protected_group",
-			"message": `group "00gOKTAADMINS00000g7" is protected: Okta administrators; its members cannot be added or removed and it cannot be replaced or deleted`,
-		}} with input as r
-	}
-}
-
-test_other_groups_change if {
-	every name in group_actions {
-		clear(req(name, {"groupId": engineering, "userId": alice}, {}))
-	}
-}
-
-test_protected_group_readable if {
-	clear(req("groups.get", {"groupId": okta_admins}, {}))
-	clear(req("groups.list_members", {"groupId": okta_admins}, {}))
-	clear(req("groups.create", {}, {}))
-}
-
-test_group_configuration_missing if {
-	r := req("groups.add_member", {"groupId": engineering, "userId": alice}, {})
-	codes(r) == {"protected_group"} with data.bollard.config.protected.groups as null
-}
-
-## Apps and policies
-
-test_bollards_own_app if {
-	every name in ["apps.replace", "apps.delete", "apps.activate", "apps.deactivate", "app_assignments.assign", "app_assignments.update", "app_assignments.unassign"] {
-		r := req(name, {"appId": bollard_app, "userId": alice}, {})
-		protected.blocked with input as r
-		protected.deny == {{
-			"code": "protected_app",
-			"message": `app "0oaBOLLARDAPP0000g7" is protected: Bollard's own service app: its credentials are how Bollard reaches Okta; no agent may change it`,
-		}} with input as r
-	}
-}
-
-test_other_apps if {
-	clear(req("apps.deactivate", {"appId": github}, {}))
-	clear(req("app_assignments.assign", {"appId": github}, {}))
-	clear(req("apps.create", {}, {}))
-	clear(req("apps.get", {"appId": bollard_app}, {}))
-	clear(req("app_assignments.list", {"appId": bollard_app}, {}))
-}
-
-test_protected_policy if {
-	every name in ["policies.replace", "policies.delete", "policies.activate", "policies.deactivate"] {
-		r := req(name, {"policyId": signon_default}, {})
-		protected.blocked with input as r
-		codes(r) == {"protected_policy"}
-	}
-	clear(req("policies.get", {"policyId": signon_default}, {}))
-	clear(req("policies.list_rules", {"policyId": signon_default}, {}))
-	clear(req("policies.delete", {"policyId": signon_contractors}, {}))
-}
-
-test_app_and_policy_configuration_missing if {
-	codes(req("apps.delete", {"appId": github}, {})) == {"protected_app"} with data.bollard.config.protected.apps as []
-	codes(req("policies.delete", {"policyId": signon_contractors}, {})) == {"protected_policy"} with data.bollard.config.protected as {}
-	clear(req("apps.get", {"appId": github}, {})) with data.bollard.config.protected as {}
+	clear(on("users.delete", user(admin, [okta_admins], ["SUPER_ADMIN"]), plain_group, github, signon_contractors)) with data.bollard.config.protected as cfg
+	clear(on("groups.delete", plain_user, group(okta_admins, ["ORG_ADMIN"]), github, signon_contractors)) with data.bollard.config.protected as cfg
+	clear(on("apps.delete", plain_user, plain_group, bollard_app, signon_contractors)) with data.bollard.config.protected as cfg
 }
 
 ## Many protected users and groups: lookups by id.
@@ -242,34 +284,35 @@ test_large_lists if {
 	users := {sprintf("00uP%016d", [i]): "vip" | some i in numbers.range(1, 500)}
 	groups := {sprintf("00gP%016d", [i]): "privileged" | some i in numbers.range(1, 50)}
 	cfg := {"users": users, "groups": groups, "admin_roles": ["SUPER_ADMIN"], "apps": {}, "policies": {}}
-	codes(on_user("users.delete", "00uP0000000000000250", [], [])) == {"protected_user"} with data.bollard.config.protected as cfg
-	codes(on_user("users.delete", alice, ["00gP0000000000000049"], [])) == {"protected_user"} with data.bollard.config.protected as cfg
-	clear(on_user("users.delete", alice, [engineering], [])) with data.bollard.config.protected as cfg
+	codes(on("users.delete", user("00uP0000000000000250", [], []), plain_group, github, signon_contractors)) == {"protected_user"} with data.bollard.config.protected as cfg
+	codes(on("users.delete", user(alice, ["00gP0000000000000049"], []), plain_group, github, signon_contractors)) == {"protected_user"} with data.bollard.config.protected as cfg
+	clear(unprotected("users.delete")) with data.bollard.config.protected as cfg
 }
 
-## blocked (indexed by action) and the reasons (by set) agree.
+## clear and the reasons agree, for every action and target.
 
-resources := [
-	{"userId": admin, "groupId": okta_admins, "appId": bollard_app, "policyId": signon_default},
-	{"userId": alice, "groupId": engineering, "appId": github, "policyId": signon_contractors},
-	{},
+targets := [
+	{"u": plain_user, "g": plain_group, "app": github, "pol": signon_contractors},
+	{"u": user(admin, [okta_admins], ["SUPER_ADMIN"]), "g": group(okta_admins, ["ORG_ADMIN"]), "app": bollard_app, "pol": signon_default},
+	{"u": {"id": alice}, "g": {"id": engineering}, "app": github, "pol": signon_contractors},
 ]
 
-contexts := [{}, target(alice, [], []), target(admin, [okta_admins], ["SUPER_ADMIN"])]
-
-test_blocked_iff_reasons if {
-	every name, _ in data.bollard.catalog.actions {
-		every resource in resources {
-			every context in contexts {
-				agrees(req(name, resource, context))
-			}
+test_clear_iff_no_reasons if {
+	every name in manage_actions {
+		every t in targets {
+			agrees(on(name, t.u, t.g, t.app, t.pol))
 		}
+		agrees(req("provisioner-bot", name, {}))
 	}
 }
 
-agrees(r) if {
-	protected.blocked with input as r
-	count(protected.deny) > 0 with input as r
-}
-
 agrees(r) if clear(r)
+
+agrees(r) if refused(r)
+
+# An action that changes no existing object is never checked, and never
+# refused here.
+agrees(r) if {
+	protected.mode == "none" with input as r
+	count(deny) == 0 with input as r
+}

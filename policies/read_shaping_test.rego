@@ -16,13 +16,20 @@ req(agent, name, params) := {
 
 shaped(r, obligations) if {
 	read_shaping.obligations == obligations with input as r
-	not read_shaping.blocked with input as r
-	count(read_shaping.deny) == 0 with input as r
+	count(read_shaping.settings_deny) == 0 with input as r
+	count(read_shaping.log_deny) == 0 with input as r
 }
 
-refused(r, code, message) if {
-	read_shaping.blocked with input as r
-	read_shaping.deny == {{"code": code, "message": message}} with input as r
+# refused: the settings cannot shape the call (invalid_policy_data), or the
+# System Log query reaches too far back (log_window).
+refused(r, "invalid_policy_data", message) if {
+	not read_shaping.obligations with input as r
+	read_shaping.settings_deny == {{"code": "invalid_policy_data", "message": message}} with input as r
+}
+
+refused(r, "log_window", message) if {
+	not read_shaping.log_ok with input as r
+	read_shaping.log_deny == {{"code": "log_window", "message": message}} with input as r
 }
 
 # The settings with one key replaced. Tests replace the whole settings
@@ -31,7 +38,7 @@ refused(r, code, message) if {
 settings(key, value) := object.union(object.remove(data.bollard.config.read_shaping, [key]), {key: value})
 
 codes(r) := {c.code | some c in reasons} if {
-	reasons := read_shaping.deny with input as r
+	reasons := read_shaping.settings_deny | read_shaping.log_deny with input as r
 }
 
 ## Page size, for paginated reads: the agent's cap for the area, else the
@@ -63,9 +70,11 @@ test_no_cap_for_single_objects_and_unpaginated_lists if {
 	shaped(req("provisioner-bot", "policies.list_rules", {}), {"remove_fields": ["profile.mobilePhone"]})
 }
 
-test_manage_actions_unshaped if {
-	every name in ["users.create", "users.delete", "groups.add_member"] {
-		shaped(req("reader-bot", name, {}), {})
+# Writes answer with the object they changed: hidden fields are removed
+# from those answers too, and they take no page cap.
+test_manage_actions_shaped if {
+	every name in ["users.create", "users.update", "users.delete", "groups.add_member", "app_assignments.assign"] {
+		shaped(req("reader-bot", name, {}), {"remove_fields": ["profile.mobilePhone", "profile.secondEmail"]})
 	}
 }
 
@@ -101,10 +110,10 @@ test_empty_list_removes_nothing if {
 	shaped(req("reader-bot", "users.list", {}), {"max_page_size": 200}) with data.bollard.config.read_shaping as settings("remove_fields", rf)
 }
 
-fields_message := `the fields removed from answers for agent "provisioner-bot" are missing or not a list (data.bollard.config.read_shaping.remove_fields), so reads are refused`
+fields_message := `the fields removed from answers for agent "provisioner-bot" are missing or not a list (data.bollard.config.read_shaping.remove_fields), so its calls are refused`
 
-test_broken_fields_refuse_reads if {
-	every name in ["users.get", "users.list", "logs.list"] {
+test_broken_fields_refuse_every_call if {
+	every name in ["users.get", "users.list", "logs.list", "users.update", "groups.delete"] {
 		r := req("provisioner-bot", name, {})
 		every rf in [null, {}, {"default": "profile.mobilePhone", "agents": {}}, {"default": ["profile.mobilePhone"]}, {"default": ["profile.mobilePhone"], "agents": []}] {
 			refused(r, "invalid_policy_data", fields_message) with data.bollard.config.read_shaping as settings("remove_fields", rf)
@@ -118,7 +127,6 @@ test_broken_fields_refuse_reads if {
 logs(agent, params) := req(agent, "logs.list", params)
 
 test_default_window if {
-	shaped(logs("reader-bot", {}), {"max_page_size": 200, "remove_fields": ["profile.mobilePhone", "profile.secondEmail"]})
 	shaped(logs("reader-bot", {"since": "2026-11-23T17:00:00Z"}), {"max_page_size": 200, "remove_fields": ["profile.mobilePhone", "profile.secondEmail"]})
 	refused(logs("reader-bot", {"since": "2026-11-23T16:59:59Z"}), "log_window", `agent "reader-bot" may read the System Log only 168 hours back: since 2026-11-23T16:59:59Z is before 2026-11-23T17:00:00Z`)
 }
@@ -129,8 +137,17 @@ test_agent_window if {
 	refused(logs("helpdesk-bot", {"since": "2026-11-29T16:59:59.999Z"}), "log_window", `agent "helpdesk-bot" may read the System Log only 24 hours back: since 2026-11-29T16:59:59.999Z is before 2026-11-29T17:00:00Z`)
 }
 
-test_absent_since_is_seven_days if {
-	refused(logs("helpdesk-bot", {"limit": 10}), "log_window", `without since, Okta returns the last 7 days of the System Log, but agent "helpdesk-bot" may read only 24 hours back: set since to 2026-11-29T17:00:00Z or later`)
+# Without since Okta would return seven days; the call is allowed because
+# the sidecar sends the earliest since the window allows, which the
+# constraint states.
+test_absent_since_takes_the_window if {
+	shaped(logs("helpdesk-bot", {"limit": 10}), {"max_page_size": 100, "remove_fields": ["profile.mobilePhone"]})
+	read_shaping.constraints(24) == [{
+		"param": "since", "min": "2026-11-29T17:00:00Z", "default": "2026-11-29T17:00:00Z",
+		"description": "since no earlier than 24 hours before the call (2026-11-29T17:00:00Z)",
+	}] with input as logs("helpdesk-bot", {})
+	not read_shaping.constraints(0) with input as logs("helpdesk-bot", {})
+	not read_shaping.constraints(24) with input as object.union(logs("helpdesk-bot", {}), {"time": "noon"})
 }
 
 test_malformed_since if {
@@ -138,8 +155,10 @@ test_malformed_since if {
 }
 
 test_malformed_time if {
-	r := object.union(logs("reader-bot", {}), {"time": "noon"})
-	refused(r, "log_window", "the request time is not an RFC 3339 time, so the System Log window cannot be checked")
+	every params in [{}, {"since": now}] {
+		r := object.union(logs("reader-bot", params), {"time": "noon"})
+		refused(r, "log_window", "the request time is not an RFC 3339 time, so the System Log window cannot be checked")
+	}
 }
 
 window_message := `the System Log window for agent "reader-bot" is missing or not a positive number of hours (data.bollard.config.read_shaping.logs.max_window_hours), so System Log queries are refused`
@@ -155,44 +174,62 @@ test_broken_window_refuses_logs if {
 
 test_action_not_in_catalog if {
 	r := object.union(req("reader-bot", "users.get", {}), {"action": {"name": "users.teleport"}})
-	read_shaping.blocked with input as r
+	not read_shaping.obligations with input as r
 	codes(r) == {"invalid_policy_data"}
 	list := req("reader-bot", "users.list", {}) # built from the catalog before it is taken away
-	refused(list, "invalid_policy_data", `the action catalog (data.bollard.catalog) has no action "users.list", so the read cannot be shaped and is refused`) with data.bollard.catalog as {}
+	refused(list, "invalid_policy_data", `the action catalog (data.bollard.catalog) has no action "users.list", so its answers cannot be shaped and it is refused`) with data.bollard.catalog as {}
 }
 
-## The common cases, written out for speed, agree with the rule-by-rule
-## definition, and refused reads always say why.
+## Obligations and reasons agree: a call is shaped exactly when no setting
+## stands in the way, and refused with a reason otherwise.
 
 other_settings := [
 	data.bollard.config.read_shaping,
 	settings("page_size", {"default": 300, "agents": {"helpdesk-bot": 40, "reader-bot": {"users": 0}}}),
 	settings("remove_fields", {"default": [], "agents": {"reader-bot": "profile"}}),
+	settings("logs", {"max_window_hours": {"default": "a week", "agents": {}}}),
 ]
 
-test_common_case_agrees if {
+test_obligations_iff_no_reasons if {
 	every cfg in other_settings {
 		every agent in ["reader-bot", "helpdesk-bot", "provisioner-bot", "stranger"] {
-			every name, a in data.bollard.catalog.actions {
-				every params in [{}, {"since": "2026-11-30T00:00:00Z"}] {
-					agrees(req(agent, name, params), a.access) with data.bollard.config.read_shaping as cfg
+			every name, _ in data.bollard.catalog.actions {
+				every params in [{}, {"since": "2026-11-30T00:00:00Z"}, {"since": "2026-11-01T00:00:00Z"}] {
+					agrees(req(agent, name, params)) with data.bollard.config.read_shaping as cfg
 				}
 			}
 		}
 	}
 }
 
-agrees(r, "read") if {
-	read_shaping.obligations == read_shaping.shaping with input as r
-	not read_shaping.blocked with input as r
-	count(read_shaping.deny) == 0 with input as r
+agrees(r) if {
+	read_shaping.obligations with input as r
+	count(read_shaping.settings_deny) == 0 with input as r
 }
 
-agrees(r, "read") if {
+agrees(r) if {
 	not read_shaping.obligations with input as r
-	not read_shaping.shaping with input as r
-	read_shaping.blocked with input as r
-	count(read_shaping.deny) > 0 with input as r
+	count(read_shaping.settings_deny) > 0 with input as r
 }
 
-agrees(r, "manage") if shaped(r, {})
+test_log_ok_iff_no_reason if {
+	every cfg in other_settings {
+		every agent in ["reader-bot", "helpdesk-bot", "stranger"] {
+			every params in [{}, {"since": "2026-11-30T00:00:00Z"}, {"since": "2026-11-01T00:00:00Z"}, {"since": "soon"}] {
+				every at in [now, "noon"] {
+					log_agrees(object.union(logs(agent, params), {"time": at})) with data.bollard.config.read_shaping as cfg
+				}
+			}
+		}
+	}
+}
+
+log_agrees(r) if {
+	read_shaping.log_ok with input as r
+	count(read_shaping.log_deny) == 0 with input as r
+}
+
+log_agrees(r) if {
+	not read_shaping.log_ok with input as r
+	count(read_shaping.log_deny) == 1 with input as r
+}

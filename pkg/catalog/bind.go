@@ -54,6 +54,9 @@ type Call struct {
 	// Params is the validated parameters in their JSON form, for policy input
 	// and for binding a confirmation to the exact request.
 	Params map[string]any
+	// Lookup marks a read Bollard makes for itself to decide a call
+	// (pkg/target), not one an agent asked for; its User-Agent says so.
+	Lookup bool
 }
 
 // Bind validates params against the named action and builds the Call.

@@ -76,6 +76,7 @@ func TestInputDocument(t *testing.T) {
 		"params":   map[string]any{"userId": "00u1abcd", "sendEmail": false},
 		"time":     "2026-11-28T13:00:00.0000005Z",
 		"context":  map[string]any{"dry_run": true},
+		"stage":    "full",
 	}
 	if !reflect.DeepEqual(normal(t, got), normal(t, want)) {
 		t.Errorf("input =\n%v\nwant\n%v", got, want)

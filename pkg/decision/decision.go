@@ -13,6 +13,35 @@ const InputVersion = 1
 // Query is the rule every policy must define.
 const Query = "data.bollard.authz.decision"
 
+// StandingQuery is an optional rule: what an agent may do with an action
+// whatever the call's details (docs/policy-contract.md, "Standing"). The
+// engine evaluates it with an input that holds only version, agent.id and
+// action, keeps the answer per policy revision, agent and action, and
+// passes it to the decision as input.standing, so that the parts of a
+// decision that depend only on who asks for what are not evaluated on
+// every call.
+const StandingQuery = "data.bollard.authz.standing"
+
+// Stage is which part of a decision the sidecar asks for. A call that
+// changes objects whose facts only Okta knows (a user's groups and roles) is
+// decided in two stages, so that nothing is read at Okta for a call the
+// cheap part already denies; any other call in one.
+type Stage string
+
+// The stages, as input.stage names them.
+const (
+	// StageFull decides everything, with whatever facts the input holds.
+	StageFull Stage = "full"
+	// StageGrant decides what needs no looked-up facts: grants, action
+	// lists, hours, limits, read shaping, the team's own rules. Its allow
+	// only clears the way to the lookups and StageEffect.
+	StageGrant Stage = "grant"
+	// StageEffect decides what needs the facts (input.context.target), for
+	// a call the same policy revision allowed at StageGrant (Input.After);
+	// without that, the engine decides StageFull instead.
+	StageEffect Stage = "effect"
+)
+
 // Reason codes set by the engine itself. The shipped policies add their own
 // (not_granted, outside_business_hours, unsupported_input_version).
 const (
@@ -61,7 +90,16 @@ type Decision struct {
 	Revision string
 	// Duration is the time Decide took.
 	Duration time.Duration
+
+	// stage is the stage this decision was made at, and set the policy
+	// that made it: a StageEffect input is decided as such only after an
+	// allowing StageGrant decision of the same policy (Input.After).
+	stage Stage
+	set   *policySet
 }
+
+// Stage is the stage the decision was made at.
+func (d Decision) Stage() Stage { return d.stage }
 
 // Agent is the authenticated caller.
 type Agent struct {
@@ -81,8 +119,17 @@ type Input struct {
 	// Params holds the validated parameters, query and body, as catalog.Call.Params.
 	Params map[string]any
 	Time   time.Time
-	// Context is reserved for later use (counters, dry run).
+	// Context holds the facts the sidecar gathered (input.context): counts,
+	// and the target facts of pkg/target.
 	Context map[string]any
+	// Stage is the stage to decide (StageFull when empty).
+	Stage Stage
+	// After is the StageGrant decision a StageEffect input continues.
+	After *Decision
+	// DecisionID is the id the decision carries, minted by the caller so
+	// that what happens before the decision (lookups, logs) carries it too;
+	// when empty the engine mints one.
+	DecisionID string
 }
 
 // Status reports the state of the policy for health endpoints.

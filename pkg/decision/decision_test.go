@@ -18,17 +18,38 @@ func codes(d decision.Decision) []string {
 	return out
 }
 
-// targetUserActions act destructively on one user: the sidecar looks the
-// user up and passes input.context.target.user (docs/policy-contract.md).
-var targetUserActions = []string{"users.delete", "user_lifecycle.deactivate", "user_lifecycle.suspend", "factors.unenroll"}
+// plainUser is a looked-up user in no group and with no admin role.
+func plainUser() map[string]any {
+	return map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{}}
+}
+
+// targetFor is input.context.target as pkg/target reports it for an
+// action: one object of each kind its effects name, user standing for
+// every user (docs/policy-contract.md).
+func targetFor(a *catalog.Action, user map[string]any) map[string]any {
+	t := map[string]any{"resolved": true, "users": []any{}, "groups": []any{}, "apps": []any{}, "policies": []any{}}
+	for _, e := range a.Effects {
+		switch e.Kind {
+		case catalog.EffectUser:
+			t["users"] = append(t["users"].([]any), user)
+		case catalog.EffectGroup:
+			t["groups"] = append(t["groups"].([]any), map[string]any{"id": "00g1abcd", "resolved": true, "admin_roles": []any{}})
+		case catalog.EffectApp:
+			t["apps"] = append(t["apps"].([]any), map[string]any{"id": "0oa1abcd"})
+		case catalog.EffectPolicy:
+			t["policies"] = append(t["policies"].([]any), map[string]any{"id": "00p1abcd"})
+		}
+	}
+	return t
+}
 
 // callContext is input.context as the sidecar fills it for a call: counts
-// of recent destructive actions, and the target user when the action needs
-// one (resolved, in no group and with no admin role).
+// of recent destructive actions, and for a manage action what it changes,
+// looked up (plain objects, none of them protected).
 func callContext(a *catalog.Action, hour, day int) map[string]any {
 	c := map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": float64(hour), "day": float64(day)}}}
-	if slices.Contains(targetUserActions, a.Name) {
-		c["target"] = map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{}}}
+	if a.Access == catalog.Manage {
+		c["target"] = targetFor(a, plainUser())
 	}
 	return c
 }
@@ -91,11 +112,16 @@ func TestShippedPolicies(t *testing.T) {
 		{name: "target not resolved", agent: "provisioner-bot", action: "users.delete", at: mondayNoon,
 			codes: []string{"target_unresolved"}, confirm: true,
 			context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
-				"target": map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": false, "groups": []any{}, "admin_roles": []any{}}}}},
+				"target": map[string]any{"resolved": false, "users": []any{map[string]any{"id": "00u1abcd", "resolved": false, "groups": []any{}, "admin_roles": []any{}}},
+					"groups": []any{}, "apps": []any{}, "policies": []any{}}}},
 		{name: "protected admin", agent: "provisioner-bot", action: "users.delete", at: mondayNoon,
 			codes: []string{"protected_user"}, confirm: true,
 			context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
-				"target": map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{"SUPER_ADMIN"}}}}},
+				"target": targetFor(action(t, "users.delete"), map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{"SUPER_ADMIN"}})}},
+		{name: "profile change of a protected admin", agent: "provisioner-bot", action: "users.update", at: saturday,
+			codes: []string{"protected_user"},
+			context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
+				"target": targetFor(action(t, "users.update"), map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{"ORG_ADMIN"}})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +131,7 @@ func TestShippedPolicies(t *testing.T) {
 			}
 			a := action(t, tt.action)
 			res := tt.resources
-			if res == nil && slices.Contains(targetUserActions, a.Name) {
+			if res == nil && len(a.Effects) > 0 {
 				res = map[string]string{"userId": "00u1abcd"}
 			}
 			ctx := tt.context

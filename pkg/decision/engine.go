@@ -98,14 +98,41 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 }
 
 // decide is Decide, with a tracer for Explain (nil on the hot path).
+// Explain evaluates without input.standing, so that the trace shows every
+// rule the decision rests on.
 func (e *Engine) decide(ctx context.Context, in Input, tr topdown.QueryTracer) Decision {
 	start := time.Now()
 	p := e.active.Load()
-	d := Decision{ID: newID(start), Revision: p.revision}
-	allow, deny, ob, err := e.eval(ctx, p, in, start, tr)
+	stage := stageOf(in, p)
+	id := in.DecisionID
+	if id == "" {
+		id = NewID(start)
+	}
+	d := Decision{ID: id, Revision: p.revision, stage: stage, set: p}
+	var standing *ast.Term
+	if tr == nil && in.Action != nil {
+		standing = e.standingFor(ctx, p, in)
+	}
+	allow, deny, ob, err := e.eval(ctx, p, in, stage, standing, start, tr)
 	e.settle(ctx, &d, allow, deny, ob, err, "policy", slog.String("action", actionName(in)), slog.String("agent", in.Agent.ID))
 	d.Duration = time.Since(start)
 	return d
+}
+
+// stageOf is the stage the engine decides: the one asked for, except that
+// StageEffect, which leaves out what StageGrant decided, is decided as such
+// only when the input continues an allowing StageGrant decision of this
+// very policy; otherwise everything is decided (StageFull).
+func stageOf(in Input, p *policySet) Stage {
+	switch in.Stage {
+	case StageGrant:
+		return StageGrant
+	case StageEffect:
+		if a := in.After; a != nil && a.Allow && a.stage == StageGrant && a.set == p {
+			return StageEffect
+		}
+	}
+	return StageFull
 }
 
 // settle reads an evaluation's outcome into d, failing closed: an error
@@ -141,18 +168,19 @@ func recovered(err *error) {
 	}
 }
 
-func (e *Engine) eval(ctx context.Context, p *policySet, in Input, now time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
+func (e *Engine) eval(ctx context.Context, p *policySet, in Input, stage Stage, standing *ast.Term, now time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
 	defer recovered(&err)
-	input, t, err := buildInput(in, now)
+	input, t, err := buildInput(in, now, stage, standing)
 	if err != nil {
 		return false, nil, Obligations{}, fmt.Errorf("build input: %w", err)
 	}
-	return e.evalQuery(ctx, p.query, Query, input, t, tr)
+	return e.evalQuery(ctx, p.query, Query, p.rules > 0, input, t, tr)
 }
 
 // evalQuery evaluates a prepared decision query within the evaluation
-// timeout and reads its answer against the contract.
-func (e *Engine) evalQuery(ctx context.Context, pq rego.PreparedEvalQuery, query string, input ast.Value, t time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
+// timeout and reads its answer against the contract; composed says the
+// query has the team's deny rules beside the decision (composedQuery).
+func (e *Engine) evalQuery(ctx context.Context, pq rego.PreparedEvalQuery, query string, composed bool, input ast.Value, t time.Time, tr topdown.QueryTracer) (allow bool, deny []Reason, ob Obligations, err error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.evalTimeout)
 	defer cancel()
 	// Our own cancel hook instead of rego's goroutine per evaluation.
@@ -184,7 +212,7 @@ func (e *Engine) evalQuery(ctx context.Context, pq rego.PreparedEvalQuery, query
 		}
 		return false, nil, Obligations{}, fmt.Errorf("evaluate %s: %w", query, err)
 	}
-	return readResult(rs)
+	return readResult(rs, composed)
 }
 
 // contradiction logs a decision that is well-formed but inconsistent, for
@@ -261,7 +289,13 @@ func (e *Engine) Reload(ctx context.Context) error {
 			slog.String("source", src), slog.String("active_revision", active), slog.Any("error", err))
 	case changed:
 		e.log.LogAttrs(ctx, slog.LevelInfo, "policy loaded",
-			slog.String("source", src), slog.String("revision", p.revision), slog.Int("files", p.files))
+			slog.String("source", src), slog.String("revision", p.revision), slog.Int("files", p.files),
+			slog.Int("deny_rules", p.rules))
+		for _, w := range p.warnings {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "policy rule cannot deny by itself",
+				slog.String("revision", p.revision), slog.String("file", w.File), slog.Int("line", w.Row),
+				slog.String("rule", w.Rule), slog.String("problem", w.Msg))
+		}
 	}
 	return err
 }
@@ -305,9 +339,11 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// newID returns a UUIDv7: time-ordered, so decision ids sort with the audit
-// log, and random in its remaining 74 bits.
-func newID(now time.Time) string {
+// NewID returns a decision id, a UUIDv7: time-ordered, so decision ids
+// sort with the audit log, and random in its remaining 74 bits. The
+// gateway mints one when a call arrives (Input.DecisionID), so that every
+// log line, lookup and Okta request of the call carries it.
+func NewID(now time.Time) string {
 	var u [16]byte
 	_, _ = rand.Read(u[6:]) // never fails since Go 1.24
 	var ms [8]byte

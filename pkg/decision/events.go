@@ -51,7 +51,7 @@ var (
 func (e *Engine) DecideEvent(ctx context.Context, in EventInput) Decision {
 	start := time.Now()
 	p := e.active.Load()
-	d := Decision{ID: newID(start), Revision: p.revision}
+	d := Decision{ID: NewID(start), Revision: p.revision, stage: StageFull, set: p}
 	if p.events == nil {
 		d.Deny = []Reason{{Code: CodeNoEventPolicy, Message: "the policy does not decide which agent sees which event (" + EventQuery + ")"}}
 		d.Duration = time.Since(start)
@@ -69,7 +69,7 @@ func (e *Engine) evalEvent(ctx context.Context, p *policySet, in EventInput, now
 	if err != nil {
 		return false, nil, Obligations{}, fmt.Errorf("build event input: %w", err)
 	}
-	return e.evalQuery(ctx, *p.events, EventQuery, input, t, nil)
+	return e.evalQuery(ctx, *p.events, EventQuery, p.rules > 0, input, t, nil)
 }
 
 // buildEventInput makes the event input document:

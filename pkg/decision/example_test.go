@@ -29,10 +29,11 @@ func Example() {
 			Params:   map[string]any{"userId": "00u1abcd"},
 			Time:     saturday,
 			// What the sidecar adds: recent destructive actions of this
-			// agent, and the target user as Okta describes it.
+			// agent, and what the call changes as Okta describes it.
 			Context: map[string]any{
 				"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}},
-				"target": map[string]any{"user": map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{}}},
+				"target": map[string]any{"resolved": true, "apps": []any{}, "policies": []any{}, "groups": []any{},
+					"users": []any{map[string]any{"id": "00u1abcd", "resolved": true, "groups": []any{}, "admin_roles": []any{}}}},
 			},
 		})
 		fmt.Println(agent, d.Allow, d.Deny, d.Obligations.RequireConfirmation)

@@ -180,3 +180,13 @@ func withData(tb testing.TB, sc scale) fs.FS {
 	}
 	return m
 }
+
+// withFiles adds files (path, content pairs) to a policy set made by
+// withData.
+func withFiles(fsys fs.FS, kv ...string) fs.FS {
+	m := fsys.(fstest.MapFS)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = &fstest.MapFile{Data: []byte(kv[i+1])}
+	}
+	return m
+}

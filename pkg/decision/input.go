@@ -32,6 +32,7 @@ var (
 	keyDestructive = ast.StringTerm("destructive")
 	keyEvent       = ast.StringTerm("event")
 	keyEffects     = ast.StringTerm("effects")
+	keyStage       = ast.StringTerm("stage")
 
 	versionTerm = ast.IntNumberTerm(InputVersion)
 )
@@ -62,9 +63,15 @@ func actionTerm(a *catalog.Action) *ast.Term {
 	)
 }
 
+// stageTerms are the input forms of the stages, built once.
+var stageTerms = map[Stage]*ast.Term{
+	StageFull: ast.StringTerm(string(StageFull)), StageGrant: ast.StringTerm(string(StageGrant)), StageEffect: ast.StringTerm(string(StageEffect)),
+}
+
 // buildInput makes the input document as an AST value, with no JSON round
-// trip. now is used when in.Time is zero.
-func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
+// trip. now is used when in.Time is zero. stage is the stage decided;
+// standing, when not nil, is input.standing.
+func buildInput(in Input, now time.Time, stage Stage, standing *ast.Term) (ast.Value, time.Time, error) {
 	if in.Action == nil {
 		return nil, time.Time{}, errNoAction
 	}
@@ -93,7 +100,12 @@ func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
 		resource = ast.ObjectTerm(items...)
 	}
 	t := inputTime(in.Time, now)
-	return ast.NewObject(
+	st, ok := stageTerms[stage]
+	if !ok {
+		return nil, time.Time{}, fmt.Errorf("unknown stage %q", stage)
+	}
+	items := make([][2]*ast.Term, 0, 10)
+	items = append(items,
 		ast.Item(keyVersion, versionTerm),
 		ast.Item(keyAgent, agent),
 		ast.Item(keyAction, action),
@@ -101,7 +113,12 @@ func buildInput(in Input, now time.Time) (ast.Value, time.Time, error) {
 		ast.Item(keyParams, params),
 		ast.Item(keyTime, ast.StringTerm(t.Format(time.RFC3339Nano))),
 		ast.Item(keyContext, reqCtx),
-	), t, nil
+		ast.Item(keyStage, st),
+	)
+	if standing != nil {
+		items = append(items, ast.Item(keyStanding, standing))
+	}
+	return ast.NewObject(items...), t, nil
 }
 
 // agentTerm is input.agent, the same for calls and events.

@@ -18,6 +18,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/util"
 )
 
 // ErrNoDecision is returned when a policy compiles but does not define
@@ -109,15 +110,26 @@ func revisionOf(files []policyFile) string {
 }
 
 // policySet is one compiled policy, ready to evaluate. It is immutable and
-// shared by concurrent Decide calls.
+// shared by concurrent Decide calls (the standing memo is safe for them).
 type policySet struct {
 	revision string
 	digest   string // the source content it was compiled from
-	query    rego.PreparedEvalQuery
-	// events decides which agent may see an Okta event; nil when the
-	// policy defines no data.bollard.events.decision (then none may).
+	// query is the call decision composed with the team's deny rules
+	// (data.bollard.rules): see composedQuery.
+	query rego.PreparedEvalQuery
+	// events decides which agent may see an Okta event, composed the same
+	// way; nil when the policy defines no data.bollard.events.decision
+	// (then none may).
 	events *rego.PreparedEvalQuery
-	files  int
+	// standing evaluates data.bollard.authz.standing; nil when the policy
+	// does not define it.
+	standing *rego.PreparedEvalQuery
+	memo     *standingMemo
+	// rules counts the team's deny sets (data.bollard.rules.**.deny).
+	rules int
+	// warnings are the rules CheckRules flagged without refusing them.
+	warnings []RuleProblem
+	files    int
 }
 
 // compile parses, compiles (strict Rego v1) and prepares a snapshot, with
@@ -129,35 +141,38 @@ func compile(ctx context.Context, snap snapshot) (*policySet, error) {
 	}
 	err = checkNoCatalogRules(src.modules)
 	data, err2 := WithCatalogData(src.data)
-	if err = errors.Join(err, err2); err != nil {
+	if err = errors.Join(err, err2, checkNoRulesData(src.data)); err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
-	p, events, err := compileParsed(ctx, src.modules, data)
+	p, err := compileParsed(ctx, src.modules, data)
 	if err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
-	return &policySet{revision: src.revision, digest: snap.digest, query: p, events: events, files: src.files}, nil
+	p.revision, p.digest, p.files = src.revision, snap.digest, src.files
+	return p, nil
 }
 
-// compileParsed compiles the modules once and prepares the call decision
-// and, when the policy has one, the event decision against that compiler.
-func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast.Object) (rego.PreparedEvalQuery, *rego.PreparedEvalQuery, error) {
+// compileParsed compiles the modules once, refuses rules that could not
+// take part in a decision (CheckRules), and prepares the call decision, the
+// event decision and the standing rule (when the policy has them) against
+// that compiler.
+func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast.Object) (*policySet, error) {
 	store := inmem.NewFromASTObject(data)
 	txn, err := store.NewTransaction(ctx)
 	if err != nil {
-		return rego.PreparedEvalQuery{}, nil, fmt.Errorf("open data store: %w", err)
+		return nil, fmt.Errorf("open data store: %w", err)
 	}
 	defer store.Abort(ctx, txn)
-	compiler := ast.NewCompiler().
-		WithStrict(true).
-		WithCapabilities(Capabilities()).
-		WithDefaultRegoVersion(ast.RegoV1).
-		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
+	compiler := NewCompiler(ctx, store, txn)
 	if compiler.Compile(modules); compiler.Failed() {
-		return rego.PreparedEvalQuery{}, nil, fmt.Errorf("compile: %w", compiler.Errors)
+		return nil, fmt.Errorf("compile: %w", compiler.Errors)
 	}
 	if len(compiler.GetRules(decisionRef)) == 0 {
-		return rego.PreparedEvalQuery{}, nil, ErrNoDecision
+		return nil, ErrNoDecision
+	}
+	probs := CheckRules(compiler)
+	if err := refused(probs); err != nil {
+		return nil, err
 	}
 	prepare := func(query string) (rego.PreparedEvalQuery, error) {
 		pq, err := rego.New(
@@ -171,18 +186,51 @@ func compileParsed(ctx context.Context, modules map[string]*ast.Module, data ast
 		}
 		return pq, nil
 	}
-	pq, err := prepare(Query)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, nil, err
+	deny, _ := customDenyRules(compiler)
+	paths := util.KeysSorted(deny)
+	p := &policySet{rules: len(paths), memo: newStandingMemo(standingMemoSize), warnings: probs} // none is refused by now
+	if p.query, err = prepare(composedQuery(Query, paths)); err != nil {
+		return nil, err
 	}
-	if len(compiler.GetRules(eventDecisionRef)) == 0 {
-		return pq, nil, nil
+	if len(compiler.GetRules(eventDecisionRef)) > 0 {
+		events, err := prepare(composedQuery(EventQuery, paths))
+		if err != nil {
+			return nil, err
+		}
+		p.events = &events
 	}
-	events, err := prepare(EventQuery)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, nil, err
+	if len(compiler.GetRules(standingRef)) > 0 {
+		st, err := prepare(StandingQuery)
+		if err != nil {
+			return nil, err
+		}
+		p.standing = &st
 	}
-	return pq, &events, nil
+	return p, nil
+}
+
+// NewCompiler returns a compiler with the sidecar's settings: strict Rego
+// v1, the sidecar's built-ins, data and rules that may not overlap, and the
+// parsed modules kept (CheckRules compares them with the shipped library).
+// Tools that compile policies outside the sidecar use it too.
+func NewCompiler(ctx context.Context, store storage.Store, txn storage.Transaction) *ast.Compiler {
+	return ast.NewCompiler().
+		WithStrict(true).
+		WithCapabilities(Capabilities()).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn)).
+		WithKeepModules(true)
+}
+
+// composedQuery is the query for a decision rule with the team's deny sets
+// beside it: {"decision": <rule>, "rules": [<set>, ...]}. Any element of a
+// set denies the call (readComposed). Without deny sets it is the rule
+// alone, at no extra cost.
+func composedQuery(rule string, denyPaths []string) string {
+	if len(denyPaths) == 0 {
+		return rule
+	}
+	return `{"decision": ` + rule + `, "rules": [` + strings.Join(denyPaths, ", ") + `]}`
 }
 
 // parseFiles parses every module and merges every data file, reporting all

@@ -28,8 +28,10 @@ func shape(format string, args ...any) error {
 	return &shapeError{what: fmt.Sprintf(format, args...)}
 }
 
-// readResult extracts the decision from the query's result set.
-func readResult(rs rego.ResultSet) (allow bool, deny []Reason, ob Obligations, err error) {
+// readResult extracts the decision from the query's result set. composed
+// says the query is a composedQuery: the decision with the team's deny sets
+// beside it, any element of which denies.
+func readResult(rs rego.ResultSet, composed bool) (allow bool, deny []Reason, ob Obligations, err error) {
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return false, nil, Obligations{}, errUndefined
 	}
@@ -40,7 +42,74 @@ func readResult(rs rego.ResultSet) (allow bool, deny []Reason, ob Obligations, e
 	if !ok {
 		return false, nil, Obligations{}, shape("result is %T", rs[0].Expressions[0].Value)
 	}
-	return readDecision(t.Value)
+	if !composed {
+		return readDecision(t.Value)
+	}
+	return readComposed(t.Value)
+}
+
+var keyDecision = ast.StringTerm("decision")
+
+// readComposed reads {"decision": ..., "rules": [set, ...]}: the decision,
+// denied with every reason of the team's rules appended when there is any.
+// A reason of the wrong shape fails the whole decision, like a malformed
+// decision does: a rule that cannot say why it denies still denies.
+func readComposed(v ast.Value) (allow bool, deny []Reason, ob Obligations, err error) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return false, nil, ob, shape("composed result is %s", ast.ValueName(v))
+	}
+	d := get(obj, keyDecision)
+	if d == nil {
+		return false, nil, ob, errUndefined
+	}
+	allow, deny, ob, err = readDecision(d)
+	if err != nil {
+		return false, nil, Obligations{}, err
+	}
+	sets, ok := get(obj, keyRules).(*ast.Array)
+	if !ok {
+		return false, nil, Obligations{}, shape("rules is not an array")
+	}
+	for i := range sets.Len() {
+		set, ok := sets.Elem(i).Value.(ast.Set)
+		if !ok {
+			return false, nil, Obligations{}, shape("deny rule %d is not a set", i)
+		}
+		var bad error
+		set.Foreach(func(t *ast.Term) {
+			if bad != nil {
+				return
+			}
+			r, err := readReason(t.Value)
+			if err != nil {
+				bad = shape("a reason of deny rule %d: %v", i, err)
+				return
+			}
+			deny = append(deny, r)
+		})
+		if bad != nil {
+			return false, nil, Obligations{}, bad
+		}
+	}
+	if len(deny) > 0 {
+		allow = false // deny always wins
+	}
+	return allow, deny, ob, nil
+}
+
+// readReason reads one {"code": ..., "message": ...}.
+func readReason(v ast.Value) (Reason, error) {
+	r, ok := v.(ast.Object)
+	if !ok {
+		return Reason{}, errors.New("not an object")
+	}
+	code, ok1 := get(r, keyCode).(ast.String)
+	msg, ok2 := get(r, keyMessage).(ast.String)
+	if !ok1 || !ok2 || code == "" {
+		return Reason{}, errors.New("needs a non-empty string code and a string message")
+	}
+	return Reason{Code: string(code), Message: string(msg)}, nil
 }
 
 // readDecision checks v against the contract: an object with exactly the
@@ -61,16 +130,11 @@ func readDecision(v ast.Value) (allow bool, deny []Reason, ob Obligations, err e
 	if n := arr.Len(); n > 0 {
 		deny = make([]Reason, n)
 		for i := range n {
-			r, ok := arr.Elem(i).Value.(ast.Object)
-			if !ok {
-				return false, nil, ob, shape("deny[%d] is not an object", i)
+			r, err := readReason(arr.Elem(i).Value)
+			if err != nil {
+				return false, nil, ob, shape("deny[%d] %v", i, err)
 			}
-			code, ok1 := get(r, keyCode).(ast.String)
-			msg, ok2 := get(r, keyMessage).(ast.String)
-			if !ok1 || !ok2 || code == "" {
-				return false, nil, ob, shape("deny[%d] needs a non-empty string code and a string message", i)
-			}
-			deny[i] = Reason{Code: string(code), Message: string(msg)}
+			deny[i] = r
 		}
 	}
 	ob, err = readObligations(get(obj, keyObligations))

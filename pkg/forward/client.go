@@ -197,7 +197,12 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 		if call.Body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		req.Header.Set("User-Agent", c.opts.userAgent+" decision/"+decisionID)
+		ua := c.opts.userAgent + " decision/" + decisionID
+		if call.Lookup {
+			// Okta's System Log tells Bollard's own reads from the agents'.
+			ua += " lookup"
+		}
+		req.Header.Set("User-Agent", ua)
 		if err := c.cred.Authorize(ctx, req, call.Action.Scope); err != nil {
 			return nil, fmt.Errorf("authorize: %w", err)
 		}

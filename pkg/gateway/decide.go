@@ -11,14 +11,68 @@ import (
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
-// decide is step 3: the enforced decision, and the shadow policy's beside
-// it when one is configured. The shadow's answer is recorded and never
-// changes the outcome.
-func (s *Server) decide(ctx context.Context, out *outcome) {
+// decide is step 3: the decision, in two stages when the call changes
+// objects whose facts only Okta knows. The first stage decides everything
+// that needs no lookup (grants, action lists, hours, limits, the team's own
+// rules); only when it allows are the facts looked up (with the call's
+// decision id, from the agent's budget) and the second stage decided on
+// them, against the same policy revision. Any other call is decided in one
+// stage. A destructive call that may go to Okta holds its agent's impact
+// counter from before the final stage; the caller releases it.
+func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held, error) {
 	in := s.input(out)
-	out.decision = s.decider.Decide(ctx, in)
+	if !s.needsLookup(out.call) {
+		facts, err := s.targetFacts(ctx, out) // apps and policies by id: no Okta call
+		if err != nil {
+			return held{}, err
+		}
+		h, counts, err := s.hold(out, checkOnly)
+		if err != nil {
+			return held{}, err
+		}
+		in.Stage, in.Context = decision.StageFull, factsContext(counts, facts)
+		s.decideFinal(ctx, out, in)
+		return h, nil
+	}
+	in.Stage, in.Context = decision.StageGrant, factsContext(s.impact.Counts(out.identity.ID), nil)
+	first := s.decider.Decide(ctx, in)
+	out.decision, out.context = first, in.Context
+	if !first.Allow && !s.dryRunAgents[out.identity.ID] {
+		// Denied before anything is read at Okta. (A dry-run agent's call
+		// goes ahead, so its facts are looked up and everything decided.)
+		s.shadowDecide(ctx, out, in)
+		return held{}, nil
+	}
+	facts, err := s.targetFacts(ctx, out)
+	if err != nil {
+		return held{}, err
+	}
+	h, counts, err := s.hold(out, checkOnly)
+	if err != nil {
+		return held{}, err
+	}
+	in.Stage, in.After, in.Context = decision.StageEffect, &first, factsContext(counts, facts)
+	s.decideFinal(ctx, out, in)
+	return h, nil
+}
+
+// decideFinal makes the decision that rules the call, with the shadow
+// policy's beside it.
+func (s *Server) decideFinal(ctx context.Context, out *outcome, in decision.Input) {
+	out.decision, out.context = s.decider.Decide(ctx, in), in.Context
+	s.shadowDecide(ctx, out, in)
+}
+
+// shadowDecide asks the shadow policy, when one is configured, about the
+// same input: everything at once when the facts are in it, the first stage
+// when the call was denied before they were looked up. Its answer is
+// recorded and never changes the outcome.
+func (s *Server) shadowDecide(ctx context.Context, out *outcome, in decision.Input) {
 	if s.shadow == nil {
 		return
+	}
+	if in.Stage != decision.StageGrant {
+		in.Stage, in.After = decision.StageFull, nil
 	}
 	sd := s.shadow.Decide(ctx, in)
 	diff := difference(out.decision, sd)
@@ -51,13 +105,14 @@ func difference(enforced, shadow decision.Decision) string {
 
 // dryRun reports whether a denied call goes ahead because its agent is in
 // dry-run. A policy that gave no usable answer still denies: dry-run is for
-// trying a policy out, not for running without one.
+// trying a policy out, not for running without one; and so does a query on
+// a hidden attribute, which would hand the agent what policy hides.
 func (s *Server) dryRun(ctx context.Context, out *outcome) bool {
 	if !s.dryRunAgents[out.identity.ID] {
 		return false
 	}
 	for _, r := range out.decision.Deny {
-		if r.Code == decision.CodePolicyError {
+		if r.Code == decision.CodePolicyError || r.Code == CodeHiddenField {
 			return false
 		}
 	}

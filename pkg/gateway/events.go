@@ -22,6 +22,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/hooks"
+	"github.com/bollard-dev/bollard/pkg/shape"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -104,6 +105,21 @@ func (s *Server) WatchEvents(req *bollardv1.WatchEventsRequest, stream grpc.Serv
 	}
 }
 
+// eventValue is the event as the agent may see it, shaped by the
+// remove_fields obligation; an obligation the sidecar cannot honour, or an
+// event it cannot read, is an error and the event is withheld.
+func eventValue(raw []byte, ob decision.Obligations, into *structpb.Value) error {
+	rf, has := ob.Extra[obligationRemoveFields]
+	r, err := shape.FromObligation(rf, has)
+	if err != nil {
+		return fmt.Errorf("policy obligation: %w", err)
+	}
+	if raw, err = r.Apply(raw); err != nil {
+		return err
+	}
+	return protojson.Unmarshal(raw, into)
+}
+
 func checkWatch(req *bollardv1.WatchEventsRequest) error {
 	br := &errdetails.BadRequest{}
 	if n := len(req.GetEventTypes()); n > maxWatchTypes {
@@ -140,11 +156,14 @@ func (s *Server) offerEvent(ctx context.Context, agent, method string, claims ma
 			Type:  ev.Type, UUID: ev.UUID, Event: okta, Time: ev.Received,
 		})
 	}
-	// Only an event the agent may see is converted for the wire.
+	// Only an event the agent may see is converted for the wire, without
+	// the fields policy hides from the agent (at any depth: the profiles
+	// an event's targets may carry).
 	value := &structpb.Value{}
 	if d.Allow {
-		if err := protojson.Unmarshal(ev.Raw, value); err != nil {
-			d = decision.Decision{ID: d.ID, Revision: d.Revision, Deny: []decision.Reason{{Code: decision.CodePolicyError, Message: "the event could not be read"}}}
+		if err := eventValue(ev.Raw, d.Obligations, value); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "event withheld", slog.String("decision_id", d.ID), slog.String("agent", agent), slog.String("error", err.Error()))
+			d = decision.Decision{ID: d.ID, Revision: d.Revision, Deny: []decision.Reason{{Code: decision.CodePolicyError, Message: "the event could not be shaped for the agent"}}}
 		}
 	}
 	result := "delivered"

@@ -186,17 +186,27 @@ func newHarness(t testing.TB, opts ...func(*harnessOption)) *harness {
 	return &harness{sim: sim, conn: conn, client: bollardv1.NewGatewayServiceClient(conn), server: srv}
 }
 
-// actionRequests are the requests Okta saw, less the target lookups (a
-// user's groups and roles, read before deciding a destructive action on
-// the user).
+// actionRequests are the requests Okta saw, less Bollard's own lookups
+// (what a call changes, read before deciding it), which say so in their
+// User-Agent.
 func (h *harness) actionRequests() []oktasim.Request {
 	var out []oktasim.Request
 	for _, r := range h.sim.Requests() {
-		if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v1/users/") &&
-			(strings.HasSuffix(r.Path, "/groups") || strings.HasSuffix(r.Path, "/roles")) {
+		if strings.HasSuffix(r.UserAgent, " lookup") {
 			continue
 		}
 		out = append(out, r)
+	}
+	return out
+}
+
+// lookups are the requests Okta saw that were Bollard's own lookups.
+func (h *harness) lookups() []oktasim.Request {
+	var out []oktasim.Request
+	for _, r := range h.sim.Requests() {
+		if strings.HasSuffix(r.UserAgent, " lookup") {
+			out = append(out, r)
+		}
 	}
 	return out
 }

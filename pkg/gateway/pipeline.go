@@ -35,6 +35,9 @@ type request struct {
 
 // outcome is what the pipeline learned; record and the RPC replies read it.
 type outcome struct {
+	// id is the decision id, minted when the call arrives so that every log
+	// line, lookup and Okta request of the call carries it.
+	id       string
 	identity identity.Identity
 	call     *catalog.Call
 	decision decision.Decision
@@ -51,6 +54,9 @@ type outcome struct {
 	dryRun bool
 	// remove are the fields policy hides from the answer.
 	remove shape.Remover
+	// constraints are the policy's conditions on parameters, whose defaults
+	// the gateway sends when the call leaves them out.
+	constraints []constraint
 }
 
 const (
@@ -62,7 +68,8 @@ const (
 // any step ends the request and is mapped to a status by toStatus.
 func (s *Server) run(ctx context.Context, req request) (out *outcome, err error) {
 	start := time.Now()
-	out = &outcome{}
+	// 0. id: minted first, so that everything the call causes carries it.
+	out = &outcome{id: decision.NewID(start)}
 	ctx, span := s.tracer.Start(ctx, telemetry.SpanDecide)
 	defer span.End()
 	defer func() {
@@ -87,14 +94,18 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if req.pages != nil && (!out.call.Action.Paginated() || out.call.Action.Access != catalog.Read) {
 		return out, errNotAList
 	}
-	// 3. decision: may it? With the facts policy needs besides the call,
-	// and the shadow policy's opinion beside it.
-	hold, err := s.gatherFacts(ctx, out, req.checkOnly)
+	// 3. decision: may it? In two stages when it needs facts from Okta,
+	// with the shadow policy's opinion beside it; then what the answer
+	// must look like (an obligation the sidecar cannot honour fails the
+	// call; a query on a hidden attribute is denied).
+	hold, err := s.decide(ctx, out, req.checkOnly)
+	defer hold.release()
 	if err != nil {
 		return out, err
 	}
-	defer hold.release()
-	s.decide(ctx, out)
+	if err := readObligations(out); err != nil {
+		return out, err
+	}
 	if req.checkOnly {
 		return out, nil
 	}
@@ -103,17 +114,16 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 			return out, &denyError{decision: out.decision}
 		}
 	}
-	// An obligation the sidecar cannot honour fails the call.
-	rf, hasRF := out.decision.Obligations.Extra[obligationRemoveFields]
-	if out.remove, err = shape.FromObligation(rf, hasRF); err != nil {
-		return out, fmt.Errorf("policy obligation: %w", err)
-	}
-	// 4. confirmation: is it confirmed, when policy asks for that?
+	// 4. confirmation: is it confirmed, when policy asks for that? It binds
+	// the parameters the agent sent, before any default policy adds.
 	if out.decision.Obligations.RequireConfirmation {
 		if err := s.confirmStep(out, req.confirmation); err != nil {
 			return out, err
 		}
 		out.confirmationUsed = true
+	}
+	if err := applyDefaults(out); err != nil {
+		return out, err
 	}
 	// The agent's share of the org's quota, spent only on calls that go.
 	if err := s.spend(out); err != nil {
@@ -133,10 +143,11 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if req.pages != nil {
 		return out, req.pages(ctx, out)
 	}
-	if out.okta, err = s.okta.Do(ctx, out.call, out.decision.ID); err != nil {
+	if out.okta, err = s.okta.Do(ctx, out.call, out.id); err != nil {
 		return out, err
 	}
-	// 6. shape: remove what policy hides from the agent.
+	// 6. shape: remove what policy hides from the agent, from writes'
+	// answers as from reads'.
 	if out.okta.Body, err = out.remove.Apply(out.okta.Body); err != nil {
 		return out, err
 	}
@@ -165,15 +176,17 @@ func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {
 	return id, nil
 }
 
+// input is the decision input for the call, without the stage and the
+// context, which decide fills in. Both stages of a call share its time.
 func (s *Server) input(out *outcome) decision.Input {
 	id, call := out.identity, out.call
 	return decision.Input{
-		Agent:    decision.Agent{ID: id.ID, AuthMethod: id.Method, Claims: id.Claims},
-		Action:   call.Action,
-		Resource: call.Resource,
-		Params:   call.Params,
-		Time:     s.now(),
-		Context:  out.context,
+		Agent:      decision.Agent{ID: id.ID, AuthMethod: id.Method, Claims: id.Claims},
+		Action:     call.Action,
+		Resource:   call.Resource,
+		Params:     call.Params,
+		Time:       s.now(),
+		DecisionID: out.id,
 	}
 }
 
@@ -235,14 +248,14 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 		span.SetStatus(otelcodes.Error, result)
 	}
 	attrs := []slog.Attr{
+		slog.String("decision_id", out.id),
 		slog.String("agent", out.identity.ID),
 		slog.String("action", truncate(req.action, maxActionNameLen)),
 		slog.Bool("check_only", req.checkOnly),
 		slog.Duration("latency", latency),
 	}
 	if out.call != nil {
-		attrs = append(attrs, slog.String("decision_id", out.decision.ID), slog.Bool("allow", out.decision.Allow),
-			slog.String("policy_revision", out.decision.Revision))
+		attrs = append(attrs, slog.Bool("allow", out.decision.Allow), slog.String("policy_revision", out.decision.Revision))
 		if codes := denyCodes(out.decision); len(codes) > 0 {
 			attrs = append(attrs, slog.Any("deny_codes", codes))
 		}
@@ -293,6 +306,10 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 	if d := out.decision; d.ID != "" {
 		r.DecisionID, r.PolicyRevision, r.DenyCodes = d.ID, d.Revision, denyCodes(d)
 		r.Context, r.DryRun, r.Shadow = out.context, out.dryRun, shadowRecord(out.shadow)
+		r.DenyReasons = make([]audit.Reason, len(d.Deny))
+		for i, dr := range d.Deny {
+			r.DenyReasons[i] = audit.Reason{Code: dr.Code, Message: dr.Message}
+		}
 		r.Obligations = map[string]any{"require_confirmation": d.Obligations.RequireConfirmation}
 		for k, v := range d.Obligations.Extra {
 			r.Obligations[k] = v

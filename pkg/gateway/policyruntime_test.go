@@ -25,6 +25,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/impact"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/target"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -112,7 +113,7 @@ func TestImpactCountsReachThePolicy(t *testing.T) {
 		t.Fatalf("suspending a deprovisioned user: %v", err)
 	}
 	err := suspend(oktasim.SeedUserBob)
-	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "two an hour") {
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "impact_limit") {
 		t.Fatalf("third destructive call: %v, want the impact limit", err)
 	}
 	if st, _ := h.sim.UserStatus(oktasim.SeedUserBob); st != "ACTIVE" {
@@ -152,11 +153,11 @@ func TestImpactLimitHoldsUnderRace(t *testing.T) {
 // keeps it for replay.
 type fakeTarget map[string]any
 
-func (f fakeTarget) Context(_ context.Context, call *catalog.Call, _ string) map[string]any {
+func (f fakeTarget) Facts(_ context.Context, call *catalog.Call, _ target.Lookup) (map[string]any, error) {
 	if call.Action.Name != "users.delete" {
-		return nil
+		return nil, nil
 	}
-	return f
+	return f, nil
 }
 
 func TestTargetFactsReachThePolicyAndTheRecord(t *testing.T) {
@@ -167,8 +168,8 @@ decision := {"allow": false, "deny": [{"code": "protected_user", "message": "adm
 } else := {"allow": true, "deny": [], "obligations": {"require_confirmation": false}}
 `
 	logger, records := auditFile(t)
-	target := fakeTarget{"user": map[string]any{"id": oktasim.SeedUserHeidi, "resolved": true, "groups": []any{}, "admin_roles": []any{"SUPER_ADMIN"}}}
-	h := newHarness(t, withDecider(regoEngine(t, policy)), withGateway(WithTargetResolver(target), WithAuditor(logger)))
+	facts := fakeTarget{"user": map[string]any{"id": oktasim.SeedUserHeidi, "resolved": true, "groups": []any{}, "admin_roles": []any{"SUPER_ADMIN"}}}
+	h := newHarness(t, withDecider(regoEngine(t, policy)), withGateway(WithTargetResolver(facts), WithAuditor(logger)))
 	_, err := h.client.Execute(as(t.Context(), adminBotKey), &bollardv1.ExecuteRequest{Action: "users.delete", Params: params(t, map[string]any{"userId": oktasim.SeedUserHeidi})})
 	if status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("err = %v, want the protected_user denial", err)

@@ -46,7 +46,7 @@ func (s *Server) Check(ctx context.Context, req *bollardv1.ExecuteRequest) (*bol
 	}
 	return &bollardv1.CheckResponse{
 		Allow:          d.Allow,
-		Reasons:        reasons(d.Deny),
+		Reasons:        publicReasons(d.Deny),
 		Obligations:    obl,
 		DecisionId:     d.ID,
 		PolicyRevision: d.Revision,
@@ -54,8 +54,11 @@ func (s *Server) Check(ctx context.Context, req *bollardv1.ExecuteRequest) (*bol
 }
 
 // ListActions describes every action and whether the caller may use it now.
-// Each action is decided as a call with no parameters: grants, time and
-// identity decide; rules about specific resources apply at call time.
+// Each action is decided as the first stage of a call with no parameters:
+// what the agent may do before anything the call names is looked at
+// (protection applies to each call's objects). An action the policy allows
+// on conditions (the System Log's window) is listed as allowed, with the
+// conditions.
 func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequest) (*bollardv1.ListActionsResponse, error) {
 	id, err := s.authenticate(ctx)
 	if err != nil {
@@ -64,11 +67,13 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 	}
 	resp := &bollardv1.ListActionsResponse{}
 	// The agent's counts, so that an impact limit already reached shows;
-	// no target, as no resource is named.
-	listing := map[string]any{"counts": countsContext(s.impact.Counts(id.ID))}
+	// no target, as no object is named.
+	listing := factsContext(s.impact.Counts(id.ID), nil)
 	for _, a := range catalog.Actions() {
-		d := s.decider.Decide(ctx, s.input(&outcome{identity: id, context: listing,
-			call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}}))
+		out := &outcome{identity: id, context: listing, call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}}
+		in := s.input(out)
+		in.Stage, in.Context, in.DecisionID = decision.StageGrant, listing, ""
+		d := s.decider.Decide(ctx, in)
 		if !d.Allow && !req.GetIncludeDenied() {
 			continue
 		}
@@ -76,7 +81,20 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 		info.Allowed = d.Allow
 		info.RequireConfirmation = d.Allow && d.Obligations.RequireConfirmation
 		if !d.Allow {
-			info.DenyReasons = reasons(d.Deny)
+			info.DenyReasons = publicReasons(d.Deny)
+		} else if c, ok := d.Obligations.Extra[obligationConstraints]; ok {
+			cs, err := readConstraints(c, true)
+			if err != nil {
+				// The call itself would fail on it: say so rather than
+				// list an action the agent cannot use.
+				s.log.ErrorContext(ctx, "list actions: policy obligation", "agent", id.ID, "action", a.Name, "error", err)
+				info.Allowed = false
+				info.DenyReasons = publicReasons([]decision.Reason{{Code: decision.CodePolicyError}})
+			}
+			for _, c := range cs {
+				info.Constraints = append(info.Constraints, &bollardv1.Constraint{
+					Param: c.Param, Min: c.Min, DefaultValue: c.Default, Description: c.Description})
+			}
 		}
 		resp.Actions = append(resp.Actions, info)
 	}
@@ -92,6 +110,9 @@ func actionInfo(a *catalog.Action) *bollardv1.ActionInfo {
 		Name: a.Name, Area: a.Area, Access: access, Scope: a.Scope, Destructive: a.Destructive,
 		Description: a.Description, Rpc: a.TypedRPC(), Event: a.Event, Paginated: a.Paginated(),
 	}
+	for _, e := range a.Effects {
+		info.Effects = append(info.Effects, &bollardv1.Effect{Kind: string(e.Kind), From: string(e.From), Name: e.Name, Aspect: e.Aspect})
+	}
 	for _, p := range a.Params {
 		info.Params = append(info.Params, &bollardv1.ParamInfo{
 			Name: p.Name, In: string(p.In), Kind: string(p.Kind), Required: p.Required, Description: p.Description,
@@ -101,10 +122,14 @@ func actionInfo(a *catalog.Action) *bollardv1.ActionInfo {
 	return info
 }
 
-func reasons(rs []decision.Reason) []*bollardv1.Reason {
-	out := make([]*bollardv1.Reason, len(rs))
-	for i, r := range rs {
-		out[i] = &bollardv1.Reason{Code: r.Code, Message: r.Message}
+// publicReasons are the reasons as the agent sees them: each code with its
+// fixed sentence (publicMessage), never the policy's message, which may
+// name the facts behind it.
+func publicReasons(rs []decision.Reason) []*bollardv1.Reason {
+	codes := publicCodes(rs)
+	out := make([]*bollardv1.Reason, len(codes))
+	for i, c := range codes {
+		out[i] = &bollardv1.Reason{Code: c, Message: publicMessage(c)}
 	}
 	return out
 }

@@ -173,14 +173,17 @@ func toStatus(err error) error {
 		}
 		return withDetails(codes.InvalidArgument, ve.Error(), info(ReasonInvalidParams, map[string]string{"action": ve.Action}), br)
 	case errors.As(err, &de):
-		msgs := make([]string, len(de.decision.Deny))
-		for i, r := range de.decision.Deny {
-			msgs[i] = r.Code + ": " + r.Message
+		// Codes and their fixed sentences only: the policy's messages (the
+		// facts behind the denial) are in the audit record.
+		pub := publicCodes(de.decision.Deny)
+		msgs := make([]string, len(pub))
+		for i, c := range pub {
+			msgs[i] = c + ": " + publicMessage(c)
 		}
 		return withDetails(codes.PermissionDenied, "denied by policy: "+strings.Join(msgs, "; "),
 			info(ReasonPolicyDenied, map[string]string{
 				"decision_id":     de.decision.ID,
-				"deny_codes":      strings.Join(denyCodes(de.decision), ","),
+				"deny_codes":      strings.Join(pub, ","),
 				"policy_revision": de.decision.Revision,
 			}))
 	case errors.As(err, &cr):

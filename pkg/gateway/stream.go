@@ -18,15 +18,6 @@ import (
 // errNotAList refuses ExecuteAll on an action that does not paginate.
 var errNotAList = errors.New("ExecuteAll takes a paginated read action")
 
-// Obligations the gateway applies to lists.
-const (
-	obligationPageBudget  = "page_budget"   // pages ExecuteAll may follow
-	obligationMaxPageSize = "max_page_size" // cap on the limit parameter
-	// obligationRemoveFields lists fields removed from every object of an
-	// answer; it applies to Execute, ExecuteAll and the typed services.
-	obligationRemoveFields = "remove_fields"
-)
-
 // ExecuteAll follows every page of a list for the agent, one message a page.
 func (s *Server) ExecuteAll(req *bollardv1.ExecuteRequest, stream bollardv1.GatewayService_ExecuteAllServer) error {
 	_, err := s.run(stream.Context(), request{
@@ -50,7 +41,7 @@ func (s *Server) followPages(ctx context.Context, out *outcome, send func(*bolla
 				return err
 			}
 		}
-		resp, err := s.okta.Do(ctx, call, out.decision.ID)
+		resp, err := s.okta.Do(ctx, call, out.id)
 		if err != nil {
 			return err
 		}

@@ -138,7 +138,7 @@ audit: {stdout: false, file: %s}
 	if err := call(readerKey, "users.get", map[string]any{"userId": oktasim.SeedUserAlice}); err != nil {
 		t.Fatalf("read under the bundle: %v", err)
 	}
-	if err := call(readerKey, "groups.create", create); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "reads only") {
+	if err := call(readerKey, "groups.create", create); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "bundle_says_no") {
 		t.Fatalf("manage under the bundle: %v, want the bundle's denial", err)
 	}
 	if err := call(dryKey, "groups.create", create); err != nil {

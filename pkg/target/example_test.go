@@ -12,7 +12,7 @@ import (
 )
 
 // The facts the policy sees before Carol, named by login, is suspended.
-func ExampleResolver_Context() {
+func ExampleResolver_Facts() {
 	sim := oktasim.New()
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
@@ -26,12 +26,18 @@ func ExampleResolver_Context() {
 	if err != nil {
 		panic(err)
 	}
-	u := r.Context(context.Background(), call, "dec-1")["user"].(map[string]any)
+	f, err := r.Facts(context.Background(), call, target.Lookup{DecisionID: "dec-1"})
+	if err != nil {
+		panic(err)
+	}
+	u := f["user"].(map[string]any)
 	fmt.Println(u["id"], u["resolved"], len(u["groups"].([]any)), u["admin_roles"])
 
+	// A read changes nothing: no facts, and no lookup.
 	get, _ := catalog.Bind("users.get", map[string]any{"userId": oktasim.SeedUserCarol})
-	fmt.Println(r.Context(context.Background(), get, "dec-2") == nil)
+	f, _ = r.Facts(context.Background(), get, target.Lookup{DecisionID: "dec-2"})
+	fmt.Println(f == nil, target.Needs(get), target.Needs(call))
 	// Output:
 	// 00uCARactive000000g7 true 3 [HELP_DESK_ADMIN]
-	// true
+	// true false true
 }

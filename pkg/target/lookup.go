@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/forward"
 )
 
 // The Okta operations the resolver calls. They are Bollard's own reads,
@@ -30,11 +31,20 @@ var (
 		Name: "target.user_roles", Area: "target", Access: catalog.Read, Scope: scopeRolesRead,
 		Method: "GET", Path: "/api/v1/users/{userId}/roles",
 	}
+	groupRolesAction = &catalog.Action{
+		Name: "target.group_roles", Area: "target", Access: catalog.Read, Scope: scopeRolesRead,
+		Method: "GET", Path: "/api/v1/groups/{groupId}/roles",
+	}
+	getSessionAction = &catalog.Action{
+		Name: "target.get_session", Area: "target", Access: catalog.Read, Scope: scopeSessionsRead,
+		Method: "GET", Path: "/api/v1/sessions/{sessionId}",
+	}
 )
 
 const (
-	scopeUsersRead = "okta.users.read"
-	scopeRolesRead = "okta.roles.read"
+	scopeUsersRead    = "okta.users.read"
+	scopeRolesRead    = "okta.roles.read"
+	scopeSessionsRead = "okta.sessions.read"
 	// groupsPageSize is Okta's maximum (and default) page of listUserGroups.
 	groupsPageSize = 200
 )
@@ -42,11 +52,42 @@ const (
 // Scopes returns the OAuth scopes the lookups need, sorted. An OAuth service
 // app must be granted them, and Bollard allowed to request them, beside the
 // scopes of the catalog; okta.roles.read is used by no catalog action.
-func Scopes() []string { return []string{scopeRolesRead, scopeUsersRead} }
+func Scopes() []string { return []string{scopeRolesRead, scopeSessionsRead, scopeUsersRead} }
 
-// errTooManyGroups is reported when a user is in more groups than the
-// resolver reads.
-var errTooManyGroups = errors.New("the user is in more groups than the lookup reads")
+var (
+	// errTooManyGroups is reported when a user is in more groups than the
+	// resolver reads.
+	errTooManyGroups = errors.New("the user is in more groups than the lookup reads")
+	// errMalformed is an answer that is not what Okta sends.
+	errMalformed = errors.New("malformed answer")
+	// errUnusable is a reference that cannot name an object in a path.
+	errUnusable = errors.New("the call names no usable id")
+)
+
+// reasonOf is the short reason an entry gives for a failed lookup.
+func reasonOf(err error) string {
+	var fe *forward.Error
+	switch {
+	case errors.Is(err, errBudget):
+		return reasonBudget
+	case errors.Is(err, errTooManyGroups):
+		return reasonTooLarge
+	case errors.Is(err, errUnusable):
+		return reasonInvalid
+	case errors.Is(err, errMalformed):
+		return reasonMalformed
+	case errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout
+	case errors.As(err, &fe):
+		switch {
+		case fe.Kind == forward.KindNotFound:
+			return reasonNotFound
+		case fe.Kind == forward.KindTimeout:
+			return reasonTimeout
+		}
+	}
+	return reasonOkta
+}
 
 // isUserID reports whether ref has the shape of an Okta user id ("00u" and
 // 17 more id characters). Okta looks a reference up as an id first, so such
@@ -65,23 +106,42 @@ func isUserID(ref string) bool {
 	return true
 }
 
-// lookupCall builds the call for one lookup about user id. Catalog
-// validation already restricts ids and logins, but the path is escaped here
-// regardless: this package must not depend on that to keep a lookup on its
-// path.
-func lookupCall(a *catalog.Action, id string, query url.Values) *catalog.Call {
+// lookupCall builds the call for one lookup about the object named by
+// param. Catalog validation already restricts ids and logins, but the path
+// is escaped here regardless: this package must not depend on that to keep
+// a lookup on its path.
+func lookupCall(a *catalog.Action, param, id string, query url.Values) *catalog.Call {
 	return &catalog.Call{
 		Action:   a,
-		Path:     strings.Replace(a.Path, "{userId}", url.PathEscape(id), 1),
+		Path:     strings.Replace(a.Path, "{"+param+"}", url.PathEscape(id), 1),
 		Query:    query,
-		Resource: map[string]string{"userId": id},
+		Resource: map[string]string{param: id},
 		Params:   map[string]any{},
+		Lookup:   true,
 	}
 }
 
+// sessionUser reads which user a session belongs to.
+func (l *lookups) sessionUser(ctx context.Context, session string) (string, error) {
+	if !usable(session) {
+		return "", errUnusable
+	}
+	resp, err := l.do(ctx, lookupCall(getSessionAction, "sessionId", session, url.Values{}))
+	if err != nil {
+		return "", err
+	}
+	var s struct {
+		UserID string `json:"userId"`
+	}
+	if err := json.Unmarshal(resp.Body, &s); err != nil || s.UserID == "" {
+		return "", fmt.Errorf("okta %s: %w: no userId", getSessionAction.Name, errMalformed)
+	}
+	return s.UserID, nil
+}
+
 // userID resolves a login or short name to the user's id.
-func (r *Resolver) userID(ctx context.Context, ref, decisionID string) (string, error) {
-	resp, err := r.c.Do(ctx, lookupCall(getUserAction, ref, url.Values{}), decisionID)
+func (l *lookups) userID(ctx context.Context, ref string) (string, error) {
+	resp, err := l.do(ctx, lookupCall(getUserAction, "userId", ref, url.Values{}))
 	if err != nil {
 		return "", err
 	}
@@ -89,23 +149,23 @@ func (r *Resolver) userID(ctx context.Context, ref, decisionID string) (string, 
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(resp.Body, &u); err != nil {
-		return "", fmt.Errorf("okta %s: malformed answer: %w", getUserAction.Name, err)
+		return "", fmt.Errorf("okta %s: %w: %w", getUserAction.Name, errMalformed, err)
 	}
-	if u.ID == "" || u.ID == "." || u.ID == ".." {
-		return "", fmt.Errorf("okta %s: the answer has no usable user id", getUserAction.Name)
+	if !usable(u.ID) {
+		return "", fmt.Errorf("okta %s: %w: the answer has no usable user id", getUserAction.Name, errMalformed)
 	}
 	return u.ID, nil
 }
 
 // groups reads the ids of the user's groups, following Okta's next links,
 // and fails once the user is in more than maxGroups.
-func (r *Resolver) groups(ctx context.Context, id, decisionID string) ([]any, error) {
+func (l *lookups) groups(ctx context.Context, id string) ([]any, error) {
 	seen := map[string]bool{}
 	out := []any{}
 	after := ""
 	// Each page but the last adds at least one group, so this many pages
 	// are enough to pass maxGroups; more means Okta is looping.
-	maxPages := r.opts.maxGroups/groupsPageSize + 2
+	maxPages := l.r.opts.maxGroups/groupsPageSize + 2
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return nil, fmt.Errorf("okta %s: more than %d pages", userGroupsAction.Name, maxPages)
@@ -114,7 +174,7 @@ func (r *Resolver) groups(ctx context.Context, id, decisionID string) ([]any, er
 		if after != "" {
 			q.Set("after", after)
 		}
-		resp, err := r.c.Do(ctx, lookupCall(userGroupsAction, id, q), decisionID)
+		resp, err := l.do(ctx, lookupCall(userGroupsAction, "userId", id, q))
 		if err != nil {
 			return nil, err
 		}
@@ -122,35 +182,35 @@ func (r *Resolver) groups(ctx context.Context, id, decisionID string) ([]any, er
 			ID string `json:"id"`
 		}
 		if err := decodeList(resp.Body, &items); err != nil {
-			return nil, fmt.Errorf("okta %s: malformed answer: %w", userGroupsAction.Name, err)
+			return nil, fmt.Errorf("okta %s: %w: %w", userGroupsAction.Name, errMalformed, err)
 		}
 		for _, g := range items {
 			if g.ID == "" {
-				return nil, fmt.Errorf("okta %s: a group without an id", userGroupsAction.Name)
+				return nil, fmt.Errorf("okta %s: %w: a group without an id", userGroupsAction.Name, errMalformed)
 			}
 			if !seen[g.ID] {
 				seen[g.ID] = true
 				out = append(out, g.ID)
 			}
 		}
-		if len(out) > r.opts.maxGroups {
-			return nil, fmt.Errorf("%w (%d)", errTooManyGroups, r.opts.maxGroups)
+		if len(out) > l.r.opts.maxGroups {
+			return nil, fmt.Errorf("%w (%d)", errTooManyGroups, l.r.opts.maxGroups)
 		}
 		if resp.NextCursor == "" {
 			return out, nil
 		}
 		if resp.NextCursor == after || len(items) == 0 {
-			return nil, fmt.Errorf("okta %s: the next page does not move on", userGroupsAction.Name)
+			return nil, fmt.Errorf("okta %s: %w: the next page does not move on", userGroupsAction.Name, errMalformed)
 		}
 		after = resp.NextCursor
 	}
 }
 
-// roles reads the types of the user's admin roles, whether assigned to the
-// user or to one of its groups, each once. A role listed INACTIVE counts
-// too: over-protecting a user is the safe mistake.
-func (r *Resolver) roles(ctx context.Context, id, decisionID string) ([]any, error) {
-	resp, err := r.c.Do(ctx, lookupCall(userRolesAction, id, url.Values{}), decisionID)
+// roles reads the types of the admin roles a user holds (assigned to the
+// user or to one of its groups) or a group holds, each once. A role listed
+// INACTIVE counts too: over-protecting is the safe mistake.
+func (l *lookups) roles(ctx context.Context, a *catalog.Action, param, id string) ([]any, error) {
+	resp, err := l.do(ctx, lookupCall(a, param, id, url.Values{}))
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +218,13 @@ func (r *Resolver) roles(ctx context.Context, id, decisionID string) ([]any, err
 		Type string `json:"type"`
 	}
 	if err := decodeList(resp.Body, &items); err != nil {
-		return nil, fmt.Errorf("okta %s: malformed answer: %w", userRolesAction.Name, err)
+		return nil, fmt.Errorf("okta %s: %w: %w", a.Name, errMalformed, err)
 	}
 	seen := map[string]bool{}
 	out := []any{}
 	for _, role := range items {
 		if role.Type == "" {
-			return nil, fmt.Errorf("okta %s: a role without a type", userRolesAction.Name)
+			return nil, fmt.Errorf("okta %s: %w: a role without a type", a.Name, errMalformed)
 		}
 		if !seen[role.Type] {
 			seen[role.Type] = true

@@ -25,13 +25,13 @@ import (
 
 // TestContextEscapesUserID sends user ids the catalog would refuse, to check
 // the resolver escapes each path segment itself.
-func TestContextEscapesUserID(t *testing.T) {
+func TestFactsEscapesUserID(t *testing.T) {
 	del, _ := catalog.Lookup("users.delete")
 	for _, ref := range []string{"a/b c", "../../groups", "x?limit=1#y", "00u%2F..%2Fgroups", "100%"} {
 		t.Run(ref, func(t *testing.T) {
 			e := newEnv(t, nil)
 			call := &catalog.Call{Action: del, Resource: map[string]string{"userId": ref}}
-			wantUnresolved(t, user(t, e.resolver(t).Context(t.Context(), call, "dec-1")), ref)
+			wantUnresolved(t, user(t, facts(t, e.resolver(t), call)), ref)
 			want := "/api/v1/users/" + url.PathEscape(ref)
 			sent := e.sent()
 			if len(sent) == 0 {
@@ -48,7 +48,7 @@ func TestContextEscapesUserID(t *testing.T) {
 		e := newEnv(t, nil)
 		for _, ref := range []string{".", ".."} {
 			call := &catalog.Call{Action: del, Resource: map[string]string{"userId": ref}}
-			wantUnresolved(t, user(t, e.resolver(t).Context(t.Context(), call, "dec-1")), ref)
+			wantUnresolved(t, user(t, facts(t, e.resolver(t), call)), ref)
 		}
 		if sent := e.sent(); len(sent) != 0 {
 			t.Errorf("sent %v", sent)
@@ -65,7 +65,7 @@ func TestContextEscapesUserID(t *testing.T) {
 				next.ServeHTTP(w, r)
 			})
 		})
-		wantUnresolved(t, user(t, e.resolver(t).Context(t.Context(), bind(t, "users.delete", oktasim.SeedLoginBob), "dec-1")), oktasim.SeedLoginBob)
+		wantUnresolved(t, user(t, facts(t, e.resolver(t), bind(t, "users.delete", oktasim.SeedLoginBob))), oktasim.SeedLoginBob)
 		for _, p := range e.sent()[1:] {
 			if !strings.HasPrefix(p, "/api/v1/users/..%2F..%2Fgroups%2Fx/") {
 				t.Errorf("sent %s", p)
@@ -76,11 +76,11 @@ func TestContextEscapesUserID(t *testing.T) {
 
 // TestContextIsNotCached checks that a change at Okta shows in the very
 // next lookup.
-func TestContextIsNotCached(t *testing.T) {
+func TestFactsIsNotCached(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.resolver(t)
 	call := bind(t, "user_lifecycle.deactivate", oktasim.SeedUserAlice)
-	wantResolved(t, user(t, r.Context(t.Context(), call, "dec-1")), oktasim.SeedUserAlice,
+	wantResolved(t, user(t, facts(t, r, call)), oktasim.SeedUserAlice,
 		sorted(oktasim.SeedGroupEveryone, oktasim.SeedGroupEngineering), []any{})
 	if err := e.sim.AssignAdminRole(oktasim.SeedUserAlice, oktasim.RoleAppAdmin); err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestContextIsNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	// APP_ADMIN is held directly and through Shadow Admins: listed once.
-	wantResolved(t, user(t, r.Context(t.Context(), call, "dec-2")), oktasim.SeedUserAlice,
+	wantResolved(t, user(t, facts(t, r, call)), oktasim.SeedUserAlice,
 		sorted(oktasim.SeedGroupEveryone, oktasim.SeedGroupEngineering, admins), []any{oktasim.RoleAppAdmin})
 }
 
@@ -118,21 +118,21 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestContextLogsFailures(t *testing.T) {
+func TestFactsLogsFailures(t *testing.T) {
 	e := newEnv(t, nil)
 	var buf syncBuffer
 	r := e.resolver(t, target.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
-	r.Context(t.Context(), bind(t, "users.delete", oktasim.SeedUserAlice), "dec-ok")
+	r.Facts(t.Context(), bind(t, "users.delete", oktasim.SeedUserAlice), target.Lookup{DecisionID: "dec-ok"})
 	if buf.String() != "" {
 		t.Fatalf("a successful lookup logged: %s", buf.String())
 	}
-	r.Context(t.Context(), bind(t, "users.delete", "00uNOSUCHUSER00000g7"), "dec-404")
+	r.Facts(t.Context(), bind(t, "users.delete", "00uNOSUCHUSER00000g7"), target.Lookup{DecisionID: "dec-404"})
 	var line map[string]any
 	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
 		t.Fatalf("want one JSON log line: %v: %s", err, buf.String())
 	}
 	if line["level"] != "WARN" || line["decision_id"] != "dec-404" || line["action"] != "users.delete" ||
-		line["user_id"] != "00uNOSUCHUSER00000g7" || !strings.Contains(line["error"].(string), "E0000007") {
+		line["kind"] != "user" || line["ref"] != "00uNOSUCHUSER00000g7" || !strings.Contains(line["error"].(string), "E0000007") {
 		t.Errorf("log line = %v", line)
 	}
 	if strings.Contains(buf.String(), simToken) {
@@ -141,7 +141,7 @@ func TestContextLogsFailures(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
-	if got := target.Scopes(); !slices.Equal(got, []string{"okta.roles.read", "okta.users.read"}) {
+	if got := target.Scopes(); !slices.Equal(got, []string{"okta.roles.read", "okta.sessions.read", "okta.users.read"}) {
 		t.Errorf("Scopes() = %v", got)
 	}
 	if slices.Contains(catalog.Scopes(), "okta.roles.read") {
@@ -152,7 +152,7 @@ func TestScopes(t *testing.T) {
 // TestContextWithOAuth runs the lookups with a service app's scoped tokens:
 // each lookup asks for its own scope, and an app without okta.roles.read
 // leaves every user unresolved.
-func TestContextWithOAuth(t *testing.T) {
+func TestFactsWithOAuth(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestContextWithOAuth(t *testing.T) {
 		return target.New(c)
 	}
 	call := bind(t, "users.delete", oktasim.SeedLoginAdmin)
-	wantResolved(t, user(t, resolver(full).Context(t.Context(), call, "dec-1")), oktasim.SeedUserAdmin,
+	wantResolved(t, user(t, facts(t, resolver(full), call)), oktasim.SeedUserAdmin,
 		sorted(oktasim.SeedGroupEveryone, oktasim.SeedGroupOktaAdmins), []any{oktasim.RoleSuperAdmin, oktasim.RoleOrgAdmin})
 	for _, req := range e.sim.Requests() {
 		if !strings.HasPrefix(req.Path, "/api/") {
@@ -189,13 +189,17 @@ func TestContextWithOAuth(t *testing.T) {
 			t.Errorf("%s: status %d with scopes %v, want 200 with %s", req.Path, req.Status, req.Scopes, want)
 		}
 	}
-	wantUnresolved(t, user(t, resolver(usersOnly).Context(t.Context(), call, "dec-2")), oktasim.SeedLoginAdmin)
+	wantUnresolved(t, user(t, facts(t, resolver(usersOnly), call)), oktasim.SeedLoginAdmin)
 }
 
 // A canceled caller stops the lookups and leaves the user unresolved.
-func TestContextCanceled(t *testing.T) {
+func TestFactsCanceled(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	wantUnresolved(t, user(t, e.resolver(t).Context(ctx, bind(t, "users.delete", oktasim.SeedUserAlice), "dec-1")), oktasim.SeedUserAlice)
+	f, err := e.resolver(t).Facts(ctx, bind(t, "users.delete", oktasim.SeedUserAlice), target.Lookup{DecisionID: "dec-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUnresolved(t, user(t, f), oktasim.SeedUserAlice)
 }

@@ -83,12 +83,24 @@ func bind(t *testing.T, action, userID string) *catalog.Call {
 	return call
 }
 
-// user returns context.target.user, failing when it is absent.
-func user(t *testing.T, ctx map[string]any) map[string]any {
+// facts runs the resolver for one call with decision id dec-1 and no budget.
+func facts(t *testing.T, r *target.Resolver, call *catalog.Call) map[string]any {
 	t.Helper()
-	u, ok := ctx["user"].(map[string]any)
-	if !ok || len(ctx) != 1 {
-		t.Fatalf("context = %#v, want exactly a user", ctx)
+	f, err := r.Facts(t.Context(), call, target.Lookup{DecisionID: "dec-1"})
+	if err != nil {
+		t.Fatalf("Facts: %v", err)
+	}
+	return f
+}
+
+// user returns the facts' one user, failing unless there is exactly one and
+// it is also context.target.user.
+func user(t *testing.T, f map[string]any) map[string]any {
+	t.Helper()
+	users, _ := f["users"].([]any)
+	u, ok := f["user"].(map[string]any)
+	if !ok || len(users) != 1 || !reflect.DeepEqual(users[0], u) {
+		t.Fatalf("facts = %#v, want exactly one user", f)
 	}
 	return u
 }
@@ -106,11 +118,15 @@ func wantResolved(t *testing.T, u map[string]any, id string, groups, roles []any
 	}
 }
 
+// wantUnresolved checks a user entry that could not be looked up: the id
+// as the call gave it, empty lists, a reason, and nothing else.
 func wantUnresolved(t *testing.T, u map[string]any, id string) {
 	t.Helper()
-	want := map[string]any{"id": id, "resolved": false, "groups": []any{}, "admin_roles": []any{}}
-	if !reflect.DeepEqual(u, want) {
-		t.Fatalf("user = %#v, want %#v", u, want)
+	reason, _ := u["reason"].(string)
+	want := map[string]any{"id": id, "from": u["from"], "name": u["name"], "resolved": false,
+		"groups": []any{}, "admin_roles": []any{}, "reason": reason}
+	if reason == "" || !reflect.DeepEqual(u, want) {
+		t.Fatalf("user = %#v, want %s unresolved with a reason", u, id)
 	}
 }
 
@@ -123,7 +139,7 @@ func sorted(ids ...string) []any {
 	return out
 }
 
-func TestContextResolvesGroupsAndRoles(t *testing.T) {
+func TestFactsResolvesGroupsAndRoles(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.resolver(t)
 	events := len(e.sim.Events())
@@ -145,11 +161,15 @@ func TestContextResolvesGroupsAndRoles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.action+" "+tt.ref, func(t *testing.T) {
-			wantResolved(t, user(t, r.Context(t.Context(), bind(t, tt.action, tt.ref), "dec-1")), tt.id, tt.groups, tt.roles)
+			f := facts(t, r, bind(t, tt.action, tt.ref))
+			if f["resolved"] != true {
+				t.Errorf("facts resolved = %v", f["resolved"])
+			}
+			wantResolved(t, user(t, f), tt.id, tt.groups, tt.roles)
 		})
 	}
 	for _, req := range e.sim.Requests() {
-		if req.Method != http.MethodGet || !strings.HasSuffix(req.UserAgent, "decision/dec-1") {
+		if req.Method != http.MethodGet || !strings.HasSuffix(req.UserAgent, "decision/dec-1 lookup") {
 			t.Errorf("lookup %s %s with User-Agent %q", req.Method, req.Path, req.UserAgent)
 		}
 	}
@@ -158,42 +178,7 @@ func TestContextResolvesGroupsAndRoles(t *testing.T) {
 	}
 }
 
-func TestContextNeedsNoFacts(t *testing.T) {
-	e := newEnv(t, nil)
-	r := e.resolver(t)
-	for _, a := range catalog.Actions() {
-		if target.Needs(a.Name) {
-			continue
-		}
-		t.Run(a.Name, func(t *testing.T) {
-			call := &catalog.Call{Action: a, Resource: map[string]string{"userId": oktasim.SeedUserAlice}}
-			if got := r.Context(t.Context(), call, "dec-1"); got != nil {
-				t.Errorf("context = %v, want nil", got)
-			}
-		})
-	}
-	if got := r.Context(t.Context(), nil, "dec-1"); got != nil {
-		t.Errorf("context of no call = %v", got)
-	}
-	if n := len(e.sim.Requests()); n != 0 {
-		t.Errorf("%d requests to Okta for actions that need no facts", n)
-	}
-	var needs []string
-	for _, a := range catalog.Actions() {
-		if target.Needs(a.Name) {
-			needs = append(needs, a.Name)
-			if !a.Destructive {
-				t.Errorf("%s is looked up but not destructive", a.Name)
-			}
-		}
-	}
-	want := []string{"users.delete", "user_lifecycle.deactivate", "user_lifecycle.suspend", "factors.unenroll"}
-	if !slices.Equal(needs, want) {
-		t.Errorf("actions looked up = %v, want %v", needs, want)
-	}
-}
-
-func TestContextFollowsPages(t *testing.T) {
+func TestFactsFollowsPages(t *testing.T) {
 	e := newEnv(t, nil)
 	want := []string{oktasim.SeedGroupEveryone, oktasim.SeedGroupEngineering}
 	for i := range 450 {
@@ -203,7 +188,7 @@ func TestContextFollowsPages(t *testing.T) {
 		}
 		want = append(want, id)
 	}
-	u := user(t, e.resolver(t).Context(t.Context(), bind(t, "users.delete", oktasim.SeedUserAlice), "dec-1"))
+	u := user(t, facts(t, e.resolver(t), bind(t, "users.delete", oktasim.SeedUserAlice)))
 	wantResolved(t, u, oktasim.SeedUserAlice, sorted(want...), []any{})
 	pages := 0
 	for _, p := range e.sent() {
@@ -216,7 +201,7 @@ func TestContextFollowsPages(t *testing.T) {
 	}
 }
 
-func TestContextTooManyGroups(t *testing.T) {
+func TestFactsTooManyGroups(t *testing.T) {
 	tests := []struct {
 		name     string
 		opts     []target.Option
@@ -236,7 +221,7 @@ func TestContextTooManyGroups(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			u := user(t, e.resolver(t, tt.opts...).Context(t.Context(), bind(t, "user_lifecycle.suspend", oktasim.SeedUserAlice), "dec-1"))
+			u := user(t, facts(t, e.resolver(t, tt.opts...), bind(t, "user_lifecycle.suspend", oktasim.SeedUserAlice)))
 			if tt.resolved {
 				if u["resolved"] != true || len(u["groups"].([]any)) != tt.extra+2 {
 					t.Fatalf("user = resolved %v with %d groups, want %d", u["resolved"], len(u["groups"].([]any)), tt.extra+2)
@@ -244,23 +229,30 @@ func TestContextTooManyGroups(t *testing.T) {
 				return
 			}
 			wantUnresolved(t, u, oktasim.SeedUserAlice)
+			if u["reason"] != "too_many_groups" {
+				t.Errorf("reason = %v", u["reason"])
+			}
 		})
 	}
 }
 
-func TestContextUnknownUser(t *testing.T) {
+func TestFactsUnknownUser(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.resolver(t)
 	for _, ref := range []string{"00uNOSUCHUSER00000g7", "nobody@example.com", "nobody"} {
 		t.Run(ref, func(t *testing.T) {
-			wantUnresolved(t, user(t, r.Context(t.Context(), bind(t, "users.delete", ref), "dec-1")), ref)
+			f := facts(t, r, bind(t, "users.delete", ref))
+			wantUnresolved(t, user(t, f), ref)
+			if f["resolved"] != false || user(t, f)["reason"] != "not_found" {
+				t.Errorf("facts = %v, want unresolved, not_found", f)
+			}
 		})
 	}
 }
 
 // TestContextFailsClosed checks that every way Okta can fail leaves the
 // user unresolved.
-func TestContextFailsClosed(t *testing.T) {
+func TestFactsFailsClosed(t *testing.T) {
 	body := func(path, payload string) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -322,7 +314,7 @@ func TestContextFailsClosed(t *testing.T) {
 			var log syncBuffer
 			opts := append([]target.Option{target.WithLogger(slog.New(slog.NewTextHandler(&log, nil)))}, tt.opts...)
 			start := time.Now()
-			u := user(t, e.resolver(t, opts...).Context(t.Context(), bind(t, "users.delete", oktasim.SeedUserAdmin), "dec-1"))
+			u := user(t, facts(t, e.resolver(t, opts...), bind(t, "users.delete", oktasim.SeedUserAdmin)))
 			wantUnresolved(t, u, oktasim.SeedUserAdmin)
 			if d := time.Since(start); d > 3*time.Second {
 				t.Errorf("took %v to give up", d)

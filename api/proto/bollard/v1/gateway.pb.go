@@ -543,10 +543,13 @@ func (x *CheckResponse) GetPolicyRevision() string {
 // Reason is one reason for a denial.
 type Reason struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// A stable, machine-readable code, for example "AREA_NOT_GRANTED". Codes
-	// are defined by the policy; test against them, not against the message.
+	// A stable, machine-readable code, for example "not_granted". Codes are
+	// defined by the policy and the sidecar (docs/policy-contract.md); test
+	// against them, not against the message.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	// A human-readable explanation for the agent and its operator.
+	// A fixed sentence for the code, the same for every call: what stands in
+	// the way, never the facts behind it (whose roles, which groups, the
+	// operator's notes). Those are in the audit record.
 	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -791,8 +794,15 @@ type ActionInfo struct {
 	// Whether policy requires a confirmation token to perform the action
 	// (see ExecuteRequest.confirmation).
 	RequireConfirmation bool `protobuf:"varint,13,opt,name=require_confirmation,json=requireConfirmation,proto3" json:"require_confirmation,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Conditions policy puts on the parameters for this caller: the action
+	// is allowed with parameters that meet them (for example logs.list with
+	// since no earlier than 24 hours ago). Empty when there are none.
+	Constraints []*Constraint `protobuf:"bytes,14,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	// What the action changes at Okta, for actions that change existing
+	// objects; protected objects are refused whatever the action.
+	Effects       []*Effect `protobuf:"bytes,15,rep,name=effects,proto3" json:"effects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ActionInfo) Reset() {
@@ -916,6 +926,175 @@ func (x *ActionInfo) GetRequireConfirmation() bool {
 	return false
 }
 
+func (x *ActionInfo) GetConstraints() []*Constraint {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+func (x *ActionInfo) GetEffects() []*Effect {
+	if x != nil {
+		return x.Effects
+	}
+	return nil
+}
+
+// Constraint is a condition policy puts on one parameter of an action for
+// the caller.
+type Constraint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The parameter, for example "since".
+	Param string `protobuf:"bytes,1,opt,name=param,proto3" json:"param,omitempty"`
+	// The lowest (earliest) value allowed, in the parameter's own format;
+	// empty when there is no lower bound.
+	Min string `protobuf:"bytes,2,opt,name=min,proto3" json:"min,omitempty"`
+	// The value Bollard sends when the call leaves the parameter out; empty
+	// when it sends none.
+	DefaultValue string `protobuf:"bytes,3,opt,name=default_value,json=defaultValue,proto3" json:"default_value,omitempty"`
+	// The condition for people, for example "since no earlier than 24 hours
+	// before the call (2026-12-03T17:00:00Z)".
+	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Constraint) Reset() {
+	*x = Constraint{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Constraint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Constraint) ProtoMessage() {}
+
+func (x *Constraint) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Constraint.ProtoReflect.Descriptor instead.
+func (*Constraint) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Constraint) GetParam() string {
+	if x != nil {
+		return x.Param
+	}
+	return ""
+}
+
+func (x *Constraint) GetMin() string {
+	if x != nil {
+		return x.Min
+	}
+	return ""
+}
+
+func (x *Constraint) GetDefaultValue() string {
+	if x != nil {
+		return x.DefaultValue
+	}
+	return ""
+}
+
+func (x *Constraint) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// Effect is one kind of object an action changes, and where the call names
+// it.
+type Effect struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "user", "group", "app" or "policy".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Where the call names it: "path" (a path parameter), "body" (a member
+	// of the request body) or "session" (the user of the session named by a
+	// path parameter).
+	From string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	// The path parameter or the body member, for example "userId" or
+	// "groupIds".
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// What about it changes: "account", "lifecycle", "membership",
+	// "assignment", "factors", "sessions", "settings" or "people".
+	Aspect        string `protobuf:"bytes,4,opt,name=aspect,proto3" json:"aspect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Effect) Reset() {
+	*x = Effect{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Effect) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Effect) ProtoMessage() {}
+
+func (x *Effect) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Effect.ProtoReflect.Descriptor instead.
+func (*Effect) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Effect) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Effect) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Effect) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Effect) GetAspect() string {
+	if x != nil {
+		return x.Aspect
+	}
+	return ""
+}
+
 // ParamInfo describes one parameter of an action.
 type ParamInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -956,7 +1135,7 @@ type ParamInfo struct {
 
 func (x *ParamInfo) Reset() {
 	*x = ParamInfo{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1147,7 @@ func (x *ParamInfo) String() string {
 func (*ParamInfo) ProtoMessage() {}
 
 func (x *ParamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[11]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1160,7 @@ func (x *ParamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParamInfo.ProtoReflect.Descriptor instead.
 func (*ParamInfo) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{11}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ParamInfo) GetName() string {
@@ -1062,7 +1241,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1253,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[12]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1266,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{12}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchEventsRequest) GetEventTypes() []string {
@@ -1118,7 +1297,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1309,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[13]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1322,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{13}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchEventsResponse) GetMessage() isWatchEventsResponse_Message {
@@ -1208,7 +1387,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1399,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[14]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1412,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{14}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Event) GetCursor() uint64 {
@@ -1293,7 +1472,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1484,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_gateway_proto_msgTypes[15]
+	mi := &file_bollard_v1_gateway_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1497,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{15}
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Gap) GetMissed() uint64 {
@@ -1388,7 +1567,7 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\x12ListActionsRequest\x12%\n" +
 	"\x0einclude_denied\x18\x01 \x01(\bR\rincludeDenied\"G\n" +
 	"\x13ListActionsResponse\x120\n" +
-	"\aactions\x18\x01 \x03(\v2\x16.bollard.v1.ActionInfoR\aactions\"\xb3\x03\n" +
+	"\aactions\x18\x01 \x03(\v2\x16.bollard.v1.ActionInfoR\aactions\"\x9b\x04\n" +
 	"\n" +
 	"ActionInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -1404,7 +1583,20 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	" \x01(\tR\x03rpc\x12\x14\n" +
 	"\x05event\x18\v \x01(\tR\x05event\x12\x1c\n" +
 	"\tpaginated\x18\f \x01(\bR\tpaginated\x121\n" +
-	"\x14require_confirmation\x18\r \x01(\bR\x13requireConfirmation\"\xe5\x01\n" +
+	"\x14require_confirmation\x18\r \x01(\bR\x13requireConfirmation\x128\n" +
+	"\vconstraints\x18\x0e \x03(\v2\x16.bollard.v1.ConstraintR\vconstraints\x12,\n" +
+	"\aeffects\x18\x0f \x03(\v2\x12.bollard.v1.EffectR\aeffects\"{\n" +
+	"\n" +
+	"Constraint\x12\x14\n" +
+	"\x05param\x18\x01 \x01(\tR\x05param\x12\x10\n" +
+	"\x03min\x18\x02 \x01(\tR\x03min\x12#\n" +
+	"\rdefault_value\x18\x03 \x01(\tR\fdefaultValue\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\"\\\n" +
+	"\x06Effect\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06aspect\x18\x04 \x01(\tR\x06aspect\"\xe5\x01\n" +
 	"\tParamInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02in\x18\x02 \x01(\tR\x02in\x12\x12\n" +
@@ -1463,7 +1655,7 @@ func file_bollard_v1_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_bollard_v1_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_bollard_v1_gateway_proto_goTypes = []any{
 	(Access)(0),                   // 0: bollard.v1.Access
 	(*ExecuteRequest)(nil),        // 1: bollard.v1.ExecuteRequest
@@ -1477,48 +1669,52 @@ var file_bollard_v1_gateway_proto_goTypes = []any{
 	(*ListActionsRequest)(nil),    // 9: bollard.v1.ListActionsRequest
 	(*ListActionsResponse)(nil),   // 10: bollard.v1.ListActionsResponse
 	(*ActionInfo)(nil),            // 11: bollard.v1.ActionInfo
-	(*ParamInfo)(nil),             // 12: bollard.v1.ParamInfo
-	(*WatchEventsRequest)(nil),    // 13: bollard.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),   // 14: bollard.v1.WatchEventsResponse
-	(*Event)(nil),                 // 15: bollard.v1.Event
-	(*Gap)(nil),                   // 16: bollard.v1.Gap
-	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
-	(*structpb.Value)(nil),        // 18: google.protobuf.Value
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*Constraint)(nil),            // 12: bollard.v1.Constraint
+	(*Effect)(nil),                // 13: bollard.v1.Effect
+	(*ParamInfo)(nil),             // 14: bollard.v1.ParamInfo
+	(*WatchEventsRequest)(nil),    // 15: bollard.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),   // 16: bollard.v1.WatchEventsResponse
+	(*Event)(nil),                 // 17: bollard.v1.Event
+	(*Gap)(nil),                   // 18: bollard.v1.Gap
+	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 20: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_bollard_v1_gateway_proto_depIdxs = []int32{
-	17, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
-	18, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
+	19, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
+	20, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
 	3,  // 2: bollard.v1.ExecuteResponse.okta:type_name -> bollard.v1.OktaCall
 	4,  // 3: bollard.v1.OktaCall.rate_limit:type_name -> bollard.v1.RateLimit
-	18, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
+	20, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
 	3,  // 5: bollard.v1.ExecuteAllResponse.okta:type_name -> bollard.v1.OktaCall
 	7,  // 6: bollard.v1.CheckResponse.reasons:type_name -> bollard.v1.Reason
 	8,  // 7: bollard.v1.CheckResponse.obligations:type_name -> bollard.v1.Obligations
-	17, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
+	19, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
 	11, // 9: bollard.v1.ListActionsResponse.actions:type_name -> bollard.v1.ActionInfo
 	0,  // 10: bollard.v1.ActionInfo.access:type_name -> bollard.v1.Access
-	12, // 11: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
+	14, // 11: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
 	7,  // 12: bollard.v1.ActionInfo.deny_reasons:type_name -> bollard.v1.Reason
-	15, // 13: bollard.v1.WatchEventsResponse.event:type_name -> bollard.v1.Event
-	16, // 14: bollard.v1.WatchEventsResponse.gap:type_name -> bollard.v1.Gap
-	19, // 15: bollard.v1.Event.received_at:type_name -> google.protobuf.Timestamp
-	18, // 16: bollard.v1.Event.okta:type_name -> google.protobuf.Value
-	1,  // 17: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
-	1,  // 18: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
-	1,  // 19: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
-	9,  // 20: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
-	13, // 21: bollard.v1.GatewayService.WatchEvents:input_type -> bollard.v1.WatchEventsRequest
-	2,  // 22: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
-	5,  // 23: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
-	6,  // 24: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
-	10, // 25: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
-	14, // 26: bollard.v1.GatewayService.WatchEvents:output_type -> bollard.v1.WatchEventsResponse
-	22, // [22:27] is the sub-list for method output_type
-	17, // [17:22] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	12, // 13: bollard.v1.ActionInfo.constraints:type_name -> bollard.v1.Constraint
+	13, // 14: bollard.v1.ActionInfo.effects:type_name -> bollard.v1.Effect
+	17, // 15: bollard.v1.WatchEventsResponse.event:type_name -> bollard.v1.Event
+	18, // 16: bollard.v1.WatchEventsResponse.gap:type_name -> bollard.v1.Gap
+	21, // 17: bollard.v1.Event.received_at:type_name -> google.protobuf.Timestamp
+	20, // 18: bollard.v1.Event.okta:type_name -> google.protobuf.Value
+	1,  // 19: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
+	1,  // 20: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
+	1,  // 21: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
+	9,  // 22: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
+	15, // 23: bollard.v1.GatewayService.WatchEvents:input_type -> bollard.v1.WatchEventsRequest
+	2,  // 24: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
+	5,  // 25: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
+	6,  // 26: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
+	10, // 27: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
+	16, // 28: bollard.v1.GatewayService.WatchEvents:output_type -> bollard.v1.WatchEventsResponse
+	24, // [24:29] is the sub-list for method output_type
+	19, // [19:24] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_bollard_v1_gateway_proto_init() }
@@ -1526,7 +1722,7 @@ func file_bollard_v1_gateway_proto_init() {
 	if File_bollard_v1_gateway_proto != nil {
 		return
 	}
-	file_bollard_v1_gateway_proto_msgTypes[13].OneofWrappers = []any{
+	file_bollard_v1_gateway_proto_msgTypes[15].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
@@ -1536,7 +1732,7 @@ func file_bollard_v1_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bollard_v1_gateway_proto_rawDesc), len(file_bollard_v1_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

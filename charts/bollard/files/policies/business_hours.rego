@@ -11,51 +11,80 @@ package bollard.business_hours
 
 cfg := data.bollard.config.business_hours
 
-# blocked is what package bollard.authz checks for manage actions; deny is
-# the reason it lists when blocked. Conditions written as equalities let
-# OPA's rule index skip definitions that cannot apply.
-blocked if {
+# applies says the hours restrict this agent's action: it is destructive,
+# the rule is on and the agent is not on call. It depends only on the agent
+# and the action (it is part of the standing, policies/authz.rego);
+# in_hours is checked on every call it applies to.
+applies if {
 	input.action.destructive == true
-	not open
-}
-
-deny contains {"code": "outside_business_hours", "message": message} if blocked
-
-# An unknown time zone or a malformed time leaves this undefined, so
-# destructive actions are refused rather than allowed. One time.format
-# gives the weekday, the clock and the date in the configured zone (the
-# date of 2026-12-25T03:00:00Z in New York is still the 24th). Zero-padded
-# "HH:MM" strings sort in time order, so the clock is compared as text.
-open if {
-	c := data.bollard.config.business_hours
-	[day, clock, date] := split(time.format([time.parse_rfc3339_ns(input.time), c.timezone, "Monday 15:04 2006-01-02"]), " ")
-	day in c.days
-	clock >= c.start
-	clock < c.end
-	holidays := object.get(c, "holidays", [])
-	is_array(holidays)
-	not date in holidays
+	not off
+	not exempt
 }
 
 # Missing or unreadable configuration keeps the restriction on: only an
 # explicit false turns it off.
-open if data.bollard.config.business_hours.enabled == false
+off if data.bollard.config.business_hours.enabled == false
 
-open if input.agent.id in data.bollard.config.business_hours.exempt_agents
+exempt if input.agent.id in data.bollard.config.business_hours.exempt_agents
+
+# blocked is the call refused for the hours; message is the reason's.
+blocked if {
+	applies
+	not in_hours
+}
+
+# An unknown time zone or a malformed time leaves this undefined, so
+# destructive actions are refused rather than allowed.
+in_hours if in_hours_for(settings)
+
+# in_hours_for(h) says input.time is in the hours h (as settings gives
+# them). One time.format gives the weekday, the clock and the date in the
+# configured zone (the date of 2026-12-25T03:00:00Z in New York is still
+# the 24th). Zero-padded "HH:MM" strings sort in time order, so the clock
+# is compared as text.
+in_hours_for(h) if {
+	[day, clock, date] := split(time.format([time.parse_rfc3339_ns(input.time), h.timezone, "Monday 15:04 2006-01-02"]), " ")
+	day in h.days
+	clock >= h.start
+	clock < h.end
+	not date in h.holidays
+}
+
+# settings are the hours as the standing carries them, so that checking a
+# call reads no data (policies/authz.rego); undefined when they cannot be
+# read. A call is in hours under them exactly when in_hours holds.
+settings := {
+	"timezone": c.timezone, "days": c.days, "start": c.start, "end": c.end, "holidays": holidays,
+	"message": sprintf("destructive actions are allowed only on %s, %s to %s %s", [concat(", ", c.days), c.start, c.end, c.timezone]),
+} if {
+	c := data.bollard.config.business_hours
+	is_string(c.timezone)
+	is_array(c.days)
+	is_string(c.start)
+	is_string(c.end)
+	holidays := object.get(c, "holidays", [])
+	is_array(holidays)
+}
+
+# open: destructive actions may run now for this agent, whatever the reason.
+open if in_hours
+
+open if off
+
+open if exempt
 
 ## The reason's message, evaluated only when the call is denied.
 
-today := time.format([time.parse_rfc3339_ns(input.time), cfg.timezone, "2006-01-02"])
+message := m if {
+	m := message_for(settings)
+} else := "destructive actions are allowed only during business hours"
 
-holiday if today in cfg.holidays
-
-# A broken configuration must not leave the reason undefined (that would allow
-# the call), so the message falls back to a generic one.
-message := sprintf("destructive actions are not allowed on holidays: %s is a holiday in %s", [today, cfg.timezone]) if {
-	holiday
-} else := sprintf(
-	"destructive actions are allowed only on %s, %s to %s %s",
-	[concat(", ", cfg.days), cfg.start, cfg.end, cfg.timezone],
-) if {
-	true
+# message_for(h) says why a call is outside the hours h. A broken
+# configuration must not leave the reason undefined (that would allow the
+# call), so the message falls back to a generic one.
+message_for(h) := sprintf("destructive actions are not allowed on holidays: %s is a holiday in %s", [today, h.timezone]) if {
+	today := time.format([time.parse_rfc3339_ns(input.time), h.timezone, "2006-01-02"])
+	today in h.holidays
+} else := msg if {
+	msg := h.message
 } else := "destructive actions are allowed only during business hours"

@@ -11,36 +11,49 @@ package bollard.impact_limits
 
 cfg := data.bollard.config.impact_limits
 
-# blocked is what package bollard.authz checks for manage actions; an
-# equality on destructive lets OPA's rule index skip it for the others.
+# limits is the agent's limits: its own entry, else the default; undefined
+# when that is not an object (then destructive actions are refused). It
+# depends only on the agent (it is part of the standing, policies/authz.rego).
+# An explicit {} (default or agent) means no limits.
+limits := l if {
+	c := data.bollard.config.impact_limits
+	l := object.get(object.get(c, "agents", {}), input.agent.id, object.get(c, "default", {}))
+	is_object(l)
+}
+
+# normalized is the agent's limits as the standing carries them: a number
+# for each window, no limit as the largest exact number, so that checking a
+# call is two comparisons; null when a limit is not a number or the entry
+# not an object (then destructive actions are refused).
+normalized := {"hour": window_limit(l, "hour"), "day": window_limit(l, "day")} if {
+	l := limits
+} else := null
+
+window_limit(l, w) := 9007199254740991 if {
+	not l[w]
+} else := n if {
+	n := l[w]
+	is_number(n)
+}
+
+# within(l) holds when the call's counts are below both limits of l (as
+# normalized gives them). Missing or malformed counts leave no room.
+within(l) if {
+	c := input.context.counts.destructive
+	c.hour < l.hour
+	c.day < l.day
+	is_number(c.hour)
+	is_number(c.day)
+}
+
+# OPA evaluates a call's arguments before negating it, so "not
+# within(normalized)" would be undefined, not true, when it is: negate a
+# rule instead.
+within_limits if within(normalized)
+
 blocked if {
 	input.action.destructive == true
 	not within_limits
-}
-
-# The agent's entry replaces the default; both must be objects (or absent),
-# and every window with a limit must show room below it. Missing or
-# malformed settings or counts refuse destructive actions rather than lift
-# the limits. An explicit {} (default or agent) means no limits.
-within_limits if {
-	c := data.bollard.config.impact_limits
-	limits := object.get(object.get(c, "agents", {}), input.agent.id, object.get(c, "default", {}))
-	is_object(limits)
-	counts := object.get(input, ["context", "counts", "destructive"], {})
-	room(limits, counts, "hour")
-	room(limits, counts, "day")
-}
-
-# No limit for the window, or a count below it. A missing or malformed
-# count, or a limit that is not a number, leaves no room.
-room(limits, _, window) if not limits[window]
-
-room(limits, counts, window) if {
-	limit := limits[window]
-	is_number(limit)
-	n := counts[window]
-	is_number(n)
-	n < limit
 }
 
 ## Reasons, evaluated only when the call is denied.
@@ -49,14 +62,15 @@ agent := object.get(input, ["agent", "id"], "")
 
 span := {"hour": "in the last 60 minutes", "day": "in the last 24 hours"}
 
-limits := object.get(object.get(cfg, "agents", {}), input.agent.id, object.get(cfg, "default", {}))
-
 counts := object.get(input, ["context", "counts", "destructive"], {})
 
-# OPA evaluates a call's arguments before negating it, so "not
-# is_object(limits)" would be undefined, not true, when limits is: negate a
-# rule instead.
-configured if is_object(limits)
+configured if normalized != null
+
+# below says the count of the window is a number under its limit.
+below(l, c, window) if {
+	is_number(c[window])
+	c[window] < l[window]
+}
 
 deny contains {"code": "impact_limit", "message": msg} if {
 	input.action.destructive == true
@@ -68,11 +82,15 @@ deny contains {"code": "impact_limit", "message": msg} if {
 	input.action.destructive == true
 	configured
 	some window in ["hour", "day"]
-	not room(limits, counts, window)
-	msg := over_message(window, limits[window])
+	not below(normalized, counts, window)
+	msg := over_message(window, normalized[window])
 }
 
-over_message(window, limit) := sprintf("agent %q reached its limit of %v destructive actions per %s (%v %s)", [agent, limit, window, n, span[window]]) if {
+# A window without a limit is normalized to the largest exact number: only a
+# missing count can fail it, and the message says that rather than show it.
+over_message(window, limit) := sprintf("the input has no count of agent %q's destructive actions %s", [agent, span[window]]) if {
+	limit == 9007199254740991
+} else := sprintf("agent %q reached its limit of %v destructive actions per %s (%v %s)", [agent, limit, window, n, span[window]]) if {
 	is_number(limit)
 	n := counts[window]
 	is_number(n)
