@@ -146,11 +146,7 @@ func checkOktaAnswer(t *testing.T, a *catalog.Action, resp *bollardv1.ExecuteRes
 }
 
 func TestEveryActionThroughExecute(t *testing.T) {
-	execute := func(h *harness) callFunc {
-		return func(ctx context.Context, a *catalog.Action, p map[string]any, confirmation string) (*bollardv1.ExecuteResponse, error) {
-			return h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: a.Name, Params: params(t, p), Confirmation: confirmation})
-		}
-	}
+	execute := func(h *harness) callFunc { return executeCaller(t, h) }
 	for _, a := range catalog.Actions() {
 		t.Run(a.Name, func(t *testing.T) {
 			h := newHarness(t)
@@ -164,31 +160,42 @@ func TestEveryActionThroughExecute(t *testing.T) {
 	}
 }
 
-func TestEveryActionThroughTypedRPC(t *testing.T) {
-	typed := func(h *harness) callFunc {
-		return func(ctx context.Context, a *catalog.Action, p map[string]any, confirmation string) (*bollardv1.ExecuteResponse, error) {
-			area, _ := catalog.LookupArea(a.Area)
-			svc := protoreflect.FullName(catalog.TypedPackage + "." + area.Service)
-			d, err := protoregistry.GlobalFiles.FindDescriptorByName(svc)
-			if err != nil {
-				return nil, err
-			}
-			md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(a.RPC))
-			in, _ := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
-			out, _ := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
-			req := typedRequest(t, in, p, confirmation)
-			resp := out.New().Interface()
-			if err := h.conn.Invoke(ctx, fmt.Sprintf("/%s/%s", svc, a.RPC), req, resp); err != nil {
-				return nil, err
-			}
-			raw, _ := proto.Marshal(resp)
-			var er bollardv1.ExecuteResponse
-			if err := proto.Unmarshal(raw, &er); err != nil {
-				return nil, err
-			}
-			return &er, nil
+// typedCaller calls an action through its typed RPC, as an agent using
+// the generated stubs would, and returns the answer as an ExecuteResponse.
+func typedCaller(t *testing.T, h *harness) callFunc {
+	return func(ctx context.Context, a *catalog.Action, p map[string]any, confirmation string) (*bollardv1.ExecuteResponse, error) {
+		area, _ := catalog.LookupArea(a.Area)
+		svc := protoreflect.FullName(catalog.TypedPackage + "." + area.Service)
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(svc)
+		if err != nil {
+			return nil, err
 		}
+		md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(a.RPC))
+		in, _ := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
+		out, _ := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
+		req := typedRequest(t, in, p, confirmation)
+		resp := out.New().Interface()
+		if err := h.conn.Invoke(ctx, fmt.Sprintf("/%s/%s", svc, a.RPC), req, resp); err != nil {
+			return nil, err
+		}
+		raw, _ := proto.Marshal(resp)
+		var er bollardv1.ExecuteResponse
+		if err := proto.Unmarshal(raw, &er); err != nil {
+			return nil, err
+		}
+		return &er, nil
 	}
+}
+
+// executeCaller calls an action through Execute.
+func executeCaller(t *testing.T, h *harness) callFunc {
+	return func(ctx context.Context, a *catalog.Action, p map[string]any, confirmation string) (*bollardv1.ExecuteResponse, error) {
+		return h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: a.Name, Params: params(t, p), Confirmation: confirmation})
+	}
+}
+
+func TestEveryActionThroughTypedRPC(t *testing.T) {
+	typed := func(h *harness) callFunc { return typedCaller(t, h) }
 	for _, a := range catalog.Actions() {
 		t.Run(a.Name, func(t *testing.T) {
 			h := newHarness(t)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -439,5 +440,61 @@ func TestAgentBudgetHoldsUnderParallelCalls(t *testing.T) {
 	}
 	if _, err := h.client.Execute(as(t.Context(), devKey("helpdesk-bot")), req); err != nil {
 		t.Errorf("another agent was refused: %v", err)
+	}
+}
+
+// TestListActionsShowsWhatConditionsAllow: an action the policy allows on
+// conditions is listed as usable, with them: helpdesk-bot reads the System
+// Log only 24 hours back, so logs.list is listed with a constraint on
+// since, and a call without since is sent with the earliest one allowed.
+func TestListActionsShowsWhatConditionsAllow(t *testing.T) {
+	h := newHarness(t)
+	ctx := as(t.Context(), devKey("helpdesk-bot"))
+	resp, err := h.client.ListActions(ctx, &bollardv1.ListActionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	earliest := businessHours.Add(-24 * time.Hour).Format(time.RFC3339)
+	var logs *bollardv1.ActionInfo
+	for _, a := range resp.Actions {
+		if a.Name == "logs.list" {
+			logs = a
+		}
+	}
+	if logs == nil || !logs.Allowed || len(logs.Constraints) != 1 {
+		t.Fatalf("logs.list = %v, want listed with one constraint", logs)
+	}
+	if c := logs.Constraints[0]; c.Param != "since" || c.Min != earliest || c.DefaultValue != earliest || !strings.Contains(c.Description, "24 hours") {
+		t.Errorf("constraint = %v, want since >= %s", c, earliest)
+	}
+	// Without since, the earliest allowed is sent.
+	if _, err := h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "logs.list", Params: params(t, map[string]any{"limit": 5})}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.actionRequests()
+	if len(reqs) != 1 || !strings.Contains(reqs[0].RawQuery, "since="+url.QueryEscape(earliest)) {
+		t.Errorf("Okta saw %v, want since=%s", reqs, earliest)
+	}
+	// A since further back is refused, and a later one goes as sent.
+	_, err = h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "logs.list", Params: params(t, map[string]any{"since": "2026-11-01T00:00:00Z"})})
+	if ei := wantStatus(t, err, codes.PermissionDenied, ReasonPolicyDenied); ei.Metadata["deny_codes"] != "log_window" {
+		t.Errorf("deny codes = %q", ei.Metadata["deny_codes"])
+	}
+	later := businessHours.Add(-time.Hour).Format(time.RFC3339)
+	if _, err := h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "logs.list", Params: params(t, map[string]any{"since": later})}); err != nil {
+		t.Fatal(err)
+	}
+	if reqs := h.actionRequests(); len(reqs) != 2 || !strings.Contains(reqs[1].RawQuery, "since="+url.QueryEscape(later)) {
+		t.Errorf("Okta saw %v, want since=%s", reqs, later)
+	}
+	// The listed effects say what an action changes.
+	all, err := h.client.ListActions(ctx, &bollardv1.ListActionsRequest{IncludeDenied: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all.Actions {
+		if a.Name == "groups.add_member" && (len(a.Effects) != 2 || a.Effects[0].Kind != "group" || a.Effects[1].Name != "userId") {
+			t.Errorf("groups.add_member effects = %v", a.Effects)
+		}
 	}
 }

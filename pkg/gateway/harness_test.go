@@ -37,6 +37,12 @@ const (
 	adminBotKey = "bk_test_admin-bot_0123456789abcdef"
 )
 
+// strangerBot authenticates but has no grant at all.
+const (
+	strangerBot    = "stranger-bot"
+	strangerBotKey = "bk_test_stranger-bot_0123456789ab"
+)
+
 var (
 	engineOnce sync.Once
 	engine     *decision.Engine
@@ -99,7 +105,7 @@ func sharedEngine(t testing.TB) *decision.Engine {
 
 func testAuth(t testing.TB) Authenticator {
 	t.Helper()
-	keys := []identity.AgentKey{{ID: adminBot, KeySHA256: identity.HashKey(adminBotKey)}}
+	keys := []identity.AgentKey{{ID: adminBot, KeySHA256: identity.HashKey(adminBotKey)}, {ID: strangerBot, KeySHA256: identity.HashKey(strangerBotKey)}}
 	for id, k := range identity.DevKeys() {
 		keys = append(keys, identity.AgentKey{ID: id, KeySHA256: identity.HashKey(k)})
 	}

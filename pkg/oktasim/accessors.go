@@ -139,3 +139,20 @@ func (s *Sim) AddGroup(name string, memberIDs ...string) (string, error) {
 	s.groups[g.id] = g
 	return g.id, nil
 }
+
+// AddGroupMember puts a user in a group, as PUT
+// /api/v1/groups/{groupId}/users/{userId} would, without a request or a
+// System Log event: for tests that need a user in a particular group.
+func (s *Sim) AddGroupMember(groupID, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[groupID]
+	if !ok {
+		return fmt.Errorf("oktasim: no group %q", groupID)
+	}
+	if _, ok := s.users[userID]; !ok {
+		return fmt.Errorf("oktasim: no user %q", userID)
+	}
+	g.members[userID] = true
+	return nil
+}

@@ -139,6 +139,15 @@ func TestListGroupRoles(t *testing.T) {
 	if got := e.sim.AdminRoles(SeedUserCarol); !slices.Contains(got, RoleSuperAdmin) {
 		t.Errorf("Carol's roles = %v, want SUPER_ADMIN through Support", got)
 	}
+	if err := e.sim.AddGroupMember(SeedGroupSupport, SeedUserAlice); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sim.AdminRoles(SeedUserAlice); !slices.Equal(got, []string{RoleSuperAdmin}) || !e.sim.IsGroupMember(SeedGroupSupport, SeedUserAlice) {
+		t.Errorf("Alice's roles after joining Support = %v", got)
+	}
+	if e.sim.AddGroupMember("00gNOSUCHGROUP0000g7", SeedUserAlice) == nil || e.sim.AddGroupMember(SeedGroupSupport, "00uNOSUCHUSER00000g7") == nil {
+		t.Error("AddGroupMember accepted an unknown group or user")
+	}
 	e.do("GET", "/api/v1/groups/00gNOSUCHGROUP0000g7/roles", nil).wantError(t, http.StatusNotFound, CodeNotFound)
 }
 
