@@ -144,7 +144,7 @@ func TestQueriesOnHiddenAttributesAreRefused(t *testing.T) {
 		{"users.list", map[string]any{"search": `status eq "ACTIVE" and (PROFILE.MOBILEPHONE sw "5")`}},
 		{"users.list", map[string]any{"filter": `profile.email eq "ada.admin@example.com"`}},
 		{"users.list", map[string]any{"sortBy": "profile.mobilePhone", "search": `status eq "ACTIVE"`}},
-		{"users.list", map[string]any{"q": "ada"}}, // q matches profile.email
+		{"users.list", map[string]any{"q": "ada"}},                            // q matches profile.email
 		{"users.list", map[string]any{"search": `profile.mobilePhone sw "5`}}, // unreadable: refused rather than guessed
 		{"groups.list_members", map[string]any{"groupId": sim.SeedGroupEngineering, "search": `profile.mobilePhone pr`}},
 		{"app_assignments.list", map[string]any{"appId": sim.SeedAppGitHub, "q": "alice"}},
