@@ -22,7 +22,10 @@ const checkUsage = `usage: sidecar policy check --agent ID --action NAME [--para
 Decides one call with a policy, with no server and no Okta, and prints the
 decision (allow or deny with every reason, the obligations, the policy
 revision) and every rule that produced a value while deciding. Parameters
-are validated against the action catalog first, as the sidecar does.
+are validated against the action catalog first, as the sidecar does. The
+decision is made in full (every rule, with the facts --context gives);
+--stage grant shows the sidecar's first stage, which it decides before it
+looks anything up at Okta.
 Exit status: 0 allowed, 1 denied, 2 bad input or a policy that does not load.
 
 flags:
@@ -56,6 +59,7 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	claims := fs.String("claims", "{}", "verified JWT claims (JSON object)")
 	dir := fs.String("policy", "", "policy directory (default: the embedded shipped policies)")
 	format := fs.String("format", "text", "output format: text or json")
+	stage := fs.String("stage", "full", "stage to decide: full, or grant (before the sidecar's lookups)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -75,6 +79,9 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *format != "text" && *format != "json" {
 		problems = append(problems, fmt.Errorf("--format must be text or json, not %q", *format))
+	}
+	if *stage != string(decision.StageFull) && *stage != string(decision.StageGrant) {
+		problems = append(problems, fmt.Errorf("--stage must be full or grant, not %q", *stage))
 	}
 	p, err := jsonObject("--params", *params)
 	problems = appendErr(problems, err)
@@ -110,6 +117,7 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Params:   call.Params,
 		Time:     t,
 		Context:  c,
+		Stage:    decision.Stage(*stage),
 	})
 	res := checkResult{
 		Allow: d.Allow, Deny: []reason{}, Obligations: obligationsOf(d),

@@ -45,6 +45,24 @@ func TestCheckShippedDeny(t *testing.T) {
 	}
 }
 
+// TestCheckStages: without the facts of a lookup, the full decision of a
+// deactivation is refused (the target is unresolved), while the sidecar's
+// first stage, which decides before any lookup, allows it.
+func TestCheckStages(t *testing.T) {
+	args := []string{"check", "--agent", "helpdesk-bot", "--action", "user_lifecycle.deactivate", "--params", `{"userId": "00u1abcdEFGH2345"}`,
+		"--time", "2026-11-30T15:00:00Z", "--context", `{"counts": {"destructive": {"hour": 0, "day": 0}}}`}
+	r := runMain(t, args...)
+	r.wantCode(t, ExitFail)
+	if !strings.Contains(r.stdout, "target_unresolved") {
+		t.Errorf("full: %s", r.stdout)
+	}
+	r = runMain(t, append(args, "--stage", "grant")...)
+	r.wantCode(t, 0)
+	if !strings.HasPrefix(r.stdout, "ALLOW user_lifecycle.deactivate by helpdesk-bot") {
+		t.Errorf("grant: %s", r.stdout)
+	}
+}
+
 // check reads every part of the input from its flags.
 func TestCheckInput(t *testing.T) {
 	tests := []struct {
@@ -121,6 +139,7 @@ func TestCheckBadInput(t *testing.T) {
 		{args: []string{"--action", "users.list", "--auth-method", "password", "--format", "yaml"}, want: []string{"--auth-method must be key or jwt", "--format must be text or json"}},
 		{args: []string{"--action", "users.list", "--policy", filepath.Join("testdata", "test", "compile")}, want: []string{"load policy", "assigned var unused unused"}},
 		{args: []string{"extra"}, want: []string{`unexpected argument "extra"`, "--action is required"}},
+		{args: []string{"--action", "users.list", "--stage", "effect"}, want: []string{"--stage must be full or grant"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -30,12 +30,20 @@ type problem struct {
 	row    int
 	msg    string
 	detail string // more lines, such as the source line of a parse error
+	// warning is advice: printed, but it does not fail lint or test.
+	warning bool
+	// refused is a problem the sidecar refuses to load the policy for.
+	refused bool
 }
 
 func (p problem) String() string {
-	s := p.file + ": " + p.msg
+	msg := p.msg
+	if p.warning {
+		msg = "warning: " + msg
+	}
+	s := p.file + ": " + msg
 	if p.row > 0 {
-		s = fmt.Sprintf("%s:%d: %s", p.file, p.row, p.msg)
+		s = fmt.Sprintf("%s:%d: %s", p.file, p.row, msg)
 	}
 	if p.detail != "" {
 		s += "\n" + p.detail
@@ -192,6 +200,11 @@ func (s *source) mergeData() []problem {
 					msg: "data.bollard.catalog is reserved: Bollard loads the action catalog there"})
 				continue
 			}
+			if b, ok := f.doc.Get(ast.StringTerm("bollard")).Value.(ast.Object); ok && b.Get(ast.StringTerm("rules")) != nil {
+				probs = append(probs, problem{file: f.name, row: 1,
+					msg: "data.bollard.rules is reserved for the security team's deny rules, which are Rego: data there would never deny"})
+				continue
+			}
 		}
 		merged, ok := s.data.Merge(f.doc)
 		if !ok {
@@ -259,13 +272,9 @@ func lineAt(b []byte, off int) int {
 // store returns an in-memory store holding the data.
 func (s *source) store() storage.Store { return inmem.NewFromASTObject(s.data) }
 
-// compiler returns a compiler with the sidecar's settings: Rego v1, strict,
-// the sidecar's built-ins, data and rules may not overlap.
+// compiler returns the sidecar's compiler (decision.NewCompiler: Rego v1,
+// strict, the sidecar's built-ins, data and rules may not overlap), with
+// every error reported.
 func compiler(ctx context.Context, store storage.Store, txn storage.Transaction) *ast.Compiler {
-	return ast.NewCompiler().
-		WithStrict(true).
-		WithCapabilities(decision.Capabilities()).
-		WithDefaultRegoVersion(ast.RegoV1).
-		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn)).
-		SetErrorLimit(0)
+	return decision.NewCompiler(ctx, store, txn).SetErrorLimit(0)
 }

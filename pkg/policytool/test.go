@@ -20,8 +20,11 @@ Runs the Rego tests (rules named test_*; todo_test_* are skipped) in each
 policy directory, with the action catalog loaded as data.bollard.catalog and
 the sidecar's compiler settings (Rego v1, strict, no network built-ins).
 Output is like go test's; json is opa test's format, junit is for CI.
-Exit status: 0 all passed, 1 a test failed or erred, 2 bad usage or a
-policy that does not load.
+Rules that cannot take part in a decision (see policy lint) fail the run
+too, whatever the tests say.
+Exit status: 0 all passed, 1 a test failed or erred or a rule cannot deny
+by itself, 2 bad usage or a policy that does not load (or that the sidecar
+refuses).
 
 flags:
 `
@@ -31,7 +34,10 @@ type suite struct {
 	dir      string
 	results  []*tester.Result
 	elapsed  time.Duration
-	problems []problem // the policy did not load or compile
+	problems []problem // the policy did not load or compile, or the sidecar refuses it
+	// flagged are rules that cannot deny by themselves (decision.CheckRules):
+	// the tests may pass, but the policy does not do what it says.
+	flagged []problem
 }
 
 func (s *suite) counts() (tests, failed, errored, skipped int) {
@@ -51,7 +57,7 @@ func (s *suite) counts() (tests, failed, errored, skipped int) {
 
 func (s *suite) ok() bool {
 	_, failed, errored, _ := s.counts()
-	return len(s.problems) == 0 && failed == 0 && errored == 0
+	return len(s.problems) == 0 && len(s.flagged) == 0 && failed == 0 && errored == 0
 }
 
 func testMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,6 +89,9 @@ func testMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return bad(fmt.Errorf("policy test: %w", err))
 		}
 		for _, p := range s.problems {
+			fmt.Fprintln(stderr, p)
+		}
+		for _, p := range s.flagged {
 			fmt.Fprintln(stderr, p)
 		}
 		if *format == "text" {
@@ -136,6 +145,18 @@ func runSuite(ctx context.Context, dir, run string, timeout time.Duration) (*sui
 		s.problems = problemsOf(err, dir)
 		sortProblems(s.problems)
 		return s, nil
+	}
+	rp, err := ruleProblems(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range rp {
+		switch {
+		case p.refused:
+			s.problems = append(s.problems, p)
+		case !p.warning:
+			s.flagged = append(s.flagged, p)
+		}
 	}
 	s.results = results
 	if err := traceFailures(ctx, src, results, timeout); err != nil {
