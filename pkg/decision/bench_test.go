@@ -228,3 +228,26 @@ func BenchmarkManyAgents(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 }
+
+// BenchmarkLoad measures loading a policy: reading, parsing, compiling
+// and preparing, as at start-up and on every reload (the old revision keeps
+// deciding meanwhile). Nothing is computed per agent at load: the standing
+// of an agent and action is evaluated on its first call.
+func BenchmarkLoad(b *testing.B) {
+	for _, sc := range scales {
+		fsys := withData(b, sc.sc)
+		if sc.rule {
+			fsys = withFiles(fsys, "team/quarantine.rego", quarantineRule, "quarantine.json", quarantineData())
+		}
+		b.Run(sc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e, err := decision.New(b.Context(), decision.WithLogger(discard), decision.WithWatch(false), decision.WithPolicyFS(fsys))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = e.Close()
+			}
+		})
+	}
+}

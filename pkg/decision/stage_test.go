@@ -161,3 +161,32 @@ func TestShippedStandingAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestStandingFollowsReload: the standing kept for an agent and action is
+// the revision's own; a reload that takes a grant away takes effect on the
+// next call.
+func TestStandingFollowsReload(t *testing.T) {
+	dir := t.TempDir()
+	for name, f := range shippedWith(t) {
+		if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, _ := newEngine(t, decision.WithPolicyDir(dir), decision.WithWatch(false))
+	in := decision.Input{Agent: decision.Agent{ID: "reader-bot"}, Action: action(t, "users.get"), Time: mondayNoon}
+	for range 2 {
+		if d := e.Decide(t.Context(), in); !d.Allow {
+			t.Fatalf("reader-bot users.get: %v", d.Deny)
+		}
+	}
+	grants := `{"bollard": {"config": {"grants": {"agents": {"helpdesk-bot": {"users": "read"}}, "actions": {}}}}}`
+	if err := os.WriteFile(filepath.Join(dir, "grants.json"), []byte(grants), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide(t.Context(), in); d.Allow || !reflect.DeepEqual(codes(d), []string{"not_granted"}) {
+		t.Errorf("after the grant was taken away: allow %v, deny %v", d.Allow, d.Deny)
+	}
+}
