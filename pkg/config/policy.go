@@ -30,8 +30,9 @@ type Policy struct {
 	// them; the denial is logged, traced and audited (dry_run: true). For
 	// onboarding a new agent's policy. A policy error still denies.
 	DryRunAgents []string `yaml:"dry_run_agents"`
-	// Target configures the lookups of a call's target (the user's groups
-	// and admin roles) that the protected-resource rules need.
+	// Target configures the lookups of what a call changes (users' groups
+	// and admin roles, groups' roles, sessions' users) that the
+	// protected-resource rules need.
 	Target Target `yaml:"target"`
 }
 
@@ -71,9 +72,9 @@ type BundleVerification struct {
 
 // Target configures target lookups.
 type Target struct {
-	// Lookup turns the lookups on (default true). Off, destructive actions
-	// on users reach the policy without target facts, and the shipped
-	// protected-resource rule denies them.
+	// Lookup turns the lookups on (default true). Off, manage actions that
+	// change a user, group or session reach the policy without target facts,
+	// and the shipped protected-resource rule denies them.
 	Lookup *bool `yaml:"lookup"`
 	// Timeout bounds the lookups of one call (default 2s).
 	Timeout time.Duration `yaml:"timeout"`

@@ -15,6 +15,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	sim "github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/target"
 )
 
 // destructiveCalls are calls of every destructive action that needs a
@@ -172,4 +173,27 @@ func jsonishParams(m map[string]any) map[string]any {
 
 func needsLookupOf(call *catalog.Call) bool {
 	return (&Server{target: fakeTarget{}}).needsLookup(call)
+}
+
+// TestWithoutLookups: with lookups turned off (policy.target.lookup: false)
+// the resolver still names the apps and policies a call changes, which need
+// no lookup, and reports every user and group unresolved: changes to them
+// are refused without an Okta request, the others go ahead.
+func TestWithoutLookups(t *testing.T) {
+	h := newHarness(t, withGateway(WithTargetResolver(target.New(nil))))
+	ctx := as(t.Context(), adminBotKey)
+	_, err := h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "user_lifecycle.unlock", Params: params(t, validParams["user_lifecycle.unlock"])})
+	if ei := wantStatus(t, err, codes.PermissionDenied, ReasonPolicyDenied); ei.Metadata["deny_codes"] != "target_unresolved" {
+		t.Errorf("deny codes = %q", ei.Metadata["deny_codes"])
+	}
+	if n := len(h.sim.Requests()); n != 0 {
+		t.Errorf("%d requests reached Okta", n)
+	}
+	if _, err := h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "apps.activate", Params: params(t, validParams["apps.activate"])}); err != nil {
+		t.Errorf("apps.activate: %v", err)
+	}
+	_, err = h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "apps.activate", Params: params(t, map[string]any{"appId": protectedApp})})
+	if ei := wantStatus(t, err, codes.PermissionDenied, ReasonPolicyDenied); ei.Metadata["deny_codes"] != "protected_app" {
+		t.Errorf("deny codes = %q", ei.Metadata["deny_codes"])
+	}
 }

@@ -154,10 +154,15 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Policy.Target.LookupEnabled() {
-		gwOpts = append(gwOpts, gateway.WithTargetResolver(target.New(okta,
-			target.WithTimeout(cfg.Policy.Target.Timeout), target.WithLogger(log))))
+	// Without lookups the resolver still lists the apps and policies a call
+	// names (by id, no lookup) and reports every user and group unresolved,
+	// so that the policy refuses changes to them rather than guess.
+	var lookups target.Doer = okta
+	if !cfg.Policy.Target.LookupEnabled() {
+		lookups = nil
 	}
+	gwOpts = append(gwOpts, gateway.WithTargetResolver(target.New(lookups,
+		target.WithTimeout(cfg.Policy.Target.Timeout), target.WithLogger(log))))
 	auditLog, err := buildAudit(cfg.Audit, o, log, inst)
 	if err != nil {
 		return err
