@@ -53,6 +53,7 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 	}
 	in.Stage, in.After, in.Context = decision.StageEffect, &first, factsContext(counts, facts)
 	s.decideFinal(ctx, out, in)
+	out.decision.Duration += first.Duration // the metric counts both stages
 	return h, nil
 }
 
