@@ -195,6 +195,7 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 			Params:   r.Params,
 			Time:     r.time,
 			Context:  r.Context,
+			Stage:    replayStage(action, r.Context),
 		})
 		s.Replayed++
 		masked := maskedParams(r.Params)
@@ -324,4 +325,15 @@ func writeReplayText(w io.Writer, rep *replayReport) {
 		return
 	}
 	fmt.Fprintf(w, "changed: %d (%s)\n", s.Changed, strings.Join(parts, "; "))
+}
+
+// replayStage is the stage a recorded call was decided at: a change whose
+// record has no target facts was refused at the first stage, before the
+// sidecar looked anything up, and is replayed at that stage; every other
+// call with everything.
+func replayStage(a *catalog.Action, ctx map[string]any) decision.Stage {
+	if _, ok := ctx["target"]; !ok && a.Access == catalog.Manage && len(a.Effects) > 0 {
+		return decision.StageGrant
+	}
+	return decision.StageFull
 }

@@ -240,3 +240,21 @@ func TestLineReader(t *testing.T) {
 		t.Errorf("lines %q, n %d", got, lr.n)
 	}
 }
+
+// TestReplayFirstStage: a change refused at the first stage was decided
+// before any lookup, so its record has no target facts; replayed with the
+// same policy it is decided at that stage again and nothing changes (in
+// full, without the facts, it would also be unresolved).
+func TestReplayFirstStage(t *testing.T) {
+	records := []audit.Record{
+		{Time: at("15:00"), DecisionID: "g1", AgentID: "reader-bot", AuthMethod: "key", Action: "users.delete", Area: "users", Access: "manage",
+			Destructive: true, Resource: map[string]string{"userId": "00u1"}, Params: map[string]any{"userId": "00u1"}, Result: "denied",
+			DenyCodes: []string{"not_granted"}, Obligations: map[string]any{"require_confirmation": true, "remove_fields": []any{"profile.mobilePhone", "profile.secondEmail"}},
+			Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}}}},
+	}
+	r := runMain(t, "replay", "--audit", writeAudit(t, records), "--policy", shipped)
+	r.wantCode(t, 0)
+	if !strings.Contains(r.stdout, "records: 1 read, 1 replayed") || !strings.HasSuffix(r.stdout, "changed: none\n") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
