@@ -63,48 +63,14 @@ clear_of_hits if {
 }
 
 # hit holds when the call changes a protected object, or when the facts do
-# not describe what it changes properly. Keys are ids, looked up in
-# objects, so the cost does not grow with the number of protected users or
-# groups; only the target's own groups and roles are iterated. Each
-# definition reads the settings through cfg, evaluated once per decision.
+# not describe what it changes properly: when there is any finding. The
+# findings are the reasons the denial lists, so a call refused for
+# protection looks each object up once, not once to decide and once more to
+# say why.
 hit if not lists_ok
 
 hit if {
-	some u in input.context.target.users
-	cfg.users[u.id]
-}
-
-hit if {
-	some u in input.context.target.users
-	some g in u.groups
-	cfg.groups[g]
-}
-
-hit if {
-	some u in input.context.target.users
-	some r in u.admin_roles
-	r in cfg.admin_roles
-}
-
-hit if {
-	some g in input.context.target.groups
-	cfg.groups[g.id]
-}
-
-hit if {
-	some g in input.context.target.groups
-	some r in g.admin_roles
-	r in cfg.admin_roles
-}
-
-hit if {
-	some a in input.context.target.apps
-	cfg.apps[a.id]
-}
-
-hit if {
-	some p in input.context.target.policies
-	cfg.policies[p.id]
+	some _ in findings
 }
 
 # lists_ok holds when the facts have pkg/target's shape: lists of resolved
@@ -144,9 +110,11 @@ resolved if {
 }
 
 # findings says why the target is not clear, as the sidecar's audit record
-# keeps it: one reason per cause. Every definition of hit has one here
-# (test_clear_iff_no_reasons); facts of the wrong shape count as
-# unresolved.
+# keeps it: one reason per cause; facts of the wrong shape count as
+# unresolved. Keys are ids, looked up in objects, so the cost does not grow
+# with the number of protected users or groups; only the target's own
+# groups and roles are iterated, and the settings are read through cfg,
+# once per decision.
 findings contains {"code": "target_unresolved", "message": msg} if {
 	not resolved
 	msg := sprintf("what %s changes could not be looked up at Okta, so Bollard cannot tell whether it is protected and refuses the call", [object.get(input, ["action", "name"], "")])
