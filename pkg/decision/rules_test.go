@@ -2,14 +2,12 @@ package decision_test
 
 import (
 	"errors"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/bollard-dev/bollard/pkg/decision"
-	"github.com/bollard-dev/bollard/policies"
 )
 
 // markerRule denies every call and every event of one agent, the way a
@@ -24,22 +22,7 @@ deny contains {"code": "incident_freeze", "message": "agents under investigation
 // shippedWith is the shipped library with extra files.
 func shippedWith(t testing.TB, kv ...string) fstest.MapFS {
 	t.Helper()
-	m := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(policies.FS, p)
-		m[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = &fstest.MapFile{Data: []byte(kv[i+1])}
-	}
-	return m
+	return withFiles(withData(t, scale{}), kv...).(fstest.MapFS)
 }
 
 // TestTeamRulesDenyOnEveryPath: a rule under data.bollard.rules denies the

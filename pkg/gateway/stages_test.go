@@ -136,7 +136,7 @@ func sameDetails(a, b *status.Status) bool {
 // TestLookupsCarryTheDecisionAndSpendTheBudget: the lookups a call needs
 // say its decision id to Okta, like the call itself, and are taken from the
 // agent's request budget: a budget of three is one Check of a deactivation
-// (two lookups) and one lookup of the next, which is then refused.
+// (two lookups) and at most one lookup of the next, which is then refused.
 func TestLookupsCarryTheDecisionAndSpendTheBudget(t *testing.T) {
 	h := newHarness(t)
 	at := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
@@ -157,8 +157,11 @@ func TestLookupsCarryTheDecisionAndSpendTheBudget(t *testing.T) {
 	}
 	_, err = h.client.Check(as(t.Context(), devKey("helpdesk-bot")), req)
 	wantStatus(t, err, codes.ResourceExhausted, ReasonAgentBudgetExceeded)
-	if n := len(h.lookups()); n != 3 {
-		t.Errorf("%d lookups in all, want the budget's three", n)
+	// The second call's two lookups run side by side: one takes the last
+	// call of the budget, the other is refused and stops both. Okta sees at
+	// most what the budget allowed.
+	if n := len(h.lookups()); n < 2 || n > 3 {
+		t.Errorf("%d lookups in all, want at most the budget's three", n)
 	}
 }
 

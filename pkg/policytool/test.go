@@ -65,7 +65,7 @@ func testMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	verbose := fs.Bool("v", false, "print every test, not only the failures")
 	format := fs.String("format", "text", "output format: text, json or junit")
 	run := fs.String("run", "", "run only the tests whose full name (data.pkg.test_name) matches this regular expression")
-	timeout := fs.Duration("timeout", 5*time.Second, "time limit for each test")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit for each test (the shipped library's exhaustive tests take a few seconds each)")
 	dirs, err := parseFlags(fs, args)
 	if err != nil {
 		return err

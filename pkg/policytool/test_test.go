@@ -18,7 +18,7 @@ var (
 )
 
 func TestTestShippedPolicies(t *testing.T) {
-	r := runMain(t, "test", "--timeout", "1m", shipped) // generous under -race
+	r := runMain(t, "test", "--timeout", "3m", shipped) // generous under -race: the exhaustive tests take about 20s there
 	r.wantCode(t, 0)
 	if !regexp.MustCompile(`(?m)^PASS\nok  \t` + regexp.QuoteMeta(shipped) + `\t\d+\.\d{3}s\n$`).MatchString(r.stdout) {
 		t.Errorf("stdout = %q, want PASS and an ok line", r.stdout)
