@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -11,8 +14,10 @@ import (
 	"google.golang.org/grpc/codes"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/hooks"
 )
 
 // shippedEngine is the test policy set (the shipped library, admin-bot
@@ -144,4 +149,62 @@ deny contains {"code": "help_desk_admin_factors", "message": sprintf("user %s is
 	if got := err.Error(); strings.Contains(got, "00uCARactive") {
 		t.Errorf("the agent was told the facts: %s", got)
 	}
+}
+
+// memAuditor keeps the records it is given, for tests that wait for one.
+type memAuditor struct {
+	mu   sync.Mutex
+	recs []*audit.Record
+}
+
+func (m *memAuditor) Ready() error { return nil }
+
+func (m *memAuditor) Write(_ context.Context, r *audit.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs = append(m.recs, r)
+	return nil
+}
+
+// find waits for a record that matches.
+func (m *memAuditor) find(t *testing.T, match func(*audit.Record) bool) *audit.Record {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		m.mu.Lock()
+		for _, r := range m.recs {
+			if match(r) {
+				m.mu.Unlock()
+				return r
+			}
+		}
+		m.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no such record")
+	return nil
+}
+
+// TestTeamRuleWithholdsEvents: the rule that denies admin-bot every call
+// withholds every event from it too, and leaves other agents' events alone.
+func TestTeamRuleWithholdsEvents(t *testing.T) {
+	const code = "under_investigation"
+	recs := &memAuditor{}
+	h, hub, _ := eventHarness(t, nil, withDecider(shippedEngine(t, "team/marker.rego", markerRule(adminBot, code))),
+		withGateway(WithAuditor(recs)))
+	marked := watch(t, h, adminBotKey, &bollardv1.WatchEventsRequest{})
+	other := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{})
+	waitSubscribers(t, hub, 2)
+	raw := json.RawMessage(`{"uuid":"e-9","eventType":"user.lifecycle.create","published":"2026-11-25T15:00:00Z","target":[]}`)
+	if err := hub.Publish(&hooks.Event{UUID: "e-9", Type: "user.lifecycle.create", Received: time.Now(), Raw: raw}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := other.next(t).GetEvent(); ev.GetUuid() != "e-9" {
+		t.Fatalf("reader-bot got %v", ev)
+	}
+	r := recs.find(t, func(r *audit.Record) bool { return r.AgentID == adminBot && r.Action == "event:user.lifecycle.create" })
+	if r.Result != "filtered" || len(r.DenyCodes) != 1 || r.DenyCodes[0] != code {
+		t.Errorf("admin-bot's offer: %s %v", r.Result, r.DenyCodes)
+	}
+	marked.cancel()
 }
