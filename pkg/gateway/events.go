@@ -22,7 +22,6 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/hooks"
-	"github.com/bollard-dev/bollard/pkg/shape"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -109,10 +108,9 @@ func (s *Server) WatchEvents(req *bollardv1.WatchEventsRequest, stream grpc.Serv
 // remove_fields obligation; an obligation the sidecar cannot honour, or an
 // event it cannot read, is an error and the event is withheld.
 func eventValue(raw []byte, ob decision.Obligations, into *structpb.Value) error {
-	rf, has := ob.Extra[obligationRemoveFields]
-	r, err := shape.FromObligation(rf, has)
+	r, err := removerOf(ob)
 	if err != nil {
-		return fmt.Errorf("policy obligation: %w", err)
+		return err
 	}
 	if raw, err = r.Apply(raw); err != nil {
 		return err

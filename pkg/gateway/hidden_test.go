@@ -87,21 +87,19 @@ func TestEmbeddedObjectsWithoutHiddenFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := 0
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			break
-		}
-		pages++
+	pages, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range pages {
 		for _, item := range msg.Items {
 			if holds(t, item.AsInterface(), "mobilePhone") {
 				t.Errorf("page %d holds the hidden field", msg.Page)
 			}
 		}
 	}
-	if pages < 2 {
-		t.Errorf("%d pages, want several", pages)
+	if len(pages) < 2 {
+		t.Errorf("%d pages, want several", len(pages))
 	}
 }
 

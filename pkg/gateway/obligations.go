@@ -34,15 +34,15 @@ type constraint struct {
 	Param, Min, Default, Description string
 }
 
-// readObligations reads the obligations that shape what the agent gets.
-// One the sidecar cannot honour fails the call. A query on a hidden
-// attribute turns the decision into a denial, for Check as for Execute.
+// readObligations reads the obligations that shape what the agent gets,
+// for a call that may go ahead. One the sidecar cannot honour fails the
+// call. A query on a hidden attribute turns the decision into a denial, for
+// Check as for Execute, and for a dry-run agent too.
 func readObligations(out *outcome) error {
 	ob := out.decision.Obligations
-	rf, hasRF := ob.Extra[obligationRemoveFields]
-	r, err := shape.FromObligation(rf, hasRF)
+	r, err := removerOf(ob)
 	if err != nil {
-		return fmt.Errorf("policy obligation: %w", err)
+		return err
 	}
 	out.remove = r
 	c, hasC := ob.Extra[obligationConstraints]
@@ -54,6 +54,16 @@ func readObligations(out *outcome) error {
 		out.decision.Deny = append(out.decision.Deny, reason)
 	}
 	return nil
+}
+
+// removerOf reads the remove_fields obligation, for calls and events alike.
+func removerOf(ob decision.Obligations) (shape.Remover, error) {
+	rf, has := ob.Extra[obligationRemoveFields]
+	r, err := shape.FromObligation(rf, has)
+	if err != nil {
+		return shape.Remover{}, fmt.Errorf("policy obligation: %w", err)
+	}
+	return r, nil
 }
 
 // hiddenQuery checks the parameters that query attributes (catalog

@@ -103,8 +103,12 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if err != nil {
 		return out, err
 	}
-	if err := readObligations(out); err != nil {
-		return out, err
+	// Read only for a call that may go ahead (a dry-run agent's included):
+	// a denial stays a denial, whatever its obligations.
+	if out.decision.Allow || s.dryRunAgents[out.identity.ID] {
+		if err := readObligations(out); err != nil {
+			return out, err
+		}
 	}
 	if req.checkOnly {
 		return out, nil

@@ -70,8 +70,7 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 	// no target, as no object is named.
 	listing := factsContext(s.impact.Counts(id.ID), nil)
 	for _, a := range catalog.Actions() {
-		out := &outcome{identity: id, context: listing, call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}}
-		in := s.input(out)
+		in := s.input(&outcome{identity: id, call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}})
 		in.Stage, in.Context, in.DecisionID = decision.StageGrant, listing, ""
 		d := s.decider.Decide(ctx, in)
 		if !d.Allow && !req.GetIncludeDenied() {

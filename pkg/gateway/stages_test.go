@@ -24,7 +24,7 @@ func destructiveCalls() []*bollardv1.ExecuteRequest {
 	var out []*bollardv1.ExecuteRequest
 	for _, a := range catalog.Actions() {
 		call, err := catalog.Bind(a.Name, jsonishParams(validParams[a.Name]))
-		if err != nil || !a.Destructive || !needsLookupOf(call) {
+		if err != nil || !a.Destructive || !target.Needs(call) {
 			continue
 		}
 		p, _ := structpb.NewStruct(call.Params)
@@ -172,10 +172,6 @@ func jsonishParams(m map[string]any) map[string]any {
 		panic(err)
 	}
 	return s.AsMap()
-}
-
-func needsLookupOf(call *catalog.Call) bool {
-	return (&Server{target: fakeTarget{}}).needsLookup(call)
 }
 
 // TestWithoutLookups: with lookups turned off (policy.target.lookup: false)
