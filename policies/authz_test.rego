@@ -1,6 +1,8 @@
 package bollard.authz_test
 
 import data.bollard.authz
+import data.bollard.business_hours
+import data.bollard.impact_limits
 
 alice := "00uALIactive000000g7"
 
@@ -345,4 +347,101 @@ test_standing_ignores_the_call if {
 	s.hours.timezone == "America/New_York"
 	s.protection == "check"
 	s.limits == {"hour": 5, "day": 20}
+}
+
+## The decision writes some rules out rather than calling them, for speed:
+## the hours (business_hours.blocked and message), the impact limits
+## (impact_limits.blocked) and, in the fast branches, both again. Each copy
+## agrees with the rule's own package, over settings that work and settings
+## that do not. (Protection is not copied: the decision calls
+## protected.clear_of_hits and protected.hit.)
+
+hours_variants := [
+	data.bollard.config.business_hours,
+	object.union(data.bollard.config.business_hours, {"enabled": false}),
+	object.union(data.bollard.config.business_hours, {"timezone": "Mars/Olympus_Mons"}),
+	object.union(data.bollard.config.business_hours, {"start": 8}),
+	object.union(data.bollard.config.business_hours, {"holidays": "2026-12-25"}),
+	object.remove(data.bollard.config.business_hours, ["holidays"]),
+	object.union(data.bollard.config.business_hours, {"exempt_agents": []}),
+]
+
+# Around the edges of the sample hours (08:00 to 18:00 in New York, on
+# weekdays but holidays): 2026-12-25T03:00Z is still the 24th there.
+hours_times := [
+	saturday, monday_noon, christmas, "2026-12-25T03:00:00Z",
+	"2026-11-30T13:00:00Z", "2026-11-30T12:59:00Z", "2026-11-30T22:59:00Z", "2026-11-30T23:00:00Z",
+	"not a time",
+]
+
+hours_actions := ["users.get", "users.create", "users.delete", "user_lifecycle.deactivate", "groups.delete", "apps.delete"]
+
+test_hours_agree_with_business_hours if {
+	every hours in hours_variants {
+		every agent in ["helpdesk-bot", "provisioner-bot"] {
+			every name in hours_actions {
+				every at in hours_times {
+					hours_agree(at_stage(req(agent, name, at), "grant")) with data.bollard.config.business_hours as hours
+					same_with_standing(at_stage(req(agent, name, at), "grant")) with data.bollard.config.business_hours as hours
+				}
+			}
+		}
+	}
+}
+
+hours_agree(r) if {
+	authz.hours_clear with input as r
+	not business_hours.blocked with input as r
+}
+
+hours_agree(r) if {
+	not authz.hours_clear with input as r
+	business_hours.blocked with input as r
+	authz.hours_message == business_hours.message with input as r
+	"outside_business_hours" in codes(r)
+}
+
+limits_variants := [
+	data.bollard.config.impact_limits,
+	{"default": {"hour": 2}, "agents": {}},
+	{"default": {}, "agents": {"provisioner-bot": {"day": 4}}},
+	{"default": {"hour": "2"}, "agents": {}},
+	{"default": "none", "agents": {}},
+	{"agents": {"provisioner-bot": []}},
+	{},
+]
+
+limits_counts := [
+	{"hour": 0, "day": 0}, {"hour": 1, "day": 3}, {"hour": 4, "day": 19}, {"hour": 5, "day": 3},
+	{"hour": 1, "day": 20}, {"hour": "1", "day": 0}, {"hour": 1}, {},
+]
+
+test_limits_agree_with_impact_limits if {
+	every limits in limits_variants {
+		every agent in ["helpdesk-bot", "provisioner-bot"] {
+			every name in hours_actions {
+				every counts in limits_counts {
+					every stage in ["grant", "effect"] {
+						limits_agree(at_stage(with_counts(req(agent, name, monday_noon), counts), stage)) with data.bollard.config.impact_limits as limits
+						same_with_standing(at_stage(with_counts(req(agent, name, monday_noon), counts), stage)) with data.bollard.config.impact_limits as limits
+					}
+				}
+			}
+		}
+	}
+}
+
+with_counts(r, counts) := object.union(r, {"context": {"counts": {"destructive": counts}}})
+
+limits_agree(r) if {
+	authz.limits_clear with input as r
+	not impact_limits.blocked with input as r
+}
+
+limits_agree(r) if {
+	not authz.limits_clear with input as r
+	impact_limits.blocked with input as r
+	reasons := impact_limits.deny with input as r
+	some c in reasons
+	c.code in codes(r)
 }

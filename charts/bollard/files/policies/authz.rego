@@ -198,7 +198,8 @@ effect_stage_clear if {
 hours_clear if st.hours == null
 
 # Written out rather than calling business_hours.in_hours_for: a call of a
-# function costs several times its body (the same conditions as there).
+# function costs several times its body (the same conditions as there;
+# test_hours_agree_with_business_hours checks that they agree).
 hours_clear if {
 	h := st.hours
 	[day, clock, date] := local_time
@@ -217,7 +218,7 @@ log_clear if read_shaping.within_window(st.log_window_hours)
 
 limits_clear if input.action.destructive == false
 
-# impact_limits.within, written out.
+# impact_limits.within, written out (test_limits_agree_with_impact_limits).
 limits_clear if {
 	l := st.limits
 	c := input.context.counts.destructive
