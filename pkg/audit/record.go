@@ -10,7 +10,12 @@ import (
 // written as empty values, so every record has the same fields.
 type Record struct {
 	// Time is when the call arrived; zero means now.
-	Time       time.Time
+	Time time.Time
+	// Kind says what the record is about (KindCall when empty): a call
+	// decided without reaching Okta, the intent written before a call goes
+	// to Okta and its outcome, a ListActions, a WatchEvents stream, or the
+	// log's own checkpoint.
+	Kind       string
 	DecisionID string
 	TraceID    string
 
@@ -49,6 +54,11 @@ type Record struct {
 	// Shadow is the candidate policy's decision, when one is configured.
 	Shadow *Shadow
 
+	// Detail holds what a kind of record adds (a stream's counts, a
+	// checkpoint's chain head); nil for a call. Credential-bearing keys in
+	// it are masked like Params.
+	Detail map[string]any
+
 	OktaStatus    int
 	OktaRequestID string
 	Latency       time.Duration
@@ -57,6 +67,30 @@ type Record struct {
 	// obligation ("body.profile.mobilePhone"). It is not written.
 	Mask []string
 }
+
+// Record kinds.
+const (
+	// KindCall is a call answered without reaching Okta: denied, invalid,
+	// unauthenticated, awaiting confirmation, or a Check.
+	KindCall = "call"
+	// KindIntent is written before a call is sent to Okta, and must be
+	// kept by a sink first: nothing reaches Okta without it.
+	KindIntent = "intent"
+	// KindOutcome follows an intent, with the same decision_id: what Okta
+	// answered.
+	KindOutcome = "outcome"
+	// KindListActions is a ListActions call: which actions were listed.
+	KindListActions = "list_actions"
+	// KindStreamOpen and KindStreamClose bracket a WatchEvents stream;
+	// KindEvents summarises a batch of the events it offered.
+	KindStreamOpen  = "stream_open"
+	KindStreamClose = "stream_close"
+	KindEvents      = "events"
+	// KindHookDelivery is an Okta event hook delivery received.
+	KindHookDelivery = "hook_delivery"
+	// KindCheckpoint is written by the log itself: the chain head, sealed.
+	KindCheckpoint = "checkpoint"
+)
 
 // Reason is one reason a policy gave for a denial.
 type Reason struct {
@@ -80,7 +114,13 @@ type Shadow struct {
 func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = append(b, `{"timestamp":"`...)
 	b = appendTimestamp(b, t)
-	b = append(b, `","decision_id":`...)
+	b = append(b, `","kind":`...)
+	if r.Kind == "" {
+		b = appendString(b, KindCall)
+	} else {
+		b = appendString(b, r.Kind)
+	}
+	b = append(b, `,"decision_id":`...)
 	b = appendString(b, r.DecisionID)
 	b = append(b, `,"trace_id":`...)
 	b = appendString(b, r.TraceID)
@@ -154,6 +194,12 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 		b = append(b, `,"differs":`...)
 		b = strconv.AppendBool(b, sh.Differs)
 		b = append(b, '}')
+	}
+	b = append(b, `,"detail":`...)
+	if r.Detail == nil {
+		b = append(b, "{}"...)
+	} else {
+		b = appendValue(b, r.Detail, maskCtx{m: m})
 	}
 	b = append(b, `,"okta":{"status":`...)
 	b = strconv.AppendInt(b, int64(r.OktaStatus), 10)
