@@ -32,6 +32,7 @@ type Logger struct {
 	opts   options
 	sinks  []*sink
 	masker *masker
+	spool  *spool // nil without WithSpool
 
 	mu     sync.RWMutex // Write holds it shared while queueing; Close alone
 	closed bool
@@ -48,7 +49,11 @@ type Stats struct {
 	// Written counts records at least one sink took; Failed those none did
 	// (Write returned ErrUnavailable, or nil when failing open).
 	Written, Failed uint64
-	Sinks           []SinkStats
+	// Spooled counts records kept by the spool because no sink could take
+	// them; Pending those of them not yet written.
+	Spooled uint64
+	Pending int
+	Sinks   []SinkStats
 }
 
 // SinkStats counts one sink's records.
@@ -103,8 +108,19 @@ func New(opts ...Option) (*Logger, error) {
 		}
 		l.sinks = append(l.sinks, s)
 	}
+	if o.spool {
+		sp, err := openSpool(o)
+		if err != nil {
+			l.closeDests()
+			return nil, err
+		}
+		l.spool = sp
+	}
 	for _, s := range l.sinks {
 		go s.run()
+	}
+	if l.spool != nil {
+		go l.runSpool()
 	}
 	return l, nil
 }
@@ -141,6 +157,12 @@ func (o *options) validate() error {
 		}
 		paths[s.path] = s.path != ""
 	}
+	if o.spoolMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("audit: spool size %d is negative", o.spoolMaxBytes))
+	}
+	if o.spool && o.spoolPath != "" && paths[o.spoolPath] {
+		errs = append(errs, fmt.Errorf("audit: spool %s is also a sink's file", o.spoolPath))
+	}
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -168,7 +190,11 @@ func (l *Logger) Write(ctx context.Context, r *Record) error {
 	j := l.jobs.Get().(*job)
 	j.reset()
 	j.body = appendBody(j.body[:0], r, t, l.masker)
+	return l.send(j)
+}
 
+// send hands an encoded record to every sink and waits as Write says.
+func (l *Logger) send(j *job) error {
 	timer := l.timer()
 	defer l.timers.Put(timer)
 	defer timer.Stop()
@@ -310,7 +336,10 @@ func (l *Logger) Ready() error {
 
 // Stats returns the record counts so far.
 func (l *Logger) Stats() Stats {
-	st := Stats{Written: l.written.Load(), Failed: l.failed.Load(), Sinks: make([]SinkStats, len(l.sinks))}
+	st := Stats{Written: l.written.Load(), Failed: l.failed.Load(), Pending: l.Pending(), Sinks: make([]SinkStats, len(l.sinks))}
+	if l.spool != nil {
+		st.Spooled = l.spool.spooled.Load()
+	}
 	for i, s := range l.sinks {
 		st.Sinks[i] = SinkStats{Name: s.name, Written: s.written.Load(), Failed: s.failed.Load(),
 			TimedOut: s.timeouts.Load(), Healthy: s.healthy.Load()}
@@ -326,12 +355,24 @@ func (l *Logger) Close(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
+	l.mu.Unlock()
+	var errs []error
+	if l.spool != nil {
+		// Before the sinks stop: what a sink takes now is not left behind.
+		if err := l.closeSpool(); err != nil {
+			errs = append(errs, fmt.Errorf("close audit spool: %w", err))
+		}
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return errors.Join(errs...)
+	}
 	l.closed = true
 	for _, s := range l.sinks {
 		close(s.queue)
 	}
 	l.mu.Unlock()
-	var errs []error
 	for _, s := range l.sinks {
 		select {
 		case <-s.exited: // preferred even when ctx is done

@@ -23,6 +23,11 @@ type options struct {
 	log          *slog.Logger
 	queueLen     int
 	observe      func(sink string, written bool)
+
+	spool         bool
+	spoolPath     string
+	spoolMaxBytes int64
+	spoolRetry    time.Duration
 }
 
 var defaultOptions = options{

@@ -11,6 +11,7 @@ import (
 
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/bollard-dev/bollard/pkg/audit"
@@ -44,6 +45,12 @@ type outcome struct {
 	okta     *forward.Response
 	// confirmationUsed is true when a valid token was redeemed for this call.
 	confirmationUsed bool
+	// intent is true once the intent record is written: the call may reach
+	// Okta, and its last record is an outcome.
+	intent bool
+	// auditPending is true when the outcome could not be written and was
+	// spooled (or lost, when the spool failed too): the agent is told.
+	auditPending bool
 	// pages counts the Okta pages an ExecuteAll followed.
 	pages int
 	// context is the decision input's context (counts, target facts).
@@ -133,11 +140,9 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if err := s.spend(out); err != nil {
 		return out, err
 	}
-	// Nothing reaches Okta unless its record can be written.
-	if s.audit != nil {
-		if aerr := s.audit.Ready(); aerr != nil {
-			return out, fmt.Errorf("%w: %w", errAuditUnavailable, aerr)
-		}
+	// Write-ahead: nothing reaches Okta unless a sink has kept its intent.
+	if err := s.writeIntent(ctx, span, req, out); err != nil {
+		return out, err
 	}
 	// Cleared to go: a destructive call counts from here, even if Okta
 	// then fails it.
@@ -223,14 +228,7 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 	if err != nil {
 		result = resultOf(err)
 	}
-	var auditErr error
-	if s.audit != nil {
-		if werr := s.audit.Write(context.WithoutCancel(ctx), auditRecord(span, req, out, result, latency)); werr != nil {
-			auditErr = fmt.Errorf("%w: %w", errAuditUnavailable, werr)
-			s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "audit record not written",
-				slog.String("decision_id", out.decision.ID), slog.String("error", werr.Error()))
-		}
-	}
+	auditErr := s.writeRecord(ctx, span, req, out, result, latency)
 	if out.call != nil && out.decision.ID != "" {
 		d := out.decision
 		metricResult, firstCode := telemetry.ResultAllow, ""
@@ -293,6 +291,66 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 	s.log.LogAttrs(context.WithoutCancel(ctx), level, "call", attrs...)
 	return auditErr
 }
+
+// writeIntent writes the call's intent record before it goes to Okta. When
+// no sink takes it, the call is refused and Okta never sees it.
+func (s *Server) writeIntent(ctx context.Context, span trace.Span, req request, out *outcome) error {
+	if s.audit == nil {
+		return nil
+	}
+	r := auditRecord(span, req, out, resultPending, 0)
+	r.Kind = audit.KindIntent
+	if err := s.audit.Write(context.WithoutCancel(ctx), r); err != nil {
+		s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "audit intent not written; call refused",
+			slog.String("decision_id", out.id), slog.String("error", err.Error()))
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	out.intent = true
+	return nil
+}
+
+// writeRecord writes the call's last record: its outcome, when an intent
+// went before it, or the whole call. A call that never reached Okta and
+// cannot be recorded fails. An outcome that no sink takes is spooled, and
+// the agent still gets Okta's answer, marked pending: the call happened,
+// and its intent is on record.
+func (s *Server) writeRecord(ctx context.Context, span trace.Span, req request, out *outcome, result string, latency time.Duration) error {
+	if s.audit == nil {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	r := auditRecord(span, req, out, result, latency)
+	if out.intent {
+		r.Kind = audit.KindOutcome
+	}
+	werr := s.audit.Write(ctx, r)
+	if werr == nil {
+		return nil
+	}
+	if !out.intent {
+		s.log.LogAttrs(ctx, slog.LevelError, "audit record not written",
+			slog.String("decision_id", out.id), slog.String("error", werr.Error()))
+		return fmt.Errorf("%w: %w", errAuditUnavailable, werr)
+	}
+	out.auditPending = true
+	if serr := s.audit.Spool(ctx, r); serr != nil {
+		// The intent is on record; audit verify reports it unpaired.
+		s.log.LogAttrs(ctx, slog.LevelError, "audit outcome lost: no sink and no spool took it",
+			slog.String("decision_id", out.id), slog.String("error", errors.Join(werr, serr).Error()))
+	}
+	// Every form of reply (unary, typed, streamed pages) carries the mark.
+	if err := grpc.SetTrailer(ctx, metadata.Pairs(TrailerAudit, "pending")); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "audit trailer not set", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// TrailerAudit is the trailer that says "pending" when the call was carried
+// out but its outcome record waits in the spool.
+const TrailerAudit = "bollard-audit"
+
+// resultPending is an intent's result: the call is on its way to Okta.
+const resultPending = "pending"
 
 // auditRecord is the call as the audit log keeps it.
 func auditRecord(span trace.Span, req request, out *outcome, result string, latency time.Duration) *audit.Record {

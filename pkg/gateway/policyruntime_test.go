@@ -65,16 +65,41 @@ func auditFile(t *testing.T) (*audit.Logger, func() []map[string]any) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var recs []map[string]any
-		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
-			var m map[string]any
-			if err := json.Unmarshal(line, &m); err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, m)
-		}
-		return recs
+		return lastRecords(t, raw)
 	}
+}
+
+// lastRecords parses an audit log and returns each call's last record: a
+// call's, or an outcome. Every intent must be followed by the outcome of
+// the same decision, which then takes its place.
+func lastRecords(t *testing.T, raw []byte) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	open := map[any]bool{}
+	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["kind"] {
+		case audit.KindIntent:
+			if m["result"] != "pending" || m["decision_id"] == "" || open[m["decision_id"]] {
+				t.Errorf("intent %v", m)
+			}
+			open[m["decision_id"]] = true
+			continue
+		case audit.KindOutcome:
+			if !open[m["decision_id"]] {
+				t.Errorf("outcome without its intent: %v", m)
+			}
+			delete(open, m["decision_id"])
+		}
+		recs = append(recs, m)
+	}
+	if len(open) > 0 {
+		t.Errorf("intents without an outcome: %v", open)
+	}
+	return recs
 }
 
 // At most two destructive calls an hour, decided on the counts Bollard

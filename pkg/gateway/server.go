@@ -44,8 +44,11 @@ type Forwarder interface {
 
 // Auditor records every call (pkg/audit). Write returns only once a record
 // is safe with at least one sink, or an error when none could take it.
+// Spool keeps a record that must not be lost, for a call already carried
+// out at Okta, to write it once a sink can.
 type Auditor interface {
 	Write(ctx context.Context, r *audit.Record) error
+	Spool(ctx context.Context, r *audit.Record) error
 	Ready() error
 }
 

@@ -193,6 +193,7 @@ func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
 		DecisionId: out.decision.ID,
 		Okta:       oktaCall(out.okta),
 	}
+	resp.Okta.AuditPending = out.auditPending
 	if len(out.okta.Body) == 0 {
 		resp.Result = structpb.NewNullValue()
 		return resp, nil

@@ -159,6 +159,8 @@ type memAuditor struct {
 
 func (m *memAuditor) Ready() error { return nil }
 
+func (m *memAuditor) Spool(ctx context.Context, r *audit.Record) error { return m.Write(ctx, r) }
+
 func (m *memAuditor) Write(_ context.Context, r *audit.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

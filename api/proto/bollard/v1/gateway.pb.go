@@ -239,7 +239,13 @@ type OktaCall struct {
 	// the System Log use to identify the call.
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Okta's rate-limit state for the endpoint after this call.
-	RateLimit     *RateLimit `protobuf:"bytes,3,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	RateLimit *RateLimit `protobuf:"bytes,3,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	// True when Okta carried out the call but no audit sink could take its
+	// outcome record yet: the record waits in Bollard's spool and is written
+	// once a sink recovers (the call's intent record is already kept). The
+	// answer is Okta's own; do not retry the call because of this flag. The
+	// trailer "bollard-audit: pending" says the same for every kind of reply.
+	AuditPending  bool `protobuf:"varint,4,opt,name=audit_pending,json=auditPending,proto3" json:"audit_pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -293,6 +299,13 @@ func (x *OktaCall) GetRateLimit() *RateLimit {
 		return x.RateLimit
 	}
 	return nil
+}
+
+func (x *OktaCall) GetAuditPending() bool {
+	if x != nil {
+		return x.AuditPending
+	}
+	return false
 }
 
 // RateLimit is Okta's rate-limit state for an endpoint, as reported by Okta's
@@ -1530,14 +1543,15 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x80\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa5\x01\n" +
 	"\bOktaCall\x12\x1f\n" +
 	"\vhttp_status\x18\x01 \x01(\x05R\n" +
 	"httpStatus\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x124\n" +
 	"\n" +
-	"rate_limit\x18\x03 \x01(\v2\x15.bollard.v1.RateLimitR\trateLimit\"U\n" +
+	"rate_limit\x18\x03 \x01(\v2\x15.bollard.v1.RateLimitR\trateLimit\x12#\n" +
+	"\raudit_pending\x18\x04 \x01(\bR\fauditPending\"U\n" +
 	"\tRateLimit\x12\x14\n" +
 	"\x05limit\x18\x01 \x01(\x03R\x05limit\x12\x1c\n" +
 	"\tremaining\x18\x02 \x01(\x03R\tremaining\x12\x14\n" +
