@@ -1,0 +1,63 @@
+package audit
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestPairIntentsFindsLostOutcomes: across rotated files, an intent with
+// its outcome is paired, an outcome whose intent was rotated away is not a
+// problem, an old intent without an outcome is lost, and a recent one is a
+// call in flight.
+func TestPairIntentsFindsLostOutcomes(t *testing.T) {
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	write := func(path string, recs ...*Record) {
+		t.Helper()
+		l, err := New(WithHMACKey(testKey), WithFile(path, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := l.Write(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(min int, kind, id string) *Record {
+		return &Record{Time: testTime.Add(time.Duration(min) * time.Minute), Kind: kind, DecisionID: id, Action: "users.create"}
+	}
+	write(older,
+		at(0, KindOutcome, "rotated-away"),
+		at(1, KindIntent, "paired"),
+		at(2, KindIntent, "lost"),
+		at(3, KindCall, "denied"),
+	)
+	write(newer,
+		at(4, KindOutcome, "paired"),
+		at(30, KindIntent, "in-flight"),
+		at(31, KindCall, "newest"),
+	)
+	p, err := PairIntents([]string{older, newer}, DefaultInFlight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Intents != 3 || p.Outcomes != 2 || len(p.Unpaired) != 2 {
+		t.Fatalf("pairing = %+v", p)
+	}
+	lost := p.Lost()
+	if len(lost) != 1 || lost[0].DecisionID != "lost" || lost[0].File != older || lost[0].Line != 3 {
+		t.Errorf("lost = %+v", lost)
+	}
+	if u := p.Unpaired[1]; u.DecisionID != "in-flight" || !u.InFlight {
+		t.Errorf("in flight = %+v", u)
+	}
+	// With no window, the recent one is lost too.
+	if p, _ := PairIntents([]string{older, newer}, 0); len(p.Lost()) != 2 {
+		t.Errorf("lost with no window = %+v", p.Lost())
+	}
+}
