@@ -1,6 +1,10 @@
 package catalog
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // EventTypes are the Okta event hook types Bollard maps to an area: the
 // events the catalog's actions fire, and user.session.start, which Okta
@@ -41,4 +45,14 @@ func EventArea(eventType string) (area string, known bool) {
 		}
 	}
 	return "logs", false
+}
+
+// EventAreas lists the areas whose read grant lets an agent see some
+// event: every area an event type maps to, and logs. Sorted.
+func EventAreas() []string {
+	seen := map[string]bool{"logs": true}
+	for _, a := range eventAreas {
+		seen[a] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

@@ -2,23 +2,18 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
-	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/hooks"
@@ -46,63 +41,6 @@ const (
 // SpanEventSend is the span of one event offered to one watching agent,
 // linked to the span of the delivery that brought it.
 const SpanEventSend = "bollard.event.send"
-
-// WatchEvents streams the events the agent may see, each decided by policy.
-func (s *Server) WatchEvents(req *bollardv1.WatchEventsRequest, stream grpc.ServerStreamingServer[bollardv1.WatchEventsResponse]) error {
-	ctx := stream.Context()
-	id, err := s.authenticate(ctx)
-	if err != nil {
-		return toStatus(err)
-	}
-	if s.events == nil || s.eventDecider == nil {
-		return withDetails(codes.FailedPrecondition, "this sidecar does not receive Okta event hooks", info(ReasonEventsNotConfigured, nil))
-	}
-	if err := checkWatch(req); err != nil {
-		return err
-	}
-	opts := []hooks.SubscribeOption{hooks.WithCursor(req.GetResumeAfter())}
-	if types := req.GetEventTypes(); len(types) > 0 {
-		opts = append(opts, hooks.WithTypes(types...))
-	}
-	sub, err := s.events.Subscribe(opts...)
-	switch {
-	case errors.Is(err, hooks.ErrTooManySubscribers):
-		return withDetails(codes.ResourceExhausted, "too many agents are watching events", info(ReasonTooManyWatchers, nil))
-	case errors.Is(err, hooks.ErrClosed):
-		return withDetails(codes.Unavailable, "the sidecar is shutting down; reconnect with your cursor", info(ReasonShuttingDown, nil))
-	case err != nil:
-		s.log.ErrorContext(ctx, "watch events", "agent", id.ID, "error", err)
-		return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
-	}
-	defer sub.Close()
-	for {
-		msg, err := sub.Next(ctx)
-		switch {
-		case errors.Is(err, hooks.ErrClosed):
-			return nil // the sidecar is stopping; the agent reconnects with its cursor
-		case err != nil:
-			return status.FromContextError(ctx.Err()).Err()
-		}
-		if g := msg.Gap; g != nil {
-			s.inst.EventGap(ctx, g.Missed)
-			if err := stream.Send(&bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Gap{
-				Gap: &bollardv1.Gap{Missed: uint64(max(g.Missed, 0)), Unknown: g.Unknown}}}); err != nil {
-				return err
-			}
-			continue
-		}
-		out, err := s.offerEvent(ctx, id.ID, id.Method, id.Claims, msg.Event)
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			continue
-		}
-		if err := stream.Send(&bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Event{Event: out}}); err != nil {
-			return err
-		}
-	}
-}
 
 // eventValue is the event as the agent may see it, shaped by the
 // remove_fields obligation; an obligation the sidecar cannot honour, or an
@@ -136,12 +74,17 @@ func checkWatch(req *bollardv1.WatchEventsRequest) error {
 	return nil
 }
 
+// offered is one event's decision, as the batch's audit record keeps it.
+type offered struct {
+	uuid, typ, decisionID, result, revision string
+	denyCodes                               []string
+}
+
 // offerEvent decides one event for one agent, records the decision (span,
-// metric, audit record) and returns the message to send, or nil when the
-// agent may not see the event. An event whose JSON cannot be read is
-// withheld: nothing is sent that policy could not look at.
-func (s *Server) offerEvent(ctx context.Context, agent, method string, claims map[string]any, ev *hooks.Event) (*bollardv1.Event, error) {
-	start := time.Now()
+// metric; the audit record is the batch's) and returns the message to
+// send, or nil when the agent may not see the event. An event whose JSON
+// cannot be read is withheld: nothing is sent that policy could not look at.
+func (s *Server) offerEvent(ctx context.Context, agent, method string, claims map[string]any, ev *hooks.Event) (*bollardv1.Event, offered) {
 	ctx, span := s.tracer.Start(ctx, SpanEventSend, trace.WithLinks(trace.Link{SpanContext: ev.Span}))
 	defer span.End()
 	area, _ := catalog.EventArea(ev.Type)
@@ -174,28 +117,12 @@ func (s *Server) offerEvent(ctx context.Context, agent, method string, claims ma
 			telemetry.AttrArea.String(area), telemetry.AttrResult.String(result),
 			telemetry.AttrDecisionID.String(d.ID), telemetry.AttrDenyCodes.StringSlice(denyCodes(d)))
 	}
-	if s.audit != nil {
-		rec := &audit.Record{
-			DecisionID: d.ID, TraceID: span.SpanContext().TraceID().String(), AgentID: agent, AuthMethod: method,
-			Action: "event:" + ev.Type, Area: area, Access: string(catalog.Read),
-			Resource: map[string]string{"eventUuid": ev.UUID, "delivery": ev.Delivery},
-			Result:   result, DenyCodes: denyCodes(d), PolicyRevision: d.Revision, Latency: time.Since(start),
-		}
-		if !span.SpanContext().HasTraceID() {
-			rec.TraceID = ""
-		}
-		if err := s.audit.Write(context.WithoutCancel(ctx), rec); err != nil {
-			// No record, no event: the stream ends with the status, and the
-			// agent may resume from its cursor once the log recovers.
-			s.log.LogAttrs(ctx, slog.LevelError, "audit record not written", slog.String("decision_id", d.ID), slog.String("error", err.Error()))
-			return nil, toStatus(fmt.Errorf("%w: %w", errAuditUnavailable, err))
-		}
-	}
+	o := offered{uuid: ev.UUID, typ: ev.Type, decisionID: d.ID, result: result, revision: d.Revision, denyCodes: denyCodes(d)}
 	if !d.Allow {
-		return nil, nil
+		return nil, o
 	}
 	return &bollardv1.Event{
 		Cursor: ev.Seq, EventType: ev.Type, Uuid: ev.UUID, ReceivedAt: timestamppb.New(ev.Received),
 		Okta: value, DecisionId: d.ID,
-	}, nil
+	}, o
 }

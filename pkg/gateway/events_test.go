@@ -148,16 +148,31 @@ func TestWatchEventsByGrant(t *testing.T) {
 	reader.cancel()
 	provisioner.cancel()
 	waitSubscribers0(t, hub)
-	seen := map[string]int{}
+	seen, kinds := map[string]int{}, map[string]int{}
 	for _, r := range records() {
-		if a, _ := r["action"].(string); strings.HasPrefix(a, "event:") {
-			seen[r["agent"].(map[string]any)["id"].(string)+" "+a+" "+r["result"].(string)]++
+		agent := r["agent"].(map[string]any)["id"].(string)
+		kinds[agent+" "+r["kind"].(string)]++
+		if r["kind"] != "events" {
+			continue
+		}
+		for _, e := range r["detail"].(map[string]any)["events"].([]any) {
+			e := e.(map[string]any)
+			if e["decision_id"] == "" {
+				t.Errorf("offer without its decision: %v", e)
+			}
+			seen[agent+" "+e["type"].(string)+" "+e["result"].(string)]++
+		}
+	}
+	// Each stream opened and closed once, on record.
+	for _, agent := range []string{"reader-bot", "provisioner-bot"} {
+		if kinds[agent+" stream_open"] != 1 || kinds[agent+" stream_close"] != 1 || kinds[agent+" events"] == 0 {
+			t.Errorf("%s's stream records: %v", agent, kinds)
 		}
 	}
 	for key, n := range map[string]int{
-		"provisioner-bot event:user.session.start filtered":         1,
-		"provisioner-bot event:group.user_membership.add delivered": 2,
-		"reader-bot event:user.session.start delivered":             1,
+		"provisioner-bot user.session.start filtered":         1,
+		"provisioner-bot group.user_membership.add delivered": 2,
+		"reader-bot user.session.start delivered":             1,
 	} {
 		if seen[key] != n {
 			t.Errorf("%d records %q, want %d (all: %v)", seen[key], key, n, seen)

@@ -16,7 +16,7 @@ var publicMessages = map[string]string{
 	decision.CodeDenied:         "the policy denied this request",
 	decision.CodeNoEventPolicy:  "the policy shows no events",
 	CodeHiddenField:             "the request queries an attribute that is hidden from this agent",
-	"not_granted":               "this agent is not granted this access",
+	codeNotGranted:              "this agent is not granted this access",
 	"action_denied":             "this action is on this agent's deny list",
 	"outside_business_hours":    "destructive actions are allowed only during business hours",
 	"protected_user":            "the request changes a protected user",

@@ -3,16 +3,12 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/audit"
@@ -72,6 +68,10 @@ type Server struct {
 	// receives no event hooks (WatchEvents then fails).
 	events       *hooks.Hub
 	eventDecider EventDecider
+	// watchers counts each agent's WatchEvents streams.
+	watchers *watchSlots
+	// maxStreams bounds concurrent RPCs on one connection.
+	maxStreams uint32
 	// maxPages is the page budget of ExecuteAll when policy sets none.
 	maxPages int
 	tracer   trace.Tracer
@@ -144,13 +144,24 @@ func WithDryRunAgents(ids []string) Option {
 // also decide events (pkg/decision does).
 func WithEvents(hub *hooks.Hub) Option { return func(s *Server) { s.events = hub } }
 
+// WithWatchersPerAgent bounds the WatchEvents streams one agent may hold at
+// once (default DefaultWatchersPerAgent); the hub bounds them all.
+func WithWatchersPerAgent(n int) Option {
+	return func(s *Server) { s.watchers.perAgent = n }
+}
+
+// WithMaxConcurrentStreams bounds the RPCs one connection may have open at
+// once (default DefaultMaxConcurrentStreams).
+func WithMaxConcurrentStreams(n uint32) Option { return func(s *Server) { s.maxStreams = n } }
+
 // New returns a Server running the pipeline over the given steps.
 func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*Server, error) {
 	if auth == nil || decider == nil || okta == nil {
 		return nil, errors.New("gateway: an authenticator, a decider and a forwarder are required")
 	}
 	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now, maxPages: 1000,
-		tracer: noop.NewTracerProvider().Tracer("")}
+		tracer: noop.NewTracerProvider().Tracer(""), maxStreams: DefaultMaxConcurrentStreams,
+		watchers: &watchSlots{perAgent: DefaultWatchersPerAgent, open: map[string]int{}}}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -163,6 +174,9 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	if s.impact == nil {
 		s.impact = impact.New()
 	}
+	if s.watchers.perAgent < 1 || s.maxStreams < 1 {
+		return nil, errors.New("gateway: watchers per agent and concurrent streams must be at least 1")
+	}
 	if ed, ok := decider.(EventDecider); ok {
 		s.eventDecider = ed
 	}
@@ -171,41 +185,15 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 
 // Register adds the gateway service and every typed area service to g.
 func (s *Server) Register(g grpc.ServiceRegistrar) error {
-	bollardv1.RegisterGatewayServiceServer(g, s)
+	gw := s.gatewayDesc()
+	g.RegisterService(&gw, s)
 	descs, err := typedServiceDescs(s)
 	if err != nil {
 		return err
 	}
 	for i := range descs {
-		g.RegisterService(&descs[i], s)
+		d := s.withDecodeRecords(descs[i])
+		g.RegisterService(&d, s)
 	}
 	return nil
-}
-
-// ServerOptions are the grpc.Server options the gateway is tuned for.
-//
-// Stream workers: OPA's evaluator recurses deeply, and the fresh goroutine
-// gRPC starts per RPC by default begins with a small stack that has to be
-// grown by copying on every call: about a third of the CPU of a Check. A pool
-// of long-lived workers keeps their grown stacks from call to call; it is
-// sized for 32 concurrent callers per core, and gRPC still starts a goroutine
-// for any RPC beyond that (docs/performance.md).
-//
-// Recovery: a panic in a handler is logged with its stack and answered with
-// a bare INTERNAL, instead of taking the sidecar (and every agent) down.
-func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
-		grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0))),
-		grpc.ChainUnaryInterceptor(s.recoverUnary),
-	}
-}
-
-func (s *Server) recoverUnary(ctx context.Context, req any, rpc *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.ErrorContext(ctx, "panic in handler", "method", rpc.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			resp, err = nil, withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
-		}
-	}()
-	return handler(ctx, req)
 }

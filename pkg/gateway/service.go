@@ -9,8 +9,10 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/identity"
 )
 
 // Execute performs one catalog action at Okta.
@@ -63,9 +65,23 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 	id, err := s.authenticate(ctx)
 	if err != nil {
 		s.log.InfoContext(ctx, "list actions refused", "error", err)
+		s.recordRPC(ctx, audit.KindListActions, rpcListActions, id, resultOf(err), nil)
 		return nil, toStatus(err)
 	}
-	resp := &bollardv1.ListActionsResponse{}
+	resp, allowed := s.listActions(ctx, id, req.GetIncludeDenied())
+	// What an agent learnt of its grants is on record, or it is not told.
+	if err := s.recordRPC(ctx, audit.KindListActions, rpcListActions, id, "ok", map[string]any{
+		"listed": len(resp.Actions), "allowed": allowed, "include_denied": req.GetIncludeDenied(),
+	}); err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
+}
+
+// listActions decides every action for the agent; allowed counts those it
+// may use.
+func (s *Server) listActions(ctx context.Context, id identity.Identity, includeDenied bool) (resp *bollardv1.ListActionsResponse, allowed int) {
+	resp = &bollardv1.ListActionsResponse{}
 	// The agent's counts, so that an impact limit already reached shows;
 	// no target, as no object is named.
 	listing := factsContext(s.impact.Counts(id.ID), nil)
@@ -73,7 +89,7 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 		in := s.input(&outcome{identity: id, call: &catalog.Call{Action: a, Resource: map[string]string{}, Params: map[string]any{}}})
 		in.Stage, in.Context, in.DecisionID = decision.StageGrant, listing, ""
 		d := s.decider.Decide(ctx, in)
-		if !d.Allow && !req.GetIncludeDenied() {
+		if !d.Allow && !includeDenied {
 			continue
 		}
 		info := actionInfo(a)
@@ -95,9 +111,12 @@ func (s *Server) ListActions(ctx context.Context, req *bollardv1.ListActionsRequ
 					Param: c.Param, Min: c.Min, DefaultValue: c.Default, Description: c.Description})
 			}
 		}
+		if info.Allowed {
+			allowed++
+		}
 		resp.Actions = append(resp.Actions, info)
 	}
-	return resp, nil
+	return resp, allowed
 }
 
 func actionInfo(a *catalog.Action) *bollardv1.ActionInfo {

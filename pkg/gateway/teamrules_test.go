@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -187,12 +188,21 @@ func (m *memAuditor) find(t *testing.T, match func(*audit.Record) bool) *audit.R
 	return nil
 }
 
-// TestTeamRuleWithholdsEvents: the rule that denies admin-bot every call
-// withholds every event from it too, and leaves other agents' events alone.
+// TestTeamRuleWithholdsEvents: a rule of the team's that denies admin-bot
+// its events withholds every event from it, and leaves other agents'
+// events alone; a rule that denies it everything keeps it from opening a
+// stream at all (it holds no read grant any more).
 func TestTeamRuleWithholdsEvents(t *testing.T) {
 	const code = "under_investigation"
+	eventsOnly := fmt.Sprintf(`package bollard.rules.generated_events
+
+deny contains {"code": %q, "message": "this agent's events are under investigation"} if {
+	input.agent.id == %q
+	input.event
+}
+`, code, adminBot)
 	recs := &memAuditor{}
-	h, hub, _ := eventHarness(t, nil, withDecider(shippedEngine(t, "team/marker.rego", markerRule(adminBot, code))),
+	h, hub, _ := eventHarness(t, nil, withDecider(shippedEngine(t, "team/events.rego", eventsOnly)),
 		withGateway(WithAuditor(recs)))
 	marked := watch(t, h, adminBotKey, &bollardv1.WatchEventsRequest{})
 	other := watch(t, h, devKey("reader-bot"), &bollardv1.WatchEventsRequest{})
@@ -204,9 +214,22 @@ func TestTeamRuleWithholdsEvents(t *testing.T) {
 	if ev := other.next(t).GetEvent(); ev.GetUuid() != "e-9" {
 		t.Fatalf("reader-bot got %v", ev)
 	}
-	r := recs.find(t, func(r *audit.Record) bool { return r.AgentID == adminBot && r.Action == "event:user.lifecycle.create" })
-	if r.Result != "filtered" || len(r.DenyCodes) != 1 || r.DenyCodes[0] != code {
-		t.Errorf("admin-bot's offer: %s %v", r.Result, r.DenyCodes)
+	r := recs.find(t, func(r *audit.Record) bool { return r.AgentID == adminBot && r.Kind == audit.KindEvents })
+	evs := r.Detail["events"].([]any)
+	offer := evs[0].(map[string]any)
+	if len(evs) != 1 || offer["uuid"] != "e-9" || offer["result"] != "filtered" || !slices.Equal(offer["deny_codes"].([]string), []string{code}) ||
+		r.Detail["delivered"] != 0 || r.Detail["filtered"] != 1 {
+		t.Errorf("admin-bot's batch record: %v", r.Detail)
 	}
 	marked.cancel()
+
+	everything := newHarness(t, withDecider(shippedEngine(t, "team/marker.rego", markerRule(adminBot, code))), withGateway(WithEvents(hub), WithAuditor(recs)))
+	stream, err := everything.client.WatchEvents(as(t.Context(), adminBotKey), &bollardv1.WatchEventsRequest{})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	wantStatus(t, err, codes.PermissionDenied, ReasonPolicyDenied)
+	recs.find(t, func(r *audit.Record) bool {
+		return r.AgentID == adminBot && r.Kind == audit.KindStreamOpen && r.Result == "denied"
+	})
 }

@@ -278,3 +278,28 @@ func TestDedupe(t *testing.T) {
 		t.Fatalf("%s remembered, want the oldest forgotten", ids[149])
 	}
 }
+
+// NextBatch hands over what arrived together (a delivery's events, with
+// the gap before them), at most max at a time, and nothing it has not got.
+func TestNextBatch(t *testing.T) {
+	h, _ := newTestHub(t)
+	s := subscribe(t, h, WithBuffer(3))
+	publish(t, h, "a", "b", "c", "d", "e") // d and e do not fit
+	label := func(ms []Message) (out []string) {
+		for _, m := range ms {
+			if m.Gap != nil {
+				out = append(out, fmt.Sprintf("gap:%d", m.Gap.Missed))
+			} else {
+				out = append(out, m.Event.UUID)
+			}
+		}
+		return out
+	}
+	for _, want := range [][]string{{"a", "b"}, {"c", "gap:2"}} {
+		got, err := s.NextBatch(t.Context(), 2)
+		if err != nil || strings.Join(label(got), ",") != strings.Join(want, ",") {
+			t.Fatalf("batch = %v, %v; want %v", label(got), err, want)
+		}
+	}
+	expectNothing(t, s)
+}

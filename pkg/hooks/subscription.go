@@ -104,6 +104,31 @@ func (s *Subscription) Next(ctx context.Context) (Message, error) {
 	}
 }
 
+// NextBatch waits like Next for a message, then returns it with the
+// messages already waiting behind it, at most max in all: what arrived
+// together (one delivery's events) is handled together.
+func (s *Subscription) NextBatch(ctx context.Context, max int) ([]Message, error) {
+	m, err := s.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Message{m}
+	s.mu.Lock()
+	for len(out) < max && !s.closed {
+		m, ok := s.pop()
+		if !ok {
+			break
+		}
+		out = append(out, m)
+	}
+	more := s.pending()
+	s.mu.Unlock()
+	if more {
+		s.wake()
+	}
+	return out, nil
+}
+
 // pop takes the next message: replayed events, then the queue, then a gap
 // after the last queued event. A gap before an event is yielded on its own,
 // leaving the event for the next call.
