@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
-	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/loopback"
 	"github.com/bollard-dev/bollard/pkg/target"
 )
 
@@ -259,8 +260,10 @@ func (c *Config) Validate() error {
 	o := c.Okta
 	if o.OrgURL == "" {
 		bad("okta.org_url: required")
-	} else if _, err := forward.ParseOrgURL(o.OrgURL); err != nil {
-		bad("okta.org_url: %v", err)
+	} else if u, err := checkURL(strings.TrimSuffix(o.OrgURL, "/")); err != nil {
+		bad("okta.org_url: %w", err)
+	} else if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("okta.org_url: no credentials, path, query or fragment, like https://example.okta.com")
 	}
 	tokenSources := 0
 	for _, set := range []bool{o.APITokenFile != "", o.APITokenEnv != "", o.OAuth != nil} {
@@ -306,8 +309,12 @@ func (c *Config) Validate() error {
 		if (j.JWKSFile == "") == (j.JWKSURL == "") {
 			bad("identity.jwt: set exactly one of jwks_file and jwks_url")
 		}
-		if j.JWKSURL != "" && !strings.HasPrefix(j.JWKSURL, "https://") && !strings.HasPrefix(j.JWKSURL, "http://") {
-			bad("identity.jwt.jwks_url: must be an http(s) URL")
+		if j.JWKSURL != "" {
+			if u, err := checkURL(j.JWKSURL); err != nil {
+				bad("identity.jwt.jwks_url: %w", err)
+			} else if u.User != nil {
+				bad("identity.jwt.jwks_url: must not carry credentials")
+			}
 		}
 		if j.Leeway < 0 || j.Leeway > 5*time.Minute {
 			bad("identity.jwt.leeway: must be between 0 and 5m")
@@ -373,10 +380,26 @@ func checkListen(addr string, allowNonLoopback bool) error {
 	if allowNonLoopback {
 		return nil
 	}
-	if !isLoopbackHost(host) {
-		return errors.New("must be a loopback address (set server.allow_non_loopback to listen elsewhere)")
+	if !loopback.Host(host) {
+		return errors.New("must be a loopback address such as 127.0.0.1 or [::1] (set server.allow_non_loopback to listen elsewhere)")
 	}
 	return nil
+}
+
+// checkURL is the rule for every URL the sidecar sends a credential to or
+// takes keys or policy from: absolute https, or plain http to a literal
+// loopback IP (package loopback), because a name can be pointed anywhere and
+// whoever answers reads the token or serves the keys. The error never
+// repeats the URL, which may hold a secret; callers check the rest.
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errors.New("does not parse")
+	}
+	if err := loopback.CheckURL(u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // OktaToken reads the API token from the configured file or variable. The

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 const minimal = `
@@ -48,7 +51,7 @@ log:
 	for _, want := range []string{
 		"server.grpc_listen: must be a loopback address",
 		"server.max_request_bytes",
-		"okta.org_url: okta org URL must use https",
+		"okta.org_url: must use https",
 		"okta: set only one of api_token_file, api_token_env and oauth",
 		"identity.jwt.issuer: required",
 		"identity.jwt: set exactly one of jwks_file and jwks_url",
@@ -138,5 +141,69 @@ func TestOAuthCredential(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestPlainHTTPOnlyToLoopback: every URL the sidecar sends a credential to
+// or takes keys or policy from must be https, or plain http to a literal
+// loopback IP; a name (even one starting "127.") can be pointed anywhere.
+// The error names the field.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	doc := func(orgURL, jwksURL, bundleURL string) string {
+		return `
+okta:
+  org_url: ` + orgURL + `
+  api_token_file: /run/secrets/okta-token
+identity:
+  jwt: {issuer: i, audience: a, jwks_url: '` + jwksURL + `'}
+policy:
+  bundle: {url: '` + bundleURL + `'}
+`
+	}
+	if _, err := Parse([]byte(doc("http://127.0.0.1:8080", "http://127.0.0.1:9/keys", "http://[::1]:8888/b.tar.gz"))); err != nil {
+		t.Fatalf("loopback IPs over http refused: %v", err)
+	}
+	if _, err := Parse([]byte(doc("https://example.okta.com", "https://jwks.example.com/keys", "https://bundles.example.com/b.tar.gz"))); err != nil {
+		t.Fatalf("https refused: %v", err)
+	}
+	for _, host := range []string{"127.attacker.example", "127.0.0.1.nip.io", "localhost", "jwks.example.com", "0.0.0.0"} {
+		t.Run(host, func(t *testing.T) {
+			_, err := Parse([]byte(doc("http://"+host, "http://"+host+"/keys", "http://"+host+"/b.tar.gz")))
+			if err == nil {
+				t.Fatal("plain http off loopback accepted")
+			}
+			for _, field := range []string{"okta.org_url:", "identity.jwt.jwks_url:", "policy.bundle.url:"} {
+				if !strings.Contains(err.Error(), field+" must use https") {
+					t.Errorf("error does not name %s:\n%v", field, err)
+				}
+			}
+			if !errors.Is(err, loopback.ErrPlainHTTP) {
+				t.Errorf("error does not wrap loopback.ErrPlainHTTP: %v", err)
+			}
+		})
+	}
+}
+
+// TestListenOnlyOnLoopbackIP: the gRPC and admin listeners take the same
+// literal-IP rule as URLs; a name could resolve to a public interface.
+func TestListenOnlyOnLoopbackIP(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8181":         true,
+		"[::1]:8181":             true,
+		"localhost:8181":         false,
+		"127.attacker.example:1": false,
+		"0.0.0.0:8181":           false,
+		":8181":                  false,
+	} {
+		_, err := Parse([]byte(minimal + "server:\n  grpc_listen: '" + addr + "'\n  admin_listen: '" + addr + "'\n"))
+		if (err == nil) != ok {
+			t.Errorf("listen %q: err = %v, want ok=%v", addr, err, ok)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "server.grpc_listen: must be a loopback address") || !strings.Contains(err.Error(), "server.admin_listen: must be a loopback address")) {
+			t.Errorf("listen %q: error does not name both fields: %v", addr, err)
+		}
+	}
+	if _, err := Parse([]byte(minimal + "server:\n  grpc_listen: 0.0.0.0:8181\n  allow_non_loopback: true\n")); err != nil {
+		t.Errorf("allow_non_loopback does not allow: %v", err)
 	}
 }

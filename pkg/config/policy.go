@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -156,13 +154,9 @@ func (b *Bundle) validate(where string) []error {
 		bad(": set exactly one of file and url")
 	}
 	if b.URL != "" {
-		u, err := url.Parse(b.URL)
-		switch {
-		case err != nil:
-			bad(".url: does not parse") // the error would repeat the URL, which may hold a secret
-		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
-			bad(".url: must be https (http only on a loopback address)")
-		case u.User != nil:
+		if u, err := checkURL(b.URL); err != nil {
+			bad(".url: %w", err)
+		} else if u.User != nil {
 			bad(".url: must not carry credentials; use bearer_token_file")
 		}
 		if b.PollInterval < time.Second || b.PollInterval > 24*time.Hour {
@@ -183,13 +177,6 @@ func (b *Bundle) validate(where string) []error {
 		}
 	}
 	return errs
-}
-
-// isLoopbackHost is the one loopback test of the configuration: listeners
-// and plain-HTTP URLs alike.
-func isLoopbackHost(h string) bool {
-	ip := net.ParseIP(h)
-	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // PublicKey reads the verification key file.

@@ -49,7 +49,7 @@ policy:
 	for _, want := range []string{
 		"policy: set dir or bundle, not both",
 		"policy.bundle: set exactly one of file and url",
-		"policy.bundle.url: must be https",
+		"policy.bundle.url: must use https",
 		"policy.bundle.poll_interval",
 		"policy.bundle.verification.key_id: required",
 		"policy.bundle.verification.public_key_file: required",

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,30 @@ func TestJitter(t *testing.T) {
 	}
 	if d := jitter(1); d != 1 {
 		t.Errorf("jitter(1ns) = %v", d)
+	}
+}
+
+// TestSameHostRedirectKeepsHTTPS: a redirect on the same host from https
+// to plain http would carry the bundle credential in cleartext.
+func TestSameHostRedirectKeepsHTTPS(t *testing.T) {
+	req := func(raw string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for next, ok := range map[string]bool{
+		"https://bundles.example.com/v2.tar.gz": true,
+		"http://bundles.example.com/v2.tar.gz":  false,
+		"https://elsewhere.example.com/b":       false,
+	} {
+		err := sameHostRedirect(req(next), []*http.Request{req("https://bundles.example.com/b.tar.gz")})
+		if (err == nil) != ok {
+			t.Errorf("redirect to %s: err = %v, want ok=%v", next, err, ok)
+		}
+	}
+	if err := sameHostRedirect(req("http://127.0.0.1:8888/v2"), []*http.Request{req("http://127.0.0.1:8888/b")}); err != nil {
+		t.Errorf("redirect on a loopback server refused: %v", err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // Defaults for bundle servers.
@@ -51,7 +53,8 @@ type BundleOptions struct {
 	BearerTokenFile string
 	// Client sends the requests, for example with a custom TLS
 	// configuration. By default a client that follows redirects on the same
-	// host only, so that headers never reach another host.
+	// host only, and never from https to plain http off loopback, so that
+	// headers never reach another host or travel in cleartext.
 	Client *http.Client
 	// Verification checks every bundle's signature, as WithBundleVerification.
 	Verification *BundleVerification
@@ -82,6 +85,12 @@ func (o *BundleOptions) validate(raw string) error {
 		errs = append(errs, errors.New("bundle URL must be http or https"))
 	case u.Host == "":
 		errs = append(errs, errors.New("bundle URL has no host"))
+	default:
+		// The credential goes out and the policy comes back: plain http
+		// only to a literal loopback IP, never to a name.
+		if err := loopback.CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("bundle URL %w", err))
+		}
 	}
 	if o.PollInterval < 0 || o.Timeout < 0 || o.MaxBytes < 0 {
 		errs = append(errs, errors.New("bundle poll interval, timeout and size limit must not be negative"))
@@ -103,6 +112,9 @@ func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	}
 	if req.URL.Host != via[0].URL.Host {
 		return errors.New("redirect to another host refused")
+	}
+	if err := loopback.CheckURL(req.URL); err != nil {
+		return fmt.Errorf("bundle redirect %w", err)
 	}
 	return nil
 }

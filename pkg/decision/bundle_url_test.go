@@ -1,8 +1,10 @@
 package decision_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -297,6 +299,33 @@ func TestBundleOptionsRejected(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.match) {
 				t.Errorf("error %q does not mention %q", err, tt.match)
+			}
+		})
+	}
+}
+
+// TestBundleURLPlainHTTPOffLoopbackRefused: the bearer token goes to the
+// bundle server and the policy comes back from it, so plain http is taken
+// only to a literal loopback IP. The on-path attacker here answers every
+// connection, whatever host was asked for.
+func TestBundleURLPlainHTTPOffLoopbackRefused(t *testing.T) {
+	raw := flagBundle("attacker", true).build(t)
+	for _, bundleURL := range []string{"http://bundles.example.com/b.tar.gz", "http://127.attacker.example/b.tar.gz", "http://localhost/b.tar.gz"} {
+		t.Run(bundleURL, func(t *testing.T) {
+			attacker := newBundleServer(t, raw)
+			onPath := &http.Client{Transport: &http.Transport{
+				DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, network, attacker.Listener.Addr().String())
+				},
+			}}
+			_, err := decision.New(t.Context(), decision.WithLogger(discard), decision.WithWatch(false),
+				decision.WithBundleURL(bundleURL, decision.BundleOptions{Client: onPath, Headers: map[string]string{"Authorization": "Bearer s3cret"}}))
+			if err == nil || !strings.Contains(err.Error(), "https") {
+				t.Errorf("New = %v, want plain http off loopback refused", err)
+			}
+			if reqs, _ := attacker.stats(); len(reqs) != 0 {
+				t.Errorf("%d requests sent in cleartext", len(reqs))
 			}
 		})
 	}

@@ -148,7 +148,8 @@ func WithBundleFile(path string) Option {
 // service protocol: a GET answered with a bundle and its ETag, or 304 Not
 // Modified) and, unless WithWatch(false) is given, polls it every
 // o.PollInterval. New fails if the first download fails; later failures keep
-// the previous policy active and are reported in Status.
+// the previous policy active and are reported in Status. The URL must be
+// https, or plain http to a literal loopback IP (see package loopback).
 func WithBundleURL(url string, o BundleOptions) Option {
 	return func(opts *options) {
 		if url == "" {

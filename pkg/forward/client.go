@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/loopback"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -45,8 +46,8 @@ type Client struct {
 }
 
 // New returns a client for the org at orgURL (for example
-// https://example.okta.com). The org URL must be https, or http on a loopback
-// address (the built-in simulator).
+// https://example.okta.com). The org URL must be https, or http to a literal
+// loopback IP (the built-in simulator).
 func New(orgURL string, opts ...Option) (*Client, error) {
 	o := defaultOptions
 	for _, opt := range opts {
@@ -74,7 +75,9 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 }
 
 // ParseOrgURL checks an Okta org URL: an absolute https URL with no path,
-// query or credentials, or http on a loopback host.
+// query or credentials, or http to a literal loopback IP (the simulator).
+// The API token goes to this URL, so plain http to a name is refused: the
+// name could resolve anywhere (see package loopback).
 func ParseOrgURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
 	if err != nil {
@@ -87,16 +90,11 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 		return nil, errors.New("okta org URL must not contain credentials")
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "":
 		return nil, errors.New("okta org URL must not have a path, query or fragment")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return nil, errors.New("okta org URL must use https (http only on a loopback address)")
+	}
+	if err := loopback.CheckURL(u); err != nil {
+		return nil, fmt.Errorf("okta org URL %w", err)
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
 // Do sends call to Okta. decisionID is sent in the User-Agent so each Okta

@@ -223,10 +223,15 @@ func TestDoBoundsResponseSize(t *testing.T) {
 
 func TestParseOrgURL(t *testing.T) {
 	for raw, ok := range map[string]bool{
-		"https://example.okta.com":     true,
-		"https://example.okta.com/":    true,
-		"http://127.0.0.1:8080":        true,
-		"http://localhost:1234":        true,
+		"https://example.okta.com":  true,
+		"https://example.okta.com/": true,
+		"http://127.0.0.1:8080":     true,
+		"http://[::1]:8080":         true,
+		// Plain http only to a literal loopback IP: a name is resolved at
+		// use, so it can lead anywhere, and the token goes with it.
+		"http://127.attacker.example":  false,
+		"http://127.0.0.1.nip.io":      false,
+		"http://localhost:1234":        false,
 		"http://example.okta.com":      false,
 		"https://u:p@example.okta.com": false,
 		"https://example.okta.com/api": false,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -291,5 +292,60 @@ func TestJWKSSlowRefetch(t *testing.T) {
 	<-first
 	if id, err := v.Authenticate(t.Context(), tok); err != nil || id.ID != "reader-bot" {
 		t.Fatalf("refetch started by a cancelled caller was lost: %+v, %v", id, err)
+	}
+}
+
+// TestJWKSPlainHTTPOffLoopbackRefused: keys fetched over plain http from a
+// name can be swapped by anyone on the path, who then signs tokens for any
+// agent. The on-path attacker here answers every connection, whatever host
+// was asked for, with its own key set.
+func TestJWKSPlainHTTPOffLoopbackRefused(t *testing.T) {
+	attacker := ecKeyA()
+	srv := newJWKSServer(t, jwksJSON(t, attacker))
+	onPath := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}}
+	for _, raw := range []string{"http://jwks.example.com/keys", "http://127.attacker.example/keys", "http://localhost/keys"} {
+		t.Run(raw, func(t *testing.T) {
+			v, err := NewJWTVerifier(t.Context(), WithIssuer(testIssuer), WithAudience(testAudience),
+				WithJWKSURL(raw), WithHTTPClient(onPath), WithClock(newClock().Now), WithLogger(testLogger(t)))
+			if err == nil {
+				_, aerr := v.Authenticate(t.Context(), attacker.sign(t, goodClaims("admin-bot")))
+				t.Fatalf("NewJWTVerifier(%s) succeeded; the attacker's token authenticates: err = %v", raw, aerr)
+			}
+			if !strings.Contains(err.Error(), "https") || srv.hits.Load() != 0 {
+				t.Errorf("err = %v after %d fetches, want a refusal naming https before any fetch", err, srv.hits.Load())
+			}
+		})
+	}
+}
+
+// TestJWKSRedirectToPlainHTTPRefused: an https JWKS URL that redirects to
+// plain http off loopback would fetch the keys in cleartext after all.
+func TestJWKSRedirectToPlainHTTPRefused(t *testing.T) {
+	attacker := ecKeyA()
+	plain := newJWKSServer(t, jwksJSON(t, attacker))
+	tlsSrv := httptest.NewTLSServer(http.RedirectHandler("http://jwks.example.com/keys", http.StatusFound))
+	t.Cleanup(tlsSrv.Close)
+	tr := tlsSrv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "jwks.example.com:80" { // the path answers for the name
+			addr = plain.Listener.Addr().String()
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	v, err := NewJWTVerifier(t.Context(), WithIssuer(testIssuer), WithAudience(testAudience),
+		WithJWKSURL(tlsSrv.URL+"/keys"), WithHTTPClient(&http.Client{Transport: tr}),
+		WithClock(newClock().Now), WithLogger(testLogger(t)))
+	if err == nil {
+		_, aerr := v.Authenticate(t.Context(), attacker.sign(t, goodClaims("admin-bot")))
+		t.Fatalf("NewJWTVerifier() followed the redirect to plain http; the attacker's token authenticates: err = %v", aerr)
+	}
+	if !strings.Contains(err.Error(), "https") || plain.hits.Load() != 0 {
+		t.Errorf("err = %v after %d plain fetches, want the redirect refused", err, plain.hits.Load())
 	}
 }

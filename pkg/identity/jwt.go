@@ -44,7 +44,7 @@ func NewJWTVerifier(ctx context.Context, opts ...JWTOption) (*JWTVerifier, error
 	src := &jwksSource{
 		file:         cfg.jwksFile,
 		url:          cfg.jwksURL,
-		client:       cfg.client,
+		client:       keepHTTPS(cfg.client),
 		timeout:      cfg.fetchTimeout,
 		refreshEvery: cfg.refreshInterval,
 		minGap:       cfg.minRefresh,

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // Defaults of a JWTVerifier.
@@ -71,7 +73,9 @@ func WithAudience(aud string) JWTOption { return func(c *jwtConfig) { c.audience
 // WithJWKSFile reads the key set from a file, re-read on every refresh.
 func WithJWKSFile(path string) JWTOption { return func(c *jwtConfig) { c.jwksFile = path } }
 
-// WithJWKSURL fetches the key set from an http(s) URL.
+// WithJWKSURL fetches the key set from an https URL, or plain http to a
+// literal loopback IP such as 127.0.0.1 (see package loopback). Redirects
+// are held to the same rule.
 func WithJWKSURL(u string) JWTOption { return func(c *jwtConfig) { c.jwksURL = u } }
 
 // WithIDClaim names the claim holding the agent id, as a dotted path into
@@ -124,9 +128,13 @@ func (c *jwtConfig) validate() ([]jose.SignatureAlgorithm, []string, error) {
 	case c.jwksFile != "" && c.jwksURL != "":
 		bad("set a JWKS file or a JWKS URL, not both")
 	case c.jwksURL != "":
+		// Keys fetched over plain http from a name can be swapped by anyone
+		// on the path, who could then sign tokens for any agent.
 		u, err := url.Parse(c.jwksURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("JWKS URL must be an absolute http or https URL")
+		} else if err := loopback.CheckURL(u); err != nil {
+			bad("JWKS URL %w", err)
 		}
 	}
 	path := strings.Split(c.idClaim, ".")
@@ -161,4 +169,25 @@ func (c *jwtConfig) validate() ([]jose.SignatureAlgorithm, []string, error) {
 		return nil, nil, fmt.Errorf("invalid JWT verifier configuration: %w", errors.Join(errs...))
 	}
 	return algs, path, nil
+}
+
+// keepHTTPS returns a copy of hc that refuses a redirect to a URL that
+// WithJWKSURL would refuse, so an https JWKS URL cannot hand the fetch on to
+// plain http off loopback. Other redirects go to hc's own policy.
+func keepHTTPS(hc *http.Client) *http.Client {
+	c := *hc
+	next := hc.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := loopback.CheckURL(req.URL); err != nil {
+			return fmt.Errorf("JWKS redirect %w", err)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // Options is one load run.
@@ -198,10 +198,5 @@ func isLocal(target string) bool {
 	if strings.HasPrefix(target, "unix:") {
 		return true
 	}
-	host, _, err := net.SplitHostPort(target)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
+	return loopback.Addr(target)
 }

@@ -54,3 +54,15 @@ func TestOptionsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetMustBeLoopbackIP: the agent key goes to the target, so a name
+// that merely looks local is refused without --allow-remote.
+func TestTargetMustBeLoopbackIP(t *testing.T) {
+	for _, target := range []string{"localhost:8181", "127.attacker.example:8181", "0.0.0.0:8181", ":8181"} {
+		_, err := loadgen.Run(t.Context(), loadgen.Options{Target: target, Key: "bk_x", RPC: "check", Action: "users.list",
+			Concurrency: 1, Conns: 1, Duration: time.Second, MaxRequests: 1})
+		if err == nil || !strings.Contains(err.Error(), "not loopback") {
+			t.Errorf("target %q: err = %v, want it refused as not loopback", target, err)
+		}
+	}
+}

@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // Event hook statuses and the header of the verification handshake, as Okta
@@ -46,8 +47,8 @@ type EventHook struct {
 	// Name is shown in the management API; "" names the hook after its URL.
 	Name string
 	// URL receives the verification GET and the delivery POSTs. Okta
-	// demands HTTPS; the simulator also takes plain http to a loopback
-	// host, where a test or dev-mode receiver listens.
+	// demands HTTPS; the simulator also takes plain http to a literal
+	// loopback IP, where a test or dev-mode receiver listens.
 	URL string
 	// Headers are sent with every verification and delivery, e.g. the
 	// Authorization header the receiver checks. An Authorization header is
@@ -272,17 +273,15 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// checkHookURI accepts an absolute https URL, or http to a loopback host.
+// checkHookURI accepts an absolute https URL, or http to a literal loopback
+// IP: deliveries carry the hook's Authorization header.
 func checkHookURI(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("oktasim: event hook URL %q is not an absolute http(s) URL", raw)
 	}
-	if u.Scheme == "http" {
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("oktasim: event hook URL %q must use HTTPS (plain http only to a loopback host)", raw)
-		}
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
+		return fmt.Errorf("oktasim: event hook URL %q must use HTTPS (plain http only to a literal loopback IP)", raw)
 	}
 	return nil
 }

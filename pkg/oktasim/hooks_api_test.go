@@ -42,6 +42,7 @@ func TestRegisterEventHookVerification(t *testing.T) {
 		}, verified: true, want: "no answer"},
 		{name: "unreachable", url: gone.URL, verified: true, want: "unreachable"},
 		{name: "plain http to another host", url: "http://hooks.example.com/okta", want: "must use HTTPS"},
+		{name: "plain http to a name", url: "http://localhost/okta", want: "must use HTTPS"},
 		{name: "no event types", types: []string{}, want: "at least one event type"},
 		{name: "bad event type", types: []string{"User Created"}, want: "not an event type"},
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // shutdownGrace bounds how long Serve waits for requests in flight when its
@@ -19,17 +21,14 @@ const shutdownGrace = 5 * time.Second
 //
 // Only loopback addresses are accepted: the simulator takes a well-known
 // token and holds sample personal data, so it must not be reachable from
-// other machines. An empty addr means 127.0.0.1:0.
+// other machines. The host must be a literal loopback IP (package
+// loopback), not a name. An empty addr means 127.0.0.1:0.
 func (s *Sim) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("oktasim: listen address %q: %w", addr, err)
-	}
-	if !loopback(host) {
-		return nil, fmt.Errorf("oktasim: listen address %q is not a loopback address", addr)
+	if !loopback.Addr(addr) {
+		return nil, fmt.Errorf("oktasim: listen address %q is not a loopback IP and port", addr)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
@@ -61,12 +60,4 @@ func (s *Sim) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	s.mu.Unlock()
 	s.logger.Info("okta simulator listening", "addr", ln.Addr().String())
 	return ln.Addr(), nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

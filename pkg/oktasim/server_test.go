@@ -297,7 +297,7 @@ func TestServe(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	for _, bad := range []string{":0", "0.0.0.0:0", "192.0.2.1:0", "nonsense"} {
+	for _, bad := range []string{":0", "0.0.0.0:0", "192.0.2.1:0", "nonsense", "localhost:0", "127.attacker.example:0"} {
 		if _, err := s.Serve(t.Context(), bad); err == nil {
 			t.Errorf("Serve(%q) accepted a non-loopback address", bad)
 		}
