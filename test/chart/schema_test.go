@@ -28,6 +28,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"grants: typo", "policies:\n  grants:\n    agent:\n      bot: {users: read}\n", []string{"agent"}},
 		{"grants: bad action", "policies:\n  grants:\n    actions:\n      bot: {allow: [Users.List]}\n", []string{"allow"}},
 		{"grants: typo in lists", "policies:\n  grants:\n    actions:\n      bot: {denied: [users.delete]}\n", []string{"denied"}},
+		// Only a literal loopback IP: a name can be re-pointed off the pod.
+		{"grpc on a name", "server:\n  grpcListen: localhost:8181\n", []string{"grpcListen"}},
+		{"grpc on a 127 prefix", "server:\n  grpcListen: 127.attacker.example:8181\n", []string{"grpcListen"}},
 		{"agent as root", "agent:\n  securityContext:\n    runAsUser: 0\n", []string{"runAsUser"}},
 		{"agent securityContext typo", "agent:\n  securityContext:\n    readOnlyRootFS: false\n", []string{"readOnlyRootFS"}},
 	} {
