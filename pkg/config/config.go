@@ -50,6 +50,13 @@ type Audit struct {
 	// FailOpen answers calls even when no sink can write their record.
 	// Default false: such calls fail with audit_unavailable.
 	FailOpen bool `yaml:"fail_open"`
+	// SpoolFile keeps the outcome records of calls Okta carried out while
+	// no sink could take them, until one can (fsynced, kept across
+	// restarts). Default: FILE.spool beside audit.file; without a file
+	// sink, in memory (lost if the process ends first).
+	SpoolFile string `yaml:"spool_file"`
+	// SpoolMaxBytes bounds the spool (default 64 MiB).
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
 }
 
 // StdoutEnabled reports whether records go to standard output.
@@ -84,6 +91,9 @@ type Server struct {
 	AdminListen string `yaml:"admin_listen"`
 	// MaxRequestBytes bounds one gRPC request message.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
+	// MaxConcurrentStreams bounds the RPCs one connection may hold open
+	// (default 256).
+	MaxConcurrentStreams uint32 `yaml:"max_concurrent_streams"`
 	// AllowNonLoopback must be true to listen on an address that is not
 	// loopback: Bollard is meant to be reached from inside the pod only.
 	AllowNonLoopback bool `yaml:"allow_non_loopback"`
@@ -165,6 +175,9 @@ func (c *Config) SetDefaults() {
 	if c.Server.MaxRequestBytes == 0 {
 		c.Server.MaxRequestBytes = 1 << 20
 	}
+	if c.Server.MaxConcurrentStreams == 0 {
+		c.Server.MaxConcurrentStreams = 256
+	}
 	if c.Okta.Timeout == 0 {
 		c.Okta.Timeout = 30 * time.Second
 	}
@@ -190,6 +203,12 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Audit.WriteTimeout == 0 {
 		c.Audit.WriteTimeout = time.Second
+	}
+	if c.Audit.SpoolFile == "" && c.Audit.File != "" {
+		c.Audit.SpoolFile = c.Audit.File + ".spool"
+	}
+	if c.Audit.SpoolMaxBytes == 0 {
+		c.Audit.SpoolMaxBytes = 64 << 20
 	}
 	if c.Limits.OktaMaxInFlight == 0 {
 		c.Limits.OktaMaxInFlight = 10
@@ -252,6 +271,9 @@ func (c *Config) Validate() error {
 		if err := checkListen(addr, s.AllowNonLoopback); err != nil {
 			bad("server.%s: %v", name, err)
 		}
+	}
+	if s.MaxConcurrentStreams < 1 || s.MaxConcurrentStreams > 100_000 {
+		bad("server.max_concurrent_streams: must be between 1 and 100,000")
 	}
 	if s.MaxRequestBytes < 1024 || s.MaxRequestBytes > 16<<20 {
 		bad("server.max_request_bytes: must be between 1 KiB and 16 MiB")
@@ -355,6 +377,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.WriteTimeout < 10*time.Millisecond || c.Audit.WriteTimeout > time.Minute {
 		bad("audit.write_timeout: must be between 10ms and 1m")
+	}
+	if c.Audit.SpoolMaxBytes < 1<<20 || c.Audit.SpoolMaxBytes > 1<<30 {
+		bad("audit.spool_max_bytes: must be between 1 MiB and 1 GiB")
+	}
+	if c.Audit.SpoolFile != "" && c.Audit.SpoolFile == c.Audit.File {
+		bad("audit.spool_file: must not be audit.file")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -207,3 +207,38 @@ func TestListenOnlyOnLoopbackIP(t *testing.T) {
 		t.Errorf("allow_non_loopback does not allow: %v", err)
 	}
 }
+
+// The write-ahead audit's spool sits beside the audit file unless named,
+// and the stream bounds have defaults and limits.
+func TestAuditSpoolAndStreamBounds(t *testing.T) {
+	c, err := Parse([]byte(minimal + "audit:\n  file: /var/log/bollard/audit.log\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.SpoolFile != "/var/log/bollard/audit.log.spool" || c.Audit.SpoolMaxBytes != 64<<20 ||
+		c.Server.MaxConcurrentStreams != 256 || c.Hooks.MaxWatchersPerAgent != 4 {
+		t.Errorf("defaults: spool %q %d, streams %d, per agent %d", c.Audit.SpoolFile, c.Audit.SpoolMaxBytes,
+			c.Server.MaxConcurrentStreams, c.Hooks.MaxWatchersPerAgent)
+	}
+	if c, _ := Parse([]byte(minimal)); c.Audit.SpoolFile != "" {
+		t.Errorf("without an audit file the spool is %q, want memory", c.Audit.SpoolFile)
+	}
+	_, err = Parse([]byte(minimal + `
+server:
+  max_concurrent_streams: 1000000
+audit:
+  file: /var/log/audit.log
+  spool_file: /var/log/audit.log
+  spool_max_bytes: 10
+hooks:
+  listen: 127.0.0.1:9443
+  secret_file: /run/secrets/hook
+  max_watchers: 10
+  max_watchers_per_agent: 11
+`))
+	for _, want := range []string{"server.max_concurrent_streams", "audit.spool_file: must not be audit.file", "audit.spool_max_bytes", "max_watchers_per_agent"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Hooks struct {
 	SubscriberBuffer int `yaml:"subscriber_buffer"`
 	// MaxWatchers bounds concurrent WatchEvents streams (default 1,000).
 	MaxWatchers int `yaml:"max_watchers"`
+	// MaxWatchersPerAgent bounds the streams one agent may hold at once, so
+	// that one agent cannot take every place (default 4).
+	MaxWatchersPerAgent int `yaml:"max_watchers_per_agent"`
 }
 
 // Enabled reports whether the receiver runs.
@@ -60,6 +63,9 @@ func (h *Hooks) setDefaults() {
 	}
 	if h.MaxWatchers == 0 {
 		h.MaxWatchers = 1000
+	}
+	if h.MaxWatchersPerAgent == 0 {
+		h.MaxWatchersPerAgent = 4
 	}
 }
 
@@ -98,6 +104,9 @@ func (h *Hooks) validate() []error {
 	}
 	if h.MaxWatchers < 1 || h.MaxWatchers > 100_000 {
 		bad("max_watchers: must be between 1 and 100,000")
+	}
+	if h.MaxWatchersPerAgent < 1 || h.MaxWatchersPerAgent > h.MaxWatchers {
+		bad("max_watchers_per_agent: must be between 1 and max_watchers")
 	}
 	return errs
 }

@@ -86,9 +86,13 @@ audit: {stdout: false, file: %q, hmac_key_file: %q}
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// An intent and an outcome for each call, every intent paired.
 	n, err := audit.Verify(f)
-	if err != nil || n != calls {
-		t.Fatalf("audit file: %d records, %v; want %d in a valid chain", n, err, calls)
+	if err != nil || n != 2*calls {
+		t.Fatalf("audit file: %d records, %v; want %d in a valid chain", n, err, 2*calls)
+	}
+	if p, err := audit.PairIntents([]string{auditFile}, 0); err != nil || p.Intents != calls || len(p.Unpaired) != 0 {
+		t.Fatalf("pairing: %+v, %v", p, err)
 	}
 	raw, _ := os.ReadFile(auditFile)
 	if strings.Contains(string(raw), key) {

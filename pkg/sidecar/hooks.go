@@ -136,7 +136,7 @@ func (o hookObserver) Delivered(ctx context.Context, d hooks.Delivery) {
 	for i, u := range d.Duplicates {
 		dups[i] = u
 	}
-	rec := &audit.Record{Action: "hooks.delivery", Result: "received", Resource: map[string]string{"delivery": d.ID},
+	rec := &audit.Record{Kind: audit.KindHookDelivery, Action: "hooks.delivery", Result: "received", Resource: map[string]string{"delivery": d.ID},
 		Params: map[string]any{"accepted": accepted, "duplicates": dups}}
 	if err := o.audit.Write(context.WithoutCancel(ctx), rec); err != nil {
 		o.log.Error("audit record of an event hook delivery not written", "delivery", d.ID, "error", err)

@@ -153,7 +153,8 @@ audit: {stdout: false, file: %s}
 		recs = nil
 		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			var m map[string]any
-			if json.Unmarshal(line, &m) == nil {
+			// Each call's last record: an intent is followed by its outcome.
+			if json.Unmarshal(line, &m) == nil && m["kind"] != "intent" {
 				recs = append(recs, m)
 			}
 		}

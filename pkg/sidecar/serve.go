@@ -133,8 +133,17 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	var okta *forward.Client
+	var (
+		okta     *forward.Client
+		auditLog *audit.Logger
+	)
 	inst, err := telemetry.NewInstruments(tel.MeterProvider(), telemetry.Observed{
+		AuditPending: func() int64 {
+			if auditLog == nil { // a scrape before the log is open
+				return 0
+			}
+			return int64(auditLog.Pending())
+		},
 		RateLimitRemaining: func() map[string]int64 {
 			if okta == nil { // a scrape before the client exists
 				return nil
@@ -163,7 +172,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	gwOpts = append(gwOpts, gateway.WithTargetResolver(target.New(lookups,
 		target.WithTimeout(cfg.Policy.Target.Timeout), target.WithLogger(log))))
-	auditLog, err := buildAudit(cfg.Audit, o, log, inst)
+	auditLog, err = buildAudit(cfg.Audit, o, log, inst)
 	if err != nil {
 		return err
 	}
@@ -186,7 +195,8 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	gw, err := gateway.New(auth, engine, okta, append(gwOpts, gateway.WithLogger(log), gateway.WithAuditor(auditLog),
 		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
 		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
-		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst))...)
+		gateway.WithTracerProvider(tel.TracerProvider()), gateway.WithInstruments(inst),
+		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)
 	if err != nil {
 		return err
 	}
@@ -393,6 +403,8 @@ func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetr
 	if cfg.File != "" {
 		opts = append(opts, audit.WithFile(cfg.File, cfg.MaxFileBytes, cfg.MaxBackups))
 	}
+	// Outcomes of calls Okta carried out while no sink could take them.
+	opts = append(opts, audit.WithSpool(cfg.SpoolFile, cfg.SpoolMaxBytes))
 	if cfg.HMACKeyFile != "" {
 		key, err := os.ReadFile(cfg.HMACKeyFile)
 		if err != nil {

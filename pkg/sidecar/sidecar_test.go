@@ -140,7 +140,9 @@ identity:
 		`bollard_okta_requests_total{action="users.get",status="200"} 2`,
 		`bollard_okta_rate_limit_remaining{bucket="GET /api/v1/users/{userId}"}`,
 		`bollard_policy_revision{revision="`,
-		`bollard_audit_records_total{sink="stdout"} 2`,
+		// Two calls sent to Okta (an intent and an outcome each) and the
+		// refused listing.
+		`bollard_audit_records_total{sink="stdout"} 5`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

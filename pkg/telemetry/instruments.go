@@ -26,6 +26,7 @@ const (
 	MetricOktaRateLimitLeft = "bollard.okta.rate_limit.remaining"
 	MetricAuditRecords      = "bollard.audit.records"
 	MetricAuditFailures     = "bollard.audit.failures"
+	MetricAuditPending      = "bollard.audit.spool.pending"
 	MetricPolicyReloads     = "bollard.policy.reloads"
 	MetricPolicyRevision    = "bollard.policy.revision"
 	MetricShadowDecisions   = "bollard.policy.shadow.decisions"
@@ -62,6 +63,8 @@ type Observed struct {
 	// PolicyRevision is the revision of the policy in force; "" when none is
 	// loaded.
 	PolicyRevision func() string
+	// AuditPending is how many records wait in the audit spool for a sink.
+	AuditPending func() int64
 }
 
 // Instruments records Bollard's metrics. Methods on a nil *Instruments do
@@ -195,6 +198,15 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 				if rev := f(); rev != "" {
 					obs.Observe(1, metric.WithAttributes(attribute.String("revision", rev)))
 				}
+				return nil
+			}))
+		errs = append(errs, err)
+	}
+	if f := o.AuditPending; f != nil {
+		_, err := m.Int64ObservableGauge(MetricAuditPending,
+			metric.WithDescription("Audit records (outcomes of calls Okta carried out) waiting in the spool because no sink took them; alert on any."),
+			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
+				obs.Observe(f())
 				return nil
 			}))
 		errs = append(errs, err)
