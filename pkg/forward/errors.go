@@ -23,6 +23,10 @@ const (
 	KindRejected              Kind = "okta_rejected"    // any other 4xx, e.g. a lifecycle rule (E0000056)
 	KindUnavailable           Kind = "okta_unavailable" // 5xx, network failure, oversized answer
 	KindTimeout               Kind = "okta_timeout"     // no answer in time
+	// KindOutcomeUnknown: a write's connection failed or timed out after the
+	// request may have reached Okta. Okta may or may not have applied it;
+	// only reading the object back tells. Never retried.
+	KindOutcomeUnknown Kind = "okta_outcome_unknown"
 	// KindUnsupported: 405 E0000022, the endpoint does not take this method.
 	// The catalog is checked against Okta's OpenAPI, so this means Okta
 	// changed, or the org lacks the feature.

@@ -22,14 +22,16 @@ const retryMargin = 250 * time.Millisecond
 //   - A read (GET) that failed in transit, timed out, or got 502/503/504:
 //     retried with jittered exponential back-off within the deadline.
 //   - Anything else, and every write that may have reached Okta: not retried.
-//     A write that timed out may have been applied; sending it again blindly
-//     could apply it twice.
+//     A write that timed out or lost its connection may have been applied
+//     (KindOutcomeUnknown); sending it again blindly could apply it twice.
 func (c *Client) retryAfter(ctx context.Context, call *catalog.Call, attempt int, err error) (time.Duration, bool) {
 	var fe *Error
 	if err == nil || !errors.As(err, &fe) || ctx.Err() != nil {
 		return 0, false
 	}
 	switch {
+	case fe.Kind == KindOutcomeUnknown:
+		return 0, false
 	case fe.Kind == KindRateLimited && !fe.Held:
 		if attempt > 1 || !fits(ctx, fe.RetryAfter, c.opts.maxRetryWait) {
 			return 0, false
