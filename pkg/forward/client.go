@@ -103,26 +103,18 @@ func isLoopback(host string) bool {
 // Do sends call to Okta. decisionID is sent in the User-Agent so each Okta
 // System Log entry can be matched to its decision.
 //
-// Before sending, Do waits for a place under the concurrent-request cap and
-// holds back when the call's rate-limit bucket is down to the share kept for
-// people. A 429 is retried once its window resets, and a read that failed in
-// transit or with 502/503/504 is retried with jittered back-off, both only
-// when the deadline leaves time for it (retry.go). Writes are never retried
+// Before sending, Do holds back when the call's rate-limit bucket is down to
+// the share kept for people, and waits for a place under the cap on
+// requests in flight (inflight.go). A 429 for Okta's concurrent limit is
+// retried after a short jittered back-off, any other 429 once its window
+// resets, and a read that failed in transit or with 502/503/504 after a
+// jittered back-off, all only when the deadline leaves time for it
+// (retry.go). Writes are never retried
 // after they may have reached Okta; one whose connection failed or timed out
 // by then is KindOutcomeUnknown (outcome.go).
 func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
-	release, err := c.limits.acquire(ctx)
-	if err != nil {
-		fe := c.actionError(ctx, call, err)
-		if fe.Kind == KindRateLimited {
-			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
-		}
-		return nil, fe
-	}
-	defer release()
-
 	bucket := BucketOf(call.Action)
 	if wait := c.limits.reserveWait(bucket, c.opts.now()); wait > 0 {
 		if !fits(ctx, wait, c.opts.maxRetryWait) {
@@ -135,9 +127,27 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		}
 	}
 	for attempt := 1; ; attempt++ {
+		// A place under the cap is held for one attempt only: a call
+		// waiting to retry leaves its place to the next in line.
+		s, err := c.limits.inflight.acquire(ctx)
+		if err != nil {
+			fe := c.actionError(ctx, call, err)
+			if fe.Kind == KindRateLimited {
+				c.opts.inst.RateLimited(ctx, call.Action.Name, true)
+			}
+			return nil, fe
+		}
 		out, err := c.doOnce(ctx, call, decisionID)
-		if out != nil {
+		var fe *Error
+		concurrent := errors.As(err, &fe) && fe.Concurrent
+		switch {
+		case concurrent:
+			c.limits.inflight.done(s, resultConcurrencyLimited)
+		case out != nil:
+			c.limits.inflight.done(s, resultAnswered)
 			c.limits.observe(bucket, out.RateLimit)
+		default:
+			c.limits.inflight.done(s, resultNone)
 		}
 		wait, retry := c.retryAfter(ctx, call, attempt, err)
 		if !retry {
@@ -150,9 +160,11 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 			}
 			return out, nil
 		}
-		var fe *Error
-		errors.As(err, &fe)
-		c.opts.inst.Retry(ctx, call.Action.Name, string(fe.Kind))
+		reason := string(fe.Kind)
+		if concurrent {
+			reason = retryConcurrency
+		}
+		c.opts.inst.Retry(ctx, call.Action.Name, reason)
 		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "okta call retried",
 			slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, wait); err != nil {
