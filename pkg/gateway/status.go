@@ -251,6 +251,12 @@ func oktaStatus(fe *forward.Error) error {
 	case forward.KindRateLimited:
 		meta["rate_limit_reset"] = strconv.FormatInt(fe.RateLimit.Reset, 10)
 		msg := "okta rate limit reached; retry after the delay"
+		if fe.Concurrent {
+			// No bucket is spent: Okta had too many requests in flight, from
+			// Bollard and its other clients, and Bollard's retries ran out.
+			meta["okta_concurrent_limit"] = "true"
+			msg = "okta's limit on concurrent requests was reached; retry after the delay"
+		}
 		if fe.Held {
 			// Okta never saw the call: Bollard keeps the bucket's last share
 			// for people, or too many calls already wait for Okta.

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 )
 
@@ -42,5 +45,47 @@ func TestCutOffWriteTellsTheAgentToReadBack(t *testing.T) {
 			t.Logf("record: %s %s", r.Action, r.Result)
 		}
 		t.Errorf("want one users.create record with result okta_outcome_unknown")
+	}
+}
+
+// TestBurstOverOktasConcurrentLimitSucceeds: Okta's concurrent limit (shared
+// with the org's other clients) is below Bollard's cap. A burst meets it,
+// and Bollard backs off and narrows its cap instead of failing the calls.
+func TestBurstOverOktasConcurrentLimitSucceeds(t *testing.T) {
+	h := newHarness(t, func(o *harnessOption) {
+		o.simOpts = append(o.simOpts, oktasim.WithConcurrencyLimit(3))
+		o.fopts = append(o.fopts, forward.WithConcurrency(10, 100))
+	})
+	h.sim.InjectFault(oktasim.Fault{Method: "GET", PathPrefix: "/api/v1/users", Delay: 20 * time.Millisecond})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := h.client.Execute(as(t.Context(), devKey("reader-bot")), &bollardv1.ExecuteRequest{
+				Action: "users.get", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice}),
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	limited := 0
+	for _, r := range h.sim.Requests() {
+		if r.Status == 429 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("okta's concurrent limit was never met; the test shows nothing")
+	}
+}
+
+// TestConcurrencyLimitIsToldApart: when Bollard's retries on Okta's
+// concurrent limit run out, the agent is told it was that limit, not a
+// spent rate-limit window.
+func TestConcurrencyLimitIsToldApart(t *testing.T) {
+	err := toStatus(&forward.Error{Kind: forward.KindRateLimited, Status: 429, Concurrent: true, RetryAfter: time.Second})
+	ei := wantStatus(t, err, codes.ResourceExhausted, ReasonOktaRateLimited)
+	if ei.Metadata["okta_concurrent_limit"] != "true" || !strings.Contains(status.Convert(err).Message(), "concurrent") {
+		t.Errorf("status = %v, metadata %v", err, ei.Metadata)
 	}
 }
