@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,25 +101,18 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 // Do sends call to Okta. decisionID is sent in the User-Agent so each Okta
 // System Log entry can be matched to its decision.
 //
-// Before sending, Do waits for a place under the concurrent-request cap and
-// holds back when the call's rate-limit bucket is down to the share kept for
-// people. A 429 is retried once its window resets, and a read that failed in
-// transit or with 502/503/504 is retried with jittered back-off, both only
-// when the deadline leaves time for it (retry.go). Writes are never retried
-// after they may have reached Okta.
+// Before sending, Do holds back when the call's rate-limit bucket is down to
+// the share kept for people, and waits for a place under the cap on
+// requests in flight (inflight.go). A 429 for Okta's concurrent limit is
+// retried after a short jittered back-off, any other 429 once its window
+// resets, and a read that failed in transit or with 502/503/504 after a
+// jittered back-off, all only when the deadline leaves time for it
+// (retry.go). Writes are never retried
+// after they may have reached Okta; one whose connection failed or timed out
+// by then is KindOutcomeUnknown (outcome.go).
 func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
-	release, err := c.limits.acquire(ctx)
-	if err != nil {
-		fe := c.actionError(ctx, call, err)
-		if fe.Kind == KindRateLimited {
-			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
-		}
-		return nil, fe
-	}
-	defer release()
-
 	bucket := BucketOf(call.Action)
 	if wait := c.limits.reserveWait(bucket, c.opts.now()); wait > 0 {
 		if !fits(ctx, wait, c.opts.maxRetryWait) {
@@ -131,9 +125,27 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		}
 	}
 	for attempt := 1; ; attempt++ {
+		// A place under the cap is held for one attempt only: a call
+		// waiting to retry leaves its place to the next in line.
+		s, err := c.limits.inflight.acquire(ctx)
+		if err != nil {
+			fe := c.actionError(ctx, call, err)
+			if fe.Kind == KindRateLimited {
+				c.opts.inst.RateLimited(ctx, call.Action.Name, true)
+			}
+			return nil, fe
+		}
 		out, err := c.doOnce(ctx, call, decisionID)
-		if out != nil {
+		var fe *Error
+		concurrent := errors.As(err, &fe) && fe.Concurrent
+		switch {
+		case concurrent:
+			c.limits.inflight.done(s, resultConcurrencyLimited)
+		case out != nil:
+			c.limits.inflight.done(s, resultAnswered)
 			c.limits.observe(bucket, out.RateLimit)
+		default:
+			c.limits.inflight.done(s, resultNone)
 		}
 		wait, retry := c.retryAfter(ctx, call, attempt, err)
 		if !retry {
@@ -146,9 +158,11 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 			}
 			return out, nil
 		}
-		var fe *Error
-		errors.As(err, &fe)
-		c.opts.inst.Retry(ctx, call.Action.Name, string(fe.Kind))
+		reason := string(fe.Kind)
+		if concurrent {
+			reason = retryConcurrency
+		}
+		c.opts.inst.Retry(ctx, call.Action.Name, reason)
 		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "okta call retried",
 			slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, wait); err != nil {
@@ -214,11 +228,11 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 		telemetry.EndOktaSpan(span, result)
 		c.opts.inst.OktaRequest(ctx, call.Action.Name, result.Status, time.Since(start))
 	}()
-	resp, err := c.send(ctx, newRequest)
+	resp, sent, err := c.send(ctx, newRequest)
 	if err != nil {
 		var fe *Error
 		if !errors.As(err, &fe) {
-			fe = &Error{Kind: c.transportKind(ctx), cause: scrubURLError(err)}
+			fe = &Error{Kind: c.failureKind(ctx, call, sent), cause: scrubURLError(err)}
 		}
 		result.ErrorType = string(fe.Kind)
 		return nil, fe
@@ -231,10 +245,18 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.maxResponseBytes+1))
 	if err != nil {
-		return nil, &Error{Kind: c.transportKind(ctx), Status: resp.StatusCode, cause: fmt.Errorf("read Okta response: %w", scrubURLError(err))}
+		kind := c.transportKind(ctx)
+		if writeApplied(call, resp.StatusCode) {
+			kind = c.failureKind(ctx, call, true)
+		}
+		return nil, &Error{Kind: kind, Status: resp.StatusCode, cause: fmt.Errorf("read Okta response: %w", scrubURLError(err))}
 	}
 	if int64(len(raw)) > c.opts.maxResponseBytes {
-		return nil, &Error{Kind: KindUnavailable, Status: resp.StatusCode,
+		kind := KindUnavailable
+		if writeApplied(call, resp.StatusCode) {
+			kind = KindOutcomeUnknown
+		}
+		return nil, &Error{Kind: kind, Status: resp.StatusCode,
 			cause: fmt.Errorf("okta response exceeds %d bytes", c.opts.maxResponseBytes)}
 	}
 	out := &Response{
@@ -256,30 +278,35 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 }
 
 // send sends the request built by newRequest, once more if the credential
-// asks for it after seeing Okta's answer (a DPoP nonce).
-func (c *Client) send(ctx context.Context, newRequest func() (*http.Request, error)) (*http.Response, error) {
+// asks for it after seeing Okta's answer (a DPoP nonce). sent reports
+// whether the failed attempt may have put bytes on the wire (sentTrace).
+func (c *Client) send(ctx context.Context, newRequest func() (*http.Request, error)) (resp *http.Response, sent bool, err error) {
 	for attempt := 0; ; attempt++ {
 		req, err := newRequest()
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if errors.Is(err, ErrScopeNotAllowed) {
 				// The catalog needs a scope the configuration does not allow:
 				// a deployment error, not an Okta outage.
-				return nil, &Error{Kind: KindInternal, cause: err}
+				return nil, false, &Error{Kind: KindInternal, cause: err}
 			}
-			return nil, &Error{Kind: KindCredentialUnavailable, cause: err}
+			return nil, false, &Error{Kind: KindCredentialUnavailable, cause: err}
 		}
+		// Traced on this request only: the credential's own token request,
+		// made above with ctx, must not count.
+		var got sentFlag
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), got.trace()))
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, got.Load(), err
 		}
 		// Every answer is shown to the credential (a new nonce, a revoked
 		// token), but only the first may be resent.
 		obs, ok := c.cred.(ResponseObserver)
 		if !ok || !obs.ObserveResponse(req, resp) || attempt > 0 {
-			return resp, nil
+			return resp, true, nil
 		}
 		// Drain so the connection is reused, then try again.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,10 @@ const (
 	KindRejected              Kind = "okta_rejected"    // any other 4xx, e.g. a lifecycle rule (E0000056)
 	KindUnavailable           Kind = "okta_unavailable" // 5xx, network failure, oversized answer
 	KindTimeout               Kind = "okta_timeout"     // no answer in time
+	// KindOutcomeUnknown: a write's connection failed or timed out after the
+	// request may have reached Okta. Okta may or may not have applied it;
+	// only reading the object back tells. Never retried.
+	KindOutcomeUnknown Kind = "okta_outcome_unknown"
 	// KindUnsupported: 405 E0000022, the endpoint does not take this method.
 	// The catalog is checked against Okta's OpenAPI, so this means Okta
 	// changed, or the org lacks the feature.
@@ -47,8 +52,13 @@ type Error struct {
 	// Held is true when Bollard itself held the call back (the bucket is down
 	// to the share kept for people, or too many calls wait for a place under
 	// the concurrent cap) and Okta never saw it.
-	Held  bool
-	cause error
+	Held bool
+	// Concurrent is true on a 429 for Okta's concurrent-request limit, which
+	// Okta reports with X-Rate-Limit-Limit and -Remaining both 0: no bucket
+	// is spent, and RetryAfter is only Okta's estimate of when a place frees
+	// up.
+	Concurrent bool
+	cause      error
 }
 
 func (e *Error) Error() string {
@@ -95,6 +105,7 @@ func newError(action string, resp *http.Response, out *Response, now time.Time) 
 	case s == http.StatusTooManyRequests:
 		e.Kind = KindRateLimited
 		e.RetryAfter = retryAfter(resp.Header, out.RateLimit, now)
+		e.Concurrent = concurrencyLimited(resp.Header)
 	case s == http.StatusUnauthorized, s == http.StatusForbidden && (e.Code == "E0000006" || e.Code == ""):
 		e.Kind = KindCredential
 	case s == http.StatusMethodNotAllowed:
@@ -124,6 +135,13 @@ func retryAfter(h http.Header, rl RateLimit, now time.Time) time.Duration {
 		return time.Duration(s) * time.Second
 	}
 	return time.Second
+}
+
+// concurrencyLimited tells a 429 for Okta's concurrent limit from one for a
+// spent bucket: Okta's rate-limit guide has both X-Rate-Limit-Limit and
+// X-Rate-Limit-Remaining at 0 for the first. Absent headers are not 0.
+func concurrencyLimited(h http.Header) bool {
+	return strings.TrimSpace(h.Get("X-Rate-Limit-Limit")) == "0" && strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")) == "0"
 }
 
 func clip(s string, n int) string {

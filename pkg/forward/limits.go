@@ -1,11 +1,8 @@
 package forward
 
 import (
-	"context"
-	"errors"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
@@ -18,17 +15,12 @@ import (
 // Okta's, so holding back on it never blocks an unrelated endpoint.
 func BucketOf(a *catalog.Action) string { return a.Method + " " + a.Path }
 
-// errTooManyWaiting is returned when the queue for the concurrent cap is full.
-var errTooManyWaiting = errors.New("too many calls waiting for a free Okta connection")
-
-// limits holds Bollard's side of Okta's rate limits: a cap on concurrent
-// in-flight requests (Okta's concurrent limit) and the last rate-limit
-// headers seen per bucket.
+// limits holds Bollard's side of Okta's rate limits: the cap on concurrent
+// in-flight requests (Okta's concurrent limit; inflight.go) and the last
+// rate-limit headers seen per bucket.
 type limits struct {
-	slots      chan struct{}
-	waiting    atomic.Int64
-	maxWaiting int64
-	reserve    float64 // share of each bucket kept for people
+	inflight *inflight
+	reserve  float64 // share of each bucket kept for people
 
 	mu      sync.Mutex
 	buckets map[string]*bucketState
@@ -43,37 +35,14 @@ type bucketState struct {
 
 func newLimits(maxInFlight, maxWaiting int, reserve float64) *limits {
 	return &limits{
-		slots:      make(chan struct{}, maxInFlight),
-		maxWaiting: int64(maxWaiting),
-		reserve:    reserve,
-		buckets:    map[string]*bucketState{},
+		inflight: newInflight(maxInFlight, maxWaiting),
+		reserve:  reserve,
+		buckets:  map[string]*bucketState{},
 	}
 }
 
-// acquire waits for a free slot under the concurrent cap, as long as ctx
-// allows and the queue is not full.
-func (l *limits) acquire(ctx context.Context) (release func(), err error) {
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	default:
-	}
-	if l.waiting.Add(1) > l.maxWaiting {
-		l.waiting.Add(-1)
-		return nil, &Error{Kind: KindRateLimited, Held: true, RetryAfter: time.Second, cause: errTooManyWaiting}
-	}
-	defer l.waiting.Add(-1)
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (l *limits) release() { <-l.slots }
-
-// observe records the rate-limit headers of an answer.
+// observe records the rate-limit headers of an answer that has them. Do
+// never passes those of a concurrency 429: they describe no bucket.
 func (l *limits) observe(bucket string, rl RateLimit) {
 	if rl.Limit <= 0 {
 		return

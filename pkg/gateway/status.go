@@ -44,6 +44,7 @@ const (
 	ReasonOktaRejected              = "OKTA_REJECTED"
 	ReasonOktaUnsupported           = "OKTA_METHOD_NOT_SUPPORTED"
 	ReasonOktaUnavailable           = "OKTA_UNAVAILABLE"
+	ReasonOktaOutcomeUnknown        = "OKTA_OUTCOME_UNKNOWN"
 	ReasonOktaCredentialUnavailable = "OKTA_CREDENTIAL_UNAVAILABLE"
 	ReasonInternal                  = "INTERNAL"
 )
@@ -126,7 +127,8 @@ func isServerFault(err error) bool {
 	var fe *forward.Error
 	if errors.As(err, &fe) {
 		switch fe.Kind {
-		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout, forward.KindInternal, forward.KindUnsupported:
+		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout,
+			forward.KindOutcomeUnknown, forward.KindInternal, forward.KindUnsupported:
 			return true
 		}
 		return false
@@ -249,6 +251,12 @@ func oktaStatus(fe *forward.Error) error {
 	case forward.KindRateLimited:
 		meta["rate_limit_reset"] = strconv.FormatInt(fe.RateLimit.Reset, 10)
 		msg := "okta rate limit reached; retry after the delay"
+		if fe.Concurrent {
+			// No bucket is spent: Okta had too many requests in flight, from
+			// Bollard and its other clients, and Bollard's retries ran out.
+			meta["okta_concurrent_limit"] = "true"
+			msg = "okta's limit on concurrent requests was reached; retry after the delay"
+		}
 		if fe.Held {
 			// Okta never saw the call: Bollard keeps the bucket's last share
 			// for people, or too many calls already wait for Okta.
@@ -272,6 +280,12 @@ func oktaStatus(fe *forward.Error) error {
 		return withDetails(codes.Unavailable, "okta did not answer in time", info(ReasonOktaUnavailable, meta))
 	case forward.KindUnavailable:
 		return withDetails(codes.Unavailable, "okta is unavailable", info(ReasonOktaUnavailable, meta))
+	case forward.KindOutcomeUnknown:
+		// Not OKTA_UNAVAILABLE: an agent retries that, and a create or an
+		// add sent twice may be applied twice.
+		return withDetails(codes.Unavailable,
+			"the connection to okta failed after the write was sent: it may or may not have been applied at okta; read the object back before retrying",
+			info(ReasonOktaOutcomeUnknown, meta))
 	case forward.KindCanceled:
 		return status.Error(codes.Canceled, "request canceled")
 	}

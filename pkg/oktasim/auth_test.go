@@ -186,7 +186,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	if got.ErrorSummary != "API call exceeded rate limit due to too many requests." {
 		t.Errorf("errorSummary = %q", got.ErrorSummary)
 	}
-	if resp.header.Get("X-Rate-Limit-Limit") != "2" || resp.header.Get("X-Rate-Limit-Remaining") != "0" ||
+	if resp.header.Get("X-Rate-Limit-Limit") != "0" || resp.header.Get("X-Rate-Limit-Remaining") != "0" ||
 		resp.header.Get("X-Rate-Limit-Reset") != strconv.FormatInt(testNow.Add(time.Second).Unix(), 10) {
 		t.Errorf("concurrency 429 headers: %v", resp.header)
 	}

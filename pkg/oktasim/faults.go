@@ -9,7 +9,7 @@ import (
 
 // Fault makes matching requests misbehave, so tests can see how a client
 // copes with Okta failing: 5xx, 429, a token Okta suddenly rejects, a slow
-// answer, or a dropped connection.
+// answer, or a dropped connection (before or after the request is served).
 type Fault struct {
 	// Method matches the HTTP method; empty matches any.
 	Method string
@@ -26,8 +26,15 @@ type Fault struct {
 	// Delay holds the response back. It ends early if the client goes away,
 	// so a client timeout does not leave the handler running.
 	Delay time.Duration
-	// Abort closes the connection without any response.
+	// Abort closes the connection without any response, before the request
+	// is served: nothing changes.
 	Abort bool
+	// AbortAfter serves the request as usual (a write is applied and logged)
+	// and then closes the connection instead of answering, as when a
+	// connection resets after Okta processed the call. The client sees the
+	// same failure as with Abort, though the change is made: only reading
+	// the object back tells the two apart. Status must be zero.
+	AbortAfter bool
 	// Count is how many requests the fault applies to; zero or less means
 	// every matching request until ClearFaults.
 	Count int

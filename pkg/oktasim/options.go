@@ -124,9 +124,11 @@ func WithServiceApp(app ServiceApp) Option {
 }
 
 // WithConcurrencyLimit caps the requests in flight at once. Okta enforces
-// such a limit beside the per-minute buckets; a request over it is answered
-// 429 E0000047 at once, without spending from its bucket. Zero or less (the
-// default) means no limit.
+// such a limit beside the per-minute buckets (75 for API traffic on many
+// plans); a request over it is answered 429 E0000047 at once, without
+// spending from its bucket, with X-Rate-Limit-Limit and -Remaining both 0
+// and a reset one second ahead, an estimate, as Okta reports it. Zero or
+// less (the default) means no limit.
 func WithConcurrencyLimit(n int) Option {
 	return func(c *config) { c.concurrency = max(n, 0) }
 }

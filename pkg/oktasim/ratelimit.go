@@ -107,11 +107,14 @@ func (s *Sim) release() {
 }
 
 // concurrencyState is what the rate-limit headers report on a request over
-// the concurrency limit: Okta then reports the concurrent values instead of
-// the bucket's, with a reset that is only an estimate. One second is a fair
-// guess for requests that take milliseconds.
+// the concurrency limit. Okta's rate-limit guide: once the concurrent limit
+// is exceeded the headers report that instead of the bucket, with
+// X-Rate-Limit-Limit and X-Rate-Limit-Remaining both 0, and an
+// X-Rate-Limit-Reset that is only a suggestion: nothing guarantees enough
+// requests finish by then. One second is a fair guess for requests that take
+// milliseconds.
 func (s *Sim) concurrencyState(now time.Time) rateState {
-	return rateState{limit: s.concurrency, reset: now.Add(time.Second)}
+	return rateState{limit: 0, remaining: 0, reset: now.Add(time.Second)}
 }
 
 func errRateLimited() *apiError {

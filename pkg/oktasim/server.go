@@ -226,6 +226,9 @@ func (s *Sim) answer(w http.ResponseWriter, r *http.Request, segs []string, path
 	}
 	rep := s.dispatch(w, r, rt, params, allow, reqID, base, who)
 	rep.auth = who
+	if faulty && fault.AbortAfter {
+		return reply{abort: true, auth: who}
+	}
 	return rep
 }
 
