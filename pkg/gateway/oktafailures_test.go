@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 )
@@ -40,11 +41,13 @@ func TestCutOffWriteTellsTheAgentToReadBack(t *testing.T) {
 	}
 	recs.mu.Lock()
 	defer recs.mu.Unlock()
-	if len(recs.recs) != 1 || recs.recs[0].Action != "users.create" || recs.recs[0].Result != "okta_outcome_unknown" {
+	// The intent, then the outcome that says the write may have happened.
+	if len(recs.recs) != 2 || recs.recs[0].Kind != audit.KindIntent || recs.recs[1].Kind != audit.KindOutcome ||
+		recs.recs[1].Action != "users.create" || recs.recs[1].Result != "okta_outcome_unknown" {
 		for _, r := range recs.recs {
-			t.Logf("record: %s %s", r.Action, r.Result)
+			t.Logf("record: %s %s %s", r.Kind, r.Action, r.Result)
 		}
-		t.Errorf("want one users.create record with result okta_outcome_unknown")
+		t.Errorf("want the intent and an outcome okta_outcome_unknown for users.create")
 	}
 }
 
