@@ -26,7 +26,9 @@ func (f *sentFlag) trace() *httptrace.ClientTrace {
 // sends it again, and a create or an add could then be applied twice.
 func (c *Client) failureKind(ctx context.Context, call *catalog.Call, sent bool) Kind {
 	k := c.transportKind(ctx)
-	if sent && isWrite(call) && (k == KindUnavailable || k == KindTimeout) {
+	// A caller that went away does not undo a write already on its way:
+	// the record must not read as if nothing happened.
+	if sent && isWrite(call) && (k == KindUnavailable || k == KindTimeout || k == KindCanceled) {
 		return KindOutcomeUnknown
 	}
 	return k

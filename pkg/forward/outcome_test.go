@@ -79,6 +79,20 @@ func TestCutOffWriteIsReportedAsOutcomeUnknown(t *testing.T) {
 		_, err := c.Do(t.Context(), bind(t, "users.create", createParams("x@example.com")), "d")
 		wantKind(t, err, KindOutcomeUnknown)
 	})
+	t.Run("the caller went away after it was sent", func(t *testing.T) {
+		arrived := make(chan struct{})
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			close(arrived)
+			<-r.Context().Done()
+		}}
+		c := newClient(t, srv.handle)
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { <-arrived; cancel() }()
+		_, err := c.Do(ctx, bind(t, "users.delete", map[string]any{"userId": "00u1"}), "d")
+		// The record must not say "canceled" as if nothing had happened.
+		wantKind(t, err, KindOutcomeUnknown)
+	})
 	t.Run("no answer in time", func(t *testing.T) {
 		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
