@@ -20,8 +20,8 @@ import (
 
 // Checkpoint reasons, the detail's "reason".
 const (
-	// SealStart is written when a file sink resumes an existing chain: the
-	// head it found, sealed before it adds to it.
+	// SealStart is written when a sink starts: the head it found (a
+	// resumed file's last record, or genesis), sealed before it adds to it.
 	SealStart = "start"
 	// SealInterval is written every checkpoint interval, whether or not
 	// records were written since the last one: the heartbeat lets a

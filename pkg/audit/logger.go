@@ -104,9 +104,12 @@ func New(opts ...Option) (*Logger, error) {
 			s = newSink(l, i, "file:"+spec.path, d, o.queueLen)
 			s.resume(d)
 			s.sealSeq = s.seq
-			if s.seq > 0 && o.checkpointEvery > 0 {
-				s.requestSeal(SealStart) // the head found, sealed before it grows
-			}
+		}
+		if o.checkpointEvery > 0 {
+			// The head found (genesis, or a resumed file's last record),
+			// sealed before it grows: after a crash, the unsealed records
+			// end here rather than run on into this process's.
+			s.requestSeal(SealStart)
 		}
 		l.sinks = append(l.sinks, s)
 	}

@@ -91,8 +91,7 @@ func WithObserver(f func(sink string, written bool)) Option {
 }
 
 // WithCheckpointInterval makes each sink write a sealed checkpoint of its
-// chain head every d, idle or not, when it resumes an existing file, and at
-// Close; 0 (the default) writes none. With checkpoints, `audit verify
+// chain head every d, idle or not, when it starts, and at Close; 0 (the default) writes none. With checkpoints, `audit verify
 // --max-age` can tell a cut tail from the file alone. The seal is an HMAC
 // under a key derived from the HMAC key (WithHMACKey), so only a holder of
 // that key can forge one. See docs/audit.md, "Sealed tail".

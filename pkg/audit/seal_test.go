@@ -91,27 +91,34 @@ func TestCheckpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		ls := lines(t, path)
-		if got, want := kinds(t, ls), "call call call C:interval C:interval call call C:close"; got != want {
+		if got, want := kinds(t, ls), "C:start call call call C:interval C:interval call call C:close"; got != want {
 			t.Fatalf("records: %s, want %s", got, want)
 		}
-		if len(seen) != 3 {
-			t.Fatalf("observer saw %d checkpoints, want 3", len(seen))
+		if len(seen) != 4 {
+			t.Fatalf("observer saw %d checkpoints, want 4", len(seen))
 		}
 		recs := decodeLines(t, bytes.Join(ls, nil))
 		for i, c := range seen {
 			idx := int(c.Seq) - 1
 			rec := recs[idx]
-			if c.Hash != rec["hash"] || c.HeadHash != recs[idx-1]["hash"] || c.HeadSeq != c.Seq-1 {
+			if c.Hash != rec["hash"] || c.HeadHash != rec["prev_hash"] || c.HeadSeq != c.Seq-1 {
 				t.Errorf("checkpoint %d = %+v does not match record %v", i, c, rec)
 			}
 			if c.Sink != "file:"+path || c.Interval != every {
 				t.Errorf("checkpoint %d = %+v", i, c)
 			}
 		}
-		if got := []uint64{seen[0].RecordsSince, seen[1].RecordsSince, seen[2].RecordsSince}; fmt.Sprint(got) != "[3 0 2]" {
-			t.Errorf("records_since = %v, want [3 0 2]", got)
+		var since []uint64
+		for _, c := range seen {
+			since = append(since, c.RecordsSince)
 		}
-		if cs := l.Checkpoints(); len(cs) != 1 || cs[0] != seen[2] {
+		if fmt.Sprint(since) != "[0 3 0 2]" {
+			t.Errorf("records_since = %v, want [0 3 0 2]", since)
+		}
+		if seen[0].HeadHash != genesis || seen[0].Reason != SealStart {
+			t.Errorf("first checkpoint = %+v, want the genesis head sealed at start", seen[0])
+		}
+		if cs := l.Checkpoints(); len(cs) != 1 || cs[0] != seen[3] {
 			t.Errorf("Checkpoints() = %+v, want the last one seen", cs)
 		}
 		if bytes.Contains(bytes.Join(ls, nil), testKey) {
@@ -121,12 +128,12 @@ func TestCheckpoints(t *testing.T) {
 		if st := l.Stats(); st.Sinks[0].Written != 5 {
 			t.Errorf("stats = %+v, want 5 records written", st)
 		}
-		out, err := verifyMain(t, "--key-file", keyFile(t), "--head", seen[2].Head(),
+		out, err := verifyMain(t, "--key-file", keyFile(t), "--head", seen[3].Head(),
 			"--max-age", "2m", "--now", rfc3339(time.Now()), path)
 		if err != nil {
 			t.Fatal(out)
 		}
-		if !strings.Contains(out, "last checkpoint seq 8") || !strings.Contains(out, "MAC checked") {
+		if !strings.Contains(out, "last checkpoint seq 9") || !strings.Contains(out, "MAC checked") {
 			t.Errorf("summary does not report the last seal:\n%s", out)
 		}
 	})
@@ -146,21 +153,22 @@ func TestCutTail(t *testing.T) {
 			tick(every)
 		}
 		writeAt(t, l, 2)
-		head = l.Checkpoints()[0] // seq 9, the third checkpoint
+		head = l.Checkpoints()[0] // seq 10, the third interval's
 		synctest.Wait()
 		now = time.Now().Add(30 * time.Second) // the sidecar is still running
 		ls := lines(t, path)
-		if got, want := kinds(t, ls), "call call C:interval call call C:interval call call C:interval call call"; got != want {
+		if got, want := kinds(t, ls), "C:start call call C:interval call call C:interval call call C:interval call call"; got != want {
 			t.Fatalf("records: %s, want %s", got, want)
 		}
-		// Back to before the second checkpoint: the last 7 whole records.
-		if err := os.WriteFile(cut, bytes.Join(ls[:5], nil), 0o600); err != nil {
+		// Back to before the second interval's checkpoint: the last 6
+		// whole records.
+		if err := os.WriteFile(cut, bytes.Join(ls[:6], nil), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(newer, bytes.Join(ls[9:], nil), 0o600); err != nil {
+		if err := os.WriteFile(newer, bytes.Join(ls[10:], nil), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := Verify(bytes.NewReader(readFile(t, cut))); err != nil || n != 5 {
+		if n, err := Verify(bytes.NewReader(readFile(t, cut))); err != nil || n != 6 {
 			t.Fatalf("Verify = %d, %v: the cut file should pass the chain alone", n, err)
 		}
 	})
@@ -171,10 +179,10 @@ func TestCutTail(t *testing.T) {
 	}{
 		{"intact, all checks", []string{"--key-file", key, "--head", head.Head(), "--max-age", "90s", "--now", rfc3339(now), path}, ""},
 		{"chain alone", []string{cut}, ""},
-		{"head", []string{"--head", head.Head(), cut}, "truncated record: the records end at seq 5, before the head given (seq 9)"},
-		{"max age", []string{"--key-file", key, "--max-age", "90s", "--now", rfc3339(now), cut}, "truncated record: the last checkpoint (seq 3 at"},
+		{"head", []string{"--head", head.Head(), cut}, "truncated record: the records end at seq 6, before the head given (seq 10)"},
+		{"max age", []string{"--key-file", key, "--max-age", "90s", "--now", rfc3339(now), cut}, "truncated record: the last checkpoint (seq 4 at"},
 		{"head of another chain", []string{"--head", "4:" + strings.Repeat("ab", 32), path}, "seq 4 has another hash"},
-		{"head before the files", []string{"--head", head.Head(), newer}, "before the first record given (seq 10)"},
+		{"head before the files", []string{"--head", head.Head(), newer}, "before the first record given (seq 11)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := verifyMain(t, tc.args...)
@@ -199,7 +207,7 @@ func TestUnsealedTail(t *testing.T) {
 		l.Close(t.Context())
 		ls := lines(t, path)
 		forged := filepath.Join(t.TempDir(), "forged.log")
-		os.WriteFile(forged, bytes.Join(ls[:3], nil), 0o600) // up to the first checkpoint
+		os.WriteFile(forged, bytes.Join(ls[:4], nil), 0o600) // up to the first interval's checkpoint
 		// The forger's appender: the same code, no checkpoints.
 		f := newTestLogger(t, WithFile(forged, 0, 0))
 		writeAt(t, f, 1)
@@ -210,7 +218,7 @@ func TestUnsealedTail(t *testing.T) {
 			t.Fatalf("the forged chain does not verify: %v", err)
 		}
 		out, err := verifyMain(t, "--max-age", "10m", "--now", rfc3339(time.Now()), forged)
-		if err == nil || !strings.Contains(out, "2 record(s) after the last checkpoint (seq 3") {
+		if err == nil || !strings.Contains(out, "2 record(s) after the last checkpoint (seq 4") {
 			t.Errorf("verify:\n%s\nwant an unsealed tail", out)
 		}
 	})
@@ -239,7 +247,7 @@ func TestForgedCheckpoint(t *testing.T) {
 		return p
 	}
 	later := edit(`"timestamp":"2000`, `"timestamp":"2001`) // a fresher seal, to pass --max-age
-	wrongHead := edit(`"head_seq":4`, `"head_seq":3`)
+	wrongHead := edit(`"head_seq":5`, `"head_seq":4`)
 	other := filepath.Join(t.TempDir(), "other-key")
 	os.WriteFile(other, []byte("another key, 32 bytes long......"), 0o600)
 	key := keyFile(t)
@@ -249,10 +257,10 @@ func TestForgedCheckpoint(t *testing.T) {
 		want string
 	}{
 		{"intact", []string{"--key-file", key, path}, ""},
-		{"wrong key", []string{"--key-file", other, path}, "line 3 (seq 3): seal record: the checkpoint's MAC does not match"},
+		{"wrong key", []string{"--key-file", other, path}, "line 1 (seq 1): seal record: the checkpoint's MAC does not match"},
 		{"edited, without the key", []string{later}, ""},
 		{"edited, with the key", []string{"--key-file", key, later}, "seal record: the checkpoint's MAC does not match"},
-		{"wrong head", []string{wrongHead}, "seal record: the checkpoint names head seq 3"},
+		{"wrong head", []string{wrongHead}, "seal record: the checkpoint names head seq 4"},
 		{"short key", []string{"--key-file", writeTemp(t, "short"), path}, "want at least 16"},
 		{"bad head", []string{"--head", "12", path}, "want SEQ:HASH"},
 	} {
@@ -337,7 +345,7 @@ func TestVerifyWith(t *testing.T) {
 		now := time.Now()
 		sum, err := VerifyWith(bytes.NewReader(out.Bytes()), VerifyOptions{Key: testKey, MaxAge: time.Second,
 			Now: func() time.Time { return now }})
-		if err != nil || sum.Records != 4 || sum.Seals != 1 || !sum.Authenticated || sum.LastSeal.Reason != SealClose {
+		if err != nil || sum.Records != 5 || sum.Seals != 2 || !sum.Authenticated || sum.LastSeal.Reason != SealClose {
 			t.Errorf("VerifyWith = %+v, %v", sum, err)
 		}
 		_, err = VerifyWith(bytes.NewReader(out.Bytes()), VerifyOptions{MaxAge: time.Second,

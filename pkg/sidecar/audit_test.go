@@ -91,9 +91,10 @@ audit: {stdout: false, file: %q, hmac_key_file: %q}
 		t.Fatal(err)
 	}
 	defer f.Close()
-	// One record per call, then the checkpoint that seals them at shutdown.
+	// One record per call between the checkpoints written at start and at
+	// shutdown.
 	sum, err := audit.VerifyWith(f, audit.VerifyOptions{Key: []byte(files["hmac"])})
-	if err != nil || sum.Records != calls+1 || sum.Seals != 1 || sum.LastSeal.Reason != audit.SealClose {
+	if err != nil || sum.Records != calls+2 || sum.Seals != 2 || sum.LastSeal.Reason != audit.SealClose {
 		t.Fatalf("audit file: %+v, %v; want %d records sealed at Close in a valid chain", sum, err, calls)
 	}
 	raw, _ := os.ReadFile(auditFile)

@@ -187,15 +187,15 @@ audit: {file: %q, hmac_key_file: %q}
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	// The audit file: four records in a chain that verifies, then the
-	// checkpoint written at shutdown.
+	// The audit file: four records in a chain that verifies, between the
+	// checkpoints written at start and at shutdown.
 	f, err := os.Open(auditFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, err := audit.Verify(f)
 	f.Close()
-	if err != nil || n != 5 {
+	if err != nil || n != 6 {
 		t.Errorf("audit chain: %d records, %v", n, err)
 	}
 	auditText, _ := os.ReadFile(auditFile)
