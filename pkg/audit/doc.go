@@ -8,7 +8,10 @@
 // without the log ever holding it (the approach of Vault's audit devices).
 // Each sink (stdout for the cluster's log pipeline, a size-rotated file)
 // keeps its own hash chain: every record carries the hash of the one before
-// it, so an edited, deleted or reordered record is caught by Verify.
+// it, so an edited, deleted or reordered record is caught by Verify. With
+// WithCheckpointInterval, each sink also seals its chain head with an HMAC
+// every interval and at Close (a checkpoint record), so that VerifyWith can
+// tell a file whose last records were cut from one that is complete.
 //
 // Writing is synchronous because the gateway must not answer a call that
 // left no record (fail-closed), yet a stuck sink must never hang a call:

@@ -29,10 +29,13 @@ const minKeyLen = 16
 // Logger writes audit records to one or more sinks. It is safe for
 // concurrent use.
 type Logger struct {
-	opts   options
-	sinks  []*sink
-	masker *masker
-	spool  *spool // nil without WithSpool
+	opts    options
+	sinks   []*sink
+	masker  *masker
+	spool   *spool // nil without WithSpool
+	sealKey []byte
+	// stopSeal ends the checkpoint ticker at Close.
+	stopSeal chan struct{}
 
 	mu     sync.RWMutex // Write holds it shared while queueing; Close alone
 	closed bool
@@ -85,7 +88,7 @@ func New(opts ...Option) (*Logger, error) {
 		rand.Read(key) // never fails on supported platforms
 		o.log.Warn("audit masking uses a random per-process key; masked values cannot be compared across restarts")
 	}
-	l := &Logger{opts: o, masker: newMasker(key), start: time.Now()}
+	l := &Logger{opts: o, masker: newMasker(key), sealKey: sealKey(key), start: time.Now(), stopSeal: make(chan struct{})}
 	l.jobs.New = func() any { return newJob(len(o.sinks)) }
 	writers := 0
 	for i, spec := range o.sinks {
@@ -105,6 +108,13 @@ func New(opts ...Option) (*Logger, error) {
 			}
 			s = newSink(l, i, "file:"+spec.path, d, o.queueLen)
 			s.resume(d)
+			s.sealSeq = s.seq
+		}
+		if o.checkpointEvery > 0 {
+			// The head found (genesis, or a resumed file's last record),
+			// sealed before it grows: after a crash, the unsealed records
+			// end here rather than run on into this process's.
+			s.requestSeal(SealStart)
 		}
 		l.sinks = append(l.sinks, s)
 	}
@@ -122,6 +132,9 @@ func New(opts ...Option) (*Logger, error) {
 	if l.spool != nil {
 		go l.runSpool()
 	}
+	if o.checkpointEvery > 0 {
+		go l.sealLoop(o.checkpointEvery)
+	}
 	return l, nil
 }
 
@@ -138,6 +151,9 @@ func (o *options) validate() error {
 		errs = append(errs, errors.New("audit: no HMAC key: set WithHMACKey (or WithRandomHMACKey outside production)"))
 	case len(o.key) > 0 && len(o.key) < minKeyLen:
 		errs = append(errs, fmt.Errorf("audit: HMAC key has %d bytes, want at least %d", len(o.key), minKeyLen))
+	}
+	if o.checkpointEvery < 0 {
+		errs = append(errs, fmt.Errorf("audit: checkpoint interval %v is negative", o.checkpointEvery))
 	}
 	if o.writeTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("audit: write timeout %v is not positive", o.writeTimeout))
@@ -347,8 +363,9 @@ func (l *Logger) Stats() Stats {
 	return st
 }
 
-// Close stops accepting records, lets every sink write what it has queued,
-// then syncs and closes the files. It gives up on a stuck sink when ctx ends.
+// Close stops accepting records, lets every sink write what it has queued
+// and, with checkpoints on, a final checkpoint, then syncs and closes the
+// files. It gives up on a stuck sink when ctx ends.
 func (l *Logger) Close(ctx context.Context) error {
 	l.mu.Lock()
 	if l.closed {
@@ -369,6 +386,7 @@ func (l *Logger) Close(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	l.closed = true
+	close(l.stopSeal)
 	for _, s := range l.sinks {
 		close(s.queue)
 	}

@@ -28,6 +28,9 @@ type options struct {
 	spoolPath     string
 	spoolMaxBytes int64
 	spoolRetry    time.Duration
+	// checkpointEvery is the checkpoint interval; 0: no checkpoints.
+	checkpointEvery time.Duration
+	observeSeal     func(Checkpoint)
 }
 
 var defaultOptions = options{
@@ -90,4 +93,20 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // must be quick.
 func WithObserver(f func(sink string, written bool)) Option {
 	return func(o *options) { o.observe = f }
+}
+
+// WithCheckpointInterval makes each sink write a sealed checkpoint of its
+// chain head every d, idle or not, when it starts, and at Close; 0 (the default) writes none. With checkpoints, `audit verify
+// --max-age` can tell a cut tail from the file alone. The seal is an HMAC
+// under a key derived from the HMAC key (WithHMACKey), so only a holder of
+// that key can forge one. See docs/audit.md, "Sealed tail".
+func WithCheckpointInterval(d time.Duration) Option {
+	return func(o *options) { o.checkpointEvery = d }
+}
+
+// WithCheckpointObserver is told of each checkpoint a sink has written, so
+// that its head can be exported (a metric, a span event) and later given to
+// `audit verify --head`. It runs on the sink's writer and must be quick.
+func WithCheckpointObserver(f func(Checkpoint)) Option {
+	return func(o *options) { o.observeSeal = f }
 }

@@ -52,6 +52,10 @@ type job struct {
 	woken   atomic.Bool   // done was signalled
 	state   []atomic.Uint32
 	errs    []error // errs[i] is set before state[i] says failed
+	// seal is a checkpoint's reason, "" for a record: a checkpoint's body
+	// is built by its sink, and ck describes it once built.
+	seal string
+	ck   Checkpoint
 }
 
 // waitBias keeps pending above zero while Write is still queueing.
@@ -79,6 +83,7 @@ func (j *job) reset() {
 		j.state[i].Store(stateQueued)
 		j.errs[i] = nil
 	}
+	j.seal = ""
 	j.waited.Store(0)
 	j.pending.Store(waitBias)
 	j.woken.Store(false)
@@ -107,6 +112,11 @@ type sink struct {
 	// needNewline is set when a write tore a line that could not be removed:
 	// the next write starts on a fresh line, and Verify reports the torn one.
 	needNewline bool
+	// sealSeq is the seq of the last checkpoint written, or where the chain
+	// was resumed; sealQueued is set while a checkpoint request is queued.
+	sealSeq    uint64
+	sealQueued atomic.Bool
+	lastSeal   atomic.Pointer[Checkpoint]
 
 	healthy atomic.Bool
 	// writingSince is when the write in progress began (monotonic ns since
@@ -185,6 +195,9 @@ func (s *sink) run() {
 		s.process(batch)
 		clear(batch)
 	}
+	if s.l.opts.checkpointEvery > 0 {
+		s.process(append(batch[:0], s.l.sealJob(SealClose)))
+	}
 }
 
 // process chains and writes a batch, starting a new file where the size
@@ -198,8 +211,11 @@ func (s *sink) process(batch []*job) {
 	s.next = s.prev
 	first := 0
 	for i, j := range batch {
-		start := len(out)
-		out = appendLine(out, j.body, s.seq+uint64(i-first)+1, &s.next, s.h, &s.sum)
+		start, seq := len(out), s.seq+uint64(i-first)+1
+		if j.seal != "" {
+			s.sealBody(j, seq)
+		}
+		out = appendLine(out, j.body, seq, &s.next, s.h, &s.sum)
 		if s.dest.full(start, len(out)-start) {
 			if start > 0 && !s.flush(out[:start], batch[first:i], ends, sums) {
 				s.fail(batch[i:], errors.New("an earlier record in the same write failed"))
@@ -246,9 +262,13 @@ func (s *sink) flush(p []byte, jobs []*job, ends []int, sums [][hashLen]byte) bo
 	if err == nil {
 		s.setHealthy(true, nil)
 	}
-	for _, j := range jobs[:whole] {
-		s.written.Add(1)
-		s.observe(true)
+	for k, j := range jobs[:whole] {
+		if j.seal != "" {
+			s.sealed(j, sums[k])
+		} else {
+			s.written.Add(1)
+			s.observe(true)
+		}
 		s.done(j, nil)
 	}
 	if err == nil {
@@ -274,8 +294,10 @@ func (s *sink) observe(written bool) {
 
 func (s *sink) fail(jobs []*job, err error) {
 	for _, j := range jobs {
-		s.failed.Add(1)
-		s.observe(false)
+		if j.seal == "" { // a checkpoint is not a record: the next one covers it
+			s.failed.Add(1)
+			s.observe(false)
+		}
 		s.done(j, err)
 	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"time"
 )
 
 // The kinds of problem Verify reports.
@@ -17,7 +19,7 @@ const (
 	ProblemBroken    = "broken"    // a record's hash or link does not match: it was changed or replaced
 	ProblemMissing   = "missing"   // a sequence gap: records were deleted (or reordered)
 	ProblemOrder     = "order"     // a sequence number goes back: records reordered or duplicated
-	ProblemTruncated = "truncated" // the last line does not end in a newline: a torn write or a cut file
+	ProblemTruncated = "truncated" // the last line does not end in a newline (a torn write or a cut file), or VerifyWith found a cut tail
 	ProblemMalformed = "malformed" // a line is not a record
 )
 
@@ -65,7 +67,15 @@ func Verify(r io.Reader) (records int, err error) {
 	return c.records, err
 }
 
-func verifyChain(r io.Reader) (chain, error) {
+// lineCheck is a check on each record beyond the chain, which may follow
+// the stream across files (the sealed tail).
+type lineCheck interface {
+	// see is given each record, with its 1-based line, once it is known to
+	// continue the chain.
+	see(n int, line []byte, lk link) *ChainError
+}
+
+func verifyChain(r io.Reader, checks ...lineCheck) (chain, error) {
 	var c chain
 	br := bufio.NewReaderSize(r, 64<<10)
 	h := sha256.New()
@@ -96,6 +106,11 @@ func verifyChain(r io.Reader) (chain, error) {
 		if err := c.add(lk, h); err != nil {
 			err.Line = n
 			return c, err
+		}
+		for _, ck := range checks {
+			if err := ck.see(n, line[:len(line)-1], lk); err != nil {
+				return c, err
+			}
 		}
 	}
 }
@@ -131,7 +146,7 @@ func (c *chain) add(lk link, h hash.Hash) *ChainError {
 	return nil
 }
 
-const verifyUsage = `usage: sidecar audit verify FILE...
+const verifyUsage = `usage: sidecar audit verify [--key-file PATH] [--head SEQ:HASH] [--max-age D] FILE...
 
 Verifies the hash chain of audit files written by a file sink (or captured
 from the stdout sink). Give rotated files oldest first, for example:
@@ -139,16 +154,70 @@ from the stdout sink). Give rotated files oldest first, for example:
   sidecar audit verify audit.log.3 audit.log.2 audit.log.1 audit.log
 
 Each file's first record must continue the previous file's last one.
+The flags check the sealed tail (see docs/audit.md):
+
+  --key-file PATH  the audit HMAC key file: check every checkpoint's MAC
+  --head SEQ:HASH  a head the sidecar exported: the files must reach it
+  --max-age D      the last checkpoint must be younger than D (e.g. 5m)
+  --now TIME       the time --max-age is measured from (RFC 3339; default now)
+
 Exits non-zero at the first problem.
 `
 
+// verifyFlags are VerifyMain's flags, read into VerifyOptions.
+type verifyFlags struct {
+	keyFile, head, now string
+	maxAge             time.Duration
+}
+
+func (f *verifyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.keyFile, "key-file", "", "the audit HMAC key file: check every checkpoint's MAC")
+	fs.StringVar(&f.head, "head", "", "SEQ:HASH: a head the sidecar exported; the files must reach it")
+	fs.DurationVar(&f.maxAge, "max-age", 0, "the last checkpoint must be younger than this")
+	fs.StringVar(&f.now, "now", "", "RFC 3339 time --max-age is measured from (default: now)")
+}
+
+func (f *verifyFlags) options() (VerifyOptions, error) {
+	var o VerifyOptions
+	if f.keyFile != "" {
+		key, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return o, fmt.Errorf("read --key-file: %w", err)
+		}
+		// Read as the sidecar reads audit.hmac_key_file.
+		if o.Key = bytes.TrimSpace(key); len(o.Key) < minKeyLen {
+			return o, fmt.Errorf("--key-file: the key has %d bytes, want at least %d", len(o.Key), minKeyLen)
+		}
+	}
+	if f.head != "" {
+		var err error
+		if o.HeadSeq, o.HeadHash, err = ParseHead(f.head); err != nil {
+			return o, fmt.Errorf("--head: %w", err)
+		}
+	}
+	if f.maxAge < 0 {
+		return o, errors.New("--max-age: negative")
+	}
+	o.MaxAge = f.maxAge
+	if f.now != "" {
+		t, err := time.Parse(time.RFC3339Nano, f.now)
+		if err != nil {
+			return o, fmt.Errorf("--now: %w", err)
+		}
+		o.Now = func() time.Time { return t }
+	}
+	return o, nil
+}
+
 // VerifyMain is the "audit verify" subcommand: it verifies each file in
 // order, checks that each continues the one before (the rotation anchor),
-// and prints a summary.
+// checks the sealed tail as the flags ask, and prints a summary.
 func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage) }
+	var vf verifyFlags
+	vf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,6 +225,11 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errors.New("audit verify: no file given")
 	}
+	opts, err := vf.options()
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	sc := newSealCheck(opts)
 	var (
 		prev     chain
 		prevName string
@@ -165,7 +239,7 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c, err := verifyFile(name)
+		c, err := verifyFile(name, sc)
 		if err != nil {
 			return fmt.Errorf("audit verify: %w", err)
 		}
@@ -189,17 +263,23 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%s: %d records, seq %d..%d, %s\n", name, c.records, c.firstSeq, c.lastSeq, how)
 		prev, prevName, total = c, name, total+c.records
 	}
-	fmt.Fprintf(stdout, "ok: %d records in %d file(s), chain intact\n", total, fs.NArg())
+	sum := sc.summary(total)
+	if ce := sc.finish(prev); ce != nil {
+		ce.File = prevName
+		fmt.Fprintf(stdout, "%s\n", sum.sealLine())
+		return fmt.Errorf("audit verify: %w", ce)
+	}
+	fmt.Fprintf(stdout, "ok: %d records in %d file(s), chain intact; %s\n", total, fs.NArg(), sum.sealLine())
 	return nil
 }
 
-func verifyFile(name string) (chain, error) {
+func verifyFile(name string, checks ...lineCheck) (chain, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return chain{}, err
 	}
 	defer f.Close()
-	c, err := verifyChain(f)
+	c, err := verifyChain(f, checks...)
 	if ce, ok := errors.AsType[*ChainError](err); ok {
 		ce.File = name
 	}

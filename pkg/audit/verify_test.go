@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // chainOf returns n records as one sink writes them, one line each.
@@ -162,10 +163,23 @@ func FuzzVerify(f *testing.F) {
 	l.Close(f.Context())
 	f.Add(out.Bytes())
 	f.Add([]byte("{}\n"))
+	var sealed syncBuffer
+	if l, err = New(WithHMACKey(testKey), WithStdout(&sealed), WithCheckpointInterval(time.Minute)); err != nil {
+		f.Fatal(err)
+	}
+	l.Write(f.Context(), sampleRecord())
+	l.Close(f.Context())
+	f.Add(sealed.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := Verify(bytes.NewReader(data))
 		if err == nil && n > bytes.Count(data, []byte("\n")) {
 			t.Fatalf("%d records from %d lines", n, bytes.Count(data, []byte("\n")))
+		}
+		// The sealed-tail checks read checkpoints' details too.
+		sum, err := VerifyWith(bytes.NewReader(data), VerifyOptions{Key: testKey, HeadSeq: 2, HeadHash: genesis,
+			MaxAge: time.Minute, Now: func() time.Time { return testTime }})
+		if sum.Records != n || err == nil && sum.LastSeal == nil {
+			t.Fatalf("VerifyWith = %+v, %v after Verify = %d", sum, err, n)
 		}
 	})
 }

@@ -47,6 +47,10 @@ type Audit struct {
 	HMACKeyFile string `yaml:"hmac_key_file"`
 	// WriteTimeout turns a blocked sink into a failed one.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// CheckpointInterval is how often each sink seals its chain head with
+	// an HMAC'd checkpoint record, so that a cut tail can be found. It
+	// cannot be turned off.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// FailOpen answers calls even when no sink can write their record.
 	// Default false: such calls fail with audit_unavailable.
 	FailOpen bool `yaml:"fail_open"`
@@ -209,6 +213,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Audit.SpoolMaxBytes == 0 {
 		c.Audit.SpoolMaxBytes = 64 << 20
+	}
+	if c.Audit.CheckpointInterval == 0 {
+		c.Audit.CheckpointInterval = time.Minute
 	}
 	if c.Limits.OktaMaxInFlight == 0 {
 		c.Limits.OktaMaxInFlight = 10
@@ -383,6 +390,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.SpoolFile != "" && c.Audit.SpoolFile == c.Audit.File {
 		bad("audit.spool_file: must not be audit.file")
+	}
+	if c.Audit.CheckpointInterval < time.Second || c.Audit.CheckpointInterval > time.Hour {
+		bad("audit.checkpoint_interval: must be between 1s and 1h")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -23,7 +23,8 @@ func TestParseMinimalGetsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server.GRPCListen != "127.0.0.1:8181" || c.Server.AdminListen != "127.0.0.1:8182" || c.Confirmation.TTL.String() != "5m0s" || c.Policy.EvalTimeout.String() != "100ms" {
+	if c.Server.GRPCListen != "127.0.0.1:8181" || c.Server.AdminListen != "127.0.0.1:8182" || c.Confirmation.TTL.String() != "5m0s" || c.Policy.EvalTimeout.String() != "100ms" ||
+		c.Audit.CheckpointInterval.String() != "1m0s" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -42,6 +43,8 @@ identity:
     audience: bollard
 policy:
   eval_timeout: 1h
+audit:
+  checkpoint_interval: 2h
 log:
   level: loud
 `))
@@ -56,6 +59,7 @@ log:
 		"identity.jwt.issuer: required",
 		"identity.jwt: set exactly one of jwks_file and jwks_url",
 		"policy.eval_timeout",
+		"audit.checkpoint_interval: must be between 1s and 1h",
 		"log.level",
 	} {
 		if !strings.Contains(err.Error(), want) {

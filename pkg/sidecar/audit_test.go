@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -20,6 +24,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // TestShutdownKeepsEveryAuditRecord: calls, then the context ends as on
@@ -86,10 +91,11 @@ audit: {stdout: false, file: %q, hmac_key_file: %q}
 		t.Fatal(err)
 	}
 	defer f.Close()
-	// An intent and an outcome for each call, every intent paired.
-	n, err := audit.Verify(f)
-	if err != nil || n != 2*calls {
-		t.Fatalf("audit file: %d records, %v; want %d in a valid chain", n, err, 2*calls)
+	// An intent and an outcome for each call, every intent paired, between
+	// the checkpoints written at start and at shutdown.
+	sum, err := audit.VerifyWith(f, audit.VerifyOptions{Key: []byte(files["hmac"])})
+	if err != nil || sum.Records != 2*calls+2 || sum.Seals != 2 || sum.LastSeal.Reason != audit.SealClose {
+		t.Fatalf("audit file: %+v, %v; want %d records sealed at Close in a valid chain", sum, err, 2*calls+2)
 	}
 	if p, err := audit.PairIntents([]string{auditFile}, 0); err != nil || p.Intents != calls || len(p.Unpaired) != 0 {
 		t.Fatalf("pairing: %+v, %v", p, err)
@@ -97,5 +103,50 @@ audit: {stdout: false, file: %q, hmac_key_file: %q}
 	raw, _ := os.ReadFile(auditFile)
 	if strings.Contains(string(raw), key) {
 		t.Error("the agent key is in the audit log")
+	}
+}
+
+// TestExportCheckpoint: each audit checkpoint's head leaves the node as a
+// gauge per sink and a span, for `audit verify --head`.
+func TestExportCheckpoint(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	inst, err := telemetry.NewInstruments(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.Observed{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := tracetest.NewInMemoryExporter()
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)).Tracer(telemetry.ScopeName)
+	c := audit.Checkpoint{Sink: "stdout", Seq: 42, Hash: strings.Repeat("ab", 32)}
+	exportCheckpoint(tracer, inst, c)
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64 = -1
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == telemetry.MetricAuditCheckpoint {
+				for _, p := range g.DataPoints {
+					if v, _ := p.Attributes.Value("sink"); v.AsString() == "stdout" {
+						seq = p.Value
+					}
+				}
+			}
+		}
+	}
+	if seq != 42 {
+		t.Errorf("gauge %s{sink=stdout} = %d, want 42", telemetry.MetricAuditCheckpoint, seq)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != telemetry.SpanAuditCheckpoint {
+		t.Fatalf("spans = %v", spans)
+	}
+	found := false
+	for _, a := range spans[0].Attributes {
+		found = found || a.Key == telemetry.AttrAuditHead && a.Value.AsString() == c.Head()
+	}
+	if !found {
+		t.Errorf("span attributes %v lack the head %s", spans[0].Attributes, c.Head())
 	}
 }

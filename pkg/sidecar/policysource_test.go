@@ -153,8 +153,9 @@ audit: {stdout: false, file: %s}
 		recs = nil
 		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			var m map[string]any
-			// Each call's last record: an intent is followed by its outcome.
-			if json.Unmarshal(line, &m) == nil && m["kind"] != "intent" {
+			// Each call's last record: an intent is followed by its outcome;
+			// checkpoints are the log's own seals.
+			if json.Unmarshal(line, &m) == nil && m["kind"] != "intent" && m["kind"] != "checkpoint" {
 				recs = append(recs, m)
 			}
 		}

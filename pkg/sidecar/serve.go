@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -172,7 +173,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	gwOpts = append(gwOpts, gateway.WithTargetResolver(target.New(lookups,
 		target.WithTimeout(cfg.Policy.Target.Timeout), target.WithLogger(log))))
-	auditLog, err = buildAudit(cfg.Audit, o, log, inst)
+	auditLog, err = buildAudit(cfg.Audit, o, log, inst, tel.TracerProvider())
 	if err != nil {
 		return err
 	}
@@ -388,7 +389,8 @@ func buildCredential(ctx context.Context, cfg config.Okta, o runOptions, log *sl
 }
 
 // buildAudit opens the audit log's sinks.
-func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetry.Instruments) (*audit.Logger, error) {
+func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetry.Instruments, tp trace.TracerProvider) (*audit.Logger, error) {
+	tracer := tp.Tracer(telemetry.ScopeName)
 	opts := []audit.Option{audit.WithWriteTimeout(cfg.WriteTimeout), audit.WithFailOpen(cfg.FailOpen), audit.WithLogger(log),
 		audit.WithObserver(func(sink string, written bool) {
 			if written {
@@ -396,7 +398,9 @@ func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetr
 			} else {
 				inst.AuditFailed(context.Background(), sink)
 			}
-		})}
+		}),
+		audit.WithCheckpointInterval(cfg.CheckpointInterval),
+		audit.WithCheckpointObserver(func(c audit.Checkpoint) { exportCheckpoint(tracer, inst, c) })}
 	if cfg.StdoutEnabled() {
 		opts = append(opts, audit.WithStdout(o.stdout))
 	}
@@ -420,6 +424,18 @@ func buildAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetr
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
 	return l, nil
+}
+
+// exportCheckpoint sends an audit checkpoint's head off the node, as a gauge
+// and a span, where `audit verify --head` can later take it from: a copy of
+// the head that whoever cuts the file cannot reach.
+func exportCheckpoint(tracer trace.Tracer, inst *telemetry.Instruments, c audit.Checkpoint) {
+	ctx := context.Background()
+	inst.AuditCheckpoint(ctx, c.Sink, c.Seq)
+	_, span := tracer.Start(ctx, telemetry.SpanAuditCheckpoint, trace.WithAttributes(
+		telemetry.AttrAuditSink.String(c.Sink), telemetry.AttrAuditSeq.Int64(int64(c.Seq)),
+		telemetry.AttrAuditHash.String(c.Hash), telemetry.AttrAuditHead.String(c.Head())))
+	span.End()
 }
 
 // adminHandler serves liveness, readiness and Prometheus metrics. Ready means a policy is

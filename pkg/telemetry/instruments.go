@@ -27,6 +27,7 @@ const (
 	MetricAuditRecords      = "bollard.audit.records"
 	MetricAuditFailures     = "bollard.audit.failures"
 	MetricAuditPending      = "bollard.audit.spool.pending"
+	MetricAuditCheckpoint   = "bollard.audit.checkpoint.seq"
 	MetricPolicyReloads     = "bollard.policy.reloads"
 	MetricPolicyRevision    = "bollard.policy.revision"
 	MetricShadowDecisions   = "bollard.policy.shadow.decisions"
@@ -80,6 +81,7 @@ type Instruments struct {
 	retries          metric.Int64Counter
 	auditRecords     metric.Int64Counter
 	auditFailures    metric.Int64Counter
+	auditCheckpoint  metric.Int64Gauge
 	policyReloads    metric.Int64Counter
 	shadowDecisions  metric.Int64Counter
 	dryRunOverrides  metric.Int64Counter
@@ -171,6 +173,10 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.retries = counter(MetricOktaRetries, "Okta requests retried, by action and reason.")
 	in.auditRecords = counter(MetricAuditRecords, "Audit records written, by sink.")
 	in.auditFailures = counter(MetricAuditFailures, "Audit records a sink failed to write.")
+	var err error
+	in.auditCheckpoint, err = m.Int64Gauge(MetricAuditCheckpoint,
+		metric.WithDescription("Seq of the last checkpoint each audit sink wrote: the head audit verify --head checks, with its hash in the bollard.audit.checkpoint span."))
+	errs = append(errs, err)
 	in.policyReloads = counter(MetricPolicyReloads, "Policy reloads, by result.")
 	in.shadowDecisions = counter(MetricShadowDecisions, "Calls decided by the shadow policy too, by difference from the enforced decision: none, allow_to_deny, deny_to_allow, reasons, obligations.")
 	in.eventsOffered = counter(MetricEventsOffered, "Okta events offered to a watching agent, by area and result: delivered or filtered by policy.")
@@ -333,6 +339,14 @@ func (in *Instruments) AuditFailed(ctx context.Context, sink string) {
 		return
 	}
 	in.auditFailures.Add(ctx, 1, in.sinkAttrs.get(sink).add...)
+}
+
+// AuditCheckpoint records the seq of the checkpoint sink has just written.
+func (in *Instruments) AuditCheckpoint(ctx context.Context, sink string, seq uint64) {
+	if in == nil {
+		return
+	}
+	in.auditCheckpoint.Record(ctx, int64(seq), in.sinkAttrs.get(sink).rec...)
 }
 
 // PolicyReload records one policy reload attempt.

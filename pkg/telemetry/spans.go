@@ -35,6 +35,18 @@ const (
 	AttrShadowDifference = attribute.Key("bollard.shadow.difference")
 )
 
+// SpanAuditCheckpoint marks each audit checkpoint: its attributes are the
+// head to give `audit verify --head` (hashes are not secrets).
+const SpanAuditCheckpoint = "bollard.audit.checkpoint"
+
+// Attributes of the bollard.audit.checkpoint span.
+const (
+	AttrAuditSink = attribute.Key("bollard.audit.sink")
+	AttrAuditSeq  = attribute.Key("bollard.audit.seq")
+	AttrAuditHash = attribute.Key("bollard.audit.hash")
+	AttrAuditHead = attribute.Key("bollard.audit.head") // "SEQ:HASH"
+)
+
 // Attributes of an Okta client span: HTTP semantic conventions plus Okta's
 // own request id and rate-limit headers.
 const (
