@@ -1,7 +1,10 @@
 package audit
 
 import (
+	"bytes"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +62,40 @@ func TestPairIntentsFindsLostOutcomes(t *testing.T) {
 	// With no window, the recent one is lost too.
 	if p, _ := PairIntents([]string{older, newer}, 0); len(p.Lost()) != 2 {
 		t.Errorf("lost with no window = %+v", p.Lost())
+	}
+}
+
+// TestVerifyMainReportsUnpairedIntents: audit verify fails on a call whose
+// outcome was lost, names it, and lets a call in flight pass.
+func TestVerifyMainReportsUnpairedIntents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := New(WithHMACKey(testKey), WithFile(path, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Record{
+		{Time: testTime, Kind: KindIntent, DecisionID: "lost-1", Action: "users.create"},
+		{Time: testTime.Add(time.Minute), Kind: KindIntent, DecisionID: "paired", Action: "users.get"},
+		{Time: testTime.Add(2 * time.Minute), Kind: KindOutcome, DecisionID: "paired", Action: "users.get"},
+		{Time: testTime.Add(20 * time.Minute), Kind: KindIntent, DecisionID: "running", Action: "users.list"},
+	} {
+		if err := l.Write(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = VerifyMain(t.Context(), []string{path}, &out, &errOut)
+	if ce, ok := errors.AsType[*ChainError](err); !ok || ce.Problem != ProblemUnpaired || ce.Line != 1 || !strings.Contains(ce.Detail, "lost-1") {
+		t.Fatalf("verify = %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "intents: 3, outcomes: 1, in flight: 1, unpaired: 1") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	out.Reset()
+	if err := VerifyMain(t.Context(), []string{"--in-flight", "1h", path}, &out, &errOut); err != nil {
+		t.Errorf("with every intent in flight: %v\n%s", err, out.String())
 	}
 }

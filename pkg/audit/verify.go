@@ -146,7 +146,7 @@ func (c *chain) add(lk link, h hash.Hash) *ChainError {
 	return nil
 }
 
-const verifyUsage = `usage: sidecar audit verify [--key-file PATH] [--head SEQ:HASH] [--max-age D] FILE...
+const verifyUsage = `usage: sidecar audit verify [--key-file PATH] [--head SEQ:HASH] [--max-age D] [--in-flight D] FILE...
 
 Verifies the hash chain of audit files written by a file sink (or captured
 from the stdout sink). Give rotated files oldest first, for example:
@@ -161,13 +161,21 @@ The flags check the sealed tail (see docs/audit.md):
   --max-age D      the last checkpoint must be younger than D (e.g. 5m)
   --now TIME       the time --max-age is measured from (RFC 3339; default now)
 
+Every intent (written before a call goes to Okta) must have its outcome
+after it. An intent without one is a call whose result was lost, unless it
+is within --in-flight (default 10m) of the newest record: a call that may
+still be running when the file was read.
+
+  --in-flight D    how recent an unpaired intent may be and still count as
+                   in flight (0: none may)
+
 Exits non-zero at the first problem.
 `
 
 // verifyFlags are VerifyMain's flags, read into VerifyOptions.
 type verifyFlags struct {
 	keyFile, head, now string
-	maxAge             time.Duration
+	maxAge, inFlight   time.Duration
 }
 
 func (f *verifyFlags) register(fs *flag.FlagSet) {
@@ -175,6 +183,7 @@ func (f *verifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.head, "head", "", "SEQ:HASH: a head the sidecar exported; the files must reach it")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "the last checkpoint must be younger than this")
 	fs.StringVar(&f.now, "now", "", "RFC 3339 time --max-age is measured from (default: now)")
+	fs.DurationVar(&f.inFlight, "in-flight", DefaultInFlight, "an unpaired intent this recent is a call in flight")
 }
 
 func (f *verifyFlags) options() (VerifyOptions, error) {
@@ -269,8 +278,36 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%s\n", sum.sealLine())
 		return fmt.Errorf("audit verify: %w", ce)
 	}
+	if err := reportPairing(stdout, fs.Args(), vf.inFlight); err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
 	fmt.Fprintf(stdout, "ok: %d records in %d file(s), chain intact; %s\n", total, fs.NArg(), sum.sealLine())
 	return nil
+}
+
+// reportPairing prints how intents pair with outcomes, and fails on an
+// intent whose outcome was lost.
+func reportPairing(stdout io.Writer, files []string, inFlight time.Duration) error {
+	p, err := PairIntents(files, inFlight)
+	if err != nil {
+		return err
+	}
+	lost := p.Lost()
+	fmt.Fprintf(stdout, "intents: %d, outcomes: %d, in flight: %d, unpaired: %d\n", p.Intents, p.Outcomes, len(p.Unpaired)-len(lost), len(lost))
+	const show = 20
+	for i, u := range lost {
+		if i == show {
+			fmt.Fprintf(stdout, "  ... and %d more\n", len(lost)-show)
+			break
+		}
+		fmt.Fprintf(stdout, "  unpaired: %s line %d, decision %s, %s at %s\n", u.File, u.Line, u.DecisionID, u.Action, u.Time.UTC().Format(time.RFC3339))
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	u := lost[0]
+	return &ChainError{File: u.File, Line: u.Line, Problem: ProblemUnpaired,
+		Detail: fmt.Sprintf("%d intent(s) without an outcome, the first decision %s (%s): the call went to Okta and what Okta did is not on record", len(lost), u.DecisionID, u.Action)}
 }
 
 func verifyFile(name string, checks ...lineCheck) (chain, error) {
