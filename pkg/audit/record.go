@@ -97,12 +97,15 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = append(b, `,"destructive":`...)
 	b = strconv.AppendBool(b, r.Destructive)
 	b = append(b, `,"resource":`...)
-	b = appendStringMap(b, r.Resource)
+	b = appendResource(b, r.Resource, m)
+	// A secret path parameter (a session id) is masked wherever its value
+	// recurs: in params, in the context's facts, in a reason's message.
+	secrets := resourceSecrets(nil, r.Resource) // nil, without allocating, for most calls
 	b = append(b, `,"params":`...)
 	if r.Params == nil {
 		b = append(b, "{}"...)
 	} else {
-		c := maskCtx{m: m}
+		c := maskCtx{m: m, secrets: secrets}
 		if len(r.Mask) > 0 {
 			c.paths = splitPaths(r.Mask)
 		}
@@ -120,7 +123,11 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 		b = append(b, `{"code":`...)
 		b = appendString(b, dr.Code)
 		b = append(b, `,"message":`...)
-		b = appendString(b, dr.Message)
+		if len(secrets) > 0 && containsSecret(dr.Message, secrets) {
+			b = m.appendMaskedString(b, dr.Message)
+		} else {
+			b = appendString(b, dr.Message)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"obligations":`...)
@@ -137,7 +144,8 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	if r.Context == nil {
 		b = append(b, "{}"...)
 	} else {
-		b = appendValue(b, r.Context, maskCtx{})
+		// Facts come from Okta's answers: the same rules as params.
+		b = appendValue(b, r.Context, maskCtx{m: m, secrets: secrets})
 	}
 	b = append(b, `,"dry_run":`...)
 	b = strconv.AppendBool(b, r.DryRun)
