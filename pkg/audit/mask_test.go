@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -341,4 +343,20 @@ func FuzzAppendValue(f *testing.F) {
 			t.Fatalf("invalid masked JSON for %s: %s", s, masked)
 		}
 	})
+}
+
+// TestMaskingIsDocumented keeps docs/audit.md's list of masked keys in step
+// with sensitiveKeys.
+func TestMaskingIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Masking")
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, name := range append(slices.Clone(sensitiveKeys), jwkPrivate...) {
+		if !strings.Contains(section, "`"+name+"`") {
+			t.Errorf("docs/audit.md's Masking section does not list `%s`", name)
+		}
+	}
 }
