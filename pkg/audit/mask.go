@@ -244,8 +244,11 @@ func appendValue(b []byte, v any, c maskCtx) []byte {
 // appendResource encodes Record.Resource: the ids acted on, in clear but
 // for those under a sensitive key (a session id), which are masked like
 // params so that an investigator with the key can still correlate them.
-func appendResource(b []byte, res map[string]string, m *masker) []byte {
+// It returns those secret values too (nil, without allocating, for most
+// calls).
+func appendResource(b []byte, res map[string]string, m *masker) ([]byte, []string) {
 	var scratch [8]entry[string]
+	var secrets []string
 	b = append(b, '{')
 	for i, e := range sortedEntries(res, scratch[:]) {
 		if i > 0 {
@@ -255,21 +258,12 @@ func appendResource(b []byte, res map[string]string, m *masker) []byte {
 		b = append(b, ':')
 		if e.v != "" && isSensitiveKey(e.k) {
 			b = m.appendMaskedString(b, e.v)
+			secrets = append(secrets, e.v)
 		} else {
 			b = appendString(b, e.v)
 		}
 	}
-	return append(b, '}')
-}
-
-// resourceSecrets appends the values of res under a sensitive key to dst.
-func resourceSecrets(dst []string, res map[string]string) []string {
-	for k, v := range res {
-		if v != "" && isSensitiveKey(k) {
-			dst = append(dst, v)
-		}
-	}
-	return dst
+	return append(b, '}'), secrets
 }
 
 // splitPaths turns Record.Mask's dotted paths into segments.

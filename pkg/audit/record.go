@@ -97,10 +97,9 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = append(b, `,"destructive":`...)
 	b = strconv.AppendBool(b, r.Destructive)
 	b = append(b, `,"resource":`...)
-	b = appendResource(b, r.Resource, m)
 	// A secret path parameter (a session id) is masked wherever its value
 	// recurs: in params, in the context's facts, in a reason's message.
-	secrets := resourceSecrets(nil, r.Resource) // nil, without allocating, for most calls
+	b, secrets := appendResource(b, r.Resource, m)
 	b = append(b, `,"params":`...)
 	if r.Params == nil {
 		b = append(b, "{}"...)

@@ -67,10 +67,26 @@ var sensitiveByLen = func() (t [maxKeyLen + 1][]string) {
 	return t
 }()
 
+// sensitiveFirst marks what a key may start with, as keyFold maps it: the
+// first letter of a name in sensitiveKeys, or a mark that needs a closer
+// look (a separator, a byte outside ASCII).
+var sensitiveFirst = func() (t [256]bool) {
+	for n := range sensitiveByLen {
+		for _, s := range sensitiveByLen[n] {
+			t[s[0]] = true
+		}
+	}
+	t[keySeparator], t[keyNonASCII] = true, true
+	return t
+}()
+
 // sensitiveName reports whether k names a secret, and which: the
 // normalised name from sensitiveKeys. It does not allocate.
 func sensitiveName(k string) (string, bool) {
 	if len(k) < 3 || len(k) > 4*maxKeyLen { // "otp"; separators aside
+		return "", false
+	}
+	if !sensitiveFirst[keyFold[k[0]]] { // most keys, at the cost of a load
 		return "", false
 	}
 	var buf [maxKeyLen]byte
