@@ -15,28 +15,6 @@ import (
 // value's canonical JSON under the deployment's key.
 const maskPrefix = "hmac-sha256:"
 
-// sensitiveKeys are the object keys whose values carry credentials wherever
-// they appear in a request (compared case-insensitively). They are Okta's
-// names: user credentials, recovery answers, factor enrolment and
-// verification, app client credentials and keys.
-var sensitiveKeys = []string{
-	"password", "answer", "secret", "sharedSecret", "passCode", "token",
-	"accessToken", "refreshToken", "activationToken", "clientSecret",
-	"privateKey", "apiKey", "otp", "verificationCode",
-}
-
-func isSensitiveKey(k string) bool {
-	if len(k) < 3 || len(k) > 16 { // the shortest and longest names above
-		return false
-	}
-	for _, s := range sensitiveKeys {
-		if len(s) == len(k) && strings.EqualFold(s, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // masker computes masked values. Its states are pooled: hmac.New costs
 // several allocations, and a record may mask a few values.
 type masker struct {
@@ -59,6 +37,18 @@ func newMasker(key []byte) *masker {
 func (m *masker) appendMasked(b []byte, v any) []byte {
 	st := m.pool.Get().(*macState)
 	st.canon = appendValue(st.canon[:0], v, maskCtx{})
+	return m.finish(b, st)
+}
+
+// appendMaskedString is appendMasked for a string, without boxing it.
+func (m *masker) appendMaskedString(b []byte, s string) []byte {
+	st := m.pool.Get().(*macState)
+	st.canon = appendString(st.canon[:0], s)
+	return m.finish(b, st)
+}
+
+// finish appends the HMAC of st.canon and returns st to the pool.
+func (m *masker) finish(b []byte, st *macState) []byte {
 	st.h.Reset()
 	st.h.Write(st.canon)
 	st.h.Sum(st.sum[:0])
@@ -88,15 +78,47 @@ type maskCtx struct {
 	inPassword bool
 	// paths are the rest of the Record.Mask paths that match so far.
 	paths [][]string
+	// secrets are values known to be secret wherever they appear: the
+	// record's Resource values under a sensitive key (a session id).
+	secrets []string
 }
 
-// child returns what applies to the value under key k, and whether that
-// whole value is to be masked.
-func (c maskCtx) child(k string, v any) (maskCtx, bool) {
+// objKind is what an object's own members say about it.
+type objKind uint8
+
+const (
+	// kindJWK: a JSON Web Key (it has "kty"), whose private members are
+	// masked.
+	kindJWK objKind = 1 << iota
+	// kindSession: an object of type "Session" (a System Log event's
+	// target), whose "id" is the session id.
+	kindSession
+)
+
+// kindOf reads an object's members once for the kinds that change what is
+// masked in it.
+func kindOf(entries []entry[any]) objKind {
+	var kind objKind
+	for _, e := range entries {
+		switch e.k {
+		case "kty":
+			kind |= kindJWK
+		case "type":
+			if s, _ := e.v.(string); strings.EqualFold(s, "Session") {
+				kind |= kindSession
+			}
+		}
+	}
+	return kind
+}
+
+// child returns what applies to the value under key k of an object of the
+// given kind, and whether that whole value is to be masked.
+func (c maskCtx) child(k string, v any, kind objKind) (maskCtx, bool) {
 	if c.m == nil {
 		return c, false
 	}
-	out := maskCtx{m: c.m, inPassword: c.inPassword}
+	out := maskCtx{m: c.m, inPassword: c.inPassword, secrets: c.secrets}
 	for _, p := range c.paths {
 		if strings.EqualFold(p[0], k) {
 			if len(p) == 1 {
@@ -108,11 +130,14 @@ func (c maskCtx) child(k string, v any) (maskCtx, bool) {
 	if c.inPassword && strings.EqualFold(k, "value") {
 		return out, true
 	}
-	if isSensitiveKey(k) {
+	if kind&kindJWK != 0 && isJWKPrivate(k) || kind&kindSession != 0 && k == "id" {
+		return out, true
+	}
+	if name, ok := sensitiveName(k); ok {
 		// A password object keeps its shape ("hash", "hook", "value"), which
 		// tells an investigator how the password was set; other credential
 		// objects are masked whole.
-		if _, obj := v.(map[string]any); obj && strings.EqualFold(k, "password") {
+		if _, obj := v.(map[string]any); obj && name == "password" {
 			out.inPassword = true
 			return out, false
 		}
@@ -121,12 +146,21 @@ func (c maskCtx) child(k string, v any) (maskCtx, bool) {
 	return out, false
 }
 
+// maskString reports whether a string value is itself a secret, whatever
+// its key: a URL that carries one, or one of the record's secret values.
+func (c maskCtx) maskString(s string) bool {
+	return c.m != nil && (secretURL(s) || len(c.secrets) > 0 && containsSecret(s, c.secrets))
+}
+
 // appendValue encodes v as canonical JSON, masking what c says to.
 func appendValue(b []byte, v any, c maskCtx) []byte {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...)
 	case string:
+		if c.maskString(v) {
+			return c.m.appendMaskedString(b, v)
+		}
 		return appendString(b, v)
 	case bool:
 		return strconv.AppendBool(b, v)
@@ -153,14 +187,19 @@ func appendValue(b []byte, v any, c maskCtx) []byte {
 		return appendFloat(b, f)
 	case map[string]any:
 		var scratch [16]entry[any]
+		entries := sortedEntries(v, scratch[:])
+		var kind objKind
+		if c.m != nil {
+			kind = kindOf(entries)
+		}
 		b = append(b, '{')
-		for i, e := range sortedEntries(v, scratch[:]) {
+		for i, e := range entries {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = appendString(b, e.k)
 			b = append(b, ':')
-			cc, whole := c.child(e.k, e.v)
+			cc, whole := c.child(e.k, e.v, kind)
 			if whole && e.v != nil {
 				b = c.m.appendMasked(b, e.v)
 			} else {
@@ -178,7 +217,18 @@ func appendValue(b []byte, v any, c maskCtx) []byte {
 		}
 		return append(b, ']')
 	case []string:
-		return appendStrings(b, v)
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if c.maskString(e) {
+				b = c.m.appendMaskedString(b, e)
+			} else {
+				b = appendString(b, e)
+			}
+		}
+		return append(b, ']')
 	case map[string]string:
 		if c.m == nil {
 			return appendStringMap(b, v)
@@ -189,6 +239,31 @@ func appendValue(b []byte, v any, c maskCtx) []byte {
 		return append(b, "null"...)
 	}
 	return appendValue(b, n, c)
+}
+
+// appendResource encodes Record.Resource: the ids acted on, in clear but
+// for those under a sensitive key (a session id), which are masked like
+// params so that an investigator with the key can still correlate them.
+// It returns those secret values too (nil, without allocating, for most
+// calls).
+func appendResource(b []byte, res map[string]string, m *masker) ([]byte, []string) {
+	var scratch [8]entry[string]
+	var secrets []string
+	b = append(b, '{')
+	for i, e := range sortedEntries(res, scratch[:]) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, e.k)
+		b = append(b, ':')
+		if e.v != "" && isSensitiveKey(e.k) {
+			b = m.appendMaskedString(b, e.v)
+			secrets = append(secrets, e.v)
+		} else {
+			b = appendString(b, e.v)
+		}
+	}
+	return append(b, '}'), secrets
 }
 
 // splitPaths turns Record.Mask's dotted paths into segments.

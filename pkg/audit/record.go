@@ -137,12 +137,14 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = append(b, `,"destructive":`...)
 	b = strconv.AppendBool(b, r.Destructive)
 	b = append(b, `,"resource":`...)
-	b = appendStringMap(b, r.Resource)
+	// A secret path parameter (a session id) is masked wherever its value
+	// recurs: in params, in the context's facts, in a reason's message.
+	b, secrets := appendResource(b, r.Resource, m)
 	b = append(b, `,"params":`...)
 	if r.Params == nil {
 		b = append(b, "{}"...)
 	} else {
-		c := maskCtx{m: m}
+		c := maskCtx{m: m, secrets: secrets}
 		if len(r.Mask) > 0 {
 			c.paths = splitPaths(r.Mask)
 		}
@@ -160,7 +162,11 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 		b = append(b, `{"code":`...)
 		b = appendString(b, dr.Code)
 		b = append(b, `,"message":`...)
-		b = appendString(b, dr.Message)
+		if len(secrets) > 0 && containsSecret(dr.Message, secrets) {
+			b = m.appendMaskedString(b, dr.Message)
+		} else {
+			b = appendString(b, dr.Message)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"obligations":`...)
@@ -177,7 +183,8 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	if r.Context == nil {
 		b = append(b, "{}"...)
 	} else {
-		b = appendValue(b, r.Context, maskCtx{})
+		// Facts come from Okta's answers: the same rules as params.
+		b = appendValue(b, r.Context, maskCtx{m: m, secrets: secrets})
 	}
 	b = append(b, `,"dry_run":`...)
 	b = strconv.AppendBool(b, r.DryRun)

@@ -67,8 +67,12 @@ func (s *Sim) renderFactor(f *factor, base string) obj {
 	links = append(links, kv{"user", hrefHints(base+"/api/v1/users/"+f.userID, "GET")})
 	o = append(o, kv{"_links", links})
 	if f.status == factorPending && f.factorType == "token:software:totp" {
+		// The QR code's URL carries a token that renders the shared secret,
+		// as at Okta. Both derive from the factor so that rendering draws no
+		// randomness.
 		o = append(o, kv{"_embedded", obj{{"activation", obj{
-			{"timeStep", 30}, {"sharedSecret", "JBSWY3DPEHPK3PXP"}, {"encoding", "base32"}, {"keyLength", 6},
+			{"timeStep", 30}, {"sharedSecret", s.marker + "JBSWY3DPEHPK3PXP"}, {"encoding", "base32"}, {"keyLength", 6},
+			{"_links", obj{{"qrcode", obj{{"href", self + "/qr/" + s.marker + "00f" + f.id}, {"type", "image/png"}}}}},
 		}}}})
 	}
 	return o

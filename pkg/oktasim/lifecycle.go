@@ -61,7 +61,7 @@ func (s *Sim) activationResponse(c *call, sendEmail bool) obj {
 	if sendEmail {
 		return obj{}
 	}
-	token := s.requestID.chars(20)
+	token := s.marker + s.requestID.chars(20)
 	return obj{{"activationUrl", c.base + "/welcome/" + token}, {"activationToken", token}}
 }
 

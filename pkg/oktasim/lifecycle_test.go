@@ -296,3 +296,30 @@ func TestAppAssignments(t *testing.T) {
 		t.Errorf("unassigned user still assigned")
 	}
 }
+
+// TestSecretMarker checks that each secret the simulator invents carries
+// the marker, which the audit masking test relies on to find a secret
+// whose field it was not told about.
+func TestSecretMarker(t *testing.T) {
+	const marker = "MaRkEr"
+	e := newEnv(t, WithSecretMarker(marker))
+	session, err := e.sim.StartSession(SeedUserAlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	activated := e.do("POST", "/api/v1/users/"+SeedUserDave+"/lifecycle/activate?sendEmail=false", nil).want(t, 200).body
+	totp := e.do("POST", "/api/v1/users/"+SeedUserCarol+"/factors", map[string]any{"factorType": "token:software:totp", "provider": "GOOGLE"}).want(t, 200).object(t)
+	activation, _ := totp["_embedded"].(map[string]any)["activation"].(map[string]any)
+	qr := activation["_links"].(map[string]any)["qrcode"].(map[string]any)
+	for what, got := range map[string]string{
+		"session id": session, "activation answer": string(activated),
+		"sharedSecret": str(activation, "sharedSecret"), "qrcode href": str(qr, "href"),
+	} {
+		if !strings.Contains(got, marker) {
+			t.Errorf("%s %q lacks the marker", what, got)
+		}
+	}
+	if strings.Count(string(activated), marker) != 2 {
+		t.Errorf("activation answer %s: want the marker in the token and its URL", activated)
+	}
+}

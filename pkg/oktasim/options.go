@@ -37,6 +37,7 @@ type config struct {
 	extraUsers   int
 	resNonce     bool
 	hooks        hookConfig
+	marker       string
 }
 
 func defaultConfig() config {
@@ -59,6 +60,17 @@ func WithAPIToken(token string) Option {
 			c.token = token
 		}
 	}
+}
+
+// WithSecretMarker makes every secret the simulator invents carry marker:
+// the ids of sessions StartSession opens, activation tokens (and so their
+// URLs), and a TOTP factor's shared secret and QR code link. A test of
+// Bollard's audit masking greps a record for the marker, so a secret it
+// does not know the name of still shows. The marker should be letters and
+// digits, since a session id is used in paths. Seeded objects keep their
+// exported ids.
+func WithSecretMarker(marker string) Option {
+	return func(c *config) { c.marker = marker }
 }
 
 // WithSeed says whether the org starts with the sample data (the default) or

@@ -121,7 +121,7 @@ func (s *Sim) StartSession(user string) (string, error) {
 		return "", fmt.Errorf("oktasim: user %s is %s; only an ACTIVE user can sign in", u.id, u.status)
 	}
 	now := s.now()
-	ss := &session{id: "102" + s.objectIDs.chars(22), userID: u.id, status: "ACTIVE", createdAt: now,
+	ss := &session{id: "102" + s.marker + s.objectIDs.chars(22), userID: u.id, status: "ACTIVE", createdAt: now,
 		expiresAt: now.Add(sessionIdle), lastPasswordVerification: now, amr: []string{"pwd"}}
 	s.sessions[ss.id] = ss
 	u.lastLogin = now

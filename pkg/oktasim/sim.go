@@ -17,8 +17,9 @@ type Sim struct {
 	rateLimit    int
 	rateWindow   time.Duration
 	bucketLimits map[string]int
-	concurrency  int  // requests in flight at once; 0 is unlimited
-	resNonce     bool // resource calls demand a DPoP nonce
+	concurrency  int    // requests in flight at once; 0 is unlimited
+	resNonce     bool   // resource calls demand a DPoP nonce
+	marker       string // WithSecretMarker: prefix of every invented secret
 
 	// secret keys the HMACs of pagination cursors and DPoP nonces. It is
 	// random per Sim, so neither can be forged or carried to another org.
@@ -88,6 +89,7 @@ func New(opts ...Option) *Sim {
 		bucketLimits: cfg.bucketLimits,
 		concurrency:  cfg.concurrency,
 		resNonce:     cfg.resNonce,
+		marker:       cfg.marker,
 		secret:       secret,
 		clients:      map[string]*serviceApp{},
 		objectIDs:    newIDSource(0x6f6b7461, 1),
