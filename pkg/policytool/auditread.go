@@ -19,6 +19,7 @@ const maxRecordLine = 4 << 20
 // auditRecord is what replay reads of an audit record (docs/audit.md).
 type auditRecord struct {
 	Timestamp  string `json:"timestamp"`
+	Kind       string `json:"kind"`
 	DecisionID string `json:"decision_id"`
 	Agent      struct {
 		ID         string `json:"id"`

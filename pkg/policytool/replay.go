@@ -76,6 +76,7 @@ type replaySummary struct {
 	Read          int            `json:"read"`
 	Replayed      int            `json:"replayed"`
 	NoDecision    int            `json:"skipped_no_decision"`
+	NotACall      int            `json:"skipped_not_a_call"`
 	UnknownAction int            `json:"skipped_unknown_action"`
 	Malformed     int            `json:"malformed"`
 	Masked        int            `json:"masked_params"`
@@ -177,6 +178,13 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 		if err != nil {
 			s.Malformed++
 			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: not an audit record: %v", err))
+			continue
+		}
+		// A call's decision is replayed once, from the record that ends it:
+		// an intent is followed by its outcome; streams, listings and
+		// checkpoints are not calls.
+		if r.Kind != "" && r.Kind != "call" && r.Kind != "outcome" {
+			s.NotACall++
 			continue
 		}
 		if r.DecisionID == "" {
@@ -312,8 +320,8 @@ func writeReplayText(w io.Writer, rep *replayReport) {
 	}
 	s := rep.Summary
 	fmt.Fprintf(w, "policy %s (revision %s)\n", rep.Policy, rep.Revision)
-	fmt.Fprintf(w, "records: %d read, %d replayed (%d with masked params), %d skipped (%d without a decision, %d unknown action, %d malformed)\n",
-		s.Read, s.Replayed, s.Masked, s.NoDecision+s.UnknownAction+s.Malformed, s.NoDecision, s.UnknownAction, s.Malformed)
+	fmt.Fprintf(w, "records: %d read, %d replayed (%d with masked params), %d skipped (%d not a call's last record, %d without a decision, %d unknown action, %d malformed)\n",
+		s.Read, s.Replayed, s.Masked, s.NotACall+s.NoDecision+s.UnknownAction+s.Malformed, s.NotACall, s.NoDecision, s.UnknownAction, s.Malformed)
 	var parts []string
 	for _, t := range changeTitles {
 		if n := s.ByKind[t.kind]; n > 0 {

@@ -61,6 +61,11 @@ var auditRecords = []audit.Record{
 	// 9. denied in dry run (the call went ahead); strict and loose: allowed
 	{Time: at("10:09"), DecisionID: "d9", AgentID: "new-bot", AuthMethod: "key", Action: "groups.list", Area: "groups", Access: "read",
 		Result: "ok", DenyCodes: []string{"not_granted"}, DryRun: true, Obligations: map[string]any{"require_confirmation": false}},
+	// 10. the intent written before a call went to Okta: its outcome is the
+	// record replayed, so the intent is skipped (a call is replayed once)
+	{Time: at("10:10"), Kind: audit.KindIntent, DecisionID: "d10", AgentID: "reader-bot", AuthMethod: "key", Action: "users.delete", Area: "users",
+		Access: "manage", Destructive: true, Resource: map[string]string{"userId": "00u8"}, Params: map[string]any{"userId": "00u8"}, Result: "pending",
+		DenyCodes: []string{"not_granted"}, DryRun: true, Obligations: map[string]any{"require_confirmation": true}},
 }
 
 // writeAudit writes records with the real audit logger, then appends raw
@@ -126,10 +131,10 @@ func TestReplayStricter(t *testing.T) {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	s := rep.Summary
-	if s.Read != 10 || s.Replayed != 7 || s.NoDecision != 1 || s.UnknownAction != 1 || s.Malformed != 1 || s.Changed != 7 || s.Masked != 1 {
+	if s.Read != 11 || s.Replayed != 7 || s.NotACall != 1 || s.NoDecision != 1 || s.UnknownAction != 1 || s.Malformed != 1 || s.Changed != 7 || s.Masked != 1 {
 		t.Errorf("summary %+v", s)
 	}
-	if want := file + ":10: skipped: not an audit record"; !strings.Contains(r.stderr, want) {
+	if want := file + ":11: skipped: not an audit record"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr = %q, want %q", r.stderr, want)
 	}
 	byID := map[string]change{}
@@ -172,7 +177,7 @@ func TestReplayLooserText(t *testing.T) {
 		"obligations changed (1):\n",
 		`users.create  {}  [masked params]` + "\n" + `      obligations {"max_page_size":50,"require_confirmation":false} -> {"require_confirmation":false}` + "\n",
 		"policy " + looseDir + " (revision ",
-		"records: 9 read, 7 replayed (1 with masked params), 2 skipped (1 without a decision, 1 unknown action, 0 malformed)\n",
+		"records: 10 read, 7 replayed (1 with masked params), 3 skipped (1 not a call's last record, 1 without a decision, 1 unknown action, 0 malformed)\n",
 		"changed: 4 (3 denied before, allowed now; 1 obligations changed)\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
