@@ -44,6 +44,33 @@ func BenchmarkWrite(b *testing.B) {
 	}
 }
 
+// BenchmarkCallRecords is the audit's cost for one call sent to Okta, as
+// the gateway writes it: the intent, before the call, and the outcome,
+// after it (the budget: median ≤ 10 µs for the pair).
+func BenchmarkCallRecords(b *testing.B) {
+	l := newTestLogger(b, WithFile(filepath.Join(b.TempDir(), "audit.log"), 64<<20, 1), WithStdout(io.Discard),
+		WithSpool(filepath.Join(b.TempDir(), "audit.spool"), 0))
+	intent, outcome := sampleRecord(), sampleRecord()
+	intent.Kind, intent.Result, intent.OktaStatus = KindIntent, "pending", 0
+	outcome.Kind = KindOutcome
+	lat := make([]time.Duration, 0, 1<<22)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		if err := l.Write(b.Context(), intent); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Write(b.Context(), outcome); err != nil {
+			b.Fatal(err)
+		}
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	reportPercentiles(b, lat)
+}
+
 // BenchmarkWriteParallel is many calls recording at once: sinks batch
 // concurrent records into one write(2).
 func BenchmarkWriteParallel(b *testing.B) {
