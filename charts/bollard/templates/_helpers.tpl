@@ -112,6 +112,7 @@ server:
   admin_listen: {{ printf "0.0.0.0:%d" (int $v.server.adminPort) | quote }}
   allow_non_loopback: true
   max_request_bytes: {{ int $v.server.maxRequestBytes }}
+  max_concurrent_streams: {{ int $v.server.maxConcurrentStreams }}
 okta:
   org_url: {{ $v.okta.orgUrl | quote }}
   {{- if eq $v.okta.credential "ssws" }}
@@ -188,6 +189,8 @@ audit:
   {{- end }}
   write_timeout: {{ $v.audit.writeTimeout }}
   fail_open: {{ $v.audit.failOpen }}
+  spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
+  checkpoint_interval: {{ $v.audit.checkpointInterval }}
 {{- if $v.hooks.enabled }}
 hooks:
   listen: {{ printf ":%d" (int $v.hooks.port) | quote }}
@@ -199,6 +202,7 @@ hooks:
   replay_max_age: {{ $v.hooks.replayMaxAge }}
   subscriber_buffer: {{ int $v.hooks.subscriberBuffer }}
   max_watchers: {{ int $v.hooks.maxWatchers }}
+  max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
 log:
   level: {{ $v.log.level | quote }}
