@@ -139,6 +139,12 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 		auditLog *audit.Logger
 	)
 	inst, err := telemetry.NewInstruments(tel.MeterProvider(), telemetry.Observed{
+		OktaInFlightCap: func() int64 {
+			if okta == nil {
+				return 0
+			}
+			return int64(okta.InFlightCap())
+		},
 		AuditPending: func() int64 {
 			if auditLog == nil { // a scrape before the log is open
 				return 0

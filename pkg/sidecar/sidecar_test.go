@@ -140,6 +140,8 @@ identity:
 		`bollard_okta_requests_total{action="users.get",status="200"} 2`,
 		`bollard_okta_rate_limit_remaining{bucket="GET /api/v1/users/{userId}"}`,
 		`bollard_policy_revision{revision="`,
+		`bollard_okta_in_flight_cap 10`,
+		`bollard_audit_spool_pending 0`,
 		// Two calls sent to Okta (an intent and an outcome each) and the
 		// refused listing.
 		`bollard_audit_records_total{sink="stdout"} 5`,

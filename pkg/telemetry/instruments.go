@@ -24,6 +24,7 @@ const (
 	MetricOktaRateLimited   = "bollard.okta.rate_limited"
 	MetricOktaRetries       = "bollard.okta.retries"
 	MetricOktaRateLimitLeft = "bollard.okta.rate_limit.remaining"
+	MetricOktaInFlightCap   = "bollard.okta.in_flight.cap"
 	MetricAuditRecords      = "bollard.audit.records"
 	MetricAuditFailures     = "bollard.audit.failures"
 	MetricAuditPending      = "bollard.audit.spool.pending"
@@ -66,6 +67,9 @@ type Observed struct {
 	PolicyRevision func() string
 	// AuditPending is how many records wait in the audit spool for a sink.
 	AuditPending func() int64
+	// OktaInFlightCap is the cap on requests in flight to Okta now: lowered
+	// while Okta reports its concurrent limit met.
+	OktaInFlightCap func() int64
 }
 
 // Instruments records Bollard's metrics. Methods on a nil *Instruments do
@@ -204,6 +208,15 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 				if rev := f(); rev != "" {
 					obs.Observe(1, metric.WithAttributes(attribute.String("revision", rev)))
 				}
+				return nil
+			}))
+		errs = append(errs, err)
+	}
+	if f := o.OktaInFlightCap; f != nil {
+		_, err := m.Int64ObservableGauge(MetricOktaInFlightCap,
+			metric.WithDescription("The cap on requests in flight to Okta now; below limits.okta_max_in_flight while Okta reports its concurrent limit met."),
+			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
+				obs.Observe(f())
 				return nil
 			}))
 		errs = append(errs, err)
