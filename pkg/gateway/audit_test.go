@@ -112,8 +112,19 @@ func TestAuditFailsClosed(t *testing.T) {
 			if ei.Metadata["deny_codes"] != "audit_unavailable" {
 				t.Errorf("metadata = %v", ei.Metadata)
 			}
-			if n := len(h.sim.Requests()); n != 0 {
-				t.Errorf("%d requests reached Okta with the audit log down", n)
+			// A call decided on facts from Okta: not even its lookups go
+			// out while the log cannot take records.
+			_, err = h.client.Execute(as(t.Context(), devKey("provisioner-bot")), &bollardv1.ExecuteRequest{
+				Action: "users.delete", Params: params(t, map[string]any{"userId": oktasim.SeedUserHeidi}),
+			})
+			if name == "not ready" {
+				wantStatus(t, err, codes.Unavailable, ReasonAuditUnavailable)
+				if n := len(h.sim.Requests()); n != 0 {
+					t.Errorf("%d requests (lookups included) reached Okta with the audit log down", n)
+				}
+			}
+			if n := len(h.actionRequests()); n != 0 {
+				t.Errorf("%d calls reached Okta with the audit log down", n)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -42,6 +43,13 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 		// goes ahead, so its facts are looked up and everything decided.)
 		s.shadowDecide(ctx, out, in)
 		return held{}, nil
+	}
+	// The lookups are Bollard's own reads at Okta: none while no record of
+	// the call could be kept.
+	if s.audit != nil {
+		if err := s.audit.Ready(); err != nil {
+			return held{}, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+		}
 	}
 	facts, err := s.targetFacts(ctx, out)
 	if err != nil {
