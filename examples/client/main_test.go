@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bollard-dev/bollard/pkg/identity"
@@ -12,8 +13,10 @@ import (
 
 // TestAgainstDevMode runs the README's demo: `sidecar dev`, then this client.
 func TestAgainstDevMode(t *testing.T) {
-	var banner bytes.Buffer
-	addrs := sidecartest.Dev(t, sidecar.DevOptions{Out: &banner})
+	// Dev mode writes its banner and the audit records here, the records
+	// from the log's own goroutine.
+	banner := &syncBuffer{}
+	addrs := sidecartest.Dev(t, sidecar.DevOptions{Out: banner})
 	keys := identity.DevKeys()
 	for _, want := range []string{addrs.GRPC.String(), keys["reader-bot"], keys["helpdesk-bot"], keys["provisioner-bot"], "manage: user_lifecycle, sessions", "grpcurl", "/readyz"} {
 		if !strings.Contains(banner.String(), want) {
@@ -30,4 +33,21 @@ func TestAgainstDevMode(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

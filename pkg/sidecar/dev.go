@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
@@ -93,7 +95,10 @@ func Dev(ctx context.Context, o DevOptions) error {
 	if err != nil {
 		return err
 	}
-	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken), WithAuditStdout(o.Out),
+	// The banner and the audit records share the output: one write each,
+	// never at once (the log's own checkpoints start with it).
+	out := &lockedWriter{w: o.Out}
+	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken), WithAuditStdout(out),
 		WithReady(func(a Addrs) {
 			// Okta's side of the event hook: the simulator verifies the
 			// receiver and then posts the events of every change to it.
@@ -103,7 +108,9 @@ func Dev(ctx context.Context, o DevOptions) error {
 			}); err != nil {
 				o.Logger.Error("dev: the simulator's event hook was not registered; WatchEvents will stay quiet", "error", err)
 			}
-			printBanner(o.Out, a, orgURL)
+			var banner bytes.Buffer
+			printBanner(&banner, a, orgURL)
+			out.Write(banner.Bytes())
 			if o.Ready != nil {
 				o.Ready(a)
 			}
@@ -207,4 +214,16 @@ func describeGrants(g map[string]string) string {
 		parts = append(parts, "read: "+strings.Join(read, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// lockedWriter serialises whole writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
