@@ -384,12 +384,18 @@ func checkConfig(t *testing.T, r rendered) {
 			mounts = c.VolumeMounts
 		}
 	}
+	// The outcome of a call done at Okta while no sink takes records waits
+	// on disk, not in memory: it must outlive a crash of the container.
+	if cfg.Audit.SpoolFile == "" {
+		t.Error("audit.spool_file is empty: the spool would be in memory")
+	}
 	paths := map[string]string{
 		"okta.api_token_file":  cfg.Okta.APITokenFile,
 		"identity.keys_file":   cfg.Identity.KeysFile,
 		"policy.dir":           cfg.Policy.Dir,
 		"audit.hmac_key_file":  cfg.Audit.HMACKeyFile,
 		"audit.file":           cfg.Audit.File,
+		"audit.spool_file":     cfg.Audit.SpoolFile,
 		"hooks.secret_file":    cfg.Hooks.SecretFile,
 		"server.unix_socket":   cfg.Server.UnixSocket,
 		"okta.oauth.key":       "",

@@ -134,6 +134,16 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 		cfg.Audit.HMACKeyFile = at(cfg.Audit.HMACKeyFile)
 		write(cfg.Audit.HMACKeyFile, strings.Repeat("k", 32))
 	}
+	// The audit file and spool live in an emptyDir: an empty directory.
+	for _, p := range []*string{&cfg.Audit.File, &cfg.Audit.SpoolFile} {
+		if *p == "" {
+			continue
+		}
+		*p = at(*p)
+		if err := os.MkdirAll(filepath.Dir(*p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if cfg.Hooks.Enabled() {
 		cfg.Hooks.SecretFile = at(cfg.Hooks.SecretFile)
 		write(cfg.Hooks.SecretFile, "chart-test-hook-secret")

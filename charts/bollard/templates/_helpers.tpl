@@ -189,6 +189,7 @@ audit:
   {{- end }}
   write_timeout: {{ $v.audit.writeTimeout }}
   fail_open: {{ $v.audit.failOpen }}
+  spool_file: {{ printf "/var/log/bollard/%s.spool" (default "audit" $v.audit.file) | quote }}
   spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
   checkpoint_interval: {{ $v.audit.checkpointInterval }}
 {{- if $v.hooks.enabled }}
@@ -298,9 +299,7 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     - {name: bollard-socket, mountPath: {{ include "bollard.socketDir" . }}}
     - {name: bollard-config, mountPath: /etc/bollard/bollard.yaml, subPath: bollard.yaml, readOnly: true}
     - {name: bollard-tmp, mountPath: /tmp}
-    {{- if .Values.audit.file }}
     - {name: bollard-audit, mountPath: /var/log/bollard}
-    {{- end }}
     {{- if include "bollard.policyConfigMap" . }}
     - {name: bollard-policies, mountPath: /etc/bollard/policies, readOnly: true}
     {{- end }}
@@ -334,10 +333,9 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
 - name: bollard-config
   configMap:
     name: {{ include "bollard.fullname" . }}-config
-{{- if .Values.audit.file }}
+# The audit file, if any, and the spool of outcomes no sink took yet.
 - name: bollard-audit
   emptyDir: {sizeLimit: 2Gi}
-{{- end }}
 {{- with include "bollard.policyConfigMap" . }}
 - name: bollard-policies
   configMap:
