@@ -58,6 +58,17 @@ func (a *Action) Param(name string) (Param, bool) {
 // with a next page.
 func (a *Action) Paginated() bool { return a.MaxLimit > 0 }
 
+// TypedPackage is the protobuf package of the typed per-area services.
+const TypedPackage = "bollard.okta.v1"
+
+// TypedRPC returns the fully qualified method of the typed RPC that performs
+// the action, "<package>.<Service>/<Method>", as ListActions reports it, for
+// example "bollard.okta.v1.UserLifecycleService/DeactivateUser". The gRPC
+// full method name is the same with a leading "/".
+func (a *Action) TypedRPC() string {
+	return TypedPackage + "." + areaIdx[a.Area].Service + "/" + a.RPC
+}
+
 // PathParams lists the names of the action's path parameters in path order.
 func (a *Action) PathParams() []string {
 	var names []string

@@ -6,7 +6,8 @@
 // HTTP method and path template, its parameters, whether it is destructive and
 // the event hook it fires. Everything else in Bollard derives from this table:
 // the policy input, the request sent to Okta, the ListActions answer, the typed
-// per-area gRPC services and the generated docs/actions.md.
+// per-area gRPC services and docs/actions.md, which pkg/catalog/gen renders
+// (the renderers are not linked into the sidecar).
 //
 // Bind turns the untrusted parameters an agent sends into a Call: every
 // parameter is checked against its declaration (unknown parameters are refused,

@@ -164,7 +164,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		}
 		c.opts.inst.Retry(ctx, call.Action.Name, reason)
 		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "okta call retried",
-			slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+			slog.String("decision_id", decisionID), slog.String("action", call.Action.Name), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, wait); err != nil {
 			return nil, c.actionError(ctx, call, err)
 		}
@@ -266,7 +266,7 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 		RateLimit: rl,
 	}
 	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "okta call",
-		slog.String("action", call.Action.Name), slog.Int("status", resp.StatusCode),
+		slog.String("decision_id", decisionID), slog.String("action", call.Action.Name), slog.Int("status", resp.StatusCode),
 		slog.String("okta_request_id", out.RequestID), slog.Duration("latency", time.Since(start)))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return out, newError(call.Action.Name, resp, out, c.opts.now())

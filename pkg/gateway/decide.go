@@ -89,7 +89,7 @@ func (s *Server) shadowDecide(ctx context.Context, out *outcome, in decision.Inp
 	s.inst.ShadowDecision(ctx, diff)
 	if diff != telemetry.ShadowSame {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "shadow policy decided differently",
-			slog.String("decision_id", out.decision.ID), slog.String("agent", out.identity.ID),
+			slog.String("decision_id", out.id), slog.String("agent", out.identity.ID),
 			slog.String("action", out.call.Action.Name), slog.String("difference", diff),
 			slog.String("revision", out.decision.Revision), slog.String("shadow_revision", sd.Revision),
 			slog.Any("deny_codes", denyCodes(out.decision)), slog.Any("shadow_deny_codes", out.shadow.DenyCodes))
@@ -127,7 +127,7 @@ func (s *Server) dryRun(ctx context.Context, out *outcome) bool {
 	}
 	s.inst.DryRunOverride(ctx, out.call.Action.Name)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "dry-run: policy denial not enforced",
-		slog.String("decision_id", out.decision.ID), slog.String("agent", out.identity.ID),
+		slog.String("decision_id", out.id), slog.String("agent", out.identity.ID),
 		slog.String("action", out.call.Action.Name), slog.Any("deny_codes", denyCodes(out.decision)))
 	return true
 }

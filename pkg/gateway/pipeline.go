@@ -77,6 +77,11 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	start := time.Now()
 	// 0. id: minted first, so that everything the call causes carries it.
 	out = &outcome{id: decision.NewID(start)}
+	// The agent is told the id whatever becomes of the call, refused before
+	// any decision included, so that its answer and the audit record match.
+	if err := grpc.SetHeader(ctx, metadata.Pairs(HeaderDecisionID, out.id)); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "decision id header not set", slog.String("decision_id", out.id), slog.String("error", err.Error()))
+	}
 	ctx, span := s.tracer.Start(ctx, telemetry.SpanDecide)
 	defer span.End()
 	defer func() {
@@ -243,7 +248,8 @@ func (s *Server) record(ctx context.Context, span trace.Span, req request, out *
 			DecisionID: d.ID, Duration: d.Duration, DryRun: out.dryRun, Shadow: out.shadow,
 		})
 	} else if span.IsRecording() {
-		span.SetAttributes(telemetry.AttrResult.String(result), telemetry.AttrAgentID.String(out.identity.ID))
+		span.SetAttributes(telemetry.AttrResult.String(result), telemetry.AttrAgentID.String(out.identity.ID),
+			telemetry.AttrDecisionID.String(out.id))
 	}
 	if err != nil && isServerFault(err) {
 		// The status carries the fixed result word, never error text.
@@ -345,6 +351,11 @@ func (s *Server) writeRecord(ctx context.Context, span trace.Span, req request, 
 	return nil
 }
 
+// HeaderDecisionID is the header that carries the call's decision id, sent
+// on every pipeline call: also on a refusal before any decision
+// (unauthenticated, invalid), whose audit record has the same id.
+const HeaderDecisionID = "bollard-decision-id"
+
 // TrailerAudit is the trailer that says "pending" when the call was carried
 // out but its outcome record waits in the spool.
 const TrailerAudit = "bollard-audit"
@@ -355,7 +366,7 @@ const resultPending = "pending"
 // auditRecord is the call as the audit log keeps it.
 func auditRecord(span trace.Span, req request, out *outcome, result string, latency time.Duration) *audit.Record {
 	r := &audit.Record{
-		TraceID: span.SpanContext().TraceID().String(), AgentID: out.identity.ID, AuthMethod: out.identity.Method,
+		TraceID: span.SpanContext().TraceID().String(), DecisionID: out.id, AgentID: out.identity.ID, AuthMethod: out.identity.Method,
 		Action: truncate(req.action, maxActionNameLen), Result: result, ConfirmationUsed: out.confirmationUsed, Latency: latency,
 	}
 	if !span.SpanContext().HasTraceID() {
@@ -366,7 +377,7 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 		r.Resource, r.Params = c.Resource, c.Params
 	}
 	if d := out.decision; d.ID != "" {
-		r.DecisionID, r.PolicyRevision, r.DenyCodes = d.ID, d.Revision, denyCodes(d)
+		r.PolicyRevision, r.DenyCodes = d.Revision, denyCodes(d)
 		r.Context, r.DryRun, r.Shadow = out.context, out.dryRun, shadowRecord(out.shadow)
 		r.DenyReasons = make([]audit.Reason, len(d.Deny))
 		for i, dr := range d.Deny {

@@ -28,7 +28,7 @@ func (s *Server) execute(ctx context.Context, req request) (*bollardv1.ExecuteRe
 	}
 	resp, err := executeResponse(out)
 	if err != nil {
-		s.log.ErrorContext(ctx, "encode okta response", "decision_id", out.decision.ID, "action", out.call.Action.Name, "error", err)
+		s.log.ErrorContext(ctx, "encode okta response", "decision_id", out.id, "action", out.call.Action.Name, "error", err)
 		return nil, toStatus(err)
 	}
 	return resp, nil

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -91,112 +90,64 @@ func (e *budgetExceeded) Error() string {
 	return fmt.Sprintf("agent %s spent its budget of %d calls a minute", e.agent, e.perMinute)
 }
 
-// resultOf is the low-cardinality result label of a failed call.
-func resultOf(err error) string {
-	var (
-		ae *authError
-		de *denyError
-		cr *confirmationRequired
-		cf *confirmationRefused
-		ve *catalog.ValidationError
-		fe *forward.Error
-	)
-	switch {
-	case errors.Is(err, errAuditUnavailable):
-		return "audit_unavailable"
-	case errors.As(err, &ae):
-		return "unauthenticated"
-	case errors.As(err, &de):
-		return "denied"
-	case errors.As(err, &cr):
-		return "confirmation_required"
-	case errors.As(err, &cf):
-		return "confirmation_refused"
-	case errors.As(err, new(*budgetExceeded)):
-		return "agent_budget_exceeded"
-	case errors.As(err, &ve), errors.Is(err, catalog.ErrUnknownAction), errors.Is(err, errRequestTooLarge), errors.Is(err, errNotAList):
-		return "invalid"
-	case errors.As(err, &fe):
-		return string(fe.Kind)
-	}
-	return "error"
-}
-
-// isServerFault tells errors an operator must look at from the caller's own.
-func isServerFault(err error) bool {
-	var fe *forward.Error
-	if errors.As(err, &fe) {
-		switch fe.Kind {
-		case forward.KindCredential, forward.KindCredentialUnavailable, forward.KindUnavailable, forward.KindTimeout,
-			forward.KindOutcomeUnknown, forward.KindInternal, forward.KindUnsupported:
-			return true
-		}
-		return false
-	}
-	r := resultOf(err)
-	return r == "error" || r == "audit_unavailable"
-}
-
-// toStatus maps a pipeline error to the status the agent sees. Only text
-// written for agents goes out: policy messages, Okta's own summaries, and
-// fixed sentences here. Anything unexpected becomes a bare INTERNAL.
+// toStatus maps a pipeline error to the status the agent sees: the code
+// and reason of its row in the error table, with the details of its kind.
+// Only text written for agents goes out: policy messages, Okta's own
+// summaries, and fixed sentences here. Anything unexpected becomes a bare
+// INTERNAL.
 func toStatus(err error) error {
-	var (
-		ae *authError
-		de *denyError
-		cr *confirmationRequired
-		cf *confirmationRefused
-		ve *catalog.ValidationError
-		fe *forward.Error
-		be *budgetExceeded
-	)
-	switch {
-	case errors.Is(err, errAuditUnavailable):
-		// Fail closed: a call that cannot be recorded is not answered as done.
-		return withDetails(codes.Unavailable, "the audit log cannot record calls; refused (audit_unavailable)",
-			info(ReasonAuditUnavailable, map[string]string{"deny_codes": "audit_unavailable"}))
-	case errors.As(err, &ae):
-		return withDetails(codes.Unauthenticated, "missing or invalid agent credential",
-			info(ReasonUnauthenticated, map[string]string{"detail": identity.ReasonOf(ae.err)}))
-	case errors.Is(err, catalog.ErrUnknownAction):
-		return withDetails(codes.InvalidArgument, "unknown action; ListActions lists the catalog",
-			info(ReasonUnknownAction, nil),
+	k, cause := classify(err)
+	switch k {
+	case kindAuditUnavailable:
+		return withDetails(k.code, "the audit log cannot record calls; refused (audit_unavailable)",
+			info(k.reason, map[string]string{"deny_codes": "audit_unavailable"}))
+	case kindUnauthenticated:
+		ae := cause.(*authError)
+		return withDetails(k.code, "missing or invalid agent credential",
+			info(k.reason, map[string]string{"detail": identity.ReasonOf(ae.err)}))
+	case kindUnknownAction:
+		return withDetails(k.code, "unknown action; ListActions lists the catalog",
+			info(k.reason, nil),
 			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "action", Description: "not an action of the catalog"}}})
-	case errors.Is(err, errRequestTooLarge):
-		return withDetails(codes.InvalidArgument, "request field too long", info(ReasonRequestTooLarge, nil))
-	case errors.Is(err, errNotAList):
-		return withDetails(codes.InvalidArgument, "ExecuteAll takes a list action (ListActions: paginated); use Execute for this one",
-			info(ReasonNotAList, nil),
+	case kindRequestTooLarge:
+		return withDetails(k.code, "request field too long", info(k.reason, nil))
+	case kindNotAList:
+		return withDetails(k.code, "ExecuteAll takes a list action (ListActions: paginated); use Execute for this one",
+			info(k.reason, nil),
 			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "action", Description: "not a paginated read action"}}})
-	case errors.As(err, &ve):
+	case kindInvalidParams:
+		ve := cause.(*catalog.ValidationError)
 		br := &errdetails.BadRequest{}
 		for _, v := range ve.Violations {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
 		}
-		return withDetails(codes.InvalidArgument, ve.Error(), info(ReasonInvalidParams, map[string]string{"action": ve.Action}), br)
-	case errors.As(err, &de):
+		return withDetails(k.code, ve.Error(), info(k.reason, map[string]string{"action": ve.Action}), br)
+	case kindDenied:
 		// Codes and their fixed sentences only: the policy's messages (the
 		// facts behind the denial) are in the audit record.
+		de := cause.(*denyError)
 		pub := publicCodes(de.decision.Deny)
 		msgs := make([]string, len(pub))
 		for i, c := range pub {
 			msgs[i] = c + ": " + publicMessage(c)
 		}
-		return withDetails(codes.PermissionDenied, "denied by policy: "+strings.Join(msgs, "; "),
-			info(ReasonPolicyDenied, map[string]string{
+		return withDetails(k.code, "denied by policy: "+strings.Join(msgs, "; "),
+			info(k.reason, map[string]string{
 				"decision_id":     de.decision.ID,
 				"deny_codes":      strings.Join(pub, ","),
 				"policy_revision": de.decision.Revision,
 			}))
-	case errors.As(err, &cr):
-		return withDetails(codes.FailedPrecondition,
+	case kindConfirmationRequired:
+		cr := cause.(*confirmationRequired)
+		return withDetails(k.code,
 			"policy requires confirmation: send the same request again with this confirmation token",
-			info(ReasonConfirmationRequired, map[string]string{
+			info(k.reason, map[string]string{
 				"confirmation_token": cr.token,
 				"expires_at":         cr.expires.UTC().Format(time.RFC3339),
 				"decision_id":        cr.decisionID,
 			}))
-	case errors.As(err, &cf):
+	case kindConfirmationRefused:
+		cf := cause.(*confirmationRefused)
 		detail := "unknown_or_used"
 		switch {
 		case errors.Is(cf.err, confirm.ErrExpired):
@@ -204,26 +155,30 @@ func toStatus(err error) error {
 		case errors.Is(cf.err, confirm.ErrMismatch):
 			detail = "mismatch"
 		}
-		return withDetails(codes.FailedPrecondition, cf.err.Error()+"; send the request without a token to get a new one",
-			info(ReasonConfirmationInvalid, map[string]string{"detail": detail, "decision_id": cf.decisionID}))
-	case errors.As(err, &be):
-		return withDetails(codes.ResourceExhausted,
+		return withDetails(k.code, cf.err.Error()+"; send the request without a token to get a new one",
+			info(k.reason, map[string]string{"detail": detail, "decision_id": cf.decisionID}))
+	case kindBudgetExceeded:
+		be := cause.(*budgetExceeded)
+		return withDetails(k.code,
 			fmt.Sprintf("this agent's request budget (%d calls a minute) is spent; this is Bollard's per-agent limit, not Okta's", be.perMinute),
-			info(ReasonAgentBudgetExceeded, map[string]string{"agent": be.agent, "calls_per_minute": strconv.Itoa(be.perMinute)}),
+			info(k.reason, map[string]string{"agent": be.agent, "calls_per_minute": strconv.Itoa(be.perMinute)}),
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(be.retryAfter)})
-	case errors.Is(err, confirm.ErrTooManyPending):
-		return withDetails(codes.ResourceExhausted, "too many pending confirmations for this agent", info(ReasonTooManyConfirmations, nil))
-	case errors.As(err, &fe):
-		return oktaStatus(fe)
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case kindTooManyConfirmations:
+		return withDetails(k.code, "too many pending confirmations for this agent", info(k.reason, nil))
+	case kindCanceled:
+		return status.Error(k.code, "request canceled")
+	case kindDeadlineExceeded:
+		return status.Error(k.code, "deadline exceeded")
 	}
-	return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
+	if fe, ok := cause.(*forward.Error); ok {
+		return oktaStatus(k, fe)
+	}
+	return withDetails(kindInternal.code, "internal error", info(kindInternal.reason, nil))
 }
 
-func oktaStatus(fe *forward.Error) error {
+// oktaStatus is the status of a failed Okta call, whose row is k: Okta's
+// status, error code and request id go along as metadata.
+func oktaStatus(k *errKind, fe *forward.Error) error {
 	meta := map[string]string{"okta_status": strconv.Itoa(fe.Status)}
 	if fe.Code != "" {
 		meta["okta_error_code"] = fe.Code
@@ -235,8 +190,8 @@ func oktaStatus(fe *forward.Error) error {
 	if summary == "" {
 		summary = "no error summary"
 	}
-	switch fe.Kind {
-	case forward.KindBadRequest:
+	switch k {
+	case kindOktaBadRequest:
 		br := &errdetails.BadRequest{}
 		for _, c := range fe.Causes {
 			field, desc, ok := strings.Cut(c, ": ")
@@ -245,10 +200,10 @@ func oktaStatus(fe *forward.Error) error {
 			}
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 		}
-		return withDetails(codes.InvalidArgument, "okta rejected the request: "+summary, info(ReasonOktaBadRequest, meta), br)
-	case forward.KindNotFound:
-		return withDetails(codes.NotFound, "okta: "+summary, info(ReasonOktaNotFound, meta))
-	case forward.KindRateLimited:
+		return withDetails(k.code, "okta rejected the request: "+summary, info(k.reason, meta), br)
+	case kindOktaNotFound:
+		return withDetails(k.code, "okta: "+summary, info(k.reason, meta))
+	case kindOktaRateLimited:
 		meta["rate_limit_reset"] = strconv.FormatInt(fe.RateLimit.Reset, 10)
 		msg := "okta rate limit reached; retry after the delay"
 		if fe.Concurrent {
@@ -263,33 +218,30 @@ func oktaStatus(fe *forward.Error) error {
 			meta["held_by_bollard"] = "true"
 			msg = "okta's rate limit is nearly spent (the rest is kept for people) or too many calls are waiting; retry after the delay"
 		}
-		return withDetails(codes.ResourceExhausted, msg,
-			info(ReasonOktaRateLimited, meta), &errdetails.RetryInfo{RetryDelay: durationpb.New(fe.RetryAfter)})
-	case forward.KindCredential:
-		return withDetails(codes.FailedPrecondition,
+		return withDetails(k.code, msg, info(k.reason, meta), &errdetails.RetryInfo{RetryDelay: durationpb.New(fe.RetryAfter)})
+	case kindOktaCredential:
+		return withDetails(k.code,
 			"okta rejected Bollard's own credential; an operator must fix Bollard's Okta token or its permissions",
-			info(ReasonOktaCredentialRejected, meta))
-	case forward.KindRejected:
-		return withDetails(codes.FailedPrecondition, "okta refused the request: "+summary, info(ReasonOktaRejected, meta))
-	case forward.KindUnsupported:
-		return withDetails(codes.Unimplemented, "okta does not support this operation on this org: "+summary, info(ReasonOktaUnsupported, meta))
-	case forward.KindCredentialUnavailable:
-		return withDetails(codes.Unavailable, "bollard could not obtain an Okta access token; an operator must check its Okta credential",
-			info(ReasonOktaCredentialUnavailable, nil))
-	case forward.KindTimeout:
-		return withDetails(codes.Unavailable, "okta did not answer in time", info(ReasonOktaUnavailable, meta))
-	case forward.KindUnavailable:
-		return withDetails(codes.Unavailable, "okta is unavailable", info(ReasonOktaUnavailable, meta))
-	case forward.KindOutcomeUnknown:
-		// Not OKTA_UNAVAILABLE: an agent retries that, and a create or an
-		// add sent twice may be applied twice.
-		return withDetails(codes.Unavailable,
+			info(k.reason, meta))
+	case kindOktaRejected:
+		return withDetails(k.code, "okta refused the request: "+summary, info(k.reason, meta))
+	case kindOktaUnsupported:
+		return withDetails(k.code, "okta does not support this operation on this org: "+summary, info(k.reason, meta))
+	case kindOktaCredentialUnavailable:
+		return withDetails(k.code, "bollard could not obtain an Okta access token; an operator must check its Okta credential",
+			info(k.reason, nil))
+	case kindOktaTimeout:
+		return withDetails(k.code, "okta did not answer in time", info(k.reason, meta))
+	case kindOktaUnavailable:
+		return withDetails(k.code, "okta is unavailable", info(k.reason, meta))
+	case kindOktaOutcomeUnknown:
+		return withDetails(k.code,
 			"the connection to okta failed after the write was sent: it may or may not have been applied at okta; read the object back before retrying",
-			info(ReasonOktaOutcomeUnknown, meta))
-	case forward.KindCanceled:
-		return status.Error(codes.Canceled, "request canceled")
+			info(k.reason, meta))
+	case kindOktaCanceled:
+		return status.Error(k.code, "request canceled")
 	}
-	return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
+	return withDetails(kindInternal.code, "internal error", info(kindInternal.reason, nil))
 }
 
 func info(reason string, meta map[string]string) *errdetails.ErrorInfo {

@@ -82,7 +82,7 @@ func (s *Server) typedHandler(a *catalog.Action, in, outType protoreflect.Messag
 			}
 			typed, err := typedResponse(resp, outType)
 			if err != nil {
-				s.log.ErrorContext(ctx, "typed response", "action", a.Name, "error", err)
+				s.log.ErrorContext(ctx, "typed response", "decision_id", resp.GetDecisionId(), "action", a.Name, "error", err)
 				return nil, toStatus(err)
 			}
 			return typed, nil

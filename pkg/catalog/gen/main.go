@@ -1,9 +1,3 @@
-// Command gen writes the files derived from the action catalog into the
-// repository: the typed per-area services (api/proto/bollard/okta/v1/*.proto)
-// and the action reference (docs/actions.md). Run it from the repository
-// root, then `buf generate`; .ci/generate does both.
-//
-//	go run ./pkg/catalog/gen [-root DIR]
 package main
 
 import (
@@ -15,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/bollard-dev/bollard/pkg/catalog"
 )
 
 func main() {
@@ -32,7 +24,7 @@ func run(root string) error {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		return fmt.Errorf("%s does not look like the repository root: %w", root, err)
 	}
-	files, err := catalog.Render()
+	files, err := render()
 	if err != nil {
 		return err
 	}
@@ -44,7 +36,7 @@ func run(root string) error {
 			return err
 		}
 	}
-	return removeStale(filepath.Join(root, filepath.FromSlash(catalog.TypedProtoDir)), keep)
+	return removeStale(filepath.Join(root, filepath.FromSlash(typedProtoDir)), keep)
 }
 
 // writeIfChanged leaves unchanged files alone, so that their modification

@@ -1,15 +1,17 @@
-package catalog
+package main
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
 )
 
-// RenderDocs renders docs/actions.md: an overview of the areas, then for each
+// renderDocs renders docs/actions.md: an overview of the areas, then for each
 // area a table of its actions (name, area, access, scope, method, path,
 // destructive, event, typed RPC, parameters) followed by every action's
 // description, what it changes (effects) and parameter details. The output depends only on the catalog.
-func RenderDocs() ([]byte, error) {
+func renderDocs() ([]byte, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
@@ -19,9 +21,9 @@ func RenderDocs() ([]byte, error) {
 	}
 	w("-->\n\n")
 	w("# Okta actions\n\n")
-	w("Bollard exposes %d Okta Management API actions in %d areas. ", len(ordered), len(areas))
+	w("Bollard exposes %d Okta Management API actions in %d areas. ", len(catalog.Actions()), len(catalog.Areas()))
 	w("An agent calls an action by name through `bollard.v1.GatewayService/Execute`, ")
-	w("or through the action's typed RPC in `%s`; both run the same pipeline. ", TypedPackage)
+	w("or through the action's typed RPC in `%s`; both run the same pipeline. ", catalog.TypedPackage)
 	w("`ListActions` returns the same information at run time, with what policy allows the caller.\n\n")
 	w("Grants and policies are written per area. A grant to manage an area also allows reading it. ")
 	w("Destructive actions remove access or data; policies usually require confirmation for them.\n\n")
@@ -30,18 +32,18 @@ func RenderDocs() ([]byte, error) {
 	w("## Areas\n\n")
 	w("| Area | Typed service | Actions | Description |\n")
 	w("|---|---|---:|---|\n")
-	for _, ar := range areas {
-		w("| [%s](#%s) | `%s.%s` | %d | %s |\n", ar.Name, anchor(ar.Name), TypedPackage, ar.Service,
-			len(AreaActions(ar.Name)), cell(ar.Description))
+	for _, ar := range catalog.Areas() {
+		w("| [%s](#%s) | `%s.%s` | %d | %s |\n", ar.Name, anchor(ar.Name), catalog.TypedPackage, ar.Service,
+			len(catalog.AreaActions(ar.Name)), cell(ar.Description))
 	}
 
-	for _, ar := range areas {
+	for _, ar := range catalog.Areas() {
 		w("\n## %s\n\n", ar.Name)
-		w("%s Typed service: `%s.%s` in [%s](../%s).\n\n", sentence(ar.Description), TypedPackage, ar.Service,
-			ar.Name+".proto", ProtoFile(ar.Name))
+		w("%s Typed service: `%s.%s` in [%s](../%s).\n\n", sentence(ar.Description), catalog.TypedPackage, ar.Service,
+			ar.Name+".proto", protoFile(ar.Name))
 		w("| Action | Area | Access | Scope | Method | Path | Destructive | Event | Typed RPC | Parameters |\n")
 		w("|---|---|---|---|---|---|---|---|---|---|\n")
-		actions := AreaActions(ar.Name)
+		actions := catalog.AreaActions(ar.Name)
 		for _, a := range actions {
 			event := "-"
 			if a.Event != "" {
@@ -90,11 +92,11 @@ func RenderDocs() ([]byte, error) {
 					w("; %s", phrase)
 				}
 				switch p.Query {
-				case QueryExpression:
+				case catalog.QueryExpression:
 					w("; may name only attributes the caller may see")
-				case QueryAttribute:
+				case catalog.QueryAttribute:
 					w("; must be an attribute the caller may see")
-				case QueryText:
+				case catalog.QueryText:
 					if len(p.Matches) > 0 {
 						w("; matches %s, so refused when the caller may not see one of them", strings.Join(p.Matches, ", "))
 					}

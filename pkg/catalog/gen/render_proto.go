@@ -1,12 +1,11 @@
-package catalog
+package main
 
 import (
 	"fmt"
 	"strings"
-)
 
-// TypedPackage is the protobuf package of the typed per-area services.
-const TypedPackage = "bollard.okta.v1"
+	"github.com/bollard-dev/bollard/pkg/catalog"
+)
 
 const (
 	typedGoPackage = "github.com/bollard-dev/bollard/api/proto/bollard/okta/v1;oktav1"
@@ -16,18 +15,10 @@ const (
 	commentWidth      = 80
 )
 
-// TypedRPC returns the fully qualified method of the typed RPC that performs
-// the action, "<package>.<Service>/<Method>", as ListActions reports it, for
-// example "bollard.okta.v1.UserLifecycleService/DeactivateUser". The gRPC
-// full method name is the same with a leading "/".
-func (a *Action) TypedRPC() string {
-	return TypedPackage + "." + areaIdx[a.Area].Service + "/" + a.RPC
-}
-
-// ProtoFieldName returns the typed request field name of a parameter: the
+// protoFieldName returns the typed request field name of a parameter: the
 // snake_case of its catalog name ("userId" becomes "user_id"), whose
 // protobuf JSON name is the catalog name again.
-func ProtoFieldName(param string) string {
+func protoFieldName(param string) string {
 	var b strings.Builder
 	for i, r := range param {
 		if 'A' <= r && r <= 'Z' {
@@ -73,7 +64,7 @@ func checkParamName(name string) error {
 			return fmt.Errorf("parameter %q must be lowerCamelCase letters and digits", name)
 		}
 	}
-	if got := protoJSONName(ProtoFieldName(name)); got != name {
+	if got := protoJSONName(protoFieldName(name)); got != name {
 		return fmt.Errorf("parameter %q would have the JSON name %q", name, got)
 	}
 	if name == "confirmation" {
@@ -85,32 +76,32 @@ func checkParamName(name string) error {
 // protoType is the field type of a parameter in a typed request. Ints and
 // bools have presence so that an unset field is not sent, while 0 and false
 // still can be.
-func protoType(k Kind) (string, error) {
+func protoType(k catalog.Kind) (string, error) {
 	switch k {
-	case KindID, KindUserRef, KindString, KindEnum, KindTime, KindCursor:
+	case catalog.KindID, catalog.KindUserRef, catalog.KindString, catalog.KindEnum, catalog.KindTime, catalog.KindCursor:
 		return "string", nil
-	case KindInt:
+	case catalog.KindInt:
 		return "optional int64", nil
-	case KindBool:
+	case catalog.KindBool:
 		return "optional bool", nil
-	case KindObject:
+	case catalog.KindObject:
 		return "google.protobuf.Struct", nil
 	default:
 		return "", fmt.Errorf("unknown kind %q", k)
 	}
 }
 
-// RenderProto renders the typed service of one area: a .proto file in
+// renderProto renders the typed service of one area: a .proto file in
 // package bollard.okta.v1 with one RPC per action, a request message whose
 // fields are the action's parameters in declaration order, and a response
 // message with exactly the fields of bollard.v1.ExecuteResponse. The output
 // depends only on the catalog.
-func RenderProto(area string) ([]byte, error) {
-	ar, ok := LookupArea(area)
+func renderProto(area string) ([]byte, error) {
+	ar, ok := catalog.LookupArea(area)
 	if !ok {
 		return nil, fmt.Errorf("render proto: unknown area %q", area)
 	}
-	actions := AreaActions(area)
+	actions := catalog.AreaActions(area)
 	if len(actions) == 0 {
 		return nil, fmt.Errorf("render proto: area %q has no actions", area)
 	}
@@ -123,7 +114,7 @@ func RenderProto(area string) ([]byte, error) {
 	}
 	w("\n")
 	w("syntax = \"proto3\";\n\n")
-	w("package %s;\n\n", TypedPackage)
+	w("package %s;\n\n", catalog.TypedPackage)
 	w("import \"bollard/v1/gateway.proto\";\n")
 	w("import \"google/protobuf/struct.proto\";\n\n")
 	w("option go_package = %q;\n\n", typedGoPackage)
@@ -155,7 +146,7 @@ func RenderProto(area string) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func rpcComment(a *Action) []string {
+func rpcComment(a *catalog.Action) []string {
 	lines := []string{
 		a.Name + ": " + sentence(a.Description),
 		"",
@@ -171,7 +162,7 @@ func rpcComment(a *Action) []string {
 	return lines
 }
 
-func renderRequest(b *strings.Builder, a *Action) error {
+func renderRequest(b *strings.Builder, a *catalog.Action) error {
 	b.WriteString("\n")
 	comment(b, "",
 		fmt.Sprintf("%sRequest holds the parameters of %s.", a.RPC, a.Name),
@@ -185,7 +176,7 @@ func renderRequest(b *strings.Builder, a *Action) error {
 		if err := checkParamName(p.Name); err != nil {
 			return err
 		}
-		field := ProtoFieldName(p.Name)
+		field := protoFieldName(p.Name)
 		if seen[field] {
 			return fmt.Errorf("parameter %q declared twice", p.Name)
 		}
@@ -219,18 +210,18 @@ func renderRequest(b *strings.Builder, a *Action) error {
 	return nil
 }
 
-func fieldComment(p Param) ([]string, error) {
+func fieldComment(p catalog.Param) ([]string, error) {
 	phrase, err := kindPhrase(p)
 	if err != nil {
 		return nil, err
 	}
 	var loc string
 	switch p.In {
-	case InPath:
+	case catalog.InPath:
 		loc = "Path parameter {" + p.Name + "}"
-	case InQuery:
+	case catalog.InQuery:
 		loc = "Query parameter " + p.Name
-	case InBody:
+	case catalog.InBody:
 		loc = "The request body"
 	default:
 		return nil, fmt.Errorf("parameter %s has unknown location %q", p.Name, p.In)
@@ -249,7 +240,7 @@ func fieldComment(p Param) ([]string, error) {
 // renderResponse writes the action's response message. Its fields must stay
 // identical to bollard.v1.ExecuteResponse (names, numbers, types): the server
 // marshals an ExecuteResponse and the typed client decodes the same bytes.
-func renderResponse(b *strings.Builder, a *Action) {
+func renderResponse(b *strings.Builder, a *catalog.Action) {
 	next := "The cursor of the next page: pass it as after to fetch the next " +
 		"page. Empty on the last page."
 	if !a.Paginated() {

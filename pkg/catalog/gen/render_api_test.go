@@ -1,4 +1,4 @@
-package catalog_test
+package main
 
 import (
 	"encoding/json"
@@ -35,7 +35,7 @@ func typedService(t *testing.T, area catalog.Area) protoreflect.ServiceDescripto
 	if !ok {
 		t.Fatalf("%s is a %T, not a service", name, d)
 	}
-	if got, want := sd.ParentFile().Path(), strings.TrimPrefix(catalog.ProtoFile(area.Name), "api/proto/"); got != want {
+	if got, want := sd.ParentFile().Path(), strings.TrimPrefix(protoFile(area.Name), "api/proto/"); got != want {
 		t.Errorf("service %s is declared in %s, want %s", name, got, want)
 	}
 	return sd
@@ -106,7 +106,7 @@ func TestTypedRequestsMatchParams(t *testing.T) {
 						t.Errorf("parameter %s: no field with that JSON name", p.Name)
 						continue
 					}
-					if got, want := string(fd.Name()), catalog.ProtoFieldName(p.Name); got != want {
+					if got, want := string(fd.Name()), protoFieldName(p.Name); got != want {
 						t.Errorf("parameter %s: field %s, want %s", p.Name, got, want)
 					}
 					if got, want := int(fd.Number()), i+1; got != want {

@@ -1,4 +1,4 @@
-package catalog
+package main
 
 import (
 	"bytes"
@@ -7,20 +7,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
 )
 
 // update rewrites the committed rendered files instead of comparing them:
-// go test ./pkg/catalog -update (then buf generate, or run .ci/generate).
+// go test ./pkg/catalog/gen -update (then buf generate, or run .ci/generate).
 var update = flag.Bool("update", false, "rewrite the files rendered from the catalog (.proto files, docs/actions.md)")
 
 // repoRoot is the repository root as seen from this package's directory.
-var repoRoot = filepath.Join("..", "..")
+var repoRoot = filepath.Join("..", "..", "..")
 
 // TestRenderedFilesUpToDate fails when a committed .proto file or
 // docs/actions.md differs from what the catalog renders, or when a .proto file
 // of an area that no longer exists is left behind.
 func TestRenderedFilesUpToDate(t *testing.T) {
-	files, err := Render()
+	files, err := render()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,17 +45,17 @@ func TestRenderedFilesUpToDate(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(got, f.Content) {
-			t.Errorf("%s differs from what the catalog renders (first difference at line %d); run .ci/generate or go test ./pkg/catalog -update",
+			t.Errorf("%s differs from what the catalog renders (first difference at line %d); run .ci/generate or go test ./pkg/catalog/gen -update",
 				f.Path, firstDiffLine(got, f.Content))
 		}
 	}
-	stale, err := filepath.Glob(filepath.Join(repoRoot, filepath.FromSlash(TypedProtoDir), "*.proto"))
+	stale, err := filepath.Glob(filepath.Join(repoRoot, filepath.FromSlash(typedProtoDir), "*.proto"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range stale {
 		if !want[filepath.Base(p)] {
-			t.Errorf("%s/%s is not rendered from any catalog area; run .ci/generate to remove it", TypedProtoDir, filepath.Base(p))
+			t.Errorf("%s/%s is not rendered from any catalog area; run .ci/generate to remove it", typedProtoDir, filepath.Base(p))
 		}
 	}
 }
@@ -69,12 +71,12 @@ func firstDiffLine(a, b []byte) int {
 }
 
 func TestRenderDeterministic(t *testing.T) {
-	first, err := Render()
+	first, err := render()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		again, err := Render()
+		again, err := render()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +92,8 @@ func TestRenderDeterministic(t *testing.T) {
 }
 
 func TestRenderProtoUnknownArea(t *testing.T) {
-	if _, err := RenderProto("no_such_area"); err == nil {
-		t.Fatal("RenderProto(no_such_area) succeeded")
+	if _, err := renderProto("no_such_area"); err == nil {
+		t.Fatal("renderProto(no_such_area) succeeded")
 	}
 }
 
@@ -105,8 +107,8 @@ func TestProtoFieldName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.param, func(t *testing.T) {
-			if got := ProtoFieldName(tt.param); got != tt.field {
-				t.Errorf("ProtoFieldName(%q) = %q, want %q", tt.param, got, tt.field)
+			if got := protoFieldName(tt.param); got != tt.field {
+				t.Errorf("protoFieldName(%q) = %q, want %q", tt.param, got, tt.field)
 			}
 			if got := protoJSONName(tt.field); got != tt.param {
 				t.Errorf("protoJSONName(%q) = %q, want %q", tt.field, got, tt.param)
@@ -140,12 +142,12 @@ func TestCheckParamName(t *testing.T) {
 // TestRenderDocsCoversCatalog checks that the reference names every action,
 // its typed RPC and every parameter.
 func TestRenderDocsCoversCatalog(t *testing.T) {
-	b, err := RenderDocs()
+	b, err := renderDocs()
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	for _, a := range Actions() {
+	for _, a := range catalog.Actions() {
 		row := "| `" + a.Name + "` | " + a.Area + " | "
 		if strings.Count(doc, row) != 1 {
 			t.Errorf("docs: no single table row for %s", a.Name)

@@ -1,20 +1,22 @@
-package catalog
+package main
 
 import (
 	"fmt"
 	"path"
 	"strings"
 	"unicode"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
 )
 
 // Where the files rendered from the catalog live, relative to the repository
 // root (slash-separated).
 const (
-	// TypedProtoDir holds one rendered .proto file per area, and the Go code
+	// typedProtoDir holds one rendered .proto file per area, and the Go code
 	// buf generates beside them.
-	TypedProtoDir = "api/proto/bollard/okta/v1"
-	// DocsFile is the rendered reference of every action.
-	DocsFile = "docs/actions.md"
+	typedProtoDir = "api/proto/bollard/okta/v1"
+	// docsFile is the rendered reference of every action.
+	docsFile = "docs/actions.md"
 )
 
 // generatedHeader starts every rendered file. The first line follows the Go
@@ -26,38 +28,38 @@ var generatedHeader = []string{
 	"To change it, edit the catalog (pkg/catalog/actions.go) and run .ci/generate.",
 }
 
-// RenderedFile is one file derived from the catalog.
-type RenderedFile struct {
+// renderedFile is one file derived from the catalog.
+type renderedFile struct {
 	// Path is relative to the repository root, slash-separated.
 	Path    string
 	Content []byte
 }
 
-// Render renders every file derived from the catalog: the typed service of
-// each area (see RenderProto) and the action reference (see RenderDocs), in a
-// stable order. Writing them is left to the caller (pkg/catalog/gen), so the
-// package stays free of I/O.
-func Render() ([]RenderedFile, error) {
-	var out []RenderedFile
-	for _, ar := range areas {
-		b, err := RenderProto(ar.Name)
+// render renders every file derived from the catalog: the typed service of
+// each area (see renderProto) and the action reference (see renderDocs), in a
+// stable order. Writing them is left to run (main.go), so that the renderers
+// stay free of I/O and the tests compare their output directly.
+func render() ([]renderedFile, error) {
+	var out []renderedFile
+	for _, ar := range catalog.Areas() {
+		b, err := renderProto(ar.Name)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, RenderedFile{Path: ProtoFile(ar.Name), Content: b})
+		out = append(out, renderedFile{Path: protoFile(ar.Name), Content: b})
 	}
-	b, err := RenderDocs()
+	b, err := renderDocs()
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, RenderedFile{Path: DocsFile, Content: b})
+	out = append(out, renderedFile{Path: docsFile, Content: b})
 	return out, nil
 }
 
-// ProtoFile returns the path of an area's typed .proto file relative to the
+// protoFile returns the path of an area's typed .proto file relative to the
 // repository root.
-func ProtoFile(area string) string {
-	return path.Join(TypedProtoDir, area+".proto")
+func protoFile(area string) string {
+	return path.Join(typedProtoDir, area+".proto")
 }
 
 // sentence turns a catalog description into a sentence: first letter upper
@@ -78,31 +80,31 @@ func sentence(s string) string {
 
 // kindPhrase states the constraints on a parameter's value in a few words,
 // for comments and docs; the kind's meaning is left to the description.
-func kindPhrase(p Param) (string, error) {
+func kindPhrase(p catalog.Param) (string, error) {
 	maxLen := ""
 	if p.MaxLen > 0 {
 		maxLen = fmt.Sprintf("at most %d bytes", p.MaxLen)
 	}
 	switch p.Kind {
-	case KindID:
+	case catalog.KindID:
 		return join(", ", "letters, digits, '-' and '_'", maxLen), nil
-	case KindUserRef, KindString, KindCursor:
+	case catalog.KindUserRef, catalog.KindString, catalog.KindCursor:
 		return maxLen, nil
-	case KindInt:
+	case catalog.KindInt:
 		return fmt.Sprintf("an integer from %d to %d", p.Min, p.Max), nil
-	case KindBool:
+	case catalog.KindBool:
 		return "", nil
-	case KindEnum:
+	case catalog.KindEnum:
 		if len(p.Enum) == 0 {
 			return "", fmt.Errorf("enum parameter %s lists no values", p.Name)
 		}
 		return "one of " + quoteList(p.Enum), nil
-	case KindTime:
+	case catalog.KindTime:
 		if strings.Contains(p.Description, "RFC 3339") {
 			return "", nil
 		}
 		return "an RFC 3339 timestamp", nil
-	case KindObject:
+	case catalog.KindObject:
 		return "a JSON object", nil
 	default:
 		return "", fmt.Errorf("parameter %s has unknown kind %q", p.Name, p.Kind)

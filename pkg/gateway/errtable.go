@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/forward"
+)
+
+// errKind is one row of the error table: how a failed call is named in the
+// audit record, on its span and in its log line (result), which status the
+// agent gets (code and ErrorInfo reason), and whether an operator must look
+// at it (fault: the span is marked failed and the log line is an error).
+// Every classification of an error reads this table, so the record, the
+// status and the page cannot disagree.
+type errKind struct {
+	result string
+	code   codes.Code
+	reason string // "" when the status carries no ErrorInfo
+	fault  bool
+}
+
+// The rows. A result label names one kind of failure; the four ways a
+// request can be malformed share "invalid" (each with its own reason), and
+// what Bollard did not foresee shares "error". Okta's kinds keep the
+// forward package's names, which are also the retry and metric labels.
+var (
+	kindUnauthenticated      = &errKind{result: "unauthenticated", code: codes.Unauthenticated, reason: ReasonUnauthenticated}
+	kindUnknownAction        = &errKind{result: "invalid", code: codes.InvalidArgument, reason: ReasonUnknownAction}
+	kindRequestTooLarge      = &errKind{result: "invalid", code: codes.InvalidArgument, reason: ReasonRequestTooLarge}
+	kindNotAList             = &errKind{result: "invalid", code: codes.InvalidArgument, reason: ReasonNotAList}
+	kindInvalidParams        = &errKind{result: "invalid", code: codes.InvalidArgument, reason: ReasonInvalidParams}
+	kindDenied               = &errKind{result: "denied", code: codes.PermissionDenied, reason: ReasonPolicyDenied}
+	kindConfirmationRequired = &errKind{result: "confirmation_required", code: codes.FailedPrecondition, reason: ReasonConfirmationRequired}
+	kindConfirmationRefused  = &errKind{result: "confirmation_refused", code: codes.FailedPrecondition, reason: ReasonConfirmationInvalid}
+	kindBudgetExceeded       = &errKind{result: "agent_budget_exceeded", code: codes.ResourceExhausted, reason: ReasonAgentBudgetExceeded}
+	kindTooManyConfirmations = &errKind{result: "error", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations, fault: true}
+	// Fail closed: a call that cannot be recorded is not answered as done.
+	kindAuditUnavailable = &errKind{result: "audit_unavailable", code: codes.Unavailable, reason: ReasonAuditUnavailable, fault: true}
+
+	kindOktaBadRequest            = &errKind{result: string(forward.KindBadRequest), code: codes.InvalidArgument, reason: ReasonOktaBadRequest}
+	kindOktaNotFound              = &errKind{result: string(forward.KindNotFound), code: codes.NotFound, reason: ReasonOktaNotFound}
+	kindOktaRateLimited           = &errKind{result: string(forward.KindRateLimited), code: codes.ResourceExhausted, reason: ReasonOktaRateLimited}
+	kindOktaCredential            = &errKind{result: string(forward.KindCredential), code: codes.FailedPrecondition, reason: ReasonOktaCredentialRejected, fault: true}
+	kindOktaRejected              = &errKind{result: string(forward.KindRejected), code: codes.FailedPrecondition, reason: ReasonOktaRejected}
+	kindOktaUnsupported           = &errKind{result: string(forward.KindUnsupported), code: codes.Unimplemented, reason: ReasonOktaUnsupported, fault: true}
+	kindOktaCredentialUnavailable = &errKind{result: string(forward.KindCredentialUnavailable), code: codes.Unavailable, reason: ReasonOktaCredentialUnavailable, fault: true}
+	kindOktaTimeout               = &errKind{result: string(forward.KindTimeout), code: codes.Unavailable, reason: ReasonOktaUnavailable, fault: true}
+	kindOktaUnavailable           = &errKind{result: string(forward.KindUnavailable), code: codes.Unavailable, reason: ReasonOktaUnavailable, fault: true}
+	// Not OKTA_UNAVAILABLE: an agent retries that, and a create or an add
+	// sent twice may be applied twice.
+	kindOktaOutcomeUnknown = &errKind{result: string(forward.KindOutcomeUnknown), code: codes.Unavailable, reason: ReasonOktaOutcomeUnknown, fault: true}
+	kindOktaCanceled       = &errKind{result: string(forward.KindCanceled), code: codes.Canceled}
+	kindOktaInternal       = &errKind{result: string(forward.KindInternal), code: codes.Internal, reason: ReasonInternal, fault: true}
+
+	kindCanceled         = &errKind{result: "error", code: codes.Canceled, fault: true}
+	kindDeadlineExceeded = &errKind{result: "error", code: codes.DeadlineExceeded, fault: true}
+	kindInternal         = &errKind{result: "error", code: codes.Internal, reason: ReasonInternal, fault: true}
+)
+
+// errorTable is every row, for the tests that walk it.
+var errorTable = []*errKind{
+	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
+	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
+	kindAuditUnavailable,
+	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
+	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
+	kindOktaOutcomeUnknown, kindOktaCanceled, kindOktaInternal,
+	kindCanceled, kindDeadlineExceeded, kindInternal,
+}
+
+// oktaKinds are the rows of the forward package's error kinds.
+var oktaKinds = map[forward.Kind]*errKind{
+	forward.KindBadRequest:            kindOktaBadRequest,
+	forward.KindNotFound:              kindOktaNotFound,
+	forward.KindRateLimited:           kindOktaRateLimited,
+	forward.KindCredential:            kindOktaCredential,
+	forward.KindRejected:              kindOktaRejected,
+	forward.KindUnsupported:           kindOktaUnsupported,
+	forward.KindCredentialUnavailable: kindOktaCredentialUnavailable,
+	forward.KindTimeout:               kindOktaTimeout,
+	forward.KindUnavailable:           kindOktaUnavailable,
+	forward.KindOutcomeUnknown:        kindOktaOutcomeUnknown,
+	forward.KindCanceled:              kindOktaCanceled,
+	forward.KindInternal:              kindOktaInternal,
+}
+
+// classify is the one place that recognises a pipeline error: it returns
+// the error's row and the error that put it there, whose fields the
+// status's details are built from. The first match wins: an audit failure
+// outranks what it wraps. Anything unforeseen is an internal error.
+func classify(err error) (*errKind, error) {
+	var (
+		ae *authError
+		de *denyError
+		cr *confirmationRequired
+		cf *confirmationRefused
+		ve *catalog.ValidationError
+		be *budgetExceeded
+		fe *forward.Error
+	)
+	switch {
+	case errors.Is(err, errAuditUnavailable):
+		return kindAuditUnavailable, err
+	case errors.As(err, &ae):
+		return kindUnauthenticated, ae
+	case errors.Is(err, catalog.ErrUnknownAction):
+		return kindUnknownAction, err
+	case errors.Is(err, errRequestTooLarge):
+		return kindRequestTooLarge, err
+	case errors.Is(err, errNotAList):
+		return kindNotAList, err
+	case errors.As(err, &ve):
+		return kindInvalidParams, ve
+	case errors.As(err, &de):
+		return kindDenied, de
+	case errors.As(err, &cr):
+		return kindConfirmationRequired, cr
+	case errors.As(err, &cf):
+		return kindConfirmationRefused, cf
+	case errors.As(err, &be):
+		return kindBudgetExceeded, be
+	case errors.Is(err, confirm.ErrTooManyPending):
+		return kindTooManyConfirmations, err
+	case errors.As(err, &fe):
+		if k, ok := oktaKinds[fe.Kind]; ok {
+			return k, fe
+		}
+		return kindInternal, fe
+	case errors.Is(err, context.Canceled):
+		return kindCanceled, err
+	case errors.Is(err, context.DeadlineExceeded):
+		return kindDeadlineExceeded, err
+	}
+	return kindInternal, err
+}
+
+// resultOf is the low-cardinality result label of a failed call.
+func resultOf(err error) string {
+	k, _ := classify(err)
+	return k.result
+}
+
+// isServerFault tells errors an operator must look at from the caller's own.
+func isServerFault(err error) bool {
+	k, _ := classify(err)
+	return k.fault
+}

@@ -1,0 +1,246 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/bollard-dev/bollard/pkg/catalog"
+	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/forward"
+)
+
+// errorSample is one error of each kind the pipeline returns, with what the
+// audit record, the operator and the agent see of it. The values are
+// written out, not read from the error table, so that a change to the table
+// shows here as a change of behaviour.
+type errorSample struct {
+	name   string
+	err    error
+	result string
+	fault  bool
+	code   codes.Code
+	reason string // "" for a status without ErrorInfo
+	msg    string
+}
+
+func errorSamples() []errorSample {
+	okta := func(k forward.Kind) error {
+		return fmt.Errorf("forward: %w", &forward.Error{Kind: k, Status: 500, Summary: "summary", Code: "E0000009", RequestID: "req-1"})
+	}
+	return []errorSample{
+		{"audit unavailable", fmt.Errorf("%w: %w", errAuditUnavailable, errors.New("disk full")),
+			"audit_unavailable", true, codes.Unavailable, ReasonAuditUnavailable, "the audit log cannot record calls; refused (audit_unavailable)"},
+		{"unauthenticated", &authError{err: errors.New("no credential")},
+			"unauthenticated", false, codes.Unauthenticated, ReasonUnauthenticated, "missing or invalid agent credential"},
+		{"unknown action", fmt.Errorf("%w: %q", catalog.ErrUnknownAction, "users.nope"),
+			"invalid", false, codes.InvalidArgument, ReasonUnknownAction, "unknown action; ListActions lists the catalog"},
+		{"request too large", errRequestTooLarge,
+			"invalid", false, codes.InvalidArgument, ReasonRequestTooLarge, "request field too long"},
+		{"not a list", errNotAList,
+			"invalid", false, codes.InvalidArgument, ReasonNotAList, "ExecuteAll takes a list action (ListActions: paginated); use Execute for this one"},
+		{"invalid parameters", &catalog.ValidationError{Action: "users.get", Violations: []catalog.FieldViolation{{Field: "id", Description: "required"}}},
+			"invalid", false, codes.InvalidArgument, ReasonInvalidParams, "invalid parameters for users.get: id: required"},
+		{"denied", &denyError{decision: decision.Decision{ID: "d1", Deny: []decision.Reason{{Code: "protected_user", Message: "ceo"}}}},
+			"denied", false, codes.PermissionDenied, ReasonPolicyDenied, "denied by policy: protected_user: the request changes a protected user"},
+		{"confirmation required", &confirmationRequired{token: "tok", expires: time.Unix(0, 0), decisionID: "d1"},
+			"confirmation_required", false, codes.FailedPrecondition, ReasonConfirmationRequired, "policy requires confirmation: send the same request again with this confirmation token"},
+		{"confirmation refused", &confirmationRefused{err: confirm.ErrExpired, decisionID: "d1"},
+			"confirmation_refused", false, codes.FailedPrecondition, ReasonConfirmationInvalid, "confirmation token expired; send the request without a token to get a new one"},
+		{"agent budget", &budgetExceeded{agent: "bot", perMinute: 10, retryAfter: time.Second},
+			"agent_budget_exceeded", false, codes.ResourceExhausted, ReasonAgentBudgetExceeded, "this agent's request budget (10 calls a minute) is spent; this is Bollard's per-agent limit, not Okta's"},
+		{"too many confirmations", confirm.ErrTooManyPending,
+			"error", true, codes.ResourceExhausted, ReasonTooManyConfirmations, "too many pending confirmations for this agent"},
+		{"okta bad request", okta(forward.KindBadRequest),
+			"okta_bad_request", false, codes.InvalidArgument, ReasonOktaBadRequest, "okta rejected the request: summary"},
+		{"okta not found", okta(forward.KindNotFound),
+			"okta_not_found", false, codes.NotFound, ReasonOktaNotFound, "okta: summary"},
+		{"okta rate limited", okta(forward.KindRateLimited),
+			"okta_rate_limited", false, codes.ResourceExhausted, ReasonOktaRateLimited, "okta rate limit reached; retry after the delay"},
+		{"okta credential", okta(forward.KindCredential),
+			"okta_credential", true, codes.FailedPrecondition, ReasonOktaCredentialRejected, "okta rejected Bollard's own credential; an operator must fix Bollard's Okta token or its permissions"},
+		{"okta rejected", okta(forward.KindRejected),
+			"okta_rejected", false, codes.FailedPrecondition, ReasonOktaRejected, "okta refused the request: summary"},
+		{"okta unsupported", okta(forward.KindUnsupported),
+			"okta_unsupported", true, codes.Unimplemented, ReasonOktaUnsupported, "okta does not support this operation on this org: summary"},
+		{"okta credential unavailable", okta(forward.KindCredentialUnavailable),
+			"okta_credential_unavailable", true, codes.Unavailable, ReasonOktaCredentialUnavailable, "bollard could not obtain an Okta access token; an operator must check its Okta credential"},
+		{"okta timeout", okta(forward.KindTimeout),
+			"okta_timeout", true, codes.Unavailable, ReasonOktaUnavailable, "okta did not answer in time"},
+		{"okta unavailable", okta(forward.KindUnavailable),
+			"okta_unavailable", true, codes.Unavailable, ReasonOktaUnavailable, "okta is unavailable"},
+		{"okta outcome unknown", okta(forward.KindOutcomeUnknown),
+			"okta_outcome_unknown", true, codes.Unavailable, ReasonOktaOutcomeUnknown, "the connection to okta failed after the write was sent: it may or may not have been applied at okta; read the object back before retrying"},
+		{"okta canceled", okta(forward.KindCanceled),
+			"canceled", false, codes.Canceled, "", "request canceled"},
+		{"okta internal", okta(forward.KindInternal),
+			"internal", true, codes.Internal, ReasonInternal, "internal error"},
+		{"canceled", fmt.Errorf("lookup: %w", context.Canceled),
+			"error", true, codes.Canceled, "", "request canceled"},
+		{"deadline", fmt.Errorf("lookup: %w", context.DeadlineExceeded),
+			"error", true, codes.DeadlineExceeded, "", "deadline exceeded"},
+		{"unforeseen", errors.New("boom"),
+			"error", true, codes.Internal, ReasonInternal, "internal error"},
+	}
+}
+
+// reasonOf is the status's ErrorInfo reason, "" when it has none.
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.Reason
+		}
+	}
+	return ""
+}
+
+// TestErrorStatuses pins, for one error of each kind, the audit result, the
+// operator's fault flag and the agent's status.
+func TestErrorStatuses(t *testing.T) {
+	for _, s := range errorSamples() {
+		t.Run(s.name, func(t *testing.T) {
+			if got := resultOf(s.err); got != s.result {
+				t.Errorf("resultOf = %q, want %q", got, s.result)
+			}
+			if got := isServerFault(s.err); got != s.fault {
+				t.Errorf("isServerFault = %v, want %v", got, s.fault)
+			}
+			st := toStatus(s.err)
+			if status.Code(st) != s.code || reasonOf(st) != s.reason || status.Convert(st).Message() != s.msg {
+				t.Errorf("status = %v %q %q, want %v %q %q", status.Code(st), reasonOf(st), status.Convert(st).Message(), s.code, s.reason, s.msg)
+			}
+		})
+	}
+}
+
+// TestErrorTable walks the error table: every row is reached by an error
+// and read by all three of resultOf, isServerFault and toStatus; every
+// reason is in the README's error table with its code; a result label
+// tells an operator's fault from a caller's on its own; and the faults are
+// exactly the failures an operator must act on.
+func TestErrorTable(t *testing.T) {
+	reached := map[*errKind]bool{}
+	for _, s := range errorSamples() {
+		k, _ := classify(s.err)
+		if !slices.Contains(errorTable, k) {
+			t.Errorf("%s: classified to a row that is not in errorTable: %+v", s.name, *k)
+			continue
+		}
+		reached[k] = true
+		st := toStatus(s.err)
+		if resultOf(s.err) != k.result || isServerFault(s.err) != k.fault || status.Code(st) != k.code || reasonOf(st) != k.reason {
+			t.Errorf("%s: result %q fault %v status %v/%q disagree with its row %+v",
+				s.name, resultOf(s.err), isServerFault(s.err), status.Code(st), reasonOf(st), *k)
+		}
+	}
+	for _, k := range errorTable {
+		if !reached[k] {
+			t.Errorf("row %+v: no sample error reaches it; add one to errorSamples", *k)
+		}
+	}
+	for fk, k := range oktaKinds {
+		if k.result != string(fk) {
+			t.Errorf("okta kind %s has the result label %q", fk, k.result)
+		}
+	}
+
+	documented := readmeErrorTable(t)
+	seen := map[string]bool{}
+	faultOf := map[string]bool{}
+	for _, k := range errorTable {
+		key := fmt.Sprintf("%s/%v/%s", k.result, k.code, k.reason)
+		if seen[key] {
+			t.Errorf("row %s is in the table twice", key)
+		}
+		seen[key] = true
+		if f, ok := faultOf[k.result]; ok && f != k.fault {
+			t.Errorf("result %q is a fault in one row and not in another: a label must tell operators' failures from callers'", k.result)
+		}
+		faultOf[k.result] = k.fault
+		if k.reason == "" {
+			continue
+		}
+		if codes, ok := documented[k.reason]; !ok {
+			t.Errorf("reason %s is not in README.md's error table", k.reason)
+		} else if !slices.Contains(codes, upperSnake(k.code.String())) {
+			t.Errorf("README.md gives reason %s the codes %v, the gateway %s", k.reason, codes, upperSnake(k.code.String()))
+		}
+	}
+
+	// What pages an operator: Bollard's own credential, Okta down or
+	// changed, the audit log, and whatever Bollard did not foresee. A
+	// caller's mistake, a policy's answer and Okta's verdict on the
+	// request never do.
+	wantFaults := []string{
+		"audit_unavailable", "error", "internal", "okta_credential", "okta_credential_unavailable",
+		"okta_outcome_unknown", "okta_timeout", "okta_unavailable", "okta_unsupported",
+	}
+	var faults []string
+	for r, f := range faultOf {
+		if f {
+			faults = append(faults, r)
+		}
+	}
+	slices.Sort(faults)
+	if !slices.Equal(faults, wantFaults) {
+		t.Errorf("server faults = %v, want %v", faults, wantFaults)
+	}
+}
+
+// readmeErrorTable reads README.md's error table: each reason with the
+// codes of the rows that name it.
+func readmeErrorTable(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| Situation | Code | `ErrorInfo.reason` |\n")
+	if !ok {
+		t.Fatal("README.md has no error table")
+	}
+	word := regexp.MustCompile("`([A-Z_]+)`")
+	out := map[string][]string{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		var rowCodes []string
+		for _, m := range word.FindAllStringSubmatch(cells[2], -1) {
+			rowCodes = append(rowCodes, m[1])
+		}
+		for _, m := range word.FindAllStringSubmatch(cells[3], -1) {
+			out[m[1]] = append(out[m[1]], rowCodes...)
+		}
+	}
+	return out
+}
+
+// upperSnake turns a gRPC code's Go name (InvalidArgument) into its
+// canonical one (INVALID_ARGUMENT).
+func upperSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
+}
