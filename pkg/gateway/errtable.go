@@ -26,7 +26,7 @@ type errKind struct {
 
 // The rows. A result label names one kind of failure; the four ways a
 // request can be malformed share "invalid" (each with its own reason), and
-// what Bollard did not foresee shares "error". Okta's kinds keep the
+// what Bollard did not foresee is "error". Okta's kinds keep the
 // forward package's names, which are also the retry and metric labels.
 var (
 	kindUnauthenticated      = &errKind{result: "unauthenticated", code: codes.Unauthenticated, reason: ReasonUnauthenticated}
@@ -38,7 +38,8 @@ var (
 	kindConfirmationRequired = &errKind{result: "confirmation_required", code: codes.FailedPrecondition, reason: ReasonConfirmationRequired}
 	kindConfirmationRefused  = &errKind{result: "confirmation_refused", code: codes.FailedPrecondition, reason: ReasonConfirmationInvalid}
 	kindBudgetExceeded       = &errKind{result: "agent_budget_exceeded", code: codes.ResourceExhausted, reason: ReasonAgentBudgetExceeded}
-	kindTooManyConfirmations = &errKind{result: "error", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations, fault: true}
+	// An agent that hoards confirmation tokens: its doing, not an operator's.
+	kindTooManyConfirmations = &errKind{result: "too_many_confirmations", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations}
 	// Fail closed: a call that cannot be recorded is not answered as done.
 	kindAuditUnavailable = &errKind{result: "audit_unavailable", code: codes.Unavailable, reason: ReasonAuditUnavailable, fault: true}
 
@@ -54,11 +55,13 @@ var (
 	// Not OKTA_UNAVAILABLE: an agent retries that, and a create or an add
 	// sent twice may be applied twice.
 	kindOktaOutcomeUnknown = &errKind{result: string(forward.KindOutcomeUnknown), code: codes.Unavailable, reason: ReasonOktaOutcomeUnknown, fault: true}
-	kindOktaCanceled       = &errKind{result: string(forward.KindCanceled), code: codes.Canceled}
 	kindOktaInternal       = &errKind{result: string(forward.KindInternal), code: codes.Internal, reason: ReasonInternal, fault: true}
 
-	kindCanceled         = &errKind{result: "error", code: codes.Canceled, fault: true}
-	kindDeadlineExceeded = &errKind{result: "error", code: codes.DeadlineExceeded, fault: true}
+	// The caller went away, or its own deadline passed before an answer:
+	// the caller's choice, named as such, never an operator's page. (Okta's
+	// own slowness is okta_timeout.)
+	kindCanceled         = &errKind{result: string(forward.KindCanceled), code: codes.Canceled}
+	kindDeadlineExceeded = &errKind{result: "deadline_exceeded", code: codes.DeadlineExceeded}
 	kindInternal         = &errKind{result: "error", code: codes.Internal, reason: ReasonInternal, fault: true}
 )
 
@@ -69,7 +72,7 @@ var errorTable = []*errKind{
 	kindAuditUnavailable,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
-	kindOktaOutcomeUnknown, kindOktaCanceled, kindOktaInternal,
+	kindOktaOutcomeUnknown, kindOktaInternal,
 	kindCanceled, kindDeadlineExceeded, kindInternal,
 }
 
@@ -85,7 +88,7 @@ var oktaKinds = map[forward.Kind]*errKind{
 	forward.KindTimeout:               kindOktaTimeout,
 	forward.KindUnavailable:           kindOktaUnavailable,
 	forward.KindOutcomeUnknown:        kindOktaOutcomeUnknown,
-	forward.KindCanceled:              kindOktaCanceled,
+	forward.KindCanceled:              kindCanceled, // the same whether Okta's call or another step saw it
 	forward.KindInternal:              kindOktaInternal,
 }
 

@@ -238,8 +238,6 @@ func oktaStatus(k *errKind, fe *forward.Error) error {
 		return withDetails(k.code,
 			"the connection to okta failed after the write was sent: it may or may not have been applied at okta; read the object back before retrying",
 			info(k.reason, meta))
-	case kindOktaCanceled:
-		return status.Error(k.code, "request canceled")
 	}
 	return withDetails(kindInternal.code, "internal error", info(kindInternal.reason, nil))
 }
