@@ -23,7 +23,6 @@ import (
 	"syscall"
 	_ "time/tzdata" // policies use time zones; scratch images have no zoneinfo
 
-	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/policytool"
@@ -121,10 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "health":
 		return sidecar.HealthMain(ctx, args, stdout, stderr)
 	case "audit":
-		if len(args) == 0 || args[0] != "verify" {
-			return errors.New("usage: sidecar audit verify FILE...")
-		}
-		return audit.VerifyMain(ctx, args[1:], stdout, stderr)
+		return auditCmd(ctx, args, stdout, stderr)
 	case "policy":
 		return policytool.Main(ctx, args, stdout, stderr)
 	case "version":
