@@ -24,7 +24,6 @@ import (
 	_ "time/tzdata" // policies use time zones; scratch images have no zoneinfo
 
 	"github.com/bollard-dev/bollard/pkg/config"
-	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/policytool"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
@@ -116,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.Out, o.Logger = stdout, log
 		return sidecar.Dev(ctx, o)
 	case "load":
-		return loadgen.Main(ctx, args, stdout, stderr)
+		return load(ctx, args, stdout, stderr)
 	case "health":
 		return sidecar.HealthMain(ctx, args, stdout, stderr)
 	case "audit":
