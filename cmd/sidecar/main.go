@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "load":
 		return load(ctx, args, stdout, stderr)
 	case "health":
-		return sidecar.HealthMain(ctx, args, stdout, stderr)
+		return health(ctx, args, stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args, stdout, stderr)
 	case "policy":
