@@ -2,7 +2,7 @@
 // Management API.
 //
 //	sidecar serve --config bollard.yaml   serve with a configuration file
-//	sidecar dev [flags]                    serve on the embedded default (--listen, --admin-listen, ...)
+//	sidecar dev [flags]                   serve on the embedded default (--listen, --admin-listen, ...)
 //	sidecar load [flags]                  drive a running sidecar and report latency
 //	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
