@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -36,11 +35,15 @@ func openAudit(cfg config.Audit, o runOptions, log *slog.Logger, inst *telemetry
 	// Outcomes of calls Okta carried out while no sink could take them.
 	opts = append(opts, audit.WithSpool(cfg.SpoolFile, cfg.SpoolMaxBytes))
 	if cfg.HMACKeyFile != "" {
-		key, err := os.ReadFile(cfg.HMACKeyFile)
+		content, err := os.ReadFile(cfg.HMACKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("read audit.hmac_key_file: %w", err)
 		}
-		opts = append(opts, audit.WithHMACKey(bytes.TrimSpace(key)))
+		key, err := audit.ParseKey(content) // as `audit verify --key-file` reads it
+		if err != nil {
+			return nil, fmt.Errorf("audit.hmac_key_file: %w", err)
+		}
+		opts = append(opts, audit.WithHMACKey(key))
 	} else {
 		log.Warn("audit.hmac_key_file is not set: masked values use a random key and cannot be checked later")
 		opts = append(opts, audit.WithRandomHMACKey())
