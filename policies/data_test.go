@@ -15,7 +15,7 @@ import (
 
 // The sample data is what dev mode runs with and what docs/policies.md
 // shows: these tests catch typos and shapes the policies would refuse.
-// `bollard policy lint` checks users' own data the same way.
+// `sidecar policy lint` checks users' own data the same way.
 
 func lookupActions(t *testing.T, where string, names []string) {
 	t.Helper()

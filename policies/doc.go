@@ -1,7 +1,7 @@
 // Package policies holds the Rego policy library and sample data that ship
 // with Bollard.
 //
-// The files are plain OPA: they run under `go test` and `bollard policy
+// The files are plain OPA: they run under `go test` and `sidecar policy
 // test` (and `opa test` given the catalog as data), and pkg/decision embeds
 // them (through FS) as the default policy when no policy directory or
 // bundle is configured. package bollard.authz defines the entry point

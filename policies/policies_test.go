@@ -18,7 +18,7 @@ import (
 // TestRego runs every test_ rule in the *_test.rego files, loaded the way
 // `opa test policies/` loads them, with the catalog under
 // data.bollard.catalog and compiled in strict mode with the sidecar's
-// builtins, as the sidecar and `bollard policy test` load them. It fails on
+// builtins, as the sidecar and `sidecar policy test` load them. It fails on
 // any failing or erroring test.
 func TestRego(t *testing.T) {
 	ctx := t.Context()

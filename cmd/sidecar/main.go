@@ -2,7 +2,7 @@
 // Management API.
 //
 //	sidecar serve --config bollard.yaml   serve with a configuration file
-//	sidecar dev [--listen ADDR]           serve on the embedded default
+//	sidecar dev [flags]                   serve on the embedded default (--listen, --admin-listen, ...)
 //	sidecar load [flags]                  drive a running sidecar and report latency
 //	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
@@ -16,23 +16,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // policies use time zones; scratch images have no zoneinfo
 
-	"github.com/bollard-dev/bollard/pkg/audit"
-	"github.com/bollard-dev/bollard/pkg/config"
-	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/policytool"
-	"github.com/bollard-dev/bollard/pkg/sidecar"
-	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
-
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	// A small, latency-sensitive sidecar: fewer GC cycles buy a much lower
@@ -80,73 +71,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	switch cmd {
 	case "serve":
-		path := fs.String("config", "", "configuration file (YAML)")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if *path == "" {
-			return errors.New("serve: --config is required")
-		}
-		cfg, err := config.Load(*path)
-		if err != nil {
-			return err
-		}
-		log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-		if err != nil {
-			return err
-		}
-		return sidecar.Run(ctx, cfg, sidecar.WithLogger(log), sidecar.WithVersion(version))
+		return serve(ctx, args, stderr)
 	case "dev":
-		var o sidecar.DevOptions
-		fs.StringVar(&o.Listen, "listen", "127.0.0.1:8181", "gRPC address")
-		fs.StringVar(&o.AdminListen, "admin-listen", "127.0.0.1:8182", "admin HTTP address (/healthz, /readyz)")
-		fs.StringVar(&o.SimListen, "okta-sim-listen", "127.0.0.1:0", "address of the built-in Okta simulator")
-		fs.StringVar(&o.PolicyDir, "policy-dir", "", "policy directory to use (and watch) instead of the embedded policies")
-		level := fs.String("log-level", "info", "debug, info, warn or error")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		log, err := newLogger(stderr, *level, "text")
-		if err != nil {
-			return err
-		}
-		o.Out, o.Logger = stdout, log
-		return sidecar.Dev(ctx, o)
+		return dev(ctx, args, stdout, stderr)
 	case "load":
-		return loadgen.Main(ctx, args, stdout, stderr)
+		return load(ctx, args, stdout, stderr)
 	case "health":
-		return sidecar.HealthMain(ctx, args, stdout, stderr)
+		return health(ctx, args, stdout, stderr)
 	case "audit":
-		if len(args) == 0 || args[0] != "verify" {
-			return errors.New("usage: sidecar audit verify FILE...")
-		}
-		return audit.VerifyMain(ctx, args[1:], stdout, stderr)
+		return auditCmd(ctx, args, stdout, stderr)
 	case "policy":
 		return policytool.Main(ctx, args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "bollard", version)
-		return nil
+		return printVersion(stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	// Log lines carry the trace and span ids of the call they belong to.
-	if format == "text" {
-		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts))), nil
-	}
-	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts))), nil
 }

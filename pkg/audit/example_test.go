@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +17,13 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "audit")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "audit.log")
+	key := []byte("a per-deployment secret, 32 byte")
 
 	var stdout bytes.Buffer // os.Stdout in the sidecar
 	log, err := audit.New(
 		audit.WithStdout(&stdout),
 		audit.WithFile(path, 100<<20, 5),
-		audit.WithHMACKey([]byte("a per-deployment secret, 32 byte")),
+		audit.WithHMACKey(key),
 	)
 	if err != nil {
 		panic(err)
@@ -46,7 +48,7 @@ func Example() {
 	// An investigator with the key checks whether "hunter2" was the password sent.
 	fmt.Println(strings.Contains(stdout.String(), log.MaskValue("hunter2")))
 	fmt.Println(strings.Contains(stdout.String(), "hunter2"))
-	fmt.Println(audit.VerifyMain(ctx, []string{path}, &bytes.Buffer{}, os.Stderr))
+	fmt.Println(audit.VerifyFiles(ctx, []string{path}, audit.VerifyOptions{Key: key, InFlight: audit.DefaultInFlight}, io.Discard))
 	// Output:
 	// true
 	// false

@@ -39,7 +39,7 @@ func TestRotation(t *testing.T) {
 		t.Errorf("%s.3 exists: more than %d backups kept", path, backups)
 	}
 	var out bytes.Buffer
-	if err := VerifyMain(t.Context(), files, &out, &out); err != nil {
+	if err := VerifyFiles(t.Context(), files, VerifyOptions{}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if strings.Count(out.String(), "continues") != 2 {
@@ -65,7 +65,7 @@ func TestRecordLargerThanLimit(t *testing.T) {
 	}
 	l.Close(t.Context())
 	var out bytes.Buffer
-	if err := VerifyMain(t.Context(), []string{path + ".1", path}, &out, &out); err != nil {
+	if err := VerifyFiles(t.Context(), []string{path + ".1", path}, VerifyOptions{}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 }

@@ -291,7 +291,7 @@ func TestConcurrentWritesKeepOneChain(t *testing.T) {
 	mustVerify(t, bytes.NewReader(out.Bytes()), goroutines*each)
 	files := []string{path + ".3", path + ".2", path + ".1", path}
 	var report bytes.Buffer
-	if err := VerifyMain(t.Context(), files, &report, &report); err != nil {
+	if err := VerifyFiles(t.Context(), files, VerifyOptions{}, &report); err != nil {
 		t.Fatalf("%v\n%s", err, report.String())
 	}
 	if got := strings.Count(report.String(), "continues"); got != 3 || !strings.Contains(report.String(), "chain intact") {

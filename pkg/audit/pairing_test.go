@@ -65,9 +65,9 @@ func TestPairIntentsFindsLostOutcomes(t *testing.T) {
 	}
 }
 
-// TestVerifyMainReportsUnpairedIntents: audit verify fails on a call whose
+// TestVerifyFilesReportsUnpairedIntents: audit verify fails on a call whose
 // outcome was lost, names it, and lets a call in flight pass.
-func TestVerifyMainReportsUnpairedIntents(t *testing.T) {
+func TestVerifyFilesReportsUnpairedIntents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
 	l, err := New(WithHMACKey(testKey), WithFile(path, 0, 0))
 	if err != nil {
@@ -86,8 +86,8 @@ func TestVerifyMainReportsUnpairedIntents(t *testing.T) {
 	if err := l.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut bytes.Buffer
-	err = VerifyMain(t.Context(), []string{path}, &out, &errOut)
+	var out bytes.Buffer
+	err = VerifyFiles(t.Context(), []string{path}, VerifyOptions{InFlight: DefaultInFlight}, &out)
 	if ce, ok := errors.AsType[*ChainError](err); !ok || ce.Problem != ProblemUnpaired || ce.Line != 1 || !strings.Contains(ce.Detail, "lost-1") {
 		t.Fatalf("verify = %v\n%s", err, out.String())
 	}
@@ -95,7 +95,7 @@ func TestVerifyMainReportsUnpairedIntents(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 	out.Reset()
-	if err := VerifyMain(t.Context(), []string{"--in-flight", "1h", path}, &out, &errOut); err != nil {
+	if err := VerifyFiles(t.Context(), []string{path}, VerifyOptions{InFlight: time.Hour}, &out); err != nil {
 		t.Errorf("with every intent in flight: %v\n%s", err, out.String())
 	}
 }

@@ -33,6 +33,11 @@ type VerifyOptions struct {
 	MaxAge time.Duration
 	// Now is the clock MaxAge is measured against; nil: time.Now.
 	Now func() time.Time
+	// InFlight is how recent, against the newest record, an intent without
+	// an outcome may be and still count as a call in flight rather than a
+	// lost outcome (DefaultInFlight is the command's default); 0: none may.
+	// Only VerifyFiles pairs intents: VerifyWith reads one stream.
+	InFlight time.Duration
 }
 
 // Summary is what VerifyWith learned of a stream.

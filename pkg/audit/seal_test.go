@@ -15,16 +15,6 @@ import (
 
 const every = time.Minute
 
-// keyFile writes testKey as the sidecar's audit.hmac_key_file would hold it.
-func keyFile(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "hmac")
-	if err := os.WriteFile(p, append(append([]byte(nil), testKey...), '\n'), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // writeAt writes n records stamped now (the bubble's clock).
 func writeAt(t *testing.T, l *Logger, n int) {
 	t.Helper()
@@ -62,17 +52,20 @@ func kinds(t *testing.T, ls [][]byte) string {
 	return strings.Join(out, " ")
 }
 
-func verifyMain(t *testing.T, args ...string) (string, error) {
+// verifyFiles runs VerifyFiles and returns what it printed, followed by
+// its error.
+func verifyFiles(t *testing.T, o VerifyOptions, files ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := VerifyMain(t.Context(), args, &out, &out)
+	err := VerifyFiles(t.Context(), files, o, &out)
 	if err != nil {
 		return out.String() + err.Error(), err
 	}
 	return out.String(), nil
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// at is a clock stopped at t.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 // TestCheckpoints: a checkpoint every interval, idle or not, and one at
 // Close; each seals the record before it, and its head is reported.
@@ -128,8 +121,8 @@ func TestCheckpoints(t *testing.T) {
 		if st := l.Stats(); st.Sinks[0].Written != 5 {
 			t.Errorf("stats = %+v, want 5 records written", st)
 		}
-		out, err := verifyMain(t, "--key-file", keyFile(t), "--head", seen[3].Head(),
-			"--max-age", "2m", "--now", rfc3339(time.Now()), path)
+		out, err := verifyFiles(t, VerifyOptions{Key: testKey, HeadSeq: seen[3].Seq, HeadHash: seen[3].Hash,
+			MaxAge: 2 * time.Minute, Now: at(time.Now())}, path)
 		if err != nil {
 			t.Fatal(out)
 		}
@@ -142,7 +135,7 @@ func TestCheckpoints(t *testing.T) {
 // A file whose last whole records were cut is still a valid chain: Verify
 // alone passes it. An exported head, or the age of the last seal, finds it.
 func TestCutTail(t *testing.T) {
-	dir, key := t.TempDir(), keyFile(t)
+	dir := t.TempDir()
 	path, cut, newer := filepath.Join(dir, "audit.log"), filepath.Join(dir, "cut.log"), filepath.Join(dir, "newer.log")
 	var head Checkpoint
 	var now time.Time
@@ -174,20 +167,21 @@ func TestCutTail(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		name string
-		args []string
+		o    VerifyOptions
+		file string
 		want string // "" for success
 	}{
-		{"intact, all checks", []string{"--key-file", key, "--head", head.Head(), "--max-age", "90s", "--now", rfc3339(now), path}, ""},
-		{"chain alone", []string{cut}, ""},
-		{"head", []string{"--head", head.Head(), cut}, "truncated record: the records end at seq 6, before the head given (seq 10)"},
-		{"max age", []string{"--key-file", key, "--max-age", "90s", "--now", rfc3339(now), cut}, "truncated record: the last checkpoint (seq 4 at"},
-		{"head of another chain", []string{"--head", "4:" + strings.Repeat("ab", 32), path}, "seq 4 has another hash"},
-		{"head before the files", []string{"--head", head.Head(), newer}, "before the first record given (seq 11)"},
+		{"intact, all checks", VerifyOptions{Key: testKey, HeadSeq: head.Seq, HeadHash: head.Hash, MaxAge: 90 * time.Second, Now: at(now)}, path, ""},
+		{"chain alone", VerifyOptions{}, cut, ""},
+		{"head", VerifyOptions{HeadSeq: head.Seq, HeadHash: head.Hash}, cut, "truncated record: the records end at seq 6, before the head given (seq 10)"},
+		{"max age", VerifyOptions{Key: testKey, MaxAge: 90 * time.Second, Now: at(now)}, cut, "truncated record: the last checkpoint (seq 4 at"},
+		{"head of another chain", VerifyOptions{HeadSeq: 4, HeadHash: strings.Repeat("ab", 32)}, path, "seq 4 has another hash"},
+		{"head before the files", VerifyOptions{HeadSeq: head.Seq, HeadHash: head.Hash}, newer, "before the first record given (seq 11)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := verifyMain(t, tc.args...)
+			out, err := verifyFiles(t, tc.o, tc.file)
 			if (tc.want == "") != (err == nil) || !strings.Contains(out, tc.want) {
-				t.Errorf("verify %v:\n%s\nwant %q", tc.args, out, tc.want)
+				t.Errorf("verify %s with %+v:\n%s\nwant %q", tc.file, tc.o, out, tc.want)
 			}
 		})
 	}
@@ -217,7 +211,7 @@ func TestUnsealedTail(t *testing.T) {
 		if _, err := Verify(bytes.NewReader(readFile(t, forged))); err != nil {
 			t.Fatalf("the forged chain does not verify: %v", err)
 		}
-		out, err := verifyMain(t, "--max-age", "10m", "--now", rfc3339(time.Now()), forged)
+		out, err := verifyFiles(t, VerifyOptions{MaxAge: 10 * time.Minute, Now: at(time.Now())}, forged)
 		if err == nil || !strings.Contains(out, "2 record(s) after the last checkpoint (seq 4") {
 			t.Errorf("verify:\n%s\nwant an unsealed tail", out)
 		}
@@ -248,35 +242,45 @@ func TestForgedCheckpoint(t *testing.T) {
 	}
 	later := edit(`"timestamp":"2000`, `"timestamp":"2001`) // a fresher seal, to pass --max-age
 	wrongHead := edit(`"head_seq":5`, `"head_seq":4`)
-	other := filepath.Join(t.TempDir(), "other-key")
-	os.WriteFile(other, []byte("another key, 32 bytes long......"), 0o600)
-	key := keyFile(t)
+	other := []byte("another key, 32 bytes long......")
 	for _, tc := range []struct {
 		name string
-		args []string
+		key  []byte
+		file string
 		want string
 	}{
-		{"intact", []string{"--key-file", key, path}, ""},
-		{"wrong key", []string{"--key-file", other, path}, "line 1 (seq 1): seal record: the checkpoint's MAC does not match"},
-		{"edited, without the key", []string{later}, ""},
-		{"edited, with the key", []string{"--key-file", key, later}, "seal record: the checkpoint's MAC does not match"},
-		{"wrong head", []string{wrongHead}, "seal record: the checkpoint names head seq 4"},
-		{"short key", []string{"--key-file", writeTemp(t, "short"), path}, "want at least 16"},
-		{"bad head", []string{"--head", "12", path}, "want SEQ:HASH"},
+		{"intact", testKey, path, ""},
+		{"wrong key", other, path, "line 1 (seq 1): seal record: the checkpoint's MAC does not match"},
+		{"edited, without the key", nil, later, ""},
+		{"edited, with the key", testKey, later, "seal record: the checkpoint's MAC does not match"},
+		{"wrong head", nil, wrongHead, "seal record: the checkpoint names head seq 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := verifyMain(t, tc.args...)
+			out, err := verifyFiles(t, VerifyOptions{Key: tc.key}, tc.file)
 			if (tc.want == "") != (err == nil) || !strings.Contains(out, tc.want) {
-				t.Errorf("verify %v:\n%s\nwant %q", tc.args, out, tc.want)
+				t.Errorf("verify %s:\n%s\nwant %q", tc.file, out, tc.want)
 			}
 		})
 	}
 }
 
-func writeTemp(t *testing.T, data string) string {
-	p := filepath.Join(t.TempDir(), "f")
-	os.WriteFile(p, []byte(data), 0o600)
-	return p
+// A key file is read as the sidecar reads audit.hmac_key_file, and a head
+// as the sidecar exports it; `sidecar audit verify` reads its flags with
+// these (cmd/sidecar tests the flags).
+func TestParseKeyAndHead(t *testing.T) {
+	if key, err := ParseKey(append(append([]byte(" "), testKey...), '\n')); err != nil || !bytes.Equal(key, testKey) {
+		t.Errorf("ParseKey = %q, %v; want the key without the white space around it", key, err)
+	}
+	if _, err := ParseKey([]byte("short\n")); err == nil || !strings.Contains(err.Error(), "want at least 16") {
+		t.Errorf("ParseKey of a short key: %v", err)
+	}
+	if _, _, err := ParseHead("12"); err == nil || !strings.Contains(err.Error(), "want SEQ:HASH") {
+		t.Errorf("ParseHead without a hash: %v", err)
+	}
+	c := Checkpoint{Seq: 10, Hash: strings.Repeat("ab", 32)}
+	if seq, hash, err := ParseHead(c.Head()); err != nil || seq != c.Seq || hash != c.Hash {
+		t.Errorf("ParseHead(%q) = %d, %q, %v: not the head exported", c.Head(), seq, hash, err)
+	}
 }
 
 // Rotation: the chain and its checkpoints run on across files, and the
@@ -301,8 +305,8 @@ func TestCheckpointsAcrossRotation(t *testing.T) {
 		if withSeal < 2 {
 			t.Errorf("checkpoints in %d file(s), want several", withSeal)
 		}
-		out, err := verifyMain(t, append([]string{"--key-file", keyFile(t), "--head", head.Head(),
-			"--max-age", "1m", "--now", rfc3339(time.Now())}, files...)...)
+		out, err := verifyFiles(t, VerifyOptions{Key: testKey, HeadSeq: head.Seq, HeadHash: head.Hash,
+			MaxAge: time.Minute, Now: at(time.Now())}, files...)
 		if err != nil || strings.Count(out, "continues") != 3 {
 			t.Errorf("verify:\n%s", out)
 		}
@@ -330,7 +334,7 @@ func TestCheckpointOnResume(t *testing.T) {
 		if det := d["detail"].(map[string]any); det["head_seq"] != float64(2) || det["records_since"] != float64(0) {
 			t.Errorf("start checkpoint detail = %v", det)
 		}
-		if out, err := verifyMain(t, "--key-file", keyFile(t), path); err != nil {
+		if out, err := verifyFiles(t, VerifyOptions{Key: testKey}, path); err != nil {
 			t.Error(out)
 		}
 	})

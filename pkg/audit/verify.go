@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -146,105 +145,36 @@ func (c *chain) add(lk link, h hash.Hash) *ChainError {
 	return nil
 }
 
-const verifyUsage = `usage: sidecar audit verify [--key-file PATH] [--head SEQ:HASH] [--max-age D] [--in-flight D] FILE...
+// ErrNoFiles is VerifyFiles given no file to read.
+var ErrNoFiles = errors.New("audit verify: no file given")
 
-Verifies the hash chain of audit files written by a file sink (or captured
-from the stdout sink). Give rotated files oldest first, for example:
-
-  sidecar audit verify audit.log.3 audit.log.2 audit.log.1 audit.log
-
-Each file's first record must continue the previous file's last one.
-The flags check the sealed tail (see docs/audit.md):
-
-  --key-file PATH  the audit HMAC key file: check every checkpoint's MAC
-  --head SEQ:HASH  a head the sidecar exported: the files must reach it
-  --max-age D      the last checkpoint must be younger than D (e.g. 5m)
-  --now TIME       the time --max-age is measured from (RFC 3339; default now)
-
-Every intent (written before a call goes to Okta) must have its outcome
-after it. An intent without one is a call whose result was lost, unless it
-is within --in-flight (default 10m) of the newest record: a call that may
-still be running when the file was read.
-
-  --in-flight D    how recent an unpaired intent may be and still count as
-                   in flight (0: none may)
-
-Exits non-zero at the first problem.
-`
-
-// verifyFlags are VerifyMain's flags, read into VerifyOptions.
-type verifyFlags struct {
-	keyFile, head, now string
-	maxAge, inFlight   time.Duration
+// ParseKey reads the content of an audit HMAC key file as the sidecar reads
+// audit.hmac_key_file: surrounding white space is not part of the key, and a
+// key short enough to guess is refused.
+func ParseKey(content []byte) ([]byte, error) {
+	key := bytes.TrimSpace(content)
+	if len(key) < minKeyLen {
+		return nil, fmt.Errorf("the key has %d bytes, want at least %d", len(key), minKeyLen)
+	}
+	return key, nil
 }
 
-func (f *verifyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.keyFile, "key-file", "", "the audit HMAC key file: check every checkpoint's MAC")
-	fs.StringVar(&f.head, "head", "", "SEQ:HASH: a head the sidecar exported; the files must reach it")
-	fs.DurationVar(&f.maxAge, "max-age", 0, "the last checkpoint must be younger than this")
-	fs.StringVar(&f.now, "now", "", "RFC 3339 time --max-age is measured from (default: now)")
-	fs.DurationVar(&f.inFlight, "in-flight", DefaultInFlight, "an unpaired intent this recent is a call in flight")
-}
-
-func (f *verifyFlags) options() (VerifyOptions, error) {
-	var o VerifyOptions
-	if f.keyFile != "" {
-		key, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return o, fmt.Errorf("read --key-file: %w", err)
-		}
-		// Read as the sidecar reads audit.hmac_key_file.
-		if o.Key = bytes.TrimSpace(key); len(o.Key) < minKeyLen {
-			return o, fmt.Errorf("--key-file: the key has %d bytes, want at least %d", len(o.Key), minKeyLen)
-		}
+// VerifyFiles is `audit verify`: it verifies each file in order (rotated
+// files oldest first), checks that each continues the one before (the
+// rotation anchor), checks the sealed tail as o asks, pairs intents with
+// outcomes, and prints a summary to stdout. The first problem is returned,
+// a *ChainError when the records are at fault.
+func VerifyFiles(ctx context.Context, files []string, o VerifyOptions, stdout io.Writer) error {
+	if len(files) == 0 {
+		return ErrNoFiles
 	}
-	if f.head != "" {
-		var err error
-		if o.HeadSeq, o.HeadHash, err = ParseHead(f.head); err != nil {
-			return o, fmt.Errorf("--head: %w", err)
-		}
-	}
-	if f.maxAge < 0 {
-		return o, errors.New("--max-age: negative")
-	}
-	o.MaxAge = f.maxAge
-	if f.now != "" {
-		t, err := time.Parse(time.RFC3339Nano, f.now)
-		if err != nil {
-			return o, fmt.Errorf("--now: %w", err)
-		}
-		o.Now = func() time.Time { return t }
-	}
-	return o, nil
-}
-
-// VerifyMain is the "audit verify" subcommand: it verifies each file in
-// order, checks that each continues the one before (the rotation anchor),
-// checks the sealed tail as the flags ask, and prints a summary.
-func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage) }
-	var vf verifyFlags
-	vf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("audit verify: no file given")
-	}
-	opts, err := vf.options()
-	if err != nil {
-		return fmt.Errorf("audit verify: %w", err)
-	}
-	sc := newSealCheck(opts)
+	sc := newSealCheck(o)
 	var (
 		prev     chain
 		prevName string
 		total    int
 	)
-	for _, name := range fs.Args() {
+	for _, name := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -278,10 +208,10 @@ func VerifyMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%s\n", sum.sealLine())
 		return fmt.Errorf("audit verify: %w", ce)
 	}
-	if err := reportPairing(stdout, fs.Args(), vf.inFlight); err != nil {
+	if err := reportPairing(stdout, files, o.InFlight); err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
-	fmt.Fprintf(stdout, "ok: %d records in %d file(s), chain intact; %s\n", total, fs.NArg(), sum.sealLine())
+	fmt.Fprintf(stdout, "ok: %d records in %d file(s), chain intact; %s\n", total, len(files), sum.sealLine())
 	return nil
 }
 

@@ -106,7 +106,7 @@ func TestVerifyAcceptsNewChain(t *testing.T) {
 	mustVerify(t, bytes.NewReader(data), 5)
 }
 
-func TestVerifyMain(t *testing.T) {
+func TestVerifyFiles(t *testing.T) {
 	dir := t.TempDir()
 	lines := chainOf(t, 6)
 	write := func(name string, l [][]byte) string {
@@ -134,10 +134,10 @@ func TestVerifyMain(t *testing.T) {
 		{"no file", nil, "no file given", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			err := VerifyMain(t.Context(), tc.files, &out, &errOut)
+			var out bytes.Buffer
+			err := VerifyFiles(t.Context(), tc.files, VerifyOptions{InFlight: DefaultInFlight}, &out)
 			if tc.fails != (err != nil) {
-				t.Fatalf("VerifyMain = %v\n%s", err, out.String())
+				t.Fatalf("VerifyFiles = %v\n%s", err, out.String())
 			}
 			text := out.String()
 			if err != nil {

@@ -14,7 +14,7 @@ var forbiddenBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime
 
 // Capabilities is what the policy compiler accepts: this OPA's builtins
 // without the forbidden ones. Tools that compile policies outside the
-// sidecar (bollard policy test, lint) use it so that they accept exactly
+// sidecar (`sidecar policy test` and `lint`) use it so that they accept exactly
 // what the sidecar does.
 func Capabilities() *ast.Capabilities {
 	caps := ast.CapabilitiesForThisVersion()

@@ -13,6 +13,6 @@
 // evaluation error or a timeout denies the call with the reason code
 // policy_error, and the underlying error goes to the log only. Explain
 // decides the same way and also lists the rules that produced a value, for
-// `bollard policy check`. The input and the decision form a versioned
+// `sidecar policy check`. The input and the decision form a versioned
 // contract with policy authors, described in docs/policy-contract.md.
 package decision

@@ -38,7 +38,7 @@ type RuleHit struct {
 // first value, each definition once. Rules of test packages are left out.
 // When the evaluation fails, the hits are those found before it failed.
 // Explain traces the evaluation, which makes it several times slower than
-// Decide: it is for `bollard policy check`, not for serving calls.
+// Decide: it is for `sidecar policy check`, not for serving calls.
 func (e *Engine) Explain(ctx context.Context, in Input) (Decision, []RuleHit) {
 	tr := &hitTracer{index: map[*ast.Rule]int{}}
 	d := e.decide(ctx, in, tr)

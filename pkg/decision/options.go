@@ -174,7 +174,7 @@ func WithBundleVerification(v BundleVerification) Option {
 
 // WithWatch turns watching of the policy directory or bundle file, and
 // polling of the bundle server, on or off (default on). A one-off check such
-// as `bollard policy check` turns it off.
+// as `sidecar policy check` turns it off.
 func WithWatch(enabled bool) Option {
 	return func(o *options) { o.watch = enabled }
 }

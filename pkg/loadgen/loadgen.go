@@ -2,9 +2,7 @@ package loadgen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -20,7 +18,6 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
-	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
@@ -58,42 +55,14 @@ func (r Result) Percentile(p float64) time.Duration {
 	return r.Latencies[max(0, min(i, len(r.Latencies)-1))]
 }
 
-// Main is `sidecar load`.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o Options
-	var params string
-	fs.StringVar(&o.Target, "addr", "127.0.0.1:8181", "sidecar gRPC address (host:port or unix:///path)")
-	fs.StringVar(&o.Key, "key", "", "agent key (default: the dev reader-bot key)")
-	fs.StringVar(&o.RPC, "rpc", "check", "check or execute")
-	fs.StringVar(&o.Action, "action", "users.get", "catalog action")
-	fs.StringVar(&params, "params", `{"userId":"00uALIactive000000g7"}`, "action parameters (JSON object)")
-	fs.IntVar(&o.Concurrency, "c", 32, "concurrent callers")
-	fs.IntVar(&o.Conns, "conns", 1, "gRPC connections shared by the callers")
-	fs.DurationVar(&o.Duration, "d", 10*time.Second, "duration (at most 5m)")
-	fs.Int64Var(&o.MaxRequests, "n", 5_000_000, "stop after this many requests")
-	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not loopback or a unix socket")
-	if err := fs.Parse(args); err != nil {
-		return err
+// Report prints what r measured of the run o, as `sidecar load` does.
+func (r Result) Report(w io.Writer, o Options) {
+	fmt.Fprintf(w, "%s %s: %d callers on %d connections for %s\n", o.RPC, o.Action, o.Concurrency, o.Conns, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "requests %d  rps %.0f  p50 %s  p90 %s  p99 %s  max %s\n", r.Requests, r.RPS(),
+		r.Percentile(50), r.Percentile(90), r.Percentile(99), r.Percentile(100))
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(w, "errors %v\n", r.Errors)
 	}
-	if err := json.Unmarshal([]byte(params), &o.Params); err != nil {
-		return fmt.Errorf("--params: %w", err)
-	}
-	if o.Key == "" {
-		o.Key = identity.DevKeys()["reader-bot"]
-	}
-	res, err := Run(ctx, o)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s %s: %d callers on %d connections for %s\n", o.RPC, o.Action, o.Concurrency, o.Conns, res.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "requests %d  rps %.0f  p50 %s  p90 %s  p99 %s  max %s\n", res.Requests, res.RPS(),
-		res.Percentile(50), res.Percentile(90), res.Percentile(99), res.Percentile(100))
-	if len(res.Errors) > 0 {
-		fmt.Fprintf(stdout, "errors %v\n", res.Errors)
-	}
-	return nil
 }
 
 // Run drives the target and returns what it measured.

@@ -66,3 +66,24 @@ func TestTargetMustBeLoopbackIP(t *testing.T) {
 		}
 	}
 }
+
+// TestReport: the two lines `sidecar load` prints, and the errors by code
+// only when there were some.
+func TestReport(t *testing.T) {
+	o := loadgen.Options{RPC: "check", Action: "users.get", Concurrency: 4, Conns: 2}
+	res := loadgen.Result{Requests: 4, Elapsed: 2 * time.Second, Errors: map[string]int64{},
+		Latencies: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 4 * time.Millisecond}}
+	var out strings.Builder
+	res.Report(&out, o)
+	want := "check users.get: 4 callers on 2 connections for 2s\n" +
+		"requests 4  rps 2  p50 2ms  p90 4ms  p99 4ms  max 4ms\n"
+	if out.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", out.String(), want)
+	}
+	out.Reset()
+	res.Errors["Unavailable"] = 1
+	res.Report(&out, o)
+	if !strings.HasSuffix(out.String(), "errors map[Unavailable:1]\n") {
+		t.Errorf("report with errors:\n%s", out.String())
+	}
+}

@@ -6,20 +6,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
-	"github.com/bollard-dev/bollard/policies"
 )
 
 // DevOptions configures Dev.
@@ -139,28 +136,6 @@ func randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// SampleGrants reads the sample agents' grants from the shipped policy data:
-// agent id → area → "read" or "manage".
-func SampleGrants() (map[string]map[string]string, error) {
-	raw, err := policies.FS.ReadFile("grants.json")
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Bollard struct {
-			Config struct {
-				Grants struct {
-					Agents map[string]map[string]string `json:"agents"`
-				} `json:"grants"`
-			} `json:"config"`
-		} `json:"bollard"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("parse grants.json: %w", err)
-	}
-	return doc.Bollard.Config.Grants.Agents, nil
-}
-
 func printBanner(w io.Writer, a Addrs, orgURL string) {
 	grpcAddr := addrString(a.GRPC)
 	fmt.Fprintf(w, "\nBollard dev mode: the built-in Okta simulator, the shipped policies, %d actions, sample agents.\n\n", len(catalog.Actions()))
@@ -191,29 +166,6 @@ func printBanner(w io.Writer, a Addrs, orgURL string) {
 	fmt.Fprintf(w, "\nTry it:\n")
 	fmt.Fprintf(w, "  grpcurl -plaintext -H 'authorization: Bearer %s' \\\n    -d '{\"action\":\"users.list\",\"params\":{\"limit\":2}}' %s bollard.v1.GatewayService/Execute\n", reader, grpcAddr)
 	fmt.Fprintf(w, "  go run ./examples/client -addr %s\n\n", grpcAddr)
-}
-
-func describeGrants(g map[string]string) string {
-	if len(g) == 0 {
-		return "no grants"
-	}
-	var manage, read []string
-	for _, area := range catalog.Areas() {
-		switch g[area.Name] {
-		case "manage":
-			manage = append(manage, area.Name)
-		case "read":
-			read = append(read, area.Name)
-		}
-	}
-	var parts []string
-	if len(manage) > 0 {
-		parts = append(parts, "manage: "+strings.Join(manage, ", "))
-	}
-	if len(read) > 0 {
-		parts = append(parts, "read: "+strings.Join(read, ", "))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // lockedWriter serialises whole writes to w.

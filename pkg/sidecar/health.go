@@ -2,11 +2,7 @@ package sidecar
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -34,25 +30,5 @@ func HealthCheck(ctx context.Context, addr string, timeout time.Duration) error 
 	if s := resp.GetStatus(); s != healthpb.HealthCheckResponse_SERVING {
 		return fmt.Errorf("health: %s", s)
 	}
-	return nil
-}
-
-// HealthMain is `sidecar health [--addr ADDR] [--timeout D]`: exit status 0
-// when the sidecar is serving.
-func HealthMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "unix:///var/run/bollard/bollard.sock", "the sidecar's gRPC address: unix:///path or host:port")
-	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errors.New("health: unexpected arguments: " + strings.Join(fs.Args(), " "))
-	}
-	if err := HealthCheck(ctx, *addr, *timeout); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "SERVING")
 	return nil
 }

@@ -230,7 +230,8 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 	for _, c := range r.podTemplate(t).Spec.InitContainers {
 		if cmd := livenessCommand(&c); len(cmd) == 4 && cmd[1] == "health" {
 			addr := "unix://" + at(strings.TrimPrefix(cmd[3], "unix://"))
-			if err := sidecar.HealthMain(t.Context(), []string{"--addr", addr}, io.Discard, io.Discard); err != nil {
+			// `sidecar health --addr ADDR` (cmd/sidecar) is this call with its 2s default.
+			if err := sidecar.HealthCheck(t.Context(), addr, 2*time.Second); err != nil {
 				t.Errorf("the liveness probe's command fails on a serving sidecar: %v", err)
 			}
 		}

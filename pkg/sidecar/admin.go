@@ -1,0 +1,69 @@
+package sidecar
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/audit"
+	"github.com/bollard-dev/bollard/pkg/decision"
+)
+
+// serveAdmin serves h on l in the background; the caller shuts the server
+// down.
+func serveAdmin(l net.Listener, h http.Handler, log *slog.Logger) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin server stopped", "error", err)
+		}
+	}()
+	return srv
+}
+
+// adminHandler serves liveness, readiness and Prometheus metrics.
+func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /readyz", readyzHandler(engine, auditLog))
+	return mux
+}
+
+// readyzHandler reports readiness as JSON. Ready means a policy is loaded and the
+// audit log can take records; a rejected reload is reported but the
+// previous policy still serves.
+func readyzHandler(engine *decision.Engine, auditLog *audit.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := engine.Status()
+		auditErr := auditLog.Ready()
+		ready := st.Revision != "" && auditErr == nil
+		body := map[string]any{"ready": ready, "policy_revision": st.Revision, "policy_source": st.Source,
+			"policy_loaded_at": st.LoadedAt.UTC().Format(time.RFC3339), "audit_writable": auditErr == nil}
+		if st.LastError != nil {
+			body["policy_reload_error"] = st.LastError.Error()
+		}
+		if auditErr != nil {
+			body["audit_error"] = auditErr.Error()
+		}
+		// Each sink's health, so a failing sink shows here even when the
+		// operator chose fail-open and the sidecar stays ready.
+		var sinks []map[string]any
+		for _, st := range auditLog.Stats().Sinks {
+			sinks = append(sinks, map[string]any{"name": st.Name, "healthy": st.Healthy, "written": st.Written, "failed": st.Failed})
+		}
+		body["audit_sinks"] = sinks
+		w.Header().Set("Content-Type", "application/json")
+		if !ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	}
+}
