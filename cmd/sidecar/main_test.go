@@ -65,7 +65,9 @@ func TestPolicyExitCodes(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{args: []string{"policy", "test", "--timeout", "3m", "../../policies"}, wantCode: 0, wantOut: "ok  \t../../policies\t"},
+		// The exit code of a passing run: one file's tests suffice, as
+		// policies.TestRego runs the whole library (minutes under -race).
+		{args: []string{"policy", "test", "--run", `^data\.bollard\.grants_test\.`, "../../policies"}, wantCode: 0, wantOut: "ok  \t../../policies\t"},
 		{args: []string{"policy", "check", "--agent", "reader-bot", "--action", "users.list", "--time", "2026-11-30T15:00:00Z"},
 			wantCode: 0, wantOut: "ALLOW users.list by reader-bot"},
 		{args: []string{"policy", "check", "--agent", "reader-bot", "--action", "users.delete", "--params", `{"userId": "00u1"}`,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -95,91 +96,101 @@ func TestRecordFieldOrderIsStable(t *testing.T) {
 	}
 }
 
+// The stuck-sink tests run in a synctest bubble: the write timeout and the
+// time a sink has been stuck are read from the bubble's clock, so they pass
+// at once and measure exact durations instead of racing a real timer.
+
 func TestStuckSinkDoesNotHangWrite(t *testing.T) {
-	var good syncBuffer
-	const timeout = 100 * time.Millisecond
-	l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithStdout(&good), WithWriteTimeout(timeout))
-	start := time.Now()
-	if err := l.Write(t.Context(), sampleRecord()); err != nil {
-		t.Fatalf("Write = %v, want nil: the other sink has the record", err)
-	}
-	if d := time.Since(start); d > timeout {
-		t.Errorf("Write took %v: it waited for the stuck sink", d)
-	}
-	time.Sleep(2 * timeout) // the first write is now stuck for longer than the timeout
-	for range 5 {
+	synctest.Test(t, func(t *testing.T) {
+		var good syncBuffer
+		const timeout = 100 * time.Millisecond
+		l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithStdout(&good), WithWriteTimeout(timeout))
+		start := time.Now()
 		if err := l.Write(t.Context(), sampleRecord()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("Write = %v, want nil: the other sink has the record", err)
 		}
-	}
-	if err := l.Ready(); err != nil {
-		t.Errorf("Ready = %v, want nil: one sink is fine", err)
-	}
-	// Each Write returned once the good sink had its record.
-	mustVerify(t, bytes.NewReader(good.Bytes()), 6)
-	st := l.Stats()
-	if st.Sinks[0].Healthy || st.Sinks[0].TimedOut != 5 || st.Sinks[0].Written != 0 || !st.Sinks[1].Healthy || st.Written != 6 {
-		t.Errorf("stats = %+v", st)
-	}
+		if d := time.Since(start); d >= timeout {
+			t.Errorf("Write took %v: it waited for the stuck sink", d)
+		}
+		time.Sleep(2 * timeout) // the first write is now stuck for longer than the timeout
+		for range 5 {
+			if err := l.Write(t.Context(), sampleRecord()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Ready(); err != nil {
+			t.Errorf("Ready = %v, want nil: one sink is fine", err)
+		}
+		// Each Write returned once the good sink had its record.
+		mustVerify(t, bytes.NewReader(good.Bytes()), 6)
+		st := l.Stats()
+		if st.Sinks[0].Healthy || st.Sinks[0].TimedOut != 5 || st.Sinks[0].Written != 0 || !st.Sinks[1].Healthy || st.Written != 6 {
+			t.Errorf("stats = %+v", st)
+		}
+	})
 }
 
 func TestOnlySinkStuck(t *testing.T) {
-	const timeout = 30 * time.Millisecond
-	l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithWriteTimeout(timeout))
-	start := time.Now()
-	if err := l.Write(t.Context(), sampleRecord()); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Write = %v, want ErrUnavailable", err)
-	}
-	if d := time.Since(start); d < timeout || d > timeout+time.Second {
-		t.Errorf("Write took %v with a %v timeout", d, timeout)
-	}
-	// Now known to be stuck: not waited for again.
-	start = time.Now()
-	if err := l.Write(t.Context(), sampleRecord()); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Write = %v, want ErrUnavailable", err)
-	}
-	if d := time.Since(start); d >= timeout { // waiting would take the whole timeout
-		t.Errorf("Write to a known-stuck sink took %v", d)
-	}
-	if err := l.Ready(); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Ready = %v", err)
-	}
-	if st := l.Stats(); st.Failed != 2 || st.Sinks[0].TimedOut != 2 || st.Sinks[0].Healthy {
-		t.Errorf("stats = %+v", st)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 30 * time.Millisecond
+		l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithWriteTimeout(timeout))
+		start := time.Now()
+		if err := l.Write(t.Context(), sampleRecord()); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Write = %v, want ErrUnavailable", err)
+		}
+		if d := time.Since(start); d != timeout {
+			t.Errorf("Write took %v with a %v timeout", d, timeout)
+		}
+		// Now known to be stuck: not waited for again.
+		start = time.Now()
+		if err := l.Write(t.Context(), sampleRecord()); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Write = %v, want ErrUnavailable", err)
+		}
+		if d := time.Since(start); d != 0 { // waiting would take the whole timeout
+			t.Errorf("Write to a known-stuck sink took %v", d)
+		}
+		if err := l.Ready(); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Ready = %v", err)
+		}
+		if st := l.Stats(); st.Failed != 2 || st.Sinks[0].TimedOut != 2 || st.Sinks[0].Healthy {
+			t.Errorf("stats = %+v", st)
+		}
+	})
 }
 
 func TestAllSinksFailing(t *testing.T) {
 	for _, failOpen := range []bool{false, true} {
 		t.Run(fmt.Sprintf("failOpen=%v", failOpen), func(t *testing.T) {
-			opts := []Option{WithStdout(failingWriter{}), WithStdout(newBlockingWriter(t)),
-				WithWriteTimeout(20 * time.Millisecond), WithFailOpen(failOpen)}
-			if _, err := os.Stat("/dev/full"); err == nil {
-				opts = append(opts, WithFile("/dev/full", 0, 0)) // every write: ENOSPC
-			}
-			l := newTestLogger(t, opts...)
-			for range 3 {
-				err := l.Write(t.Context(), sampleRecord())
-				if failOpen && err != nil {
-					t.Fatalf("Write = %v, want nil when failing open", err)
+			synctest.Test(t, func(t *testing.T) {
+				opts := []Option{WithStdout(failingWriter{}), WithStdout(newBlockingWriter(t)),
+					WithWriteTimeout(20 * time.Millisecond), WithFailOpen(failOpen)}
+				if _, err := os.Stat("/dev/full"); err == nil {
+					opts = append(opts, WithFile("/dev/full", 0, 0)) // every write: ENOSPC
 				}
-				if !failOpen && !errors.Is(err, ErrUnavailable) {
-					t.Fatalf("Write = %v, want ErrUnavailable", err)
+				l := newTestLogger(t, opts...)
+				for range 3 {
+					err := l.Write(t.Context(), sampleRecord())
+					if failOpen && err != nil {
+						t.Fatalf("Write = %v, want nil when failing open", err)
+					}
+					if !failOpen && !errors.Is(err, ErrUnavailable) {
+						t.Fatalf("Write = %v, want ErrUnavailable", err)
+					}
 				}
-			}
-			st := l.Stats()
-			if st.Failed != 3 || st.Written != 0 {
-				t.Errorf("stats = %+v, want 3 failed", st)
-			}
-			for _, s := range st.Sinks {
-				if s.Healthy || s.Written != 0 {
-					t.Errorf("sink %+v", s)
+				st := l.Stats()
+				if st.Failed != 3 || st.Written != 0 {
+					t.Errorf("stats = %+v, want 3 failed", st)
 				}
-			}
-			err := l.Ready()
-			if failOpen != (err == nil) || !failOpen && !errors.Is(err, ErrUnavailable) {
-				t.Errorf("Ready = %v with failOpen=%v", err, failOpen)
-			}
+				for _, s := range st.Sinks {
+					if s.Healthy || s.Written != 0 {
+						t.Errorf("sink %+v", s)
+					}
+				}
+				err := l.Ready()
+				if failOpen != (err == nil) || !failOpen && !errors.Is(err, ErrUnavailable) {
+					t.Errorf("Ready = %v with failOpen=%v", err, failOpen)
+				}
+			})
 		})
 	}
 }
@@ -258,13 +269,19 @@ func TestCloseFlushes(t *testing.T) {
 }
 
 func TestCloseGivesUpOnStuckSink(t *testing.T) {
-	l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithWriteTimeout(10*time.Millisecond), WithFailOpen(true))
-	l.Write(t.Context(), sampleRecord())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	if err := l.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Close = %v, want DeadlineExceeded", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithWriteTimeout(10*time.Millisecond), WithFailOpen(true))
+		l.Write(t.Context(), sampleRecord())
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if err := l.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Close = %v, want DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 20*time.Millisecond {
+			t.Errorf("Close took %v, want its context's 20ms", d)
+		}
+	})
 }
 
 func TestConcurrentWritesKeepOneChain(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -82,69 +83,86 @@ func TestBundleURL(t *testing.T) {
 
 // TestBundleURLPolling: the engine polls on its own, picks up a new
 // revision, refuses a badly signed one while the previous keeps deciding,
-// survives the server failing, and recovers.
+// survives the server failing, and recovers. It runs in a synctest bubble,
+// the bundle server's handler called in memory (its httptest server is only
+// its URL): polls come on the bubble's clock, and a minute after Close can
+// pass to show that no poll follows it.
 func TestBundleURLPolling(t *testing.T) {
 	good, other, _ := testKeys(t)
 	srv := newBundleServer(t, flagBundle("v1", true).signed(good).build(t))
-	var obs observer
-	e, rec := newEngine(t, decision.WithBundleURL(srv.URL, decision.BundleOptions{
-		PollInterval: 10 * time.Millisecond,
-		Verification: &good.verificationOpts,
-	}), decision.WithReloadObserver(obs.observe))
+	synctest.Test(t, func(t *testing.T) {
+		var obs observer
+		e, rec := newEngine(t, decision.WithBundleURL(srv.URL, decision.BundleOptions{
+			PollInterval: 10 * time.Millisecond,
+			Verification: &good.verificationOpts,
+			Client:       &http.Client{Transport: handlerTransport{srv.Config.Handler}},
+		}), decision.WithReloadObserver(obs.observe))
 
-	srv.set(flagBundle("v2", false).signed(good).build(t))
-	eventually(t, "v2", func() bool { return e.Revision() == "v2" })
-	if allowed(t, e) {
-		t.Error("v2 denies, yet the call was allowed")
-	}
+		srv.set(flagBundle("v2", false).signed(good).build(t))
+		eventually(t, "v2", func() bool { return e.Revision() == "v2" })
+		if allowed(t, e) {
+			t.Error("v2 denies, yet the call was allowed")
+		}
 
-	srv.set(flagBundle("v3", true).signed(other).build(t))
-	eventually(t, "the bad signature refused", func() bool { _, f := obs.counts(); return f == 1 })
-	// Polls go on, answered 304: the refusal stands but is not counted or
-	// logged again.
-	reqs, _ := srv.stats()
-	eventually(t, "more polls", func() bool { r, _ := srv.stats(); return len(r) >= len(reqs)+3 })
-	if _, f := obs.counts(); f != 1 {
-		t.Errorf("%d refusals counted for one bad bundle", f)
-	}
-	if n := len(rec.errors("policy rejected")); n != 1 {
-		t.Errorf("%d refusals logged for one bad bundle", n)
-	}
-	st := e.Status()
-	if st.Revision != "v2" || st.LastError == nil || !strings.Contains(st.LastError.Error(), "signature") {
-		t.Errorf("Status = %+v, want v2 with a signature error", st)
-	}
-	if d := e.Decide(t.Context(), decision.Input{Action: action(t, "users.list")}); d.Allow || d.Revision != "v2" {
-		t.Errorf("decision %+v: want v2 deciding", d)
-	}
+		srv.set(flagBundle("v3", true).signed(other).build(t))
+		eventually(t, "the bad signature refused", func() bool { _, f := obs.counts(); return f == 1 })
+		// Polls go on, answered 304: the refusal stands but is not counted or
+		// logged again.
+		reqs, _ := srv.stats()
+		eventually(t, "more polls", func() bool { r, _ := srv.stats(); return len(r) >= len(reqs)+3 })
+		if _, f := obs.counts(); f != 1 {
+			t.Errorf("%d refusals counted for one bad bundle", f)
+		}
+		if n := len(rec.errors("policy rejected")); n != 1 {
+			t.Errorf("%d refusals logged for one bad bundle", n)
+		}
+		st := e.Status()
+		if st.Revision != "v2" || st.LastError == nil || !strings.Contains(st.LastError.Error(), "signature") {
+			t.Errorf("Status = %+v, want v2 with a signature error", st)
+		}
+		if d := e.Decide(t.Context(), decision.Input{Action: action(t, "users.list")}); d.Allow || d.Revision != "v2" {
+			t.Errorf("decision %+v: want v2 deciding", d)
+		}
 
-	srv.fail(http.StatusServiceUnavailable)
-	eventually(t, "the failure reported", func() bool {
-		err := e.Status().LastError
-		return err != nil && strings.Contains(err.Error(), "503")
+		srv.fail(http.StatusServiceUnavailable)
+		eventually(t, "the failure reported", func() bool {
+			err := e.Status().LastError
+			return err != nil && strings.Contains(err.Error(), "503")
+		})
+		if e.Revision() != "v2" {
+			t.Errorf("revision %s while the server fails", e.Revision())
+		}
+		if len(rec.errors("policy source unavailable")) == 0 {
+			t.Error("the failing server was not logged")
+		}
+
+		srv.fail(0)
+		srv.set(flagBundle("v4", true).signed(good).build(t))
+		eventually(t, "v4", func() bool { return e.Revision() == "v4" })
+		eventually(t, "the error cleared", func() bool { return e.Status().LastError == nil })
+		if !allowed(t, e) {
+			t.Error("v4 allows, yet the call was denied")
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		reqs, _ = srv.stats()
+		time.Sleep(time.Minute) // thousands of poll intervals
+		if r, _ := srv.stats(); len(r) != len(reqs) {
+			t.Errorf("%d requests after Close", len(r)-len(reqs))
+		}
 	})
-	if e.Revision() != "v2" {
-		t.Errorf("revision %s while the server fails", e.Revision())
-	}
-	if len(rec.errors("policy source unavailable")) == 0 {
-		t.Error("the failing server was not logged")
-	}
+}
 
-	srv.fail(0)
-	srv.set(flagBundle("v4", true).signed(good).build(t))
-	eventually(t, "v4", func() bool { return e.Revision() == "v4" })
-	eventually(t, "the error cleared", func() bool { return e.Status().LastError == nil })
-	if !allowed(t, e) {
-		t.Error("v4 allows, yet the call was denied")
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	reqs, _ = srv.stats()
-	time.Sleep(50 * time.Millisecond)
-	if r, _ := srv.stats(); len(r) != len(reqs) {
-		t.Errorf("%d requests after Close", len(r)-len(reqs))
-	}
+// handlerTransport answers requests with h in the calling goroutine, with no
+// socket: inside a synctest bubble a request on a real connection would not
+// let the bubble's clock move.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	ht.h.ServeHTTP(w, r)
+	return w.Result(), nil
 }
 
 func TestBundleURLServerDown(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
@@ -136,29 +137,33 @@ func TestDoMapsOktaErrors(t *testing.T) {
 		{503, ``, nil, KindUnavailable, "", 0, 0},
 	}
 	for _, tc := range tests {
+		// In a bubble: the 429 without a reset is resent after a second,
+		// the 503 after a back-off, both on the bubble's clock.
 		t.Run(string(tc.kind)+"_"+tc.code, func(t *testing.T) {
-			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-				for k, v := range tc.header {
-					w.Header().Set(k, v)
+			synctest.Test(t, func(t *testing.T) {
+				c := newMemClient(t, func(w http.ResponseWriter, r *http.Request) {
+					for k, v := range tc.header {
+						w.Header().Set(k, v)
+					}
+					w.Header().Set("X-Okta-Request-Id", "req-e")
+					w.WriteHeader(tc.status)
+					io.WriteString(w, tc.body)
+				})
+				_, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d")
+				var oe *Error
+				if !errors.As(err, &oe) {
+					t.Fatalf("err = %v, want *Error", err)
 				}
-				w.Header().Set("X-Okta-Request-Id", "req-e")
-				w.WriteHeader(tc.status)
-				io.WriteString(w, tc.body)
+				if oe.Kind != tc.kind || oe.Code != tc.code || len(oe.Causes) != tc.causes || oe.Status != tc.status || oe.RequestID != "req-e" {
+					t.Errorf("error = %+v", oe)
+				}
+				if oe.RetryAfter < tc.retryMin {
+					t.Errorf("RetryAfter = %v, want at least %v", oe.RetryAfter, tc.retryMin)
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Error("error text contains the credential")
+				}
 			})
-			_, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d")
-			var oe *Error
-			if !errors.As(err, &oe) {
-				t.Fatalf("err = %v, want *Error", err)
-			}
-			if oe.Kind != tc.kind || oe.Code != tc.code || len(oe.Causes) != tc.causes || oe.Status != tc.status || oe.RequestID != "req-e" {
-				t.Errorf("error = %+v", oe)
-			}
-			if oe.RetryAfter < tc.retryMin {
-				t.Errorf("RetryAfter = %v, want at least %v", oe.RetryAfter, tc.retryMin)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Error("error text contains the credential")
-			}
 		})
 	}
 }

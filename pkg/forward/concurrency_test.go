@@ -99,10 +99,7 @@ func TestConcurrencyLimitIsRetriedSoon(t *testing.T) {
 			}
 			answerOK(w, 5, time.Now().Add(time.Minute))
 		}}
-		c, err := New("http://127.0.0.1:1", WithAPIToken(token), WithHTTPClient(serveMem(t, http.HandlerFunc(srv.handle))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newMemClient(t, srv.handle)
 		start := time.Now()
 		call := bind(t, "users.create", createParams("x@example.com"))
 		if _, err := c.Do(t.Context(), call, "d"); err != nil {
@@ -136,11 +133,7 @@ func TestSpentBucketStillWaitsForItsReset(t *testing.T) {
 			seen = c.RateLimits()["GET /api/v1/users/{userId}"]
 			answerOK(w, 5, reset.Add(time.Minute))
 		}}
-		var err error
-		c, err = New("http://127.0.0.1:1", WithAPIToken(token), WithHTTPClient(serveMem(t, http.HandlerFunc(srv.handle))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c = newMemClient(t, srv.handle)
 		if _, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d"); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -36,24 +37,34 @@ func answerOK(w http.ResponseWriter, remaining int, reset time.Time) {
 	io.WriteString(w, `{}`)
 }
 
+// The tests that wait out a rate-limit window run in a synctest bubble on
+// the in-memory network (newMemClient): the window passes on the bubble's
+// clock, at once, and the wait is measured exactly.
+
 func TestRateLimitedCallIsWaitedOutWhenTheDeadlineAllows(t *testing.T) {
-	srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			rateLimited(w, time.Now().Add(time.Second))
-			return
+	synctest.Test(t, func(t *testing.T) {
+		reset := time.Now().Add(time.Second)
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				rateLimited(w, reset)
+				return
+			}
+			answerOK(w, 5, time.Now().Add(time.Minute))
+		}}
+		c := newMemClient(t, srv.handle)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		resp, err := c.Do(ctx, bind(t, "users.delete", map[string]any{"userId": "00u1"}), "d")
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("Do = %v, %v", resp, err)
 		}
-		answerOK(w, 5, time.Now().Add(time.Minute))
-	}}
-	c := newClient(t, srv.handle)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	resp, err := c.Do(ctx, bind(t, "users.delete", map[string]any{"userId": "00u1"}), "d")
-	if err != nil || resp.Status != 200 {
-		t.Fatalf("Do = %v, %v", resp, err)
-	}
-	if got := srv.n.Load(); got != 2 {
-		t.Errorf("okta saw %d requests, want 2 (a 429 is safe to resend, even for a write)", got)
-	}
+		if got := srv.n.Load(); got != 2 {
+			t.Errorf("okta saw %d requests, want 2 (a 429 is safe to resend, even for a write)", got)
+		}
+		if time.Now().Before(reset) {
+			t.Errorf("resent at %v, before the window reset at %v", time.Now(), reset)
+		}
+	})
 }
 
 func TestRateLimitedCallFailsWhenTheDeadlineIsSooner(t *testing.T) {
@@ -72,16 +83,18 @@ func TestRateLimitedCallFailsWhenTheDeadlineIsSooner(t *testing.T) {
 }
 
 func TestRateLimitIsRetriedOnlyOnce(t *testing.T) {
-	srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) { rateLimited(w, time.Now().Add(time.Second)) }}
-	c := newClient(t, srv.handle)
-	_, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d")
-	var fe *Error
-	if !errors.As(err, &fe) || fe.Kind != KindRateLimited {
-		t.Fatalf("err = %v", err)
-	}
-	if got := srv.n.Load(); got != 2 {
-		t.Errorf("okta saw %d requests, want 2", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) { rateLimited(w, time.Now().Add(time.Second)) }}
+		c := newMemClient(t, srv.handle)
+		_, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d")
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Kind != KindRateLimited {
+			t.Fatalf("err = %v", err)
+		}
+		if got := srv.n.Load(); got != 2 {
+			t.Errorf("okta saw %d requests, want 2", got)
+		}
+	})
 }
 
 func TestReadsAreRetriedWritesAreNot(t *testing.T) {
@@ -129,53 +142,61 @@ func TestReadsAreRetriedWritesAreNot(t *testing.T) {
 }
 
 func TestHangingReadIsAbandonedAndRetried(t *testing.T) {
-	srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			<-r.Context().Done()
-			return
+	synctest.Test(t, func(t *testing.T) {
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				<-r.Context().Done()
+				return
+			}
+			answerOK(w, 5, time.Now().Add(time.Minute))
+		}}
+		c := newMemClient(t, srv.handle, WithAttemptTimeout(100*time.Millisecond))
+		start := time.Now()
+		if _, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d"); err != nil {
+			t.Fatal(err)
 		}
-		answerOK(w, 5, time.Now().Add(time.Minute))
-	}}
-	c := newClient(t, srv.handle, WithAttemptTimeout(100*time.Millisecond))
-	if _, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": "00u1"}), "d"); err != nil {
-		t.Fatal(err)
-	}
-	if got := srv.n.Load(); got != 2 {
-		t.Errorf("okta saw %d requests, want 2", got)
-	}
+		if got := srv.n.Load(); got != 2 {
+			t.Errorf("okta saw %d requests, want 2", got)
+		}
+		if d := time.Since(start); d >= time.Second {
+			t.Errorf("answered after %v: the hanging attempt was not abandoned at 100ms", d)
+		}
+	})
 }
 
 func TestReserveIsKeptForPeople(t *testing.T) {
-	reset := time.Now().Add(2 * time.Second)
-	srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) { answerOK(w, 2, reset) }}
-	c := newClient(t, srv.handle, WithReserve(0.2)) // keep 2 of 10
-	call := bind(t, "users.get", map[string]any{"userId": "00u1"})
-	if _, err := c.Do(t.Context(), call, "d"); err != nil {
-		t.Fatal(err)
-	}
-	// The bucket now has 2 left, which is the reserve: a call that cannot
-	// wait for the reset is held back without reaching Okta.
-	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-	defer cancel()
-	_, err := c.Do(ctx, call, "d")
-	var fe *Error
-	if !errors.As(err, &fe) || fe.Kind != KindRateLimited || !fe.Held || fe.RetryAfter <= 0 {
-		t.Fatalf("err = %+v, want a held rate limit", err)
-	}
-	if got := srv.n.Load(); got != 1 {
-		t.Errorf("okta saw %d requests, want 1", got)
-	}
-	// One that can wait goes after the reset.
-	start := time.Now()
-	if _, err := c.Do(t.Context(), call, "d"); err != nil {
-		t.Fatal(err)
-	}
-	if time.Now().Before(reset.Truncate(time.Second)) || time.Since(start) < 500*time.Millisecond {
-		t.Errorf("call went before the window reset")
-	}
-	if rl := c.RateLimits()[BucketOf(call.Action)]; rl.Limit != 10 {
-		t.Errorf("RateLimits = %v", c.RateLimits())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		reset := time.Now().Add(2 * time.Second)
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) { answerOK(w, 2, reset) }}
+		c := newMemClient(t, srv.handle, WithReserve(0.2)) // keep 2 of 10
+		call := bind(t, "users.get", map[string]any{"userId": "00u1"})
+		if _, err := c.Do(t.Context(), call, "d"); err != nil {
+			t.Fatal(err)
+		}
+		// The bucket now has 2 left, which is the reserve: a call that cannot
+		// wait for the reset is held back without reaching Okta.
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		_, err := c.Do(ctx, call, "d")
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Kind != KindRateLimited || !fe.Held || fe.RetryAfter <= 0 {
+			t.Fatalf("err = %+v, want a held rate limit", err)
+		}
+		if got := srv.n.Load(); got != 1 {
+			t.Errorf("okta saw %d requests, want 1", got)
+		}
+		// One that can wait goes after the reset.
+		start := time.Now()
+		if _, err := c.Do(t.Context(), call, "d"); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().Before(reset.Truncate(time.Second)) || time.Since(start) < 500*time.Millisecond {
+			t.Errorf("call went at %v, before the window reset at %v", time.Now(), reset)
+		}
+		if rl := c.RateLimits()[BucketOf(call.Action)]; rl.Limit != 10 {
+			t.Errorf("RateLimits = %v", c.RateLimits())
+		}
+	})
 }
 
 func TestConcurrentCap(t *testing.T) {
@@ -230,17 +251,28 @@ func TestConcurrentCap(t *testing.T) {
 }
 
 func TestWaitingForACapIsCancelledByTheCallersDeadline(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	c := newClient(t, func(w http.ResponseWriter, r *http.Request) { <-release }, WithConcurrency(1, 10))
-	call := bind(t, "users.list", nil)
-	go c.Do(t.Context(), call, "d") // takes the only place
-	time.Sleep(50 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err := c.Do(ctx, call, "d")
-	var fe *Error
-	if !errors.As(err, &fe) || fe.Kind != KindTimeout {
-		t.Fatalf("err = %v, want a timeout", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		srv := &counting{h: func(n int64, w http.ResponseWriter, r *http.Request) { <-release }}
+		c := newMemClient(t, srv.handle, WithConcurrency(1, 10))
+		call := bind(t, "users.list", nil)
+		go c.Do(t.Context(), call, "d") // takes the only place
+		synctest.Wait()                 // and holds it, waiting for Okta
+		const deadline = 100 * time.Millisecond
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Do(ctx, call, "d")
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Kind != KindTimeout {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+		if d := time.Since(start); d != deadline {
+			t.Errorf("the waiting call gave up after %v, want its deadline %v", d, deadline)
+		}
+		if got := srv.n.Load(); got != 1 {
+			t.Errorf("okta saw %d requests, want 1: the second call waits for the place", got)
+		}
+	})
 }

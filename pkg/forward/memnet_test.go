@@ -34,6 +34,18 @@ func serveMem(t *testing.T, h http.Handler) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// newMemClient is newClient on the in-memory network: a client of h for
+// tests in a synctest bubble, where Okta's rate-limit windows and the
+// client's back-offs pass on the bubble's clock.
+func newMemClient(t *testing.T, h http.HandlerFunc, opts ...Option) *Client {
+	t.Helper()
+	c, err := New("http://127.0.0.1:1", append([]Option{WithAPIToken(token), WithHTTPClient(serveMem(t, h))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func (n *memNet) Accept() (net.Conn, error) {
 	select {
 	case c := <-n.conns:

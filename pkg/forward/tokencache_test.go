@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -70,46 +71,54 @@ func TestTokenLifetime(t *testing.T) {
 	}
 }
 
+// TestOAuthSingleFlight runs in a synctest bubble, the fake Okta on the
+// in-memory network (its httptest server is only its URL): synctest.Wait
+// returns once every caller is blocked, so all of them are known to wait
+// behind the gated token requests before the gate opens.
 func TestOAuthSingleFlight(t *testing.T) {
 	for _, dpop := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Bearer", true: "DPoP"}[dpop], func(t *testing.T) {
 			key := testECKey()
 			f := newFakeOkta(t, key, "kid", dpop)
-			f.gate = make(chan struct{})
-			o := newTestOAuth(t, f.config(key, scopeUsersRead, scopeGroupsRead))
+			synctest.Test(t, func(t *testing.T) {
+				f.gate = make(chan struct{})
+				cfg := f.config(key, scopeUsersRead, scopeGroupsRead)
+				cfg.HTTPClient = serveMem(t, f.srv.Config.Handler)
+				o := newTestOAuth(t, cfg)
 
-			const callers = 100
-			var wg sync.WaitGroup
-			headers := make([]string, 2*callers)
-			for i := range headers {
-				scope := scopeUsersRead
-				if i%2 == 1 {
-					scope = scopeGroupsRead
-				}
-				wg.Go(func() {
-					h, err := authHeader(t, o, scope)
-					if err != nil {
-						t.Error(err)
+				const callers = 100
+				var wg sync.WaitGroup
+				headers := make([]string, 2*callers)
+				for i := range headers {
+					scope := scopeUsersRead
+					if i%2 == 1 {
+						scope = scopeGroupsRead
 					}
-					headers[i] = h
-				})
-			}
-			time.Sleep(20 * time.Millisecond) // let callers pile up behind the gate
-			close(f.gate)
-			wg.Wait()
-			for _, scope := range []string{scopeUsersRead, scopeGroupsRead} {
-				if n := f.tokenRequests(scope); n != 1 {
-					t.Errorf("%d token requests for %s, want 1", n, scope)
+					wg.Go(func() {
+						h, err := authHeader(t, o, scope)
+						if err != nil {
+							t.Error(err)
+						}
+						headers[i] = h
+					})
 				}
-			}
-			for i, h := range headers {
-				if h != headers[i%2] || h == "" {
-					t.Fatalf("caller %d got %q, want the shared token %q", i, h, headers[i%2])
+				synctest.Wait() // every caller waits behind the gate
+				close(f.gate)
+				wg.Wait()
+				for _, scope := range []string{scopeUsersRead, scopeGroupsRead} {
+					if n := f.tokenRequests(scope); n != 1 {
+						t.Errorf("%d token requests for %s, want 1", n, scope)
+					}
 				}
-			}
-			if headers[0] == headers[1] {
-				t.Error("two scopes share one token")
-			}
+				for i, h := range headers {
+					if h != headers[i%2] || h == "" {
+						t.Fatalf("caller %d got %q, want the shared token %q", i, h, headers[i%2])
+					}
+				}
+				if headers[0] == headers[1] {
+					t.Error("two scopes share one token")
+				}
+			})
 		})
 	}
 }
@@ -117,25 +126,34 @@ func TestOAuthSingleFlight(t *testing.T) {
 func TestOAuthWaitersHonourTheirOwnContext(t *testing.T) {
 	key := testECKey()
 	f := newFakeOkta(t, key, "kid", false)
-	f.gate = make(chan struct{})
-	o := newTestOAuth(t, f.config(key, scopeUsersRead))
+	synctest.Test(t, func(t *testing.T) {
+		f.gate = make(chan struct{})
+		cfg := f.config(key, scopeUsersRead)
+		cfg.HTTPClient = serveMem(t, f.srv.Config.Handler)
+		o := newTestOAuth(t, cfg)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	req := httptest.NewRequest("GET", f.srv.URL, nil)
-	if err := o.Authorize(ctx, req, scopeUsersRead); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("impatient caller: err = %v, want its own deadline", err)
-	}
-	// The request it started goes on for the others.
-	done := make(chan error, 1)
-	go func() { _, err := authHeader(t, o, scopeUsersRead); done <- err }()
-	close(f.gate)
-	if err := <-done; err != nil {
-		t.Fatalf("patient caller: %v", err)
-	}
-	if n := f.tokenRequests(scopeUsersRead); n != 1 {
-		t.Errorf("%d token requests, want 1 shared", n)
-	}
+		const patience = 20 * time.Millisecond
+		ctx, cancel := context.WithTimeout(t.Context(), patience)
+		defer cancel()
+		req := httptest.NewRequest("GET", f.srv.URL, nil)
+		start := time.Now()
+		if err := o.Authorize(ctx, req, scopeUsersRead); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("impatient caller: err = %v, want its own deadline", err)
+		}
+		if d := time.Since(start); d != patience {
+			t.Errorf("impatient caller left after %v, want its own %v", d, patience)
+		}
+		// The request it started goes on for the others.
+		done := make(chan error, 1)
+		go func() { _, err := authHeader(t, o, scopeUsersRead); done <- err }()
+		close(f.gate)
+		if err := <-done; err != nil {
+			t.Fatalf("patient caller: %v", err)
+		}
+		if n := f.tokenRequests(scopeUsersRead); n != 1 {
+			t.Errorf("%d token requests, want 1 shared", n)
+		}
+	})
 }
 
 func TestOAuthRefreshesBeforeExpiry(t *testing.T) {

@@ -63,6 +63,53 @@ func newReceiver(t *testing.T, configure func(*receiver)) *receiver {
 	return rc
 }
 
+// newMemReceiver is a receiver without a socket, for tests in a synctest
+// bubble: the simulator reaches it through client(), which calls it in
+// memory, so delivery delays and timeouts pass on the bubble's clock.
+func newMemReceiver(configure func(*receiver)) *receiver {
+	rc := &receiver{arrivals: make(chan struct{}, 10000)}
+	if configure != nil {
+		configure(rc)
+	}
+	return rc
+}
+
+// client reaches the receiver in memory, whatever the URL's host.
+func (rc *receiver) client() *http.Client {
+	return &http.Client{Transport: handlerTransport{http.HandlerFunc(rc.serve)}}
+}
+
+// handlerTransport answers requests with h in the calling goroutine. A
+// request whose context ended meanwhile fails, as on a real connection.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	ht.h.ServeHTTP(w, r)
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	return w.Result(), nil
+}
+
+// memHookEnv is hookEnv in a synctest bubble: a simulator, without an HTTP
+// front, with one verified hook on a receiver reached in memory.
+func memHookEnv(t *testing.T, configure func(*receiver), types []string, opts ...Option) (*Sim, *receiver, string) {
+	t.Helper()
+	rc := newMemReceiver(configure)
+	clock := &testClock{now: testNow}
+	sim := New(append([]Option{WithClock(clock.Now), WithEventHookClient(rc.client())}, opts...)...)
+	t.Cleanup(func() { _ = sim.Close() })
+	id, err := sim.RegisterEventHook(t.Context(), EventHook{
+		Name: "bollard", URL: "http://127.0.0.1/hooks/okta", EventTypes: types,
+		Headers: map[string]string{"Authorization": hookSecret, "X-Extra": "yes"},
+	})
+	if err != nil {
+		t.Fatalf("RegisterEventHook: %v", err)
+	}
+	return sim, rc, id
+}
+
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		rc.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -170,46 +171,54 @@ func TestEventHookRetry(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}, 1, EventHookStats{Queued: 1, Failed: 1}},
 	}
+	// In a synctest bubble: the slow receiver and the attempt timeout
+	// take no real time.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, rc, id := hookEnv(t, func(rc *receiver) { rc.respond = tt.respond },
-				[]string{"user.session.start"}, WithEventHookTimeout(slow/3))
-			if _, err := e.sim.StartSession(SeedUserBob); err != nil {
-				t.Fatal(err)
-			}
-			flush(t, e.sim)
-			posts := rc.Posts()
-			if len(posts) != tt.posts {
-				t.Fatalf("%d POSTs, want %d", len(posts), tt.posts)
-			}
-			for _, p := range posts {
-				if p.uuid() != posts[0].uuid() {
-					t.Errorf("the retry carries %s, the first try %s", p.uuid(), posts[0].uuid())
+			synctest.Test(t, func(t *testing.T) {
+				sim, rc, id := memHookEnv(t, func(rc *receiver) { rc.respond = tt.respond },
+					[]string{"user.session.start"}, WithEventHookTimeout(slow/3))
+				if _, err := sim.StartSession(SeedUserBob); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if st, _ := e.sim.EventHookStats(id); st != tt.stats {
-				t.Errorf("stats = %+v, want %+v", st, tt.stats)
-			}
+				flush(t, sim)
+				posts := rc.Posts()
+				if len(posts) != tt.posts {
+					t.Fatalf("%d POSTs, want %d", len(posts), tt.posts)
+				}
+				for _, p := range posts {
+					if p.uuid() != posts[0].uuid() {
+						t.Errorf("the retry carries %s, the first try %s", p.uuid(), posts[0].uuid())
+					}
+				}
+				if st, _ := sim.EventHookStats(id); st != tt.stats {
+					t.Errorf("stats = %+v, want %+v", st, tt.stats)
+				}
+			})
 		})
 	}
 }
 
+// TestEventHookDelay runs in a synctest bubble: the delay passes on the
+// bubble's clock, and the delivery is seen exactly when it is due.
 func TestEventHookDelay(t *testing.T) {
-	const delay = 300 * time.Millisecond
-	e, rc, _ := hookEnv(t, nil, []string{"user.session.start"}, WithEventHookDelay(delay))
-	start := time.Now()
-	if _, err := e.sim.StartSession(SeedUserBob); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(delay / 3)
-	if n := len(rc.Posts()); n != 0 {
-		t.Fatalf("%d POSTs before the delay", n)
-	}
-	flush(t, e.sim)
-	posts := rc.Posts()
-	if len(posts) != 1 || posts[0].at.Sub(start) < delay {
-		t.Fatalf("POSTs %d, the first after %v; want one after %v", len(posts), posts[0].at.Sub(start), delay)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 300 * time.Millisecond
+		sim, rc, _ := memHookEnv(t, nil, []string{"user.session.start"}, WithEventHookDelay(delay))
+		start := time.Now()
+		if _, err := sim.StartSession(SeedUserBob); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay - time.Millisecond)
+		if n := len(rc.Posts()); n != 0 {
+			t.Fatalf("%d POSTs before the delay", n)
+		}
+		flush(t, sim)
+		posts := rc.Posts()
+		if len(posts) != 1 || posts[0].at.Sub(start) < delay {
+			t.Fatalf("POSTs %d, the first after %v; want one after %v", len(posts), posts[0].at.Sub(start), delay)
+		}
+	})
 }
 
 // blockingReceiver holds every POST until release is called. Tests defer
