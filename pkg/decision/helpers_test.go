@@ -69,7 +69,11 @@ func regoDecision(expr string) string {
 func newEngine(t *testing.T, opts ...decision.Option) (*decision.Engine, *recorder) {
 	t.Helper()
 	rec := &recorder{}
-	opts = append([]decision.Option{decision.WithLogger(slog.New(rec))}, opts...)
+	// A generous evaluation deadline: under -race on a loaded machine the
+	// whole library can take longer than the production 100 ms, and a test
+	// about something else must not fail closed on it. The tests of the
+	// deadline pass their own, which wins.
+	opts = append([]decision.Option{decision.WithLogger(slog.New(rec)), decision.WithEvalTimeout(10 * time.Second)}, opts...)
 	e, err := decision.New(t.Context(), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)

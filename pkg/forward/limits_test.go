@@ -5,12 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/oktasim"
 )
 
 // counting wraps a handler and counts the requests it sees.
@@ -273,6 +276,32 @@ func TestWaitingForACapIsCancelledByTheCallersDeadline(t *testing.T) {
 		}
 		if got := srv.n.Load(); got != 1 {
 			t.Errorf("okta saw %d requests, want 1: the second call waits for the place", got)
+		}
+	})
+}
+
+// TestSimulatorsSpentWindowIsWaitedOut: against the Okta simulator's own
+// rate limiter (a window of two calls a second), the third call meets a
+// 429 and is sent again once the window resets, on the bubble's clock.
+func TestSimulatorsSpentWindowIsWaitedOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := oktasim.New(oktasim.WithAPIToken(token), oktasim.WithRateLimit(2, time.Second))
+		c := newMemClient(t, sim.Handler().ServeHTTP, WithReserve(0))
+		start := time.Now()
+		for i := range 3 {
+			if _, err := c.Do(t.Context(), bind(t, "users.get", map[string]any{"userId": oktasim.SeedUserAlice}), "d"); err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
+		}
+		var statuses []int
+		for _, r := range sim.Requests() {
+			statuses = append(statuses, r.Status)
+		}
+		if !slices.Equal(statuses, []int{200, 200, 429, 200}) {
+			t.Errorf("okta answered %v, want the 429 waited out", statuses)
+		}
+		if waited := time.Since(start); waited <= 0 || waited > 2*time.Second {
+			t.Errorf("waited %v for a one-second window", waited)
 		}
 	})
 }

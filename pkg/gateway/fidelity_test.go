@@ -167,24 +167,8 @@ func TestRateLimitAgainstTheSimulator(t *testing.T) {
 		})
 		return err
 	}
-	t.Run("waited out", func(t *testing.T) {
-		h := newHarness(t, func(o *harnessOption) {
-			o.simOpts = append(o.simOpts, oktasim.WithRateLimit(2, time.Second))
-			o.fopts = append(o.fopts, forward.WithReserve(0))
-		})
-		for i := range 3 {
-			if err := call(h); err != nil {
-				t.Fatalf("call %d: %v", i, err)
-			}
-		}
-		var statuses []int
-		for _, r := range h.sim.Requests() {
-			statuses = append(statuses, r.Status)
-		}
-		if !slices.Contains(statuses, 429) || statuses[len(statuses)-1] != 200 {
-			t.Errorf("okta answered %v, want a 429 waited out", statuses)
-		}
-	})
+	// A window that is waited out is forward's TestSimulatorsSpentWindowIsWaitedOut,
+	// against this simulator on a synctest clock: no real second passes.
 	t.Run("returned with RetryInfo", func(t *testing.T) {
 		// An hour's window and a caller that can wait 3s: the reset is
 		// (all but certainly) too far to wait for.
