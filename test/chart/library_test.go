@@ -20,10 +20,10 @@ func TestNamedTemplates(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(dir, "charts", "bollard"), os.DirFS(chartDir)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runHelm(t, "lint", "--strict", "--kube-version", kubeVersion, dir); err != nil {
+	if _, err := helmLint(t, dir); err != nil {
 		t.Fatalf("helm lint --strict: %v", err)
 	}
-	out, err := runHelm(t, "template", "team", dir, "--namespace", "agents", "--kube-version", kubeVersion)
+	out, err := helmTemplate(t, "team", dir, "agents")
 	if err != nil {
 		t.Fatalf("helm template: %v", err)
 	}

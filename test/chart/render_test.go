@@ -19,9 +19,9 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 )
 
-// kubeVersion is the cluster version helm renders for (a go-installed helm
-// otherwise assumes 1.20, older than the chart's 1.29 minimum for native
-// sidecars).
+// kubeVersion is the cluster version the chart is rendered and linted for,
+// as with helm's --kube-version (in a test binary Helm's SDK otherwise
+// assumes 1.20, older than the chart's 1.29 minimum for native sidecars).
 const kubeVersion = "1.33.0"
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -61,7 +61,7 @@ func cases(t *testing.T) []renderCase {
 func TestLint(t *testing.T) {
 	for _, c := range cases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := runHelm(t, append([]string{"lint", "--strict", "--kube-version", kubeVersion, chartDir}, c.args...)...)
+			out, err := helmLint(t, chartDir, c.args...)
 			if err != nil {
 				t.Fatalf("helm lint --strict: %v", err)
 			}
@@ -74,7 +74,7 @@ func TestLint(t *testing.T) {
 
 func template(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	return runHelm(t, append([]string{"template", "bollard", chartDir, "--namespace", "agents", "--kube-version", kubeVersion}, args...)...)
+	return helmTemplate(t, "bollard", chartDir, "agents", args...)
 }
 
 // rendered is a chart rendering decoded into the API types.
