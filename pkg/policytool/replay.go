@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 )
@@ -153,37 +154,33 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 	}
 	defer f.Close()
 	s := &rep.Summary
-	lr := newLineReader(f, maxRecordLine)
+	rd := audit.NewReader(f, audit.WithMaxLine(maxRecordLine))
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, tooLong, err := lr.next()
+		r, err := rd.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		if le, ok := errors.AsType[*audit.LineError](err); ok {
+			s.Read++
+			s.Malformed++
+			if errors.Is(le, audit.ErrLineTooLong) {
+				fmt.Fprintln(stderr, lineError(name, le.Line, "skipped: longer than %d bytes", maxRecordLine))
+			} else {
+				fmt.Fprintln(stderr, lineError(name, le.Line, "skipped: not an audit record: %v", le.Err))
+			}
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
-		if !tooLong && len(strings.TrimSpace(string(line))) == 0 {
-			continue
-		}
 		s.Read++
-		if tooLong {
-			s.Malformed++
-			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: longer than %d bytes", maxRecordLine))
-			continue
-		}
-		r, err := parseRecord(line)
-		if err != nil {
-			s.Malformed++
-			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: not an audit record: %v", err))
-			continue
-		}
 		// A call's decision is replayed once, from the record that ends it:
 		// an intent is followed by its outcome; streams, listings and
 		// checkpoints are not calls.
-		if r.Kind != "" && r.Kind != "call" && r.Kind != "outcome" {
+		if r.Kind != "" && r.Kind != audit.KindCall && r.Kind != audit.KindOutcome {
 			s.NotACall++
 			continue
 		}
@@ -201,7 +198,7 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 			Action:   action,
 			Resource: r.Resource,
 			Params:   r.Params,
-			Time:     r.time,
+			Time:     r.Time,
 			Context:  r.Context,
 			Stage:    replayStage(action, r.Context),
 		})
@@ -214,19 +211,54 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 		if !changed {
 			continue
 		}
-		c.File, c.Line, c.Masked = name, lr.n, masked
+		c.File, c.Line, c.Masked = name, r.Line, masked
 		s.Changed++
 		s.ByKind[c.Kind]++
 		rep.Changes = append(rep.Changes, c)
 	}
 }
 
+// maxRecordLine bounds one audit record when replaying: a line without a
+// newline cannot exhaust memory. Records hold at most a 64 KiB body and the
+// decision's context.
+const maxRecordLine = 4 << 20
+
+// allowed is what the recorded policy decided: a decision without reasons.
+// Dry-run records keep the policy's reasons although the call went ahead.
+func allowed(r *audit.Entry) bool { return r.DecisionID != "" && len(r.DenyCodes) == 0 }
+
+// maskedParams reports whether any parameter was masked in the record
+// ("hmac-sha256:..."): the policy sees the masked string, not the value.
+func maskedParams(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.HasPrefix(x, "hmac-sha256:")
+	case map[string]any:
+		for _, e := range x {
+			if maskedParams(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if maskedParams(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lineError(file string, n int, format string, args ...any) string {
+	return fmt.Sprintf("%s:%d: %s", file, n, fmt.Sprintf(format, args...))
+}
+
 // compare the recorded decision with the new one.
-func compare(r *auditRecord, d decision.Decision, withObligations bool) (change, bool) {
+func compare(r *audit.Entry, d decision.Decision, withObligations bool) (change, bool) {
 	c := change{
 		Timestamp: r.Timestamp, DecisionID: r.DecisionID, Agent: r.Agent.ID, Action: r.Action,
 		Resource: r.Resource, DryRun: r.DryRun,
-		Before: outcome{Allow: r.allowed(), DenyCodes: nonNil(r.DenyCodes), Obligations: normalize(r.Obligations)},
+		Before: outcome{Allow: allowed(r), DenyCodes: nonNil(r.DenyCodes), Obligations: normalize(r.Obligations)},
 		After:  outcome{Allow: d.Allow, DenyCodes: []string{}, Obligations: obligationsOf(d)},
 	}
 	for _, rs := range d.Deny {

@@ -227,25 +227,6 @@ func TestReplayErrors(t *testing.T) {
 	}
 }
 
-func TestLineReader(t *testing.T) {
-	lr := newLineReader(strings.NewReader("short\n"+strings.Repeat("y", 100)+"\nlast"), 10)
-	var got []string
-	for {
-		line, tooLong, err := lr.next()
-		if err != nil {
-			break
-		}
-		if tooLong {
-			got = append(got, "(too long)")
-			continue
-		}
-		got = append(got, string(line))
-	}
-	if strings.Join(got, "|") != "short|(too long)|last" || lr.n != 3 {
-		t.Errorf("lines %q, n %d", got, lr.n)
-	}
-}
-
 // TestReplayFirstStage: a change refused at the first stage was decided
 // before any lookup, so its record has no target facts; replayed with the
 // same policy it is decided at that stage again and nothing changes (in
