@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return audit.VerifyMain(ctx, args[1:], stdout, stderr)
 	case "policy":
-		return policytool.Main(ctx, args, stdout, stderr)
+		return policy(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "bollard", version)
 		return nil

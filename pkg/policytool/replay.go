@@ -1,6 +1,7 @@
 package policytool
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,20 +17,19 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 )
 
-const replayUsage = `usage: sidecar policy replay --audit FILE [--audit FILE...] --policy DIR [--format text|json]
-
-Re-decides every call recorded in audit files (JSON lines, as the sidecar
-writes them) with a candidate policy and prints what would change: calls
-allowed before and denied now, denied before and allowed now, and (unless
---obligations=false) calls whose obligations or deny reasons change. Each
-call is replayed with its agent, action, resource, parameters, context and
-time; JWT claims are not in the audit log and are replayed empty. Masked
-parameters ("hmac-sha256:...") are replayed as recorded and flagged.
-Exit status: 0 nothing changes, 1 something changes, 2 bad input or a
-policy that does not load. Malformed lines are reported and skipped.
-
-flags:
-`
+// ReplayOptions are what Replay re-decides: the flags of `sidecar policy
+// replay`.
+type ReplayOptions struct {
+	// AuditFiles are audit files (JSON lines), oldest first.
+	AuditFiles []string
+	// PolicyDir is the candidate policy directory.
+	PolicyDir string
+	// Format is "text" (when empty) or "json".
+	Format string
+	// OutcomesOnly leaves out calls whose obligations or deny reasons
+	// change but whose outcome does not.
+	OutcomesOnly bool
+}
 
 // Kinds of change.
 const (
@@ -92,47 +92,31 @@ type replayReport struct {
 	Changes  []change      `json:"changes"`
 }
 
-// listFlag collects a repeated flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
-func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", replayUsage, stderr)
-	var files listFlag
-	fs.Var(&files, "audit", "audit file (JSON lines); repeat for several, oldest first")
-	dir := fs.String("policy", "", "candidate policy directory")
-	format := fs.String("format", "text", "output format: text or json")
-	withObligations := fs.Bool("obligations", true, "also report changed obligations and deny reasons")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(rest) > 0:
-		return badf("policy replay: unexpected argument %q (audit files go with --audit)", rest[0])
-	case len(files) == 0:
-		fs.Usage()
+// Replay re-decides every call recorded in the audit files with the
+// candidate policy and prints what would change. The error is an
+// *ExitCodeError: ExitFail when something changes, ExitError for bad
+// options, an unreadable file or a policy that does not load.
+func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
+	switch format := cmp.Or(o.Format, "text"); {
+	case len(o.AuditFiles) == 0:
 		return badf("policy replay: --audit is required")
-	case *dir == "":
-		fs.Usage()
+	case o.PolicyDir == "":
 		return badf("policy replay: --policy is required")
-	case *format != "text" && *format != "json":
-		return badf("policy replay: --format must be text or json, not %q", *format)
+	case format != "text" && format != "json":
+		return badf("policy replay: --format must be text or json, not %q", o.Format)
 	}
-	e, err := newEngine(ctx, *dir, stderr)
+	e, err := newEngine(ctx, o.PolicyDir, stderr)
 	if err != nil {
 		return bad(fmt.Errorf("policy replay: %w", err))
 	}
 	defer e.Close()
-	rep := &replayReport{Policy: *dir, Revision: e.Revision(), Summary: replaySummary{ByKind: map[string]int{}}, Changes: []change{}}
-	for _, name := range files {
-		if err := replayFile(ctx, e, name, rep, *withObligations, stderr); err != nil {
+	rep := &replayReport{Policy: o.PolicyDir, Revision: e.Revision(), Summary: replaySummary{ByKind: map[string]int{}}, Changes: []change{}}
+	for _, name := range o.AuditFiles {
+		if err := replayFile(ctx, e, name, rep, !o.OutcomesOnly, stderr); err != nil {
 			return bad(fmt.Errorf("policy replay: %w", err))
 		}
 	}
-	if *format == "json" {
+	if o.Format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {

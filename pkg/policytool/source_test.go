@@ -73,7 +73,7 @@ test_catalog if data.bollard.catalog.actions["users.list"].access == "read"
 			if d := e.Decide(t.Context(), decision.Input{Action: list}); !d.Allow {
 				t.Errorf("the sidecar does not see the data: %v", d.Deny)
 			}
-			r := runMain(t, "test", "-v", dir)
+			r := runTest(t, TestOptions{Dirs: []string{dir}, Verbose: true})
 			r.wantCode(t, 0)
 			if strings.Count(r.stdout, "--- PASS") != 2 {
 				t.Errorf("policy test does not see the data the sidecar sees:\n%s", r.stdout)
