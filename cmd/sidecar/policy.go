@@ -22,6 +22,7 @@ commands:
   fmt     format Rego files with OPA's formatter
   lint    compile in strict mode and check names against the action catalog
   replay  re-decide the calls of an audit log with a candidate policy
+  data    write the action catalog as an OPA data file, for plain opa test and opa eval
 
 Run "sidecar policy <command> -h" for a command's flags.
 Exit status: 0 success, 1 a negative result (failed test, denied call, lint
@@ -48,6 +49,8 @@ func policy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return policyLint(ctx, args, stdout, stderr)
 	case "replay":
 		return policyReplay(ctx, args, stdout, stderr)
+	case "data":
+		return policyData(ctx, args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, policyUsage)
 		return nil
@@ -262,6 +265,35 @@ func policyReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	o.AuditFiles, o.OutcomesOnly = files, !*withObligations
 	return policytool.Replay(ctx, o, stdout, stderr)
+}
+
+const policyDataUsage = `usage: sidecar policy data [--out FILE]
+
+Writes the action catalog as an OPA data file: the JSON document the
+sidecar puts at data.bollard.catalog, so that plain OPA sees what the
+sidecar's policies see. Keep it outside the policy directory (the sidecar
+refuses data there) and give it to OPA beside it:
+
+  sidecar policy data --out catalog.json
+  opa test policies/ catalog.json
+
+Exit status: 0, or 2 when the file cannot be written.
+
+flags:
+`
+
+func policyData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newPolicyFlags("data", policyDataUsage, stderr)
+	var o policytool.DataOptions
+	fs.StringVar(&o.Out, "out", "", "file to write (default: stdout)")
+	rest, err := parsePolicyFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return policyBadInput(fmt.Errorf("policy data: unexpected argument %q", rest[0]))
+	}
+	return policytool.Data(ctx, o, stdout)
 }
 
 // newPolicyFlags returns a flag set that reports to stderr with the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,7 @@ func TestPolicyHelp(t *testing.T) {
 		"fmt":    "usage: sidecar policy fmt [-w] [-l] [--fail] PATH...\n",
 		"lint":   "usage: sidecar policy lint DIR...\n",
 		"replay": "usage: sidecar policy replay --audit FILE [--audit FILE...] --policy DIR [--format text|json]\n",
+		"data":   "usage: sidecar policy data [--out FILE]\n",
 	} {
 		t.Run(cmd, func(t *testing.T) {
 			r := runPolicy(t, cmd, "-h")
@@ -93,7 +95,7 @@ func TestPolicyHelp(t *testing.T) {
 	}
 	r := runPolicy(t, "help")
 	r.wantCode(t, 0)
-	for _, cmd := range []string{"test", "check", "fmt", "lint", "replay"} {
+	for _, cmd := range []string{"test", "check", "fmt", "lint", "replay", "data"} {
 		if !strings.Contains(r.stdout, "\n  "+cmd+" ") {
 			t.Errorf("policy help does not list %s:\n%s", cmd, r.stdout)
 		}
@@ -125,6 +127,7 @@ func TestPolicyFlags(t *testing.T) {
 		{args: []string{"replay", "--policy", dir}, usage: "usage: sidecar policy replay", err: "--audit is required"},
 		{args: []string{"replay", "--audit", "a.log"}, usage: "usage: sidecar policy replay", err: "--policy is required"},
 		{args: []string{"replay", "--audit", "a.log", "--policy", dir, "stray"}, err: `unexpected argument "stray" (audit files go with --audit)`},
+		{args: []string{"data", "stray"}, err: `unexpected argument "stray"`},
 		{args: []string{"launch"}, usage: "usage: sidecar policy <command>", err: `unknown policy command "launch"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -195,4 +198,32 @@ func TestPolicyCheckWithoutContext(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "ALLOW user_lifecycle.deactivate by helpdesk-bot\n") || strings.Contains(r.stdout, "impact_limit:") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
+}
+
+// TestPolicyData: the catalog as an OPA data file, on stdout or in a file.
+func TestPolicyData(t *testing.T) {
+	r := runPolicy(t, "data")
+	r.wantCode(t, 0)
+	var doc struct {
+		Bollard struct {
+			Catalog struct {
+				Actions map[string]struct {
+					Access string `json:"access"`
+				} `json:"actions"`
+			} `json:"catalog"`
+		} `json:"bollard"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v:\n%.300s", err, r.stdout)
+	}
+	if doc.Bollard.Catalog.Actions["users.list"].Access != "read" {
+		t.Errorf("data.bollard.catalog.actions[\"users.list\"] = %+v", doc.Bollard.Catalog.Actions["users.list"])
+	}
+	out := filepath.Join(t.TempDir(), "catalog.json")
+	f := runPolicy(t, "data", "--out", out)
+	f.wantCode(t, 0)
+	if b, err := os.ReadFile(out); err != nil || string(b) != r.stdout || f.stdout != "" {
+		t.Errorf("--out: file %d bytes (%v), stdout %q; want the same document as on stdout", len(b), err, f.stdout)
+	}
+	runPolicy(t, "data", "--out", filepath.Join(t.TempDir(), "missing", "catalog.json")).wantCode(t, 2)
 }
