@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "audit":
 		return auditCmd(ctx, args, stdout, stderr)
 	case "policy":
-		return policytool.Main(ctx, args, stdout, stderr)
+		return policy(ctx, args, stdout, stderr)
 	case "version":
 		return printVersion(stdout)
 	case "-h", "-help", "--help", "help":

@@ -12,6 +12,8 @@
 // WithCheckpointInterval, each sink also seals its chain head with an HMAC
 // every interval and at Close (a checkpoint record), so that VerifyWith can
 // tell a file whose last records were cut from one that is complete.
+// NewReader reads records back, one bounded line at a time, for the tools
+// that look at a log (intent pairing, `policy replay`).
 //
 // Writing is synchronous because the gateway must not answer a call that
 // left no record (fail-closed), yet a stuck sink must never hang a call:

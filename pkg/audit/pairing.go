@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,9 +95,9 @@ func PairIntents(files []string, inFlight time.Duration) (Pairing, error) {
 }
 
 func pairStream(r io.Reader, name string, p *Pairing, open map[string]Unpaired, newest *time.Time) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	rd := NewReader(r)
 	for n := 1; ; n++ {
-		line, err := readRecordLine(br)
+		line, err := rd.ReadLine()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -121,33 +120,5 @@ func pairStream(r io.Reader, name string, p *Pairing, open map[string]Unpaired, 
 			p.Outcomes++
 			delete(open, f.DecisionID)
 		}
-	}
-}
-
-// readRecordLine reads one line, without its newline, up to maxLine bytes.
-// A last line without a newline is returned as it is (Verify reports it).
-func readRecordLine(br *bufio.Reader) ([]byte, error) {
-	var long []byte
-	for {
-		line, err := br.ReadSlice('\n')
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			if len(long)+len(line) >= maxLine {
-				return nil, fmt.Errorf("line longer than %d bytes", maxLine)
-			}
-			long = append(long, line...)
-			continue
-		case errors.Is(err, io.EOF) && len(long)+len(line) == 0:
-			return nil, io.EOF
-		case err != nil && !errors.Is(err, io.EOF):
-			return nil, err
-		}
-		if long != nil {
-			line = append(long, line...)
-		}
-		if n := len(line); n > 0 && line[n-1] == '\n' {
-			line = line[:n-1]
-		}
-		return line, nil
 	}
 }

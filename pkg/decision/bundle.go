@@ -160,7 +160,7 @@ func parseBundle(raw []byte, vc *bundle.VerificationConfig) (parsed, error) {
 		}
 		// Parsed again under its name in the bundle, so that locations
 		// read "authz.rego:12" as they do for a directory.
-		m, err := ast.ParseModuleWithOpts(name, string(mf.Raw), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
+		m, err := parseModule(name, mf.Raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("parse %s: %w", name, err))
 			continue

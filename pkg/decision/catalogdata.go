@@ -31,6 +31,13 @@ var catalogData = sync.OnceValue(func() ast.Object {
 	return ast.NewObject(ast.Item(keyBollard, ast.ObjectTerm(ast.Item(keyCatalog, ast.NewTerm(v)))))
 })
 
+// CatalogData returns the document the sidecar merges into every policy's
+// data: {"bollard": {"catalog": ...}}, the action catalog at
+// data.bollard.catalog. Written out as a JSON data file beside the policy
+// directory, it gives plain OPA (opa test, opa eval) the data the sidecar's
+// policies see.
+func CatalogData() ast.Object { return catalogData().Copy() }
+
 var catalogRef = ast.MustParseRef("data.bollard.catalog")
 
 // checkNoCatalogRules refuses rules under data.bollard.catalog: OPA would

@@ -13,7 +13,7 @@ func TestRevisionExcludesCatalog(t *testing.T) {
 
 decision := {"allow": data.bollard.catalog.actions["users.list"].access == "read", "deny": [], "obligations": {"require_confirmation": false}}
 `)}}
-	files, err := readSource(fsys)
+	files, err := readSource(fsys, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,11 @@
 package decision
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"path"
 	"strconv"
 	"strings"
 
@@ -25,75 +20,7 @@ import (
 // data.bollard.authz.decision.
 var ErrNoDecision = errors.New("policy does not define " + Query)
 
-// maxSourceBytes bounds what one load reads, so that a stray large file in
-// the policy directory fails the load instead of exhausting memory.
-const maxSourceBytes = 256 << 20
-
 var decisionRef = ast.MustParseRef(Query)
-
-// policyFile is one file of a policy source, read once: the revision hash and
-// the compiled policy come from the same bytes.
-type policyFile struct {
-	path string
-	data []byte
-}
-
-// readSource reads the policy files of fsys in path order: *.rego except
-// *_test.rego, and *.json. Names starting with "." are skipped, which also
-// skips the "..data" indirection of a mounted Kubernetes ConfigMap; symbolic
-// links to files are followed, links to directories are not.
-func readSource(fsys fs.FS) ([]policyFile, error) {
-	var files []policyFile
-	total := 0
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != "." && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !isPolicyFile(p) {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			fi, err := fs.Stat(fsys, p)
-			if err != nil {
-				return err
-			}
-			if !fi.Mode().IsRegular() {
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		if total += len(data); total > maxSourceBytes {
-			return fmt.Errorf("policy files exceed %d bytes", maxSourceBytes)
-		}
-		files = append(files, policyFile{path: p, data: data})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read policy files: %w", err)
-	}
-	return files, nil
-}
-
-func isPolicyFile(p string) bool {
-	switch path.Ext(p) {
-	case ".rego":
-		return !strings.HasSuffix(p, "_test.rego")
-	case ".json":
-		return true
-	}
-	return false
-}
 
 // revisionOf hashes the paths and contents of the files (already in path
 // order). Any change to the active policy or data changes the revision.
@@ -139,9 +66,8 @@ func compile(ctx context.Context, snap snapshot) (*policySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = checkNoCatalogRules(src.modules)
-	data, err2 := WithCatalogData(src.data)
-	if err = errors.Join(err, err2, checkNoRulesData(src.data)); err != nil {
+	data, err := policyData(src.modules, src.data)
+	if err != nil {
 		return nil, fmt.Errorf("revision %s: %w", src.revision, err)
 	}
 	p, err := compileParsed(ctx, src.modules, data)
@@ -233,77 +159,16 @@ func composedQuery(rule string, denyPaths []string) string {
 	return `{"decision": ` + rule + `, "rules": [` + strings.Join(denyPaths, ", ") + `]}`
 }
 
-// parseFiles parses every module and merges every data file, reporting all
-// problems at once.
-func parseFiles(files []policyFile) (map[string]*ast.Module, ast.Object, error) {
-	modules := map[string]*ast.Module{}
-	data := ast.NewObject()
-	var errs []error
-	for _, f := range files {
-		switch path.Ext(f.path) {
-		case ".rego":
-			m, err := ast.ParseModuleWithOpts(f.path, string(f.data), ast.ParserOptions{
-				RegoVersion: ast.RegoV1, ProcessAnnotation: true,
-			})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("parse %s: %w", f.path, err))
-				continue
-			}
-			modules[f.path] = m
-		case ".json":
-			doc, err := dataDocument(f)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			merged, ok := data.Merge(doc)
-			if !ok {
-				errs = append(errs, fmt.Errorf("data in %s overlaps data from another file", f.path))
-				continue
-			}
-			data = merged
-		}
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	if len(modules) == 0 {
-		return nil, nil, errors.New("no .rego files")
-	}
-	return modules, data, nil
+// policyData is the data a policy is compiled against: its own, which may
+// define neither data.bollard.catalog nor data.bollard.rules, with the
+// action catalog at data.bollard.catalog. The engine and LoadPolicies both
+// call it, whatever the source.
+func policyData(modules map[string]*ast.Module, data ast.Object) (ast.Object, error) {
+	err := checkNoCatalogRules(modules)
+	merged, err2 := WithCatalogData(data)
+	return merged, errors.Join(err, err2, checkNoRulesData(data))
 }
 
 // keepAST hands results back as AST terms: the decision is read from the AST
 // directly, without building Go maps first.
 func keepAST(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
-
-// dataDocument parses a JSON data file and places it where OPA's loader
-// (and so `opa test`) would: a file in directory a/b is merged under
-// data.a.b, a file at the root must hold an object merged into data.
-func dataDocument(f policyFile) (ast.Object, error) {
-	dec := json.NewDecoder(bytes.NewReader(f.data))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", f.path, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("parse %s: more than one JSON value", f.path)
-	}
-	v, err := ast.InterfaceToValue(x)
-	if err != nil {
-		return nil, fmt.Errorf("convert %s: %w", f.path, err)
-	}
-	dir := path.Dir(f.path)
-	if dir != "." {
-		segs := strings.Split(dir, "/")
-		for i := len(segs) - 1; i >= 0; i-- {
-			v = ast.NewObject(ast.Item(ast.StringTerm(segs[i]), ast.NewTerm(v)))
-		}
-	}
-	obj, ok := v.(ast.Object)
-	if !ok {
-		return nil, fmt.Errorf("%s: a data file at the root must hold a JSON object", f.path)
-	}
-	return obj, nil
-}

@@ -170,7 +170,7 @@ func reachable(g *ast.Graph, entries []*ast.Rule) map[util.T]struct{} {
 // these (test_allow_iff_no_reasons_* in policies/authz_test.rego).
 var shippedDenyRules = sync.OnceValue(func() map[string][]*ast.Rule {
 	out := map[string][]*ast.Rule{}
-	files, err := readSource(policies.FS)
+	files, err := readSource(policies.FS, false)
 	if err != nil {
 		return out
 	}

@@ -50,7 +50,7 @@ type fsSource struct {
 func (s fsSource) describe() string { return s.name }
 
 func (s fsSource) read(context.Context) (snapshot, error) {
-	files, err := readSource(s.fsys)
+	files, err := readSource(s.fsys, false)
 	if err != nil {
 		return snapshot{}, err
 	}

@@ -1,6 +1,7 @@
 package policytool
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,19 +18,89 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 )
 
-const checkUsage = `usage: sidecar policy check --agent ID --action NAME [--params JSON] [flags]
+// CheckOptions are the call Check decides: the flags of `sidecar policy
+// check`. Problems are reported by the flag that sets each field.
+type CheckOptions struct {
+	Agent  string // required
+	Action string // a catalog action, required
+	// Params are the action's parameters, validated against the catalog
+	// as the sidecar does (nil is none).
+	Params map[string]any
+	// Time is the request time; zero is now.
+	Time time.Time
+	// Context is input.context. Without "counts" in it, the counts are
+	// zero, as the sidecar always sends them (DefaultCounts).
+	Context map[string]any
+	// AuthMethod is how the agent authenticated: "key" (when empty) or
+	// "jwt", with Claims its verified JWT claims.
+	AuthMethod string
+	Claims     map[string]any
+	// PolicyDir is the policy directory; empty is the embedded policies.
+	PolicyDir string
+	// Format is "text" (when empty) or "json".
+	Format string
+	// Stage is decision.StageFull (when empty) or decision.StageGrant,
+	// the sidecar's first stage, decided before its lookups.
+	Stage decision.Stage
+}
 
-Decides one call with a policy, with no server and no Okta, and prints the
-decision (allow or deny with every reason, the obligations, the policy
-revision) and every rule that produced a value while deciding. Parameters
-are validated against the action catalog first, as the sidecar does. The
-decision is made in full (every rule, with the facts --context gives);
---stage grant shows the sidecar's first stage, which it decides before it
-looks anything up at Okta.
-Exit status: 0 allowed, 1 denied, 2 bad input or a policy that does not load.
+// Validate reports every problem with the options at once.
+func (o CheckOptions) Validate() error {
+	_, err := o.bind()
+	return err
+}
 
-flags:
-`
+// bind validates the options and the call's parameters.
+func (o CheckOptions) bind() (*catalog.Call, error) {
+	var problems []error
+	if o.Agent == "" {
+		problems = append(problems, errors.New("--agent is required"))
+	}
+	if o.Action == "" {
+		problems = append(problems, errors.New("--action is required"))
+	}
+	if m := cmp.Or(o.AuthMethod, "key"); m != "key" && m != "jwt" {
+		problems = append(problems, fmt.Errorf("--auth-method must be key or jwt, not %q", o.AuthMethod))
+	}
+	if f := cmp.Or(o.Format, "text"); f != "text" && f != "json" {
+		problems = append(problems, fmt.Errorf("--format must be text or json, not %q", o.Format))
+	}
+	if st := cmp.Or(o.Stage, decision.StageFull); st != decision.StageFull && st != decision.StageGrant {
+		problems = append(problems, fmt.Errorf("--stage must be full or grant, not %q", o.Stage))
+	}
+	var call *catalog.Call
+	if o.Action != "" {
+		params := o.Params
+		if params == nil {
+			params = map[string]any{}
+		}
+		var err error
+		if call, err = bind(o.Action, params); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	return call, errors.Join(problems...)
+}
+
+// DefaultCounts is input.context.counts when the options give none: no
+// destructive call in either window. The sidecar always sends the counts,
+// and the shipped impact limits deny a destructive call without them.
+func DefaultCounts() map[string]any {
+	return map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}}
+}
+
+// withDefaultCounts is the context with DefaultCounts unless it has counts.
+func withDefaultCounts(c map[string]any) map[string]any {
+	if _, ok := c["counts"]; ok {
+		return c
+	}
+	out := maps.Clone(c)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out["counts"] = DefaultCounts()
+	return out
+}
 
 // checkResult is check's JSON output.
 type checkResult struct {
@@ -48,80 +119,37 @@ type ruleHit struct {
 	Value    any    `json:"value"`
 }
 
-func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", checkUsage, stderr)
-	agent := fs.String("agent", "", "agent id (required)")
-	action := fs.String("action", "", "catalog action name, e.g. users.list (required)")
-	params := fs.String("params", "{}", "action parameters (JSON object)")
-	at := fs.String("time", "", "request time, RFC 3339 (default now)")
-	reqCtx := fs.String("context", "{}", "input.context (JSON object), e.g. destructive counts and the target user")
-	authMethod := fs.String("auth-method", "key", "how the agent authenticated: key or jwt")
-	claims := fs.String("claims", "{}", "verified JWT claims (JSON object)")
-	dir := fs.String("policy", "", "policy directory (default: the embedded shipped policies)")
-	format := fs.String("format", "text", "output format: text or json")
-	stage := fs.String("stage", "full", "stage to decide: full, or grant (before the sidecar's lookups)")
-	rest, err := parseFlags(fs, args)
+// Check decides one call with a policy, with no server and no Okta, and
+// prints the decision and every rule that produced a value while deciding.
+// The error is an *ExitCodeError: ExitFail when the call is denied,
+// ExitError for bad options or a policy that does not load.
+func Check(ctx context.Context, o CheckOptions, stdout, stderr io.Writer) error {
+	call, err := o.bind()
 	if err != nil {
-		return err
+		return bad(fmt.Errorf("policy check: %w", err))
 	}
-	var problems []error
-	if len(rest) > 0 {
-		problems = append(problems, fmt.Errorf("unexpected argument %q", rest[0]))
+	t := o.Time
+	if t.IsZero() {
+		t = time.Now().UTC()
 	}
-	if *agent == "" {
-		problems = append(problems, errors.New("--agent is required"))
-	}
-	if *action == "" {
-		problems = append(problems, errors.New("--action is required"))
-	}
-	if *authMethod != "key" && *authMethod != "jwt" {
-		problems = append(problems, fmt.Errorf("--auth-method must be key or jwt, not %q", *authMethod))
-	}
-	if *format != "text" && *format != "json" {
-		problems = append(problems, fmt.Errorf("--format must be text or json, not %q", *format))
-	}
-	if *stage != string(decision.StageFull) && *stage != string(decision.StageGrant) {
-		problems = append(problems, fmt.Errorf("--stage must be full or grant, not %q", *stage))
-	}
-	p, err := jsonObject("--params", *params)
-	problems = appendErr(problems, err)
-	c, err := jsonObject("--context", *reqCtx)
-	problems = appendErr(problems, err)
-	cl, err := jsonObject("--claims", *claims)
-	problems = appendErr(problems, err)
-	t := time.Now().UTC()
-	if *at != "" {
-		if t, err = time.Parse(time.RFC3339Nano, *at); err != nil {
-			problems = append(problems, fmt.Errorf("--time must be RFC 3339, e.g. 2026-11-30T15:00:00Z: %w", err))
-		}
-	}
-	var call *catalog.Call
-	if *action != "" && p != nil {
-		if call, err = bind(*action, p); err != nil {
-			problems = append(problems, err)
-		}
-	}
-	if len(problems) > 0 {
-		return bad(fmt.Errorf("policy check: %w", errors.Join(problems...)))
-	}
-
-	e, err := newEngine(ctx, *dir, stderr)
+	authMethod := cmp.Or(o.AuthMethod, "key")
+	e, err := newEngine(ctx, o.PolicyDir, stderr)
 	if err != nil {
 		return bad(fmt.Errorf("policy check: %w", err))
 	}
 	defer e.Close()
 	d, hits := e.Explain(ctx, decision.Input{
-		Agent:    decision.Agent{ID: *agent, AuthMethod: *authMethod, Claims: cl},
+		Agent:    decision.Agent{ID: o.Agent, AuthMethod: authMethod, Claims: o.Claims},
 		Action:   call.Action,
 		Resource: call.Resource,
 		Params:   call.Params,
 		Time:     t,
-		Context:  c,
-		Stage:    decision.Stage(*stage),
+		Context:  withDefaultCounts(o.Context),
+		Stage:    cmp.Or(o.Stage, decision.StageFull),
 	})
 	res := checkResult{
 		Allow: d.Allow, Deny: []reason{}, Obligations: obligationsOf(d),
-		Policy: *dir, Revision: d.Revision, Time: t.Format(time.RFC3339Nano), Rules: []ruleHit{},
+		Policy: o.PolicyDir, Revision: d.Revision, Time: t.Format(time.RFC3339Nano), Rules: []ruleHit{},
 	}
 	if res.Policy == "" {
 		res.Policy = "embedded"
@@ -132,14 +160,14 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, h := range hits {
 		res.Rules = append(res.Rules, ruleHit{Rule: h.Rule, Location: h.Location, Value: h.Value})
 	}
-	if *format == "json" {
+	if o.Format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
 			return bad(err)
 		}
 	} else {
-		writeCheckText(stdout, res, *agent, *action)
+		writeCheckText(stdout, res, o.Agent, o.Action)
 	}
 	if !d.Allow {
 		return &ExitCodeError{Code: ExitFail}
@@ -162,26 +190,6 @@ func bind(action string, params map[string]any) (*catalog.Call, error) {
 		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	return call, err
-}
-
-// jsonObject decodes a flag's JSON object; numbers are float64, as the
-// sidecar decodes an agent's request.
-func jsonObject(flagName, s string) (map[string]any, error) {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
-		if err == nil {
-			err = errors.New("null")
-		}
-		return nil, fmt.Errorf("%s must be a JSON object: %w", flagName, err)
-	}
-	return m, nil
-}
-
-func appendErr(errs []error, err error) []error {
-	if err != nil {
-		return append(errs, err)
-	}
-	return errs
 }
 
 // maxValueText bounds a rule's value in the text output; --format json has

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/decision"
 )
 
 var checkDir = filepath.Join("testdata", "check")
@@ -12,8 +15,7 @@ var checkDir = filepath.Join("testdata", "check")
 func TestCheckShippedAllow(t *testing.T) {
 	// provisioner-bot has an action list, so its reads take the general
 	// branch of the decision, through the grants rule.
-	r := runMain(t, "check", "--agent", "provisioner-bot", "--action", "users.list", "--params", `{"limit": 10}`,
-		"--time", "2026-11-30T15:00:00Z")
+	r := runCheck(t, CheckOptions{Agent: "provisioner-bot", Action: "users.list", Params: map[string]any{"limit": 10.0}, Time: at2026})
 	r.wantCode(t, 0)
 	for _, want := range []string{
 		"ALLOW users.list by provisioner-bot\n",
@@ -33,8 +35,7 @@ func TestCheckShippedAllow(t *testing.T) {
 }
 
 func TestCheckShippedDeny(t *testing.T) {
-	r := runMain(t, "check", "--agent", "reader-bot", "--action", "users.delete", "--params", `{"userId": "00u1abcdEFGH2345"}`,
-		"--time", "2026-11-30T15:00:00Z")
+	r := runCheck(t, CheckOptions{Agent: "reader-bot", Action: "users.delete", Params: map[string]any{"userId": "00u1abcdEFGH2345"}, Time: at2026})
 	r.wantCode(t, ExitFail)
 	if !strings.HasPrefix(r.stdout, "DENY users.delete by reader-bot\n") ||
 		!strings.Contains(r.stdout, "\n  not_granted: agent \"reader-bot\" is not granted manage access") {
@@ -49,45 +50,49 @@ func TestCheckShippedDeny(t *testing.T) {
 // deactivation is refused (the target is unresolved), while the sidecar's
 // first stage, which decides before any lookup, allows it.
 func TestCheckStages(t *testing.T) {
-	args := []string{"check", "--agent", "helpdesk-bot", "--action", "user_lifecycle.deactivate", "--params", `{"userId": "00u1abcdEFGH2345"}`,
-		"--time", "2026-11-30T15:00:00Z", "--context", `{"counts": {"destructive": {"hour": 0, "day": 0}}}`}
-	r := runMain(t, args...)
+	o := CheckOptions{Agent: "helpdesk-bot", Action: "user_lifecycle.deactivate", Params: map[string]any{"userId": "00u1abcdEFGH2345"},
+		Time: at2026, Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}}}}
+	r := runCheck(t, o)
 	r.wantCode(t, ExitFail)
 	if !strings.Contains(r.stdout, "target_unresolved") {
 		t.Errorf("full: %s", r.stdout)
 	}
-	r = runMain(t, append(args, "--stage", "grant")...)
+	o.Stage = decision.StageGrant
+	r = runCheck(t, o)
 	r.wantCode(t, 0)
 	if !strings.HasPrefix(r.stdout, "ALLOW user_lifecycle.deactivate by helpdesk-bot") {
 		t.Errorf("grant: %s", r.stdout)
 	}
 }
 
-// check reads every part of the input from its flags.
+// check reads every part of the input from its options.
 func TestCheckInput(t *testing.T) {
 	tests := []struct {
 		name     string
-		args     []string
+		opts     CheckOptions
 		wantCode int
 		wantDeny []string
 	}{
 		{
 			name: "allowed",
-			args: []string{"--auth-method", "jwt", "--claims", `{"team": "it"}`, "--context", `{"counts": {"destructive": {"hour": 2}}}`,
-				"--time", "2026-11-30T15:00:00Z", "--params", `{"limit": 5}`},
+			opts: CheckOptions{AuthMethod: "jwt", Claims: map[string]any{"team": "it"},
+				Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 2.0}}},
+				Time:    at2026, Params: map[string]any{"limit": 5.0}},
 		},
 		{
 			name: "every input denies",
-			args: []string{"--auth-method", "jwt", "--claims", `{"team": "sales"}`, "--context", `{"counts": {"destructive": {"hour": 3}}}`,
-				"--time", "2026-11-28T15:00:00-05:00"},
+			opts: CheckOptions{AuthMethod: "jwt", Claims: map[string]any{"team": "sales"},
+				Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 3.0}}},
+				Time:    time.Date(2026, 11, 28, 15, 0, 0, 0, time.FixedZone("", -5*3600))},
 			wantCode: ExitFail,
 			wantDeny: []string{"impact_limit", "no_limit", "weekend", "wrong_team"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"check", "--policy", checkDir, "--agent", "bot", "--action", "users.list", "--format", "json"}, tc.args...)
-			r := runMain(t, args...)
+			o := tc.opts
+			o.PolicyDir, o.Agent, o.Action, o.Format = checkDir, "bot", "users.list", "json"
+			r := runCheck(t, o)
 			r.wantCode(t, tc.wantCode)
 			var got checkResult
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
@@ -120,30 +125,33 @@ func TestCheckInput(t *testing.T) {
 	}
 }
 
+// Bad options are reported all at once, by the flags that set them (the
+// flags' own syntax is cmd/sidecar's: TestPolicyCheckFlags).
 func TestCheckBadInput(t *testing.T) {
-	base := []string{"check", "--agent", "reader-bot"}
 	tests := []struct {
-		args []string
+		name string
+		opts CheckOptions
 		want []string
 	}{
-		{args: []string{"--action", "users.lst"}, want: []string{`unknown action "users.lst" (did you mean "users.list"?)`}},
+		{name: "unknown action", opts: CheckOptions{Action: "users.lst"}, want: []string{`unknown action "users.lst" (did you mean "users.list"?)`}},
 		{
-			args: []string{"--action", "users.get", "--params", `{"userid": "x", "limit": 5}`},
+			name: "invalid parameters",
+			opts: CheckOptions{Action: "users.get", Params: map[string]any{"userid": "x", "limit": 5.0}},
 			want: []string{"invalid parameters for users.get:\n", "  params.limit: unknown parameter for users.get\n", "  params.userId: required"},
 		},
-		{args: []string{"--action", "users.list", "--params", `{"limit": "ten"}`}, want: []string{"params.limit: must be a number"}},
-		{args: []string{"--action", "users.list", "--params", `[1]`}, want: []string{"--params must be a JSON object"}},
-		{args: []string{"--action", "users.list", "--context", `{`}, want: []string{"--context must be a JSON object"}},
-		{args: []string{"--action", "users.list", "--claims", `null`}, want: []string{"--claims must be a JSON object"}},
-		{args: []string{"--action", "users.list", "--time", "yesterday"}, want: []string{"--time must be RFC 3339"}},
-		{args: []string{"--action", "users.list", "--auth-method", "password", "--format", "yaml"}, want: []string{"--auth-method must be key or jwt", "--format must be text or json"}},
-		{args: []string{"--action", "users.list", "--policy", filepath.Join("testdata", "test", "compile")}, want: []string{"load policy", "assigned var unused unused"}},
-		{args: []string{"extra"}, want: []string{`unexpected argument "extra"`, "--action is required"}},
-		{args: []string{"--action", "users.list", "--stage", "effect"}, want: []string{"--stage must be full or grant"}},
+		{name: "wrong type", opts: CheckOptions{Action: "users.list", Params: map[string]any{"limit": "ten"}}, want: []string{"params.limit: must be a number"}},
+		{name: "auth method and format", opts: CheckOptions{Action: "users.list", AuthMethod: "password", Format: "yaml"},
+			want: []string{"--auth-method must be key or jwt", "--format must be text or json"}},
+		{name: "policy does not load", opts: CheckOptions{Action: "users.list", PolicyDir: filepath.Join("testdata", "test", "compile")},
+			want: []string{"load policy", "assigned var unused unused"}},
+		{name: "no action", want: []string{"--action is required"}},
+		{name: "stage", opts: CheckOptions{Action: "users.list", Stage: decision.StageEffect}, want: []string{"--stage must be full or grant"}},
 	}
 	for _, tc := range tests {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			r := runMain(t, append(base, tc.args...)...)
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.Agent = "reader-bot"
+			r := runCheck(t, o)
 			r.wantCode(t, ExitError)
 			for _, want := range tc.want {
 				if !strings.Contains(r.err.Error(), want) {
@@ -152,5 +160,36 @@ func TestCheckBadInput(t *testing.T) {
 			}
 		})
 	}
-	runMain(t, "check", "--action", "users.list").wantCode(t, ExitError) // no agent
+	r := runCheck(t, CheckOptions{Action: "users.list"}) // no agent
+	r.wantCode(t, ExitError)
+	if !strings.Contains(r.err.Error(), "--agent is required") {
+		t.Errorf("err = %v", r.err)
+	}
+}
+
+// TestCheckDefaultCounts: the sidecar always gives the policy the agent's
+// destructive counts, so check does too (zero) unless the context has
+// them; without counts the shipped impact limits would deny every
+// destructive call.
+func TestCheckDefaultCounts(t *testing.T) {
+	deactivate := CheckOptions{Agent: "helpdesk-bot", Action: "user_lifecycle.deactivate", Params: map[string]any{"userId": "00u1abcdEFGH2345"},
+		Time: at2026, Stage: decision.StageGrant}
+	r := runCheck(t, deactivate)
+	r.wantCode(t, 0)
+	if !strings.HasPrefix(r.stdout, "ALLOW user_lifecycle.deactivate by helpdesk-bot") {
+		t.Errorf("without a context: %s", r.stdout)
+	}
+	// A context without counts gets them too.
+	deactivate.Context = map[string]any{"note": "no counts here"}
+	runCheck(t, deactivate).wantCode(t, 0)
+	// Counts that are given are used as they are, even missing ones.
+	deactivate.Context = map[string]any{"counts": map[string]any{}}
+	r = runCheck(t, deactivate)
+	r.wantCode(t, ExitFail)
+	if !strings.Contains(r.stdout, "impact_limit") {
+		t.Errorf("with empty counts: %s", r.stdout)
+	}
+	if deactivate.Context["counts"] == nil || len(deactivate.Context) != 1 {
+		t.Errorf("the caller's context was changed: %v", deactivate.Context)
+	}
 }

@@ -64,12 +64,12 @@ func TestPoliciesDocExamples(t *testing.T) {
 	}
 	dir := shippedWith(t, files)
 
-	r := runMain(t, "lint", dir)
+	r := runLint(t, dir)
 	r.wantCode(t, 0)
 	if r.stdout != "" {
 		t.Errorf("policy lint on the examples:\n%s", r.stdout)
 	}
-	r = runMain(t, "test", "-v", "--run", "docs_example|rules", dir)
+	r = runTest(t, TestOptions{Dirs: []string{dir}, Verbose: true, Run: "docs_example|rules"})
 	r.wantCode(t, 0)
 	if got := strings.Count(r.stdout, "--- PASS"); got < tests || tests < 5 {
 		t.Errorf("%d tests passed, want the examples' %d:\n%s", got, tests, r.stdout)

@@ -14,30 +14,26 @@ import (
 	"github.com/open-policy-agent/opa/v1/format"
 )
 
-const fmtUsage = `usage: sidecar policy fmt [-w] [-l] [--fail] PATH...
+// FmtOptions are what Fmt formats: the flags of `sidecar policy fmt`.
+type FmtOptions struct {
+	// Paths are Rego files, or directories standing for every .rego file
+	// under them.
+	Paths []string
+	// Write rewrites the files whose formatting differs; List lists them.
+	// Without either the formatted source is printed.
+	Write, List bool
+	// Fail makes a difference a failure (ExitFail).
+	Fail bool
+}
 
-Formats Rego files (Rego v1) with OPA's formatter. A directory stands for
-every .rego file under it. Without -w or -l the formatted source is printed.
-Exit status: 0, or 1 with --fail when a file is not formatted; 2 when a file
-does not parse.
-
-flags:
-`
-
-func fmtMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("fmt", fmtUsage, stderr)
-	write := fs.Bool("w", false, "rewrite files whose formatting differs")
-	list := fs.Bool("l", false, "list files whose formatting differs")
-	failDiff := fs.Bool("fail", false, "exit 1 when a file's formatting differs")
-	paths, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(paths) == 0 {
-		fs.Usage()
+// Fmt formats Rego files (Rego v1) with OPA's formatter. The error is an
+// *ExitCodeError: ExitFail when a file's formatting differs and Fail is
+// set, ExitError when a file does not parse or cannot be read.
+func Fmt(ctx context.Context, o FmtOptions, stdout, stderr io.Writer) error {
+	if len(o.Paths) == 0 {
 		return badf("policy fmt: no path given")
 	}
-	files, err := regoFiles(paths)
+	files, err := regoFiles(o.Paths)
 	if err != nil {
 		return bad(fmt.Errorf("policy fmt: %w", err))
 	}
@@ -62,15 +58,15 @@ func fmtMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if !same {
 			differ++
 		}
-		if *list && !same {
+		if o.List && !same {
 			fmt.Fprintln(stdout, name)
 		}
-		if *write && !same {
+		if o.Write && !same {
 			if err := rewrite(name, out); err != nil {
 				return bad(fmt.Errorf("policy fmt: %w", err))
 			}
 		}
-		if !*list && !*write {
+		if !o.List && !o.Write {
 			if _, err := stdout.Write(out); err != nil {
 				return bad(err)
 			}
@@ -79,7 +75,7 @@ func fmtMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch {
 	case broken > 0:
 		return badf("policy fmt: %d file(s) do not parse", broken)
-	case *failDiff && differ > 0:
+	case o.Fail && differ > 0:
 		return &ExitCodeError{Code: ExitFail, Err: fmt.Errorf("policy fmt: %d file(s) not formatted", differ)}
 	}
 	return nil

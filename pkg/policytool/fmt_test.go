@@ -14,7 +14,7 @@ const (
 
 func TestFmtPrints(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"x.rego": ugly})
-	r := runMain(t, "fmt", filepath.Join(dir, "x.rego"))
+	r := runFmt(t, FmtOptions{Paths: []string{filepath.Join(dir, "x.rego")}})
 	r.wantCode(t, 0)
 	if r.stdout != formatted {
 		t.Errorf("stdout = %q, want %q", r.stdout, formatted)
@@ -32,18 +32,18 @@ func TestFmtList(t *testing.T) {
 		"data.json":          "{ }",
 		".hidden/ugly.rego":  ugly,
 	})
-	r := runMain(t, "fmt", "-l", dir)
+	r := runFmt(t, FmtOptions{Paths: []string{dir}, List: true})
 	r.wantCode(t, 0) // without --fail a difference is not a failure
 	want := filepath.Join(dir, "sub", "ugly_test.rego") + "\n" + filepath.Join(dir, "ugly.rego") + "\n"
 	if r.stdout != want {
 		t.Errorf("stdout = %q, want %q", r.stdout, want)
 	}
-	r = runMain(t, "fmt", "-l", "--fail", dir)
+	r = runFmt(t, FmtOptions{Paths: []string{dir}, List: true, Fail: true})
 	r.wantCode(t, ExitFail)
 	if !strings.Contains(r.err.Error(), "2 file(s) not formatted") {
 		t.Errorf("err = %v", r.err)
 	}
-	r = runMain(t, "fmt", "-l", "--fail", filepath.Join(dir, "fine.rego"))
+	r = runFmt(t, FmtOptions{Paths: []string{filepath.Join(dir, "fine.rego")}, List: true, Fail: true})
 	r.wantCode(t, 0)
 	if r.stdout != "" {
 		t.Errorf("stdout = %q", r.stdout)
@@ -55,7 +55,7 @@ func TestFmtWrite(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "x.rego"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runMain(t, "fmt", "-w", "-l", dir)
+	r := runFmt(t, FmtOptions{Paths: []string{dir}, Write: true, List: true})
 	r.wantCode(t, 0)
 	if r.stdout != filepath.Join(dir, "x.rego")+"\n" {
 		t.Errorf("stdout = %q", r.stdout)
@@ -71,7 +71,7 @@ func TestFmtWrite(t *testing.T) {
 	if len(entries) != 2 {
 		t.Errorf("%d files left in the directory, want 2", len(entries))
 	}
-	runMain(t, "fmt", "-l", "--fail", dir).wantCode(t, 0)
+	runFmt(t, FmtOptions{Paths: []string{dir}, List: true, Fail: true}).wantCode(t, 0)
 }
 
 func TestFmtParseError(t *testing.T) {
@@ -79,7 +79,7 @@ func TestFmtParseError(t *testing.T) {
 		"broken.rego": "package x\n\nallow if {\n\tinput.x ==\n}\n",
 		"fine.rego":   formatted,
 	})
-	r := runMain(t, "fmt", "-l", dir)
+	r := runFmt(t, FmtOptions{Paths: []string{dir}, List: true})
 	r.wantCode(t, ExitError)
 	if want := filepath.Join(dir, "broken.rego") + ":5: rego_parse_error:"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr = %q, want %q", r.stderr, want)
@@ -90,11 +90,11 @@ func TestFmtParseError(t *testing.T) {
 }
 
 func TestFmtShippedPoliciesAreFormatted(t *testing.T) {
-	r := runMain(t, "fmt", "-l", "--fail", shipped)
+	r := runFmt(t, FmtOptions{Paths: []string{shipped}, List: true, Fail: true})
 	r.wantCode(t, 0)
 }
 
 func TestFmtUsage(t *testing.T) {
-	runMain(t, "fmt").wantCode(t, ExitError)
-	runMain(t, "fmt", filepath.Join(t.TempDir(), "missing.rego")).wantCode(t, ExitError)
+	runFmt(t, FmtOptions{}).wantCode(t, ExitError)
+	runFmt(t, FmtOptions{Paths: []string{filepath.Join(t.TempDir(), "missing.rego")}}).wantCode(t, ExitError)
 }

@@ -3,9 +3,11 @@ package policytool
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // result is what one run of the command printed and its exit code.
@@ -15,12 +17,12 @@ type result struct {
 	err            error
 }
 
-// runMain runs `sidecar policy ARGS...` and maps its error to the exit code
-// the sidecar binary would use.
-func runMain(t *testing.T, args ...string) result {
+// run runs a command's function and maps its error to the exit code the
+// sidecar binary would use.
+func run(t *testing.T, f func(stdout, stderr io.Writer) error) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Main(t.Context(), args, &out, &errOut)
+	err := f(&out, &errOut)
 	code := 0
 	if err != nil {
 		code = ExitError
@@ -30,6 +32,38 @@ func runMain(t *testing.T, args ...string) result {
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code, err: err}
 }
+
+// runTest runs Test, with the default timeout unless o sets one.
+func runTest(t *testing.T, o TestOptions) result {
+	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTestTimeout
+	}
+	return run(t, func(stdout, stderr io.Writer) error { return Test(t.Context(), o, stdout, stderr) })
+}
+
+func runCheck(t *testing.T, o CheckOptions) result {
+	t.Helper()
+	return run(t, func(stdout, stderr io.Writer) error { return Check(t.Context(), o, stdout, stderr) })
+}
+
+func runFmt(t *testing.T, o FmtOptions) result {
+	t.Helper()
+	return run(t, func(stdout, stderr io.Writer) error { return Fmt(t.Context(), o, stdout, stderr) })
+}
+
+func runLint(t *testing.T, dirs ...string) result {
+	t.Helper()
+	return run(t, func(stdout, _ io.Writer) error { return Lint(t.Context(), LintOptions{Dirs: dirs}, stdout) })
+}
+
+func runReplay(t *testing.T, o ReplayOptions) result {
+	t.Helper()
+	return run(t, func(stdout, stderr io.Writer) error { return Replay(t.Context(), o, stdout, stderr) })
+}
+
+// at2026 is a time on a Monday afternoon, in business hours.
+var at2026 = time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC)
 
 func (r result) wantCode(t *testing.T, code int) {
 	t.Helper()

@@ -9,42 +9,24 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-const lintUsage = `usage: sidecar policy lint DIR...
-
-Checks policy directories the way the sidecar loads them, and more:
-  - every .rego file parses and compiles in strict mode (Rego v1, the
-    sidecar's built-ins), tests included; every data file loads;
-  - a policy (not a test) defines data.bollard.authz.decision;
-  - the library's data names only catalog areas and actions: grants per
-    agent and area (with read or manage), action allow and deny lists,
-    page sizes per area, and any other "<area>.<verb>" string;
-  - in the policy (tests may name unknown actions on purpose), string
-    literals compared with input.action.name or input.action.area, or used
-    as keys of data.bollard.catalog, are catalog names;
-  - every rule that denies takes part in a decision: a deny under
-    data.bollard.rules is a set, no rule named deny, reasons or violation
-    is left that no decision reads, and no deny or reasons rule is added to
-    one of the shipped packages (their fast paths never read it);
-  - rules under data.bollard.rules that scan data on every call are
-    warned about (a warning does not fail).
-Problems are printed as file:line: message. Exit status: 0 clean (warnings
-only), 1 when a problem is found, 2 when a directory cannot be read.
-`
-
 var decisionRef = ast.MustParseRef("data.bollard.authz.decision")
 
-func lintMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("lint", lintUsage, stderr)
-	dirs, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(dirs) == 0 {
-		fs.Usage()
+// LintOptions are what Lint checks: the arguments of `sidecar policy lint`.
+type LintOptions struct {
+	// Dirs are the policy directories.
+	Dirs []string
+}
+
+// Lint checks policy directories the way the sidecar loads them, and
+// more (docs/policies.md), and prints each problem as file:line: message.
+// The error is an *ExitCodeError: ExitFail when a problem is found (not a
+// warning), ExitError when a directory cannot be read.
+func Lint(ctx context.Context, o LintOptions, stdout io.Writer) error {
+	if len(o.Dirs) == 0 {
 		return badf("policy lint: no directory given")
 	}
 	n := 0
-	for _, dir := range dirs {
+	for _, dir := range o.Dirs {
 		probs, err := lintDir(ctx, dir)
 		if err != nil {
 			return bad(fmt.Errorf("policy lint: %w", err))

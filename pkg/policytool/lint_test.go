@@ -41,7 +41,7 @@ test_unknown_action_denied if {
 }
 
 func TestLintShippedPolicies(t *testing.T) {
-	r := runMain(t, "lint", shipped)
+	r := runLint(t, shipped)
 	r.wantCode(t, 0)
 	if r.stdout != "" {
 		t.Errorf("stdout:\n%s", r.stdout)
@@ -177,7 +177,7 @@ f := data.bollard.catalog.areas.logz
 				}
 			}
 			dir := writeFiles(t, files)
-			r := runMain(t, "lint", dir)
+			r := runLint(t, dir)
 			if len(tc.want) == 0 {
 				r.wantCode(t, 0)
 				return
@@ -197,6 +197,6 @@ f := data.bollard.catalog.areas.logz
 }
 
 func TestLintUsage(t *testing.T) {
-	runMain(t, "lint").wantCode(t, ExitError)
-	runMain(t, "lint", t.TempDir()+"/missing").wantCode(t, ExitError)
+	runLint(t).wantCode(t, ExitError)
+	runLint(t, t.TempDir()+"/missing").wantCode(t, ExitError)
 }

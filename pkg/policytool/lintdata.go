@@ -334,3 +334,9 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// lineAt is the 1-based line of byte offset off in b.
+func lineAt(b []byte, off int) int {
+	off = min(max(off, 0), len(b))
+	return bytes.Count(b[:off], []byte{'\n'}) + 1
+}

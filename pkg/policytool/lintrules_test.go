@@ -97,7 +97,7 @@ deny contains {"code": "blocked", "message": why} if {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := shippedWith(t, tc.files)
-			r := runMain(t, "lint", dir)
+			r := runLint(t, dir)
 			r.wantCode(t, tc.code)
 			for _, w := range tc.want {
 				if !strings.Contains(r.stdout, filepath.Join(dir, w)) && !strings.Contains(r.stdout, dir+"/"+w) {
@@ -115,13 +115,13 @@ deny contains {"code": "blocked", "message": why} if {
 // pass, but a rule that never denies by itself fails the run.
 func TestPolicyTestFailsOnRulesThatCannotDeny(t *testing.T) {
 	dir := shippedWith(t, map[string]string{"contractors.rego": addedReason})
-	r := runMain(t, "test", "--run", "test_read_allowed", dir)
+	r := runTest(t, TestOptions{Dirs: []string{dir}, Run: "test_read_allowed"})
 	r.wantCode(t, ExitFail)
 	if !strings.Contains(r.stderr, "data.bollard.authz.reasons: this is not one of the shipped library's rules") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	refused := shippedWith(t, map[string]string{"mine.rego": "package mycompany\n\ndeny contains \"x\" if true\n"})
-	r = runMain(t, "test", "--run", "test_read_allowed", refused)
+	r = runTest(t, TestOptions{Dirs: []string{refused}, Run: "test_read_allowed"})
 	r.wantCode(t, ExitError)
 	if !strings.Contains(r.stderr, "(the sidecar refuses this policy)") {
 		t.Errorf("stderr:\n%s", r.stderr)

@@ -1,6 +1,7 @@
 package policytool
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,24 +12,24 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 )
 
-const replayUsage = `usage: sidecar policy replay --audit FILE [--audit FILE...] --policy DIR [--format text|json]
-
-Re-decides every call recorded in audit files (JSON lines, as the sidecar
-writes them) with a candidate policy and prints what would change: calls
-allowed before and denied now, denied before and allowed now, and (unless
---obligations=false) calls whose obligations or deny reasons change. Each
-call is replayed with its agent, action, resource, parameters, context and
-time; JWT claims are not in the audit log and are replayed empty. Masked
-parameters ("hmac-sha256:...") are replayed as recorded and flagged.
-Exit status: 0 nothing changes, 1 something changes, 2 bad input or a
-policy that does not load. Malformed lines are reported and skipped.
-
-flags:
-`
+// ReplayOptions are what Replay re-decides: the flags of `sidecar policy
+// replay`.
+type ReplayOptions struct {
+	// AuditFiles are audit files (JSON lines), oldest first.
+	AuditFiles []string
+	// PolicyDir is the candidate policy directory.
+	PolicyDir string
+	// Format is "text" (when empty) or "json".
+	Format string
+	// OutcomesOnly leaves out calls whose obligations or deny reasons
+	// change but whose outcome does not.
+	OutcomesOnly bool
+}
 
 // Kinds of change.
 const (
@@ -91,47 +92,31 @@ type replayReport struct {
 	Changes  []change      `json:"changes"`
 }
 
-// listFlag collects a repeated flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
-func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", replayUsage, stderr)
-	var files listFlag
-	fs.Var(&files, "audit", "audit file (JSON lines); repeat for several, oldest first")
-	dir := fs.String("policy", "", "candidate policy directory")
-	format := fs.String("format", "text", "output format: text or json")
-	withObligations := fs.Bool("obligations", true, "also report changed obligations and deny reasons")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(rest) > 0:
-		return badf("policy replay: unexpected argument %q (audit files go with --audit)", rest[0])
-	case len(files) == 0:
-		fs.Usage()
+// Replay re-decides every call recorded in the audit files with the
+// candidate policy and prints what would change. The error is an
+// *ExitCodeError: ExitFail when something changes, ExitError for bad
+// options, an unreadable file or a policy that does not load.
+func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
+	switch format := cmp.Or(o.Format, "text"); {
+	case len(o.AuditFiles) == 0:
 		return badf("policy replay: --audit is required")
-	case *dir == "":
-		fs.Usage()
+	case o.PolicyDir == "":
 		return badf("policy replay: --policy is required")
-	case *format != "text" && *format != "json":
-		return badf("policy replay: --format must be text or json, not %q", *format)
+	case format != "text" && format != "json":
+		return badf("policy replay: --format must be text or json, not %q", o.Format)
 	}
-	e, err := newEngine(ctx, *dir, stderr)
+	e, err := newEngine(ctx, o.PolicyDir, stderr)
 	if err != nil {
 		return bad(fmt.Errorf("policy replay: %w", err))
 	}
 	defer e.Close()
-	rep := &replayReport{Policy: *dir, Revision: e.Revision(), Summary: replaySummary{ByKind: map[string]int{}}, Changes: []change{}}
-	for _, name := range files {
-		if err := replayFile(ctx, e, name, rep, *withObligations, stderr); err != nil {
+	rep := &replayReport{Policy: o.PolicyDir, Revision: e.Revision(), Summary: replaySummary{ByKind: map[string]int{}}, Changes: []change{}}
+	for _, name := range o.AuditFiles {
+		if err := replayFile(ctx, e, name, rep, !o.OutcomesOnly, stderr); err != nil {
 			return bad(fmt.Errorf("policy replay: %w", err))
 		}
 	}
-	if *format == "json" {
+	if o.Format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -153,37 +138,33 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 	}
 	defer f.Close()
 	s := &rep.Summary
-	lr := newLineReader(f, maxRecordLine)
+	rd := audit.NewReader(f, audit.WithMaxLine(maxRecordLine))
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, tooLong, err := lr.next()
+		r, err := rd.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		if le, ok := errors.AsType[*audit.LineError](err); ok {
+			s.Read++
+			s.Malformed++
+			if errors.Is(le, audit.ErrLineTooLong) {
+				fmt.Fprintln(stderr, lineError(name, le.Line, "skipped: longer than %d bytes", maxRecordLine))
+			} else {
+				fmt.Fprintln(stderr, lineError(name, le.Line, "skipped: not an audit record: %v", le.Err))
+			}
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
-		if !tooLong && len(strings.TrimSpace(string(line))) == 0 {
-			continue
-		}
 		s.Read++
-		if tooLong {
-			s.Malformed++
-			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: longer than %d bytes", maxRecordLine))
-			continue
-		}
-		r, err := parseRecord(line)
-		if err != nil {
-			s.Malformed++
-			fmt.Fprintln(stderr, lineError(name, lr.n, "skipped: not an audit record: %v", err))
-			continue
-		}
 		// A call's decision is replayed once, from the record that ends it:
 		// an intent is followed by its outcome; streams, listings and
 		// checkpoints are not calls.
-		if r.Kind != "" && r.Kind != "call" && r.Kind != "outcome" {
+		if r.Kind != "" && r.Kind != audit.KindCall && r.Kind != audit.KindOutcome {
 			s.NotACall++
 			continue
 		}
@@ -201,7 +182,7 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 			Action:   action,
 			Resource: r.Resource,
 			Params:   r.Params,
-			Time:     r.time,
+			Time:     r.Time,
 			Context:  r.Context,
 			Stage:    replayStage(action, r.Context),
 		})
@@ -214,19 +195,54 @@ func replayFile(ctx context.Context, e *decision.Engine, name string, rep *repla
 		if !changed {
 			continue
 		}
-		c.File, c.Line, c.Masked = name, lr.n, masked
+		c.File, c.Line, c.Masked = name, r.Line, masked
 		s.Changed++
 		s.ByKind[c.Kind]++
 		rep.Changes = append(rep.Changes, c)
 	}
 }
 
+// maxRecordLine bounds one audit record when replaying: a line without a
+// newline cannot exhaust memory. Records hold at most a 64 KiB body and the
+// decision's context.
+const maxRecordLine = 4 << 20
+
+// allowed is what the recorded policy decided: a decision without reasons.
+// Dry-run records keep the policy's reasons although the call went ahead.
+func allowed(r *audit.Entry) bool { return r.DecisionID != "" && len(r.DenyCodes) == 0 }
+
+// maskedParams reports whether any parameter was masked in the record
+// ("hmac-sha256:..."): the policy sees the masked string, not the value.
+func maskedParams(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.HasPrefix(x, "hmac-sha256:")
+	case map[string]any:
+		for _, e := range x {
+			if maskedParams(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if maskedParams(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lineError(file string, n int, format string, args ...any) string {
+	return fmt.Sprintf("%s:%d: %s", file, n, fmt.Sprintf(format, args...))
+}
+
 // compare the recorded decision with the new one.
-func compare(r *auditRecord, d decision.Decision, withObligations bool) (change, bool) {
+func compare(r *audit.Entry, d decision.Decision, withObligations bool) (change, bool) {
 	c := change{
 		Timestamp: r.Timestamp, DecisionID: r.DecisionID, Agent: r.Agent.ID, Action: r.Action,
 		Resource: r.Resource, DryRun: r.DryRun,
-		Before: outcome{Allow: r.allowed(), DenyCodes: nonNil(r.DenyCodes), Obligations: normalize(r.Obligations)},
+		Before: outcome{Allow: allowed(r), DenyCodes: nonNil(r.DenyCodes), Obligations: normalize(r.Obligations)},
 		After:  outcome{Allow: d.Allow, DenyCodes: []string{}, Obligations: obligationsOf(d)},
 	}
 	for _, rs := range d.Deny {

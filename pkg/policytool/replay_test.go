@@ -120,7 +120,7 @@ func changes(rep replayReport) []string {
 
 func TestReplayStricter(t *testing.T) {
 	file := writeAudit(t, auditRecords, `{"timestamp": "not a record"`, "")
-	r := runMain(t, "replay", "--audit", file, "--policy", strictDir, "--format", "json")
+	r := runReplay(t, ReplayOptions{AuditFiles: []string{file}, PolicyDir: strictDir, Format: "json"})
 	r.wantCode(t, ExitFail)
 	rep := replayJSON(t, r)
 	want := []string{
@@ -157,17 +157,17 @@ func TestReplayStricter(t *testing.T) {
 		t.Errorf("d9 (dry run records keep the policy's denial): %+v", c)
 	}
 
-	// Only the outcome, not obligations or reasons.
-	r = runMain(t, "replay", "--audit", file, "--policy", strictDir, "--format", "json", "--obligations=false")
+	// Only the outcome, not obligations or reasons (--obligations=false).
+	r = runReplay(t, ReplayOptions{AuditFiles: []string{file}, PolicyDir: strictDir, Format: "json", OutcomesOnly: true})
 	r.wantCode(t, ExitFail)
 	if s := replayJSON(t, r).Summary; s.Changed != 5 {
-		t.Errorf("--obligations=false: %+v", s)
+		t.Errorf("OutcomesOnly: %+v", s)
 	}
 }
 
 func TestReplayLooserText(t *testing.T) {
 	file := writeAudit(t, auditRecords)
-	r := runMain(t, "replay", "--audit", file, "--policy", looseDir)
+	r := runReplay(t, ReplayOptions{AuditFiles: []string{file}, PolicyDir: looseDir})
 	r.wantCode(t, ExitFail)
 	for _, want := range []string{
 		"denied before, allowed now (3):\n",
@@ -193,7 +193,7 @@ func TestReplayNoChange(t *testing.T) {
 	// Several files, read in order; the loose policy agrees with these.
 	a := writeAudit(t, auditRecords[5:6])
 	b := writeAudit(t, auditRecords[6:7])
-	r := runMain(t, "replay", "--audit", a, "--audit", b, "--policy", looseDir)
+	r := runReplay(t, ReplayOptions{AuditFiles: []string{a, b}, PolicyDir: looseDir})
 	r.wantCode(t, 0)
 	if !strings.Contains(r.stdout, "records: 2 read, 2 replayed") || !strings.HasSuffix(r.stdout, "changed: none\n") {
 		t.Errorf("stdout:\n%s", r.stdout)
@@ -203,7 +203,7 @@ func TestReplayNoChange(t *testing.T) {
 func TestReplayLongLine(t *testing.T) {
 	long := `{"timestamp": "` + strings.Repeat("x", maxRecordLine) + `"}`
 	file := writeAudit(t, auditRecords[:1], long)
-	r := runMain(t, "replay", "--audit", file, "--policy", looseDir, "--format", "json")
+	r := runReplay(t, ReplayOptions{AuditFiles: []string{file}, PolicyDir: looseDir, Format: "json"})
 	r.wantCode(t, 0)
 	if s := replayJSON(t, r).Summary; s.Read != 2 || s.Replayed != 1 || s.Malformed != 1 {
 		t.Errorf("summary %+v", s)
@@ -215,34 +215,14 @@ func TestReplayLongLine(t *testing.T) {
 
 func TestReplayErrors(t *testing.T) {
 	file := writeAudit(t, auditRecords[:1])
-	for _, args := range [][]string{
-		{"replay", "--policy", looseDir},
-		{"replay", "--audit", file},
-		{"replay", "--audit", file, "--policy", looseDir, "--format", "xml"},
-		{"replay", "--audit", file, "--policy", looseDir, "stray"},
-		{"replay", "--audit", filepath.Join(t.TempDir(), "missing.log"), "--policy", looseDir},
-		{"replay", "--audit", file, "--policy", filepath.Join("testdata", "test", "compile")},
+	for _, o := range []ReplayOptions{
+		{PolicyDir: looseDir},
+		{AuditFiles: []string{file}},
+		{AuditFiles: []string{file}, PolicyDir: looseDir, Format: "xml"},
+		{AuditFiles: []string{filepath.Join(t.TempDir(), "missing.log")}, PolicyDir: looseDir},
+		{AuditFiles: []string{file}, PolicyDir: filepath.Join("testdata", "test", "compile")},
 	} {
-		runMain(t, args...).wantCode(t, ExitError)
-	}
-}
-
-func TestLineReader(t *testing.T) {
-	lr := newLineReader(strings.NewReader("short\n"+strings.Repeat("y", 100)+"\nlast"), 10)
-	var got []string
-	for {
-		line, tooLong, err := lr.next()
-		if err != nil {
-			break
-		}
-		if tooLong {
-			got = append(got, "(too long)")
-			continue
-		}
-		got = append(got, string(line))
-	}
-	if strings.Join(got, "|") != "short|(too long)|last" || lr.n != 3 {
-		t.Errorf("lines %q, n %d", got, lr.n)
+		runReplay(t, o).wantCode(t, ExitError)
 	}
 }
 
@@ -257,7 +237,7 @@ func TestReplayFirstStage(t *testing.T) {
 			DenyCodes: []string{"not_granted"}, Obligations: map[string]any{"require_confirmation": true, "remove_fields": []any{"profile.mobilePhone", "profile.secondEmail"}},
 			Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 0, "day": 0}}}},
 	}
-	r := runMain(t, "replay", "--audit", writeAudit(t, records), "--policy", shipped)
+	r := runReplay(t, ReplayOptions{AuditFiles: []string{writeAudit(t, records)}, PolicyDir: shipped})
 	r.wantCode(t, 0)
 	if !strings.Contains(r.stdout, "records: 1 read, 1 replayed") || !strings.HasSuffix(r.stdout, "changed: none\n") {
 		t.Errorf("stdout:\n%s", r.stdout)

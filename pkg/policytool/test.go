@@ -14,20 +14,24 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
-const testUsage = `usage: sidecar policy test [-v] [--format text|json|junit] [--run REGEX] DIR...
+// DefaultTestTimeout is the command's time limit for each test: the
+// shipped library's exhaustive tests take a few seconds each.
+const DefaultTestTimeout = 30 * time.Second
 
-Runs the Rego tests (rules named test_*; todo_test_* are skipped) in each
-policy directory, with the action catalog loaded as data.bollard.catalog and
-the sidecar's compiler settings (Rego v1, strict, no network built-ins).
-Output is like go test's; json is opa test's format, junit is for CI.
-Rules that cannot take part in a decision (see policy lint) fail the run
-too, whatever the tests say.
-Exit status: 0 all passed, 1 a test failed or erred or a rule cannot deny
-by itself, 2 bad usage or a policy that does not load (or that the sidecar
-refuses).
-
-flags:
-`
+// TestOptions are what Test runs: the flags of `sidecar policy test`.
+type TestOptions struct {
+	// Dirs are the policy directories, each run as one suite.
+	Dirs []string
+	// Verbose prints every test, not only the failures (text format).
+	Verbose bool
+	// Format is "text" (when empty), "json" (opa test's) or "junit".
+	Format string
+	// Run selects the tests whose full name (data.pkg.test_name) matches
+	// this regular expression.
+	Run string
+	// Timeout bounds each test; it must be positive.
+	Timeout time.Duration
+}
 
 // suite is the outcome of one directory.
 type suite struct {
@@ -60,31 +64,28 @@ func (s *suite) ok() bool {
 	return len(s.problems) == 0 && len(s.flagged) == 0 && failed == 0 && errored == 0
 }
 
-func testMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("test", testUsage, stderr)
-	verbose := fs.Bool("v", false, "print every test, not only the failures")
-	format := fs.String("format", "text", "output format: text, json or junit")
-	run := fs.String("run", "", "run only the tests whose full name (data.pkg.test_name) matches this regular expression")
-	timeout := fs.Duration("timeout", 30*time.Second, "time limit for each test (the shipped library's exhaustive tests take a few seconds each)")
-	dirs, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
+// Test runs the Rego tests of each directory, with the action catalog as
+// data and the sidecar's compiler settings, and prints the results like
+// go test (or as JSON or JUnit XML). Rules that cannot take part in a
+// decision fail the run too. The error is an *ExitCodeError: ExitFail when
+// a test failed or erred or a rule cannot deny by itself, ExitError for
+// bad options or a policy that does not load.
+func Test(ctx context.Context, o TestOptions, stdout, stderr io.Writer) error {
+	format := cmp.Or(o.Format, "text")
 	switch {
-	case len(dirs) == 0:
-		fs.Usage()
+	case len(o.Dirs) == 0:
 		return badf("policy test: no directory given")
-	case *format != "text" && *format != "json" && *format != "junit":
-		return badf("policy test: --format must be text, json or junit, not %q", *format)
-	case *timeout <= 0:
+	case format != "text" && format != "json" && format != "junit":
+		return badf("policy test: --format must be text, json or junit, not %q", o.Format)
+	case o.Timeout <= 0:
 		return badf("policy test: --timeout must be positive")
 	}
-	if _, err := regexp.Compile(*run); err != nil {
+	if _, err := regexp.Compile(o.Run); err != nil {
 		return badf("policy test: --run: %w", err)
 	}
 	var suites []*suite
-	for _, dir := range dirs {
-		s, err := runSuite(ctx, dir, *run, *timeout)
+	for _, dir := range o.Dirs {
+		s, err := runSuite(ctx, dir, o.Run, o.Timeout)
 		if err != nil {
 			return bad(fmt.Errorf("policy test: %w", err))
 		}
@@ -94,12 +95,12 @@ func testMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, p := range s.flagged {
 			fmt.Fprintln(stderr, p)
 		}
-		if *format == "text" {
-			writeText(stdout, s, *verbose)
+		if format == "text" {
+			writeText(stdout, s, o.Verbose)
 		}
 		suites = append(suites, s)
 	}
-	switch *format {
+	switch format {
 	case "json":
 		if err := writeJSON(stdout, suites); err != nil {
 			return bad(err)

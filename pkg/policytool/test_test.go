@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
@@ -43,7 +44,8 @@ func TestTestShippedPolicies(t *testing.T) {
 		t.Fatalf("%d matrix tests and %d others: the shipped tests were not found as expected", len(skipped), len(run))
 	}
 	t.Logf("%d shipped tests run here, %d matrix tests left to policies.TestRego", len(run), len(skipped))
-	r := runMain(t, "test", "-v", "--timeout", "3m", "--run", "^("+strings.Join(run, "|")+")$", shipped)
+	// Generous under -race: the library's tests take about 20s there.
+	r := runTest(t, TestOptions{Dirs: []string{shipped}, Verbose: true, Timeout: 3 * time.Minute, Run: "^(" + strings.Join(run, "|") + ")$"})
 	r.wantCode(t, 0)
 	if !regexp.MustCompile(`(?m)^PASS\nok  \t` + regexp.QuoteMeta(shipped) + `\t\d+\.\d{3}s\n$`).MatchString(r.stdout) {
 		t.Errorf("stdout = %q, want PASS and an ok line", r.stdout)
@@ -83,7 +85,7 @@ func shippedTests(t *testing.T) []string {
 }
 
 func TestTestPass(t *testing.T) {
-	r := runMain(t, "test", "-v", passDir)
+	r := runTest(t, TestOptions{Dirs: []string{passDir}, Verbose: true})
 	r.wantCode(t, 0)
 	for _, want := range []string{
 		"--- PASS: data.bollard.authz_test.test_read_allowed (",
@@ -97,13 +99,13 @@ func TestTestPass(t *testing.T) {
 		}
 	}
 	// Without -v only failures are listed.
-	if r := runMain(t, "test", passDir); strings.Contains(r.stdout, "--- PASS") {
+	if r := runTest(t, TestOptions{Dirs: []string{passDir}}); strings.Contains(r.stdout, "--- PASS") {
 		t.Errorf("without -v: %s", r.stdout)
 	}
 }
 
 func TestTestFail(t *testing.T) {
-	r := runMain(t, "test", failDir, passDir)
+	r := runTest(t, TestOptions{Dirs: []string{failDir, passDir}})
 	r.wantCode(t, ExitFail)
 	for _, want := range []string{
 		// The failing expression, where it is and the values it compared.
@@ -127,18 +129,18 @@ func TestTestFail(t *testing.T) {
 			t.Errorf("stdout mentions %s without -v:\n%s", unwanted, r.stdout)
 		}
 	}
-	if r := runMain(t, "test", "-v", failDir); !strings.Contains(r.stdout, "--- SKIP: data.bollard.authz_test.todo_test_later\n") {
+	if r := runTest(t, TestOptions{Dirs: []string{failDir}, Verbose: true}); !strings.Contains(r.stdout, "--- SKIP: data.bollard.authz_test.todo_test_later\n") {
 		t.Errorf("-v does not list the skipped test:\n%s", r.stdout)
 	}
 }
 
 func TestTestRun(t *testing.T) {
-	r := runMain(t, "test", "-v", "--run", `test_passes$`, failDir)
+	r := runTest(t, TestOptions{Dirs: []string{failDir}, Verbose: true, Run: `test_passes$`})
 	r.wantCode(t, 0)
 	if strings.Count(r.stdout, "--- ") != 1 || !strings.Contains(r.stdout, "--- PASS: data.bollard.authz_test.test_passes") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
-	r = runMain(t, "test", "--run", `nothing_matches`, failDir)
+	r = runTest(t, TestOptions{Dirs: []string{failDir}, Run: `nothing_matches`})
 	r.wantCode(t, 0)
 	if !strings.Contains(r.stdout, "[no tests to run]") {
 		t.Errorf("stdout:\n%s", r.stdout)
@@ -146,7 +148,7 @@ func TestTestRun(t *testing.T) {
 }
 
 func TestTestCompileError(t *testing.T) {
-	r := runMain(t, "test", compileDir, passDir)
+	r := runTest(t, TestOptions{Dirs: []string{compileDir, passDir}})
 	r.wantCode(t, ExitError)
 	wantErr := filepath.Join(compileDir, "authz.rego") + ":4: rego_compile_error: assigned var unused unused\n"
 	if !strings.Contains(r.stderr, wantErr) {
@@ -165,7 +167,7 @@ func TestTestForbiddenBuiltin(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"authz.rego": "package bollard.authz\n\ndecision := http.send({\"method\": \"GET\", \"url\": \"http://example.com\"})\n",
 	})
-	r := runMain(t, "test", dir)
+	r := runTest(t, TestOptions{Dirs: []string{dir}})
 	r.wantCode(t, ExitError)
 	if !strings.Contains(r.stderr, "authz.rego:3: rego_type_error: undefined function http.send") {
 		t.Errorf("stderr:\n%s", r.stderr)
@@ -173,7 +175,7 @@ func TestTestForbiddenBuiltin(t *testing.T) {
 }
 
 func TestTestJSON(t *testing.T) {
-	r := runMain(t, "test", "--format", "json", failDir)
+	r := runTest(t, TestOptions{Dirs: []string{failDir}, Format: "json"})
 	r.wantCode(t, ExitFail)
 	var results []*tester.Result // opa test --format json
 	if err := json.Unmarshal([]byte(r.stdout), &results); err != nil {
@@ -204,7 +206,7 @@ func TestTestJSON(t *testing.T) {
 }
 
 func TestTestJUnit(t *testing.T) {
-	r := runMain(t, "test", "--format", "junit", failDir, passDir, compileDir)
+	r := runTest(t, TestOptions{Dirs: []string{failDir, passDir, compileDir}, Format: "junit"})
 	r.wantCode(t, ExitError)
 	type counts struct {
 		Tests    int `xml:"tests,attr"`
@@ -266,15 +268,16 @@ func TestTestJUnit(t *testing.T) {
 	}
 }
 
+// Bad options are bad input (flags are cmd/sidecar's: TestPolicyFlags).
 func TestTestUsage(t *testing.T) {
-	for _, args := range [][]string{
-		{"test"},
-		{"test", "--format", "xml", passDir},
-		{"test", "--run", "(", passDir},
-		{"test", "--bogus", passDir},
-		{"test", filepath.Join(t.TempDir(), "missing")},
+	for _, o := range []TestOptions{
+		{},
+		{Dirs: []string{passDir}, Format: "xml"},
+		{Dirs: []string{passDir}, Run: "("},
+		{Dirs: []string{passDir}, Timeout: -time.Second},
+		{Dirs: []string{filepath.Join(t.TempDir(), "missing")}},
 	} {
-		r := runMain(t, args...)
+		r := runTest(t, o)
 		r.wantCode(t, ExitError)
 	}
 }
