@@ -6,7 +6,7 @@
 //	sidecar load [flags]                  drive a running sidecar and report latency
 //	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
-//	sidecar policy COMMAND [flags]        test, check, format, lint and replay policies
+//	sidecar policy COMMAND [flags]        test, check, format, lint and replay policies; write the catalog as OPA data
 //	sidecar version
 package main
 
@@ -61,7 +61,7 @@ commands:
   load     drive a running sidecar over gRPC and report requests per second and latency
   health   ask a running sidecar's gRPC health service (the pod's liveness probe)
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
-  policy   policy test|check|fmt|lint|replay: test, explain, format, lint and replay policies
+  policy   policy test|check|fmt|lint|replay|data: test, explain, format, lint and replay policies; the catalog as OPA data
   version  print the version
 `
 
