@@ -156,6 +156,10 @@ func Scopes() []string {
 	for _, a := range ordered {
 		set[a.Scope] = true
 	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(set map[string]bool) []string {
 	out := make([]string, 0, len(set))
 	for s := range set {
 		out = append(out, s)

@@ -137,6 +137,43 @@ func TestCatalogMatchesOktaOpenAPI(t *testing.T) {
 	}
 }
 
+// TestLookupsMatchOktaOpenAPI: Bollard's own lookups exist in Okta's API
+// with the method and the scope the catalog gives them (the scope an OAuth
+// service app must be granted).
+func TestLookupsMatchOktaOpenAPI(t *testing.T) {
+	doc := loadOktaOpenAPI(t)
+	byShape := map[string]string{}
+	for p := range doc.Paths {
+		byShape[placeholder.ReplaceAllString(p, "{}")] = p
+	}
+	for _, a := range Lookups() {
+		oktaPath, ok := byShape[placeholder.ReplaceAllString(a.Path, "{}")]
+		if !ok {
+			t.Errorf("%s: path %s not in Okta's OpenAPI", a.Name, a.Path)
+			continue
+		}
+		node, ok := doc.Paths[oktaPath][strings.ToLower(a.Method)]
+		if !ok {
+			t.Errorf("%s: %s %s not in Okta's OpenAPI", a.Name, a.Method, oktaPath)
+			continue
+		}
+		var op openAPIOperation
+		if err := node.Decode(&op); err != nil {
+			t.Fatalf("decode operation: %v", err)
+		}
+		var scopes []string
+		for _, s := range op.Security {
+			scopes = append(scopes, s["oauth2"]...)
+		}
+		if len(scopes) != 1 || scopes[0] != a.Scope {
+			t.Errorf("%s: scope = %q, Okta lists %v", a.Name, a.Scope, scopes)
+		}
+		if _, registered := Lookup(a.Name); registered {
+			t.Errorf("%s is registered as an action: an agent could name it", a.Name)
+		}
+	}
+}
+
 func decodePathItem(item map[string]yaml.Node, out any) error {
 	n, ok := item["parameters"]
 	if !ok {

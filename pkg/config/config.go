@@ -16,7 +16,6 @@ import (
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/loopback"
-	"github.com/bollard-dev/bollard/pkg/target"
 )
 
 // Config is the whole configuration file.
@@ -313,7 +312,7 @@ func (c *Config) Validate() error {
 		if a.PrivateKeyFile == "" {
 			bad("okta.oauth.private_key_file: required")
 		}
-		known := append(catalog.Scopes(), target.Scopes()...)
+		known := append(catalog.Scopes(), catalog.LookupScopes()...)
 		for _, sc := range a.Scopes {
 			if !slices.Contains(known, sc) {
 				bad("okta.oauth.scopes: %q is not a scope any action uses (known: %s)", sc, strings.Join(known, " "))
@@ -470,5 +469,5 @@ func (a OAuth) AllowedScopes() []string {
 	if len(a.Scopes) > 0 {
 		return a.Scopes
 	}
-	return slices.Compact(slices.Sorted(slices.Values(append(catalog.Scopes(), target.Scopes()...))))
+	return slices.Compact(slices.Sorted(slices.Values(append(catalog.Scopes(), catalog.LookupScopes()...))))
 }

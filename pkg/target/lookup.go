@@ -13,46 +13,21 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 )
 
-// The Okta operations the resolver calls. They are Bollard's own reads,
-// never an agent's: the actions are deliberately not registered in the
-// catalog, so no agent can name them, no grant covers them and no policy
-// decides them. forward.Client sends them like any catalog read (same
-// credential, rate-limit buckets, retries, metrics under these names).
+// The Okta operations the resolver calls: the catalog's lookups.
 var (
-	getUserAction = &catalog.Action{
-		Name: "target.get_user", Area: "target", Access: catalog.Read, Scope: scopeUsersRead,
-		Method: "GET", Path: "/api/v1/users/{userId}",
-	}
-	userGroupsAction = &catalog.Action{
-		Name: "target.user_groups", Area: "target", Access: catalog.Read, Scope: scopeUsersRead,
-		Method: "GET", Path: "/api/v1/users/{userId}/groups", MaxLimit: groupsPageSize,
-	}
-	userRolesAction = &catalog.Action{
-		Name: "target.user_roles", Area: "target", Access: catalog.Read, Scope: scopeRolesRead,
-		Method: "GET", Path: "/api/v1/users/{userId}/roles",
-	}
-	groupRolesAction = &catalog.Action{
-		Name: "target.group_roles", Area: "target", Access: catalog.Read, Scope: scopeRolesRead,
-		Method: "GET", Path: "/api/v1/groups/{groupId}/roles",
-	}
-	getSessionAction = &catalog.Action{
-		Name: "target.get_session", Area: "target", Access: catalog.Read, Scope: scopeSessionsRead,
-		Method: "GET", Path: "/api/v1/sessions/{sessionId}",
-	}
+	getUserAction    = catalog.LookupGetUser
+	userGroupsAction = catalog.LookupUserGroups
+	userRolesAction  = catalog.LookupUserRoles
+	groupRolesAction = catalog.LookupGroupRoles
+	getSessionAction = catalog.LookupGetSession
 )
 
-const (
-	scopeUsersRead    = "okta.users.read"
-	scopeRolesRead    = "okta.roles.read"
-	scopeSessionsRead = "okta.sessions.read"
-	// groupsPageSize is Okta's maximum (and default) page of listUserGroups.
-	groupsPageSize = 200
-)
+// groupsPageSize is the page the user-groups lookup asks for.
+const groupsPageSize = catalog.LookupGroupsPageSize
 
-// Scopes returns the OAuth scopes the lookups need, sorted. An OAuth service
-// app must be granted them, and Bollard allowed to request them, beside the
-// scopes of the catalog; okta.roles.read is used by no catalog action.
-func Scopes() []string { return []string{scopeRolesRead, scopeSessionsRead, scopeUsersRead} }
+// Scopes returns the OAuth scopes the lookups need, sorted: the catalog's
+// LookupScopes.
+func Scopes() []string { return catalog.LookupScopes() }
 
 var (
 	// errTooManyGroups is reported when a user is in more groups than the
