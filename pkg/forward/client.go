@@ -67,7 +67,8 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	}
 	hc := o.httpClient
 	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		// Every call that may be in flight finds an idle connection.
+		hc = &http.Client{Transport: newTransport(o.maxInFlight)}
 	}
 	// Never follow a redirect: it could carry the credential to another host.
 	copied := *hc

@@ -155,7 +155,10 @@ func NewOAuth(ctx context.Context, cfg OAuthConfig, opts ...OAuthOption) (*OAuth
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		// Token requests are rare (one per token lifetime and scope set),
+		// but each new connection to the token endpoint resumes its TLS
+		// session rather than handshaking in full.
+		hc = &http.Client{Transport: newTransport(4)}
 	}
 	// Never follow a redirect: the assertion would go to another host.
 	copied := *hc
