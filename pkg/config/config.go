@@ -100,6 +100,10 @@ type Server struct {
 	// AllowNonLoopback must be true to listen on an address that is not
 	// loopback: Bollard is meant to be reached from inside the pod only.
 	AllowNonLoopback bool `yaml:"allow_non_loopback"`
+	// Pprof serves Go's profiles at /debug/pprof/ on the admin listener, to
+	// loopback peers only (kubectl port-forward, or a shell in the pod).
+	// Default false.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Okta is the org Bollard calls and how it authenticates.
@@ -371,6 +375,9 @@ func (c *Config) Validate() error {
 	}
 	if l.OktaReserve < 0 || l.OktaReserve >= 1 {
 		bad("limits.okta_reserve: must be at least 0 and below 1")
+	}
+	if s.Pprof && s.AdminListen == "" {
+		bad("server.pprof: needs server.admin_listen, where it is served")
 	}
 	if a := c.Audit; !a.StdoutEnabled() && a.File == "" {
 		bad("audit: set stdout or file; every call must leave a record somewhere")

@@ -246,3 +246,16 @@ hooks:
 		}
 	}
 }
+
+// Profiles are served on the admin listener: asking for them without one
+// is a mistake, reported.
+func TestPprofNeedsTheAdminListener(t *testing.T) {
+	c, err := Parse([]byte(minimal))
+	if err != nil || c.Server.Pprof {
+		t.Fatalf("pprof is %v by default (%v), want off", c.Server.Pprof, err)
+	}
+	_, err = Parse([]byte(minimal + "server:\n  admin_listen: \"\"\n  pprof: true\n"))
+	if err == nil || !strings.Contains(err.Error(), "server.pprof: needs server.admin_listen") {
+		t.Errorf("pprof without an admin listener: %v", err)
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // serveAdmin serves h on l in the background; the caller shuts the server
@@ -25,16 +27,40 @@ func serveAdmin(l net.Listener, h http.Handler, log *slog.Logger) *http.Server {
 	return srv
 }
 
-// adminHandler serves liveness, readiness and Prometheus metrics.
-func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.Handler) http.Handler {
+// adminHandler serves liveness, readiness and Prometheus metrics, and
+// with withPprof Go's profiles to loopback peers.
+func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.Handler, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	if withPprof {
+		// pprof's handlers, never the default mux they also register on.
+		profiles := http.NewServeMux()
+		profiles.HandleFunc("/debug/pprof/", pprof.Index)
+		profiles.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		profiles.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		profiles.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		profiles.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/debug/pprof/", loopbackPeersOnly(profiles))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /readyz", readyzHandler(engine, auditLog))
 	return mux
+}
+
+// loopbackPeersOnly answers only requests from a loopback peer: the admin
+// listener may be on the pod's IP for the kubelet's probes, and a profile
+// (command line, heap, goroutine stacks) is not for whoever can reach it.
+func loopbackPeersOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopback.Addr(r.RemoteAddr) {
+			http.Error(w, "profiles are served to loopback peers only (kubectl port-forward)", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // readyzHandler reports readiness as JSON. Ready means a policy is loaded and the

@@ -33,6 +33,9 @@ type DevOptions struct {
 	// loopback port). The simulator's event hook is registered to it, so
 	// WatchEvents shows the events of changes made through Bollard.
 	HooksListen string
+	// Pprof serves Go's profiles at /debug/pprof/ on the admin listener,
+	// to loopback peers.
+	Pprof bool
 	// Out receives the banner (addresses, sample agents, example calls).
 	Out io.Writer
 	// Logger is the process logger.
@@ -82,6 +85,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 	}
 	defer os.Remove(secretFile)
 	cfg.Hooks.Listen = cmp.Or(o.HooksListen, "127.0.0.1:0")
+	cfg.Server.Pprof = o.Pprof
 	cfg.Hooks.SecretFile = secretFile
 	if err := cfg.Validate(); err != nil {
 		return err
