@@ -113,6 +113,7 @@ server:
   allow_non_loopback: true
   max_request_bytes: {{ int $v.server.maxRequestBytes }}
   max_concurrent_streams: {{ int $v.server.maxConcurrentStreams }}
+  pprof: {{ $v.server.pprof }}
 okta:
   org_url: {{ $v.okta.orgUrl | quote }}
   {{- if eq $v.okta.credential "ssws" }}
