@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on a remove_fields obligation: it comes from policy, and a policy
@@ -133,6 +134,15 @@ func (r Remover) Apply(body []byte) ([]byte, error) {
 	if err := checkDepth(body); err != nil {
 		return nil, err
 	}
+	if r.certainlyAbsent(body) {
+		// Nothing to remove: the answer goes as Okta sent it, once it is
+		// known to be one JSON value, without decoding it into maps and
+		// encoding it again.
+		if !json.Valid(body) {
+			return nil, errors.New("remove fields: answer is not one JSON value")
+		}
+		return body, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
@@ -159,6 +169,67 @@ func (r Remover) Apply(body []byte) ([]byte, error) {
 }
 
 const jsonSpace = " \t\r\n"
+
+// certainlyAbsent reports that no member of body can be one a path
+// removes, when that is certain from its bytes alone: a removed member's
+// key is a path's last segment, so if no last segment appears anywhere in
+// body as a quoted string, nothing is removed. It answers false whenever a
+// key could be spelled in a way a byte search would miss: an escape
+// (\u0050), or anything beyond ASCII, where case folding is not a byte
+// matter (the Kelvin sign folds to k).
+func (r Remover) certainlyAbsent(body []byte) bool {
+	for _, c := range body {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	for _, segs := range r.paths {
+		last := segs[len(segs)-1]
+		for i := 0; i < len(last); i++ {
+			if last[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+		if containsQuotedFold(body, last) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsQuotedFold reports whether body holds "key", ASCII letters
+// compared without regard to case.
+func containsQuotedFold(body []byte, key string) bool {
+	n := len(key) + 2
+	for i := 0; i+n <= len(body); {
+		j := bytes.IndexByte(body[i:], '"')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if i+n <= len(body) && body[i+n-1] == '"' && asciiEqualFold(body[i+1:i+n-1], key) {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
 
 // checkDepth fails when arrays and objects in body nest deeper than
 // MaxDepth. Brackets inside strings do not count; for a body that is not

@@ -23,7 +23,13 @@ func TestApply(t *testing.T) {
 		{"list", `[{"id":"1","profile":{"mobilePhone":"1"}},{"id":"2","profile":{"mobilePhone":"2","email":"e"}},"x",null]`,
 			`[{"id":"1","profile":{}},{"id":"2","profile":{"email":"e"}},"x",null]`},
 		{"nested", `{"profile":{"address":{"street":"1 Main","city":"Oslo"}}}`, `{"profile":{"address":{"city":"Oslo"}}}`},
-		{"absent and non-object parents are fine", `{"profile":"none","id":7}`, `{"id":7,"profile":"none"}`},
+		// Nothing to remove: the answer keeps Okta's bytes (no re-encoding).
+		{"absent and non-object parents are fine", `{"profile":"none","id":7}`, `{"profile":"none","id":7}`},
+		{"nothing to remove keeps the bytes", `{ "id" : 7, "n": 1.50 }`, `{ "id" : 7, "n": 1.50 }`},
+		// A key the byte search could miss is decoded: an escape, or case
+		// folding beyond ASCII.
+		{"escaped key", `{"profile":{"mobile\u0050hone":"1"},"b":2}`, `{"b":2,"profile":{}}`},
+		{"non-ASCII elsewhere", `{"b":"å","profile":{"MOBILEPHONE":"1"}}`, `{"b":"å","profile":{}}`},
 		{"numbers keep their spelling", `{"n":12345678901234567890,"f":1.50,"profile":{"mobilePhone":"x"}}`, `{"f":1.50,"n":12345678901234567890,"profile":{}}`},
 		{"html is not escaped", `{"a":"<b>&","profile":{}}`, `{"a":"<b>&","profile":{}}`},
 		{"scalar answer unchanged", `"text"`, `"text"`},
@@ -356,6 +362,29 @@ func BenchmarkApplyUserPage(b *testing.B) {
 			sb.WriteString(",")
 		}
 		sb.WriteString(`{"id":"00u1abcdEFGH2345","status":"ACTIVE","profile":{"login":"a@example.com","email":"a@example.com","firstName":"A","lastName":"B","mobilePhone":"+1 555 0100"},"_links":{"self":{"href":"https://example.okta.com/api/v1/users/00u1"}}}`)
+	}
+	sb.WriteString("]")
+	body := []byte(sb.String())
+	r, _ := NewRemover([]string{"profile.mobilePhone"})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Apply(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkApplyNothingToRemove is a page of groups shaped by a policy that
+// hides a user attribute: nothing in it to remove.
+func BenchmarkApplyNothingToRemove(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i := range 200 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(`{"id":"00g1abcdEFGH2345","type":"OKTA_GROUP","profile":{"name":"Support","description":"First-line support"},"_links":{"users":{"href":"https://example.okta.com/api/v1/groups/00g1/users"}}}`)
 	}
 	sb.WriteString("]")
 	body := []byte(sb.String())
