@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -134,28 +133,35 @@ func (r Remover) Apply(body []byte) ([]byte, error) {
 	if err := checkDepth(body); err != nil {
 		return nil, err
 	}
+	if !json.Valid(body) {
+		return nil, errors.New("remove fields: answer is not one JSON value")
+	}
+	switch bytes.TrimLeft(body, jsonSpace)[0] {
+	case '{', '[':
+	default:
+		return body, nil // a scalar holds no member
+	}
 	if r.certainlyAbsent(body) {
-		// Nothing to remove: the answer goes as Okta sent it, once it is
-		// known to be one JSON value, without decoding it into maps and
-		// encoding it again.
-		if !json.Valid(body) {
-			return nil, errors.New("remove fields: answer is not one JSON value")
-		}
+		// Nothing to remove: the answer goes as Okta sent it.
 		return body, nil
 	}
+	if out, ok := r.removeStream(body); ok {
+		return out, nil
+	}
+	return r.removeTree(body)
+}
+
+// removeTree removes the paths by decoding body into maps, walking them
+// and encoding the result, keys sorted. It is the reference the stream
+// follows, used for an answer the stream does not take: one with duplicate
+// keys, which must leave as one member each (the last), as a decoder would
+// read it, never two for a reader that takes the first.
+func (r Remover) removeTree(body []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("remove fields: answer is not JSON: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("remove fields: answer has more than one JSON value")
-	}
-	switch doc.(type) {
-	case map[string]any, []any:
-	default:
-		return body, nil
 	}
 	r.walk(doc)
 	var out bytes.Buffer
