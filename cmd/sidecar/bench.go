@@ -19,7 +19,11 @@ import (
 // binary's `serve` on it as a child process, drive Check, Execute and the
 // same action straight at the simulator from this process, and print one
 // Markdown table with the ratios of the performance targets.
+// `sidecar bench simulator` is the simulator's own process.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "simulator" {
+		return benchSimulator(ctx, args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.Options
@@ -57,4 +61,21 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("bench: some calls failed (see the errors column)")
 	}
 	return nil
+}
+
+// benchSimulator is `sidecar bench simulator [--listen ADDR]`: the Okta
+// simulator alone, as bench runs it, accepting $OKTA_API_TOKEN with no rate
+// limit reached; `sidecar load --rpc okta` can drive it too.
+func benchSimulator(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench simulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, "info", "json")
+	if err != nil {
+		return err
+	}
+	return bench.ServeSimulator(ctx, *listen, os.Getenv("OKTA_API_TOKEN"), log)
 }

@@ -61,6 +61,7 @@ commands:
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
   bench    start the simulator and the sidecar, run Check, Execute and Okta straight at 1, 16, 32 callers; print a Markdown table
+           (bench simulator: the simulator alone, accepting $OKTA_API_TOKEN, for load --rpc okta)
   health   ask a running sidecar's gRPC health service (the pod's liveness probe)
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
   policy   policy test|check|fmt|lint|replay|data: test, explain, format, lint and replay policies; the catalog as OPA data

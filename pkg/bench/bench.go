@@ -20,7 +20,8 @@ const agent = "reader-bot"
 
 // Options is one benchmark.
 type Options struct {
-	// Command runs the sidecar binary; "serve --config FILE" is appended.
+	// Command runs the sidecar binary; "serve --config FILE" is appended to
+	// start the sidecar, "bench simulator" to start the Okta simulator.
 	Command []string
 	// Callers lists the numbers of concurrent callers, one set of runs each
 	// (default 1, 16, 32).
@@ -77,9 +78,10 @@ func (o *Options) validate() error {
 	return errors.Join(errs...)
 }
 
-// Run starts the simulator and the sidecar, runs Check, Execute and the
-// baseline at each number of callers in turn, stops both and returns the
-// results. A run's failed calls are counted in its row, not returned.
+// Run starts the simulator and the sidecar, each in a process of its own,
+// runs Check, Execute and the baseline from this process at each number of
+// callers in turn, stops both and returns the results. A run's failed calls
+// are counted in its row, not returned.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.setDefaults()
 	if err := o.validate(); err != nil {
@@ -89,16 +91,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Okta's rate limits would end the runs in a second; the benchmark
-	// measures the service, so no bucket runs out.
-	sim := oktasim.New(oktasim.WithAPIToken(simToken), oktasim.WithRateLimit(1<<40, time.Minute))
-	simCtx, stopSim := context.WithCancel(ctx)
-	defer stopSim()
-	simAddr, err := sim.Serve(simCtx, "127.0.0.1:0")
+	sim, err := startSimulator(ctx, o.Command, simToken)
 	if err != nil {
-		return nil, fmt.Errorf("start the Okta simulator: %w", err)
+		return nil, err
 	}
-	orgURL := "http://" + simAddr.String()
+	defer sim.stop()
+	orgURL := "http://" + sim.addr
 
 	key, err := identity.GenerateKey()
 	if err != nil {
@@ -113,28 +111,27 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer sc.stop()
 
 	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}
 	for _, callers := range o.Callers {
 		for _, load := range Loads {
 			lo := loadgen.Options{
-				Target: sc.grpc, Key: key, RPC: load.RPC, Action: o.Action, Params: o.Params,
+				Target: sc.addr, Key: key, RPC: load.RPC, Action: o.Action, Params: o.Params,
 				Concurrency: callers, Conns: min(o.Conns, callers), Duration: o.Duration, MaxRequests: 1 << 40,
 				OktaURL: orgURL, OktaToken: simToken,
 			}
 			res, err := loadgen.Run(ctx, lo)
 			if err != nil {
-				_ = sc.stop()
 				return nil, fmt.Errorf("%s at %d callers: %w", load.Name, callers, err)
 			}
 			res.Report(o.Progress, lo)
 			rep.Rows = append(rep.Rows, Row{Load: load, Callers: callers, Result: res})
 		}
 	}
-	if err := sc.stop(); err != nil {
-		return rep, err
-	}
-	return rep, nil
+	// A child that failed under load (a crash, say) is reported beside
+	// the table.
+	return rep, errors.Join(sc.stop(), sim.stop())
 }
 
 func randomHex(n int) (string, error) {

@@ -13,13 +13,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// fakeSidecarEnv makes the test binary, started as the sidecar, print a
-// log line and fail, as a sidecar with a bad configuration does.
+// fakeSidecarEnv makes the test binary, started as a child (the simulator
+// or the sidecar), print a log line and fail, as one with a bad
+// configuration does.
 const fakeSidecarEnv = "BOLLARD_BENCH_FAKE_SIDECAR"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeSidecarEnv) != "" {
-		fmt.Fprintln(os.Stderr, `{"level":"ERROR","msg":"fake sidecar: no such config"}`)
+		fmt.Fprintln(os.Stderr, `{"level":"ERROR","msg":"fake child: no such config"}`)
 		os.Exit(3)
 	}
 	os.Exit(m.Run())
@@ -72,17 +73,17 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-// TestSidecarThatFailsToStart: a sidecar that exits before serving ends the
+// TestChildThatFailsToStart: a child that exits before serving ends the
 // benchmark with its log in the error, not a hang.
-func TestSidecarThatFailsToStart(t *testing.T) {
+func TestChildThatFailsToStart(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(fakeSidecarEnv, "1")
 	_, err = Run(t.Context(), Options{Command: []string{exe}, Callers: []int{1}, Duration: 10 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "stopped before serving") || !strings.Contains(err.Error(), "fake sidecar: no such config") {
-		t.Errorf("err = %v, want the sidecar's exit and its log", err)
+	if err == nil || !strings.Contains(err.Error(), "stopped before serving") || !strings.Contains(err.Error(), "fake child: no such config") {
+		t.Errorf("err = %v, want the child's exit and its log", err)
 	}
 }
 
@@ -92,5 +93,8 @@ func TestOptionsAreChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %q", err, want)
 		}
+	}
+	if err := ServeSimulator(t.Context(), "127.0.0.1:0", "", nil); err == nil || !strings.Contains(err.Error(), "token is required") {
+		t.Errorf("simulator without a token: %v", err)
 	}
 }
