@@ -4,6 +4,7 @@
 //	sidecar serve --config bollard.yaml   serve with a configuration file
 //	sidecar dev [flags]                   serve on the embedded default (--listen, --admin-listen, ...)
 //	sidecar load [flags]                  drive a running sidecar and report latency
+//	sidecar bench [flags]                 benchmark the service on the simulator, against Okta straight
 //	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
 //	sidecar policy COMMAND [flags]        test, check, format, lint and replay policies; write the catalog as OPA data
@@ -59,6 +60,8 @@ commands:
   serve    serve with a configuration file (--config)
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
+  bench    start the simulator and the sidecar, run Check, Execute and Okta straight at 1, 16, 32 callers; print a Markdown table
+           (bench simulator: the simulator alone, accepting $OKTA_API_TOKEN, for load --rpc okta)
   health   ask a running sidecar's gRPC health service (the pod's liveness probe)
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
   policy   policy test|check|fmt|lint|replay|data: test, explain, format, lint and replay policies; the catalog as OPA data
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return dev(ctx, args, stdout, stderr)
 	case "load":
 		return load(ctx, args, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args, stdout, stderr)
 	case "health":
 		return health(ctx, args, stdout, stderr)
 	case "audit":

@@ -21,11 +21,19 @@ import (
 	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
+// The RPCs a run can drive: the gateway's Check and Execute, and the
+// baseline that sends the action straight to Okta (okta.go).
+const (
+	RPCCheck   = "check"
+	RPCExecute = "execute"
+	RPCOkta    = "okta"
+)
+
 // Options is one load run.
 type Options struct {
 	Target      string // host:port or unix:///path
 	Key         string // agent credential
-	RPC         string // "check" or "execute"
+	RPC         string // RPCCheck, RPCExecute or RPCOkta
 	Action      string
 	Params      map[string]any
 	Concurrency int
@@ -33,6 +41,10 @@ type Options struct {
 	Duration    time.Duration
 	MaxRequests int64
 	AllowRemote bool
+	// OktaURL and OktaToken are where RPCOkta sends the action and the SSWS
+	// token it sends with it (the credential Bollard would use).
+	OktaURL   string
+	OktaToken string
 }
 
 // Result is what a run measured.
@@ -57,7 +69,11 @@ func (r Result) Percentile(p float64) time.Duration {
 
 // Report prints what r measured of the run o, as `sidecar load` does.
 func (r Result) Report(w io.Writer, o Options) {
-	fmt.Fprintf(w, "%s %s: %d callers on %d connections for %s\n", o.RPC, o.Action, o.Concurrency, o.Conns, r.Elapsed.Round(time.Millisecond))
+	if o.RPC == RPCOkta {
+		fmt.Fprintf(w, "%s %s: %d callers straight to %s for %s\n", o.RPC, o.Action, o.Concurrency, o.OktaURL, r.Elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "%s %s: %d callers on %d connections for %s\n", o.RPC, o.Action, o.Concurrency, o.Conns, r.Elapsed.Round(time.Millisecond))
+	}
 	fmt.Fprintf(w, "requests %d  rps %.0f  p50 %s  p90 %s  p99 %s  max %s\n", r.Requests, r.RPS(),
 		r.Percentile(50), r.Percentile(90), r.Percentile(99), r.Percentile(100))
 	if len(r.Errors) > 0 {
@@ -70,37 +86,70 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := o.validate(); err != nil {
 		return Result{}, err
 	}
+	var call func(ctx context.Context, worker int) error
+	var err error
+	if o.RPC == RPCOkta {
+		var stop func()
+		call, stop, err = oktaCaller(o)
+		if err != nil {
+			return Result{}, err
+		}
+		defer stop()
+	} else {
+		// The key goes on the run's context once, not on every call.
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.Key)
+		var conns []*grpc.ClientConn
+		call, conns, err = gatewayCaller(o)
+		for _, c := range conns {
+			defer c.Close()
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	// One call first, so a wrong address or key fails fast and clearly.
+	if err := call(ctx, 0); err != nil {
+		return Result{}, fmt.Errorf("first call: %w", err)
+	}
+	return drive(ctx, o, call), nil
+}
+
+// gatewayCaller calls the sidecar's Check or Execute, the callers spread
+// over o.Conns connections.
+func gatewayCaller(o Options) (func(context.Context, int) error, []*grpc.ClientConn, error) {
+	conns := make([]*grpc.ClientConn, 0, o.Conns)
 	clients := make([]bollardv1.GatewayServiceClient, o.Conns)
 	for i := range clients {
 		conn, err := grpc.NewClient(o.Target, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			return Result{}, fmt.Errorf("dial %s: %w", o.Target, err)
+			return nil, conns, fmt.Errorf("dial %s: %w", o.Target, err)
 		}
-		defer conn.Close()
+		conns = append(conns, conn)
 		clients[i] = bollardv1.NewGatewayServiceClient(conn)
 	}
 	params, err := structpb.NewStruct(o.Params)
 	if err != nil {
-		return Result{}, fmt.Errorf("params: %w", err)
+		return nil, conns, fmt.Errorf("params: %w", err)
 	}
 	req := &bollardv1.ExecuteRequest{Action: o.Action, Params: params}
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.Key)
-	call := func(ctx context.Context, client bollardv1.GatewayServiceClient) error {
-		if o.RPC == "execute" {
+	return func(ctx context.Context, worker int) error {
+		client := clients[worker%len(clients)]
+		if o.RPC == RPCExecute {
 			_, err := client.Execute(ctx, req)
 			return err
 		}
 		_, err := client.Check(ctx, req)
 		return err
-	}
-	// One call first, so a wrong address or key fails fast and clearly.
-	if err := call(ctx, clients[0]); err != nil {
-		return Result{}, fmt.Errorf("first call: %w", err)
-	}
+	}, conns, nil
+}
 
-	// Calls carry no run deadline: a deadline sent to the server expires
-	// there first and would count the last calls as errors. The run stops
-	// by the clock instead, and in-flight calls finish.
+// drive runs o.Concurrency callers of call until the duration or the
+// request count runs out.
+//
+// Calls carry no run deadline: a deadline sent to the server expires there
+// first and would count the last calls as errors. The run stops by the
+// clock instead, and in-flight calls finish.
+func drive(ctx context.Context, o Options, call func(context.Context, int) error) Result {
 	var issued atomic.Int64
 	var mu sync.Mutex
 	res := Result{Errors: map[string]int64{}}
@@ -108,7 +157,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	start := time.Now()
 	end := start.Add(o.Duration)
 	for i := range o.Concurrency {
-		client := clients[i%len(clients)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -119,10 +167,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 				if t0.After(end) {
 					break
 				}
-				err := call(ctx, client)
+				err := call(ctx, i)
 				lat = append(lat, time.Since(t0))
 				if err != nil {
-					errs[status.Code(err).String()]++
+					errs[errorKey(err)]++
 				}
 			}
 			mu.Lock()
@@ -137,13 +185,25 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.Elapsed = time.Since(start)
 	res.Requests = int64(len(res.Latencies))
 	slices.Sort(res.Latencies)
-	return res, nil
+	return res
+}
+
+// errorKey is how a failed call is counted: Okta's HTTP status, the gRPC
+// code, or "transport" for a request that got no answer.
+func errorKey(err error) string {
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		return fmt.Sprintf("HTTP %d", se.Status)
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Code().String()
+	}
+	return "transport"
 }
 
 func (o Options) validate() error {
 	var errs []error
-	if o.RPC != "check" && o.RPC != "execute" {
-		errs = append(errs, errors.New("rpc must be check or execute"))
+	if o.RPC != RPCCheck && o.RPC != RPCExecute && o.RPC != RPCOkta {
+		errs = append(errs, errors.New("rpc must be check, execute or okta"))
 	}
 	if o.Concurrency < 1 || o.Concurrency > 1024 {
 		errs = append(errs, errors.New("concurrency must be between 1 and 1024"))
@@ -157,7 +217,9 @@ func (o Options) validate() error {
 	if o.MaxRequests < 1 {
 		errs = append(errs, errors.New("max requests must be positive"))
 	}
-	if !o.AllowRemote && !isLocal(o.Target) {
+	if o.RPC == RPCOkta {
+		errs = append(errs, o.validateOkta()...)
+	} else if !o.AllowRemote && !isLocal(o.Target) {
 		errs = append(errs, fmt.Errorf("target %q is not loopback or a unix socket (use --allow-remote)", o.Target))
 	}
 	return errors.Join(errs...)

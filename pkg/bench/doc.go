@@ -1,0 +1,14 @@
+// Package bench is Bollard's service benchmark, behind `sidecar bench`. It
+// starts the Okta simulator and the sidecar binary, each as a child process
+// (`sidecar bench simulator` and `sidecar serve` with the shipped policies
+// and audit on), then, from its own process, drives Check and Execute
+// through the sidecar and the same action straight at the simulator
+// (package loadgen's baseline) at each number of callers, and renders one
+// Markdown table with the ratios of issue 14's targets: Execute's added
+// latency at 1 caller, its throughput as a share of the baseline at 16, and
+// Check's rate at 32.
+//
+// Three processes, as in production: the agents, Bollard and Okta are
+// apart, so the calls through Bollard and the baseline pay the same
+// hand-offs between processes.
+package bench
