@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -191,35 +190,9 @@ func (c *Client) doOnce(ctx context.Context, call *catalog.Call, decisionID stri
 		ctx, cancel = context.WithTimeout(ctx, c.opts.attemptTimeout)
 		defer cancel()
 	}
-	// call.Path is already escaped segment by segment and the org URL has no
-	// path, so the target is a plain concatenation; url.URL would re-escape.
-	target := c.base.String() + call.Path
-	if len(call.Query) > 0 {
-		target += "?" + call.Query.Encode()
-	}
+	// Built on each attempt, with the attempt's context (its span's).
 	newRequest := func() (*http.Request, error) {
-		var body io.Reader
-		if call.Body != nil {
-			body = bytes.NewReader(call.Body)
-		}
-		req, err := http.NewRequestWithContext(ctx, call.Action.Method, target, body)
-		if err != nil {
-			return nil, fmt.Errorf("build request: %w", err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if call.Body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		ua := c.opts.userAgent + " decision/" + decisionID
-		if call.Lookup {
-			// Okta's System Log tells Bollard's own reads from the agents'.
-			ua += " lookup"
-		}
-		req.Header.Set("User-Agent", ua)
-		if err := c.cred.Authorize(ctx, req, call.Action.Scope); err != nil {
-			return nil, fmt.Errorf("authorize: %w", err)
-		}
-		return req, nil
+		return NewRequest(ctx, c.base, call, c.opts.userAgent, decisionID, c.cred)
 	}
 
 	start := time.Now()

@@ -14,10 +14,10 @@ import (
 // NewRequest builds the HTTP request Client.Do sends to the org for call:
 // the org URL (from ParseOrgURL) joined with the call's escaped path and
 // encoded query, the JSON headers, a User-Agent of userAgent naming the
-// decision, and cred's authorization for the action's scope. It is exported
-// so a tool that must send exactly what Bollard sends (the load generator's
-// straight-at-Okta baseline) builds it here rather than by hand;
-// request_test.go holds it to what Client.Do puts on the wire.
+// decision, and cred's authorization for the action's scope. Client.Do
+// builds every attempt with it, and it is exported so that a tool that must
+// send exactly what Bollard sends (the load generator's straight-at-Okta
+// baseline) builds it here rather than by hand.
 func NewRequest(ctx context.Context, org *url.URL, call *catalog.Call, userAgent, decisionID string, cred Credential) (*http.Request, error) {
 	// call.Path is already escaped segment by segment and the org URL has no
 	// path, so the target is a plain concatenation; url.URL would re-escape.
