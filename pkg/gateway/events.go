@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -53,7 +52,7 @@ func eventValue(raw []byte, ob decision.Obligations, into *structpb.Value) error
 	if raw, err = r.Apply(raw); err != nil {
 		return err
 	}
-	return protojson.Unmarshal(raw, into)
+	return jsonValue(raw, into)
 }
 
 func checkWatch(req *bollardv1.WatchEventsRequest) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
@@ -218,7 +217,7 @@ func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
 		return resp, nil
 	}
 	resp.Result = &structpb.Value{}
-	if err := protojson.Unmarshal(out.okta.Body, resp.Result); err != nil {
+	if err := jsonValue(out.okta.Body, resp.Result); err != nil {
 		return nil, fmt.Errorf("okta answered %d with a body that is not JSON: %w", out.okta.Status, err)
 	}
 	return resp, nil

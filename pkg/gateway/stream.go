@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
@@ -49,9 +48,13 @@ func (s *Server) followPages(ctx context.Context, out *outcome, send func(*bolla
 		if resp.Body, err = out.remove.Apply(resp.Body); err != nil {
 			return err
 		}
-		items := &structpb.ListValue{}
-		if err := protojson.Unmarshal(resp.Body, items); err != nil {
+		var doc structpb.Value
+		if err := jsonValue(resp.Body, &doc); err != nil {
 			return fmt.Errorf("okta page %d of %s is not a JSON list: %w", page, call.Action.Name, err)
+		}
+		items := doc.GetListValue()
+		if items == nil {
+			return fmt.Errorf("okta page %d of %s is not a JSON list", page, call.Action.Name)
 		}
 		msg := &bollardv1.ExecuteAllResponse{
 			Items: items.Values, Page: int32(page), NextCursor: resp.NextCursor,

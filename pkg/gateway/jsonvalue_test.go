@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// FuzzJSONValue: whatever Okta sends, the agent gets what protojson would
+// have made of it, error for error.
+func FuzzJSONValue(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"00u1","status":"ACTIVE","profile":{"login":"a@x","n":1.5e3,"ok":true,"none":null},"l":[1,-2,0.5,[],{}]}`,
+		`[]`, `{}`, `"x"`, `12`, `-0`, `1e400`, `01`, `1.`, `{"a":1,"a":2}`, `{"a":1}{}`, `[1,]`, `{"a" 1}`,
+		`{"s":"caf\u00e9"}`, `{"s":"é"}`, "{\"s\":\"a\tb\"}", ` [ 1 , 2 ] `, `tru`, `nul`, `{"a":[` + strings.Repeat("[", 50) + strings.Repeat("]", 50) + `]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want, got structpb.Value
+		werr := protojson.Unmarshal(data, &want)
+		gerr := jsonValue(data, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: protojson %v, jsonValue %v", data, werr, gerr)
+		}
+		if werr == nil && !proto.Equal(&want, &got) {
+			t.Fatalf("%q: protojson %v, jsonValue %v", data, &want, &got)
+		}
+	})
+}
+
+func BenchmarkJSONValue(b *testing.B) {
+	body := []byte(`{"id":"00u1abcdEFGH2345","status":"ACTIVE","created":"2026-01-01T00:00:00.000Z","profile":{"login":"a@example.com","email":"a@example.com","firstName":"A","lastName":"B","mobilePhone":null},"credentials":{"provider":{"type":"OKTA","name":"OKTA"}},"_links":{"self":{"href":"https://example.okta.com/api/v1/users/00u1"}}}`)
+	for _, c := range []struct {
+		name  string
+		parse func([]byte, *structpb.Value) error
+	}{{"protojson", func(d []byte, v *structpb.Value) error { return protojson.Unmarshal(d, v) }}, {"jsonValue", jsonValue}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var v structpb.Value
+				if err := c.parse(body, &v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
