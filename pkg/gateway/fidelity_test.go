@@ -20,7 +20,6 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
-	"github.com/bollard-dev/bollard/pkg/target"
 )
 
 const serviceApp = "0oaBOLLARDAPP0000g7"
@@ -54,7 +53,7 @@ func withServiceApp(granted []string, dpop bool) func(*harnessOption) {
 // allScopes are the scopes the sidecar may ask for: the catalog's and the
 // lookups' (as config.OAuth.AllowedScopes gives them).
 func allScopes() []string {
-	return slices.Compact(slices.Sorted(slices.Values(append(catalog.Scopes(), target.Scopes()...))))
+	return slices.Compact(slices.Sorted(slices.Values(append(catalog.Scopes(), catalog.LookupScopes()...))))
 }
 
 // TestOAuthTokensCarryOnlyTheActionsScope: against the simulator's OAuth

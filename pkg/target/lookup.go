@@ -13,22 +13,6 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 )
 
-// The Okta operations the resolver calls: the catalog's lookups.
-var (
-	getUserAction    = catalog.LookupGetUser
-	userGroupsAction = catalog.LookupUserGroups
-	userRolesAction  = catalog.LookupUserRoles
-	groupRolesAction = catalog.LookupGroupRoles
-	getSessionAction = catalog.LookupGetSession
-)
-
-// groupsPageSize is the page the user-groups lookup asks for.
-const groupsPageSize = catalog.LookupGroupsPageSize
-
-// Scopes returns the OAuth scopes the lookups need, sorted: the catalog's
-// LookupScopes.
-func Scopes() []string { return catalog.LookupScopes() }
-
 var (
 	// errTooManyGroups is reported when a user is in more groups than the
 	// resolver reads.
@@ -101,7 +85,7 @@ func (l *lookups) sessionUser(ctx context.Context, session string) (string, erro
 	if !usable(session) {
 		return "", errUnusable
 	}
-	resp, err := l.do(ctx, lookupCall(getSessionAction, "sessionId", session, url.Values{}))
+	resp, err := l.do(ctx, lookupCall(catalog.LookupGetSession, "sessionId", session, url.Values{}))
 	if err != nil {
 		return "", err
 	}
@@ -109,14 +93,14 @@ func (l *lookups) sessionUser(ctx context.Context, session string) (string, erro
 		UserID string `json:"userId"`
 	}
 	if err := json.Unmarshal(resp.Body, &s); err != nil || s.UserID == "" {
-		return "", fmt.Errorf("okta %s: %w: no userId", getSessionAction.Name, errMalformed)
+		return "", fmt.Errorf("okta %s: %w: no userId", catalog.LookupGetSession.Name, errMalformed)
 	}
 	return s.UserID, nil
 }
 
 // userID resolves a login or short name to the user's id.
 func (l *lookups) userID(ctx context.Context, ref string) (string, error) {
-	resp, err := l.do(ctx, lookupCall(getUserAction, "userId", ref, url.Values{}))
+	resp, err := l.do(ctx, lookupCall(catalog.LookupGetUser, "userId", ref, url.Values{}))
 	if err != nil {
 		return "", err
 	}
@@ -124,10 +108,10 @@ func (l *lookups) userID(ctx context.Context, ref string) (string, error) {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(resp.Body, &u); err != nil {
-		return "", fmt.Errorf("okta %s: %w: %w", getUserAction.Name, errMalformed, err)
+		return "", fmt.Errorf("okta %s: %w: %w", catalog.LookupGetUser.Name, errMalformed, err)
 	}
 	if !usable(u.ID) {
-		return "", fmt.Errorf("okta %s: %w: the answer has no usable user id", getUserAction.Name, errMalformed)
+		return "", fmt.Errorf("okta %s: %w: the answer has no usable user id", catalog.LookupGetUser.Name, errMalformed)
 	}
 	return u.ID, nil
 }
@@ -140,16 +124,16 @@ func (l *lookups) groups(ctx context.Context, id string) ([]any, error) {
 	after := ""
 	// Each page but the last adds at least one group, so this many pages
 	// are enough to pass maxGroups; more means Okta is looping.
-	maxPages := l.r.opts.maxGroups/groupsPageSize + 2
+	maxPages := l.r.opts.maxGroups/catalog.LookupGroupsPageSize + 2
 	for page := 0; ; page++ {
 		if page == maxPages {
-			return nil, fmt.Errorf("okta %s: more than %d pages", userGroupsAction.Name, maxPages)
+			return nil, fmt.Errorf("okta %s: more than %d pages", catalog.LookupUserGroups.Name, maxPages)
 		}
-		q := url.Values{"limit": {strconv.Itoa(groupsPageSize)}}
+		q := url.Values{"limit": {strconv.Itoa(catalog.LookupGroupsPageSize)}}
 		if after != "" {
 			q.Set("after", after)
 		}
-		resp, err := l.do(ctx, lookupCall(userGroupsAction, "userId", id, q))
+		resp, err := l.do(ctx, lookupCall(catalog.LookupUserGroups, "userId", id, q))
 		if err != nil {
 			return nil, err
 		}
@@ -157,11 +141,11 @@ func (l *lookups) groups(ctx context.Context, id string) ([]any, error) {
 			ID string `json:"id"`
 		}
 		if err := decodeList(resp.Body, &items); err != nil {
-			return nil, fmt.Errorf("okta %s: %w: %w", userGroupsAction.Name, errMalformed, err)
+			return nil, fmt.Errorf("okta %s: %w: %w", catalog.LookupUserGroups.Name, errMalformed, err)
 		}
 		for _, g := range items {
 			if g.ID == "" {
-				return nil, fmt.Errorf("okta %s: %w: a group without an id", userGroupsAction.Name, errMalformed)
+				return nil, fmt.Errorf("okta %s: %w: a group without an id", catalog.LookupUserGroups.Name, errMalformed)
 			}
 			if !seen[g.ID] {
 				seen[g.ID] = true
@@ -175,7 +159,7 @@ func (l *lookups) groups(ctx context.Context, id string) ([]any, error) {
 			return out, nil
 		}
 		if resp.NextCursor == after || len(items) == 0 {
-			return nil, fmt.Errorf("okta %s: %w: the next page does not move on", userGroupsAction.Name, errMalformed)
+			return nil, fmt.Errorf("okta %s: %w: the next page does not move on", catalog.LookupUserGroups.Name, errMalformed)
 		}
 		after = resp.NextCursor
 	}

@@ -141,7 +141,7 @@ func TestFactsLogsFailures(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
-	if got := target.Scopes(); !slices.Equal(got, []string{"okta.roles.read", "okta.sessions.read", "okta.users.read"}) {
+	if got := catalog.LookupScopes(); !slices.Equal(got, []string{"okta.roles.read", "okta.sessions.read", "okta.users.read"}) {
 		t.Errorf("Scopes() = %v", got)
 	}
 	if slices.Contains(catalog.Scopes(), "okta.roles.read") {
@@ -160,11 +160,11 @@ func TestFactsWithOAuth(t *testing.T) {
 	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1"}}}
 	const full, usersOnly = "0oaTARGETFULL0000g7", "0oaTARGETUSERS000g7"
 	e := newEnv(t, nil,
-		oktasim.WithServiceApp(oktasim.ServiceApp{ClientID: full, PublicKeys: jwks, Scopes: target.Scopes()}),
+		oktasim.WithServiceApp(oktasim.ServiceApp{ClientID: full, PublicKeys: jwks, Scopes: catalog.LookupScopes()}),
 		oktasim.WithServiceApp(oktasim.ServiceApp{ClientID: usersOnly, PublicKeys: jwks, Scopes: []string{"okta.users.read"}}))
 	resolver := func(clientID string) *target.Resolver {
 		cred, err := forward.NewOAuth(t.Context(), forward.OAuthConfig{OrgURL: e.srv.URL, ClientID: clientID,
-			PrivateKey: key, KeyID: "k1", AllowedScopes: target.Scopes()})
+			PrivateKey: key, KeyID: "k1", AllowedScopes: catalog.LookupScopes()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -232,7 +232,7 @@ func (l *lookups) user(ctx context.Context, rf ref) (map[string]any, error) {
 	)
 	// Groups may take several pages; roles are one request alongside.
 	wg.Go(func() { groups, gerr = l.groups(ctx, id) })
-	roles, rerr = l.roles(ctx, userRolesAction, "userId", id)
+	roles, rerr = l.roles(ctx, catalog.LookupUserRoles, "userId", id)
 	wg.Wait()
 	if err := errors.Join(gerr, rerr); err != nil {
 		return nil, err
@@ -250,7 +250,7 @@ func (l *lookups) group(ctx context.Context, rf ref) (map[string]any, error) {
 	if !usable(rf.value) {
 		return nil, errUnusable
 	}
-	roles, err := l.roles(ctx, groupRolesAction, "groupId", rf.value)
+	roles, err := l.roles(ctx, catalog.LookupGroupRoles, "groupId", rf.value)
 	if err != nil {
 		return nil, err
 	}
