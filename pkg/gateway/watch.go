@@ -207,12 +207,12 @@ func (s *Server) offerBatch(ctx context.Context, id identity.Identity, msgs []ho
 	var (
 		send   []*bollardv1.WatchEventsResponse
 		events []any
-		missed int
+		batch  = watchCounts{batches: 1}
 	)
 	for _, m := range msgs {
 		if g := m.Gap; g != nil {
 			s.inst.EventGap(ctx, g.Missed)
-			missed += max(g.Missed, 0)
+			batch.missed += max(g.Missed, 0)
 			send = append(send, &bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Gap{
 				Gap: &bollardv1.Gap{Missed: uint64(max(g.Missed, 0)), Unknown: g.Unknown}}})
 			continue
@@ -221,32 +221,23 @@ func (s *Server) offerBatch(ctx context.Context, id identity.Identity, msgs []ho
 		events = append(events, map[string]any{"uuid": o.uuid, "type": o.typ, "decision_id": o.decisionID,
 			"result": o.result, "deny_codes": o.denyCodes, "policy_revision": o.revision})
 		if ev == nil {
-			counts.filtered++
+			batch.filtered++
 			continue
 		}
-		counts.delivered++
+		batch.delivered++
 		send = append(send, &bollardv1.WatchEventsResponse{Message: &bollardv1.WatchEventsResponse_Event{Event: ev}})
 	}
-	counts.missed += missed
-	counts.batches++
-	delivered := len(send) - countGaps(send)
 	err := s.recordRPC(ctx, audit.KindEvents, rpcWatchEvents, id, "ok", map[string]any{
-		"delivered": delivered, "filtered": len(events) - delivered, "missed": missed, "events": events,
+		"delivered": batch.delivered, "filtered": batch.filtered, "missed": batch.missed, "events": events,
 	})
 	if err != nil {
-		return nil, err
+		return nil, err // nothing of the batch is sent, nor counted as sent
 	}
+	counts.delivered += batch.delivered
+	counts.filtered += batch.filtered
+	counts.missed += batch.missed
+	counts.batches += batch.batches
 	return send, nil
-}
-
-func countGaps(msgs []*bollardv1.WatchEventsResponse) int {
-	n := 0
-	for _, m := range msgs {
-		if m.GetGap() != nil {
-			n++
-		}
-	}
-	return n
 }
 
 // recordRPC writes one record of a stream or a listing. Its failure is
