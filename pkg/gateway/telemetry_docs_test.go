@@ -16,8 +16,12 @@ import (
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
-// backticked are the `code` spans of a Markdown cell or text.
-var backticked = regexp.MustCompile("`([^`]+)`")
+// backticked are the `code` spans of a Markdown cell or text; dotted the
+// area.verb words in them.
+var (
+	backticked = regexp.MustCompile("`([^`]+)`")
+	dotted     = regexp.MustCompile(`[a-z_]+\.[a-z_]+`)
+)
 
 // decideAttributeDocs reads the bollard.decide attribute table of
 // docs/observability.md: each attribute's key(s) and the values its cell
@@ -107,7 +111,7 @@ func TestObservabilityDocsMatchTheSpans(t *testing.T) {
 		areas[a.Name] = true
 	}
 	for _, m := range backticked.FindAllStringSubmatch(doc, -1) {
-		for _, word := range regexp.MustCompile(`[a-z_]+\.[a-z_]+`).FindAllString(m[1], -1) {
+		for _, word := range dotted.FindAllString(m[1], -1) {
 			area, _, _ := strings.Cut(word, ".")
 			if _, ok := catalog.Lookup(word); areas[area] && !ok {
 				t.Errorf("docs/observability.md names %s, which is not a catalog action", word)
