@@ -17,10 +17,8 @@ import (
 // twice) goes to protojson itself, so the two cannot disagree on what a
 // string holds or on what is an error.
 func jsonValue(data []byte, into *structpb.Value) error {
-	for _, c := range data {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return protojson.Unmarshal(data, into)
-		}
+	if !plainJSON(data) {
+		return protojson.Unmarshal(data, into)
 	}
 	p := valueParser{in: data}
 	v, err := p.value()
@@ -36,6 +34,17 @@ func jsonValue(data []byte, into *structpb.Value) error {
 	}
 	into.Kind = v.Kind
 	return nil
+}
+
+// plainJSON reports whether data is ASCII without escapes: what the fast
+// readers handle; anything else goes to protojson.
+func plainJSON(data []byte) bool {
+	for _, c := range data {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // valueParser reads ASCII JSON without escapes.
@@ -104,22 +113,36 @@ func (p *valueParser) literal(word string, v *structpb.Value) (*structpb.Value, 
 
 // str reads a string without escapes (jsonValue checked there are none).
 func (p *valueParser) str() (string, error) {
+	b, err := p.strBytes()
+	return string(b), err
+}
+
+// strBytes reads a string without escapes, returning its bytes in the input.
+func (p *valueParser) strBytes() ([]byte, error) {
 	start := p.pos + 1
 	for i := start; i < len(p.in); i++ {
 		switch c := p.in[i]; {
 		case c == '"':
 			p.pos = i + 1
-			return string(p.in[start:i]), nil
+			return p.in[start:i], nil
 		case c < 0x20:
-			return "", errSyntax // a control character must be escaped
+			return nil, errSyntax // a control character must be escaped
 		}
 	}
-	return "", errSyntax
+	return nil, errSyntax
 }
 
 // number reads a JSON number as protojson does: a float64, an error when
 // it does not fit.
 func (p *valueParser) number() (*structpb.Value, error) {
+	f, err := p.float()
+	if err != nil {
+		return nil, err
+	}
+	return structpb.NewNumberValue(f), nil
+}
+
+func (p *valueParser) float() (float64, error) {
 	start := p.pos
 	if p.in[p.pos] == '-' {
 		p.pos++
@@ -134,12 +157,12 @@ func (p *valueParser) number() (*structpb.Value, error) {
 	}
 	intStart := p.pos
 	if n := digits(); n == 0 || n > 1 && p.in[intStart] == '0' {
-		return nil, errSyntax // no digits, or a leading zero
+		return 0, errSyntax // no digits, or a leading zero
 	}
 	if p.pos < len(p.in) && p.in[p.pos] == '.' {
 		p.pos++
 		if digits() == 0 {
-			return nil, errSyntax
+			return 0, errSyntax
 		}
 	}
 	if p.pos < len(p.in) && (p.in[p.pos] == 'e' || p.in[p.pos] == 'E') {
@@ -148,14 +171,14 @@ func (p *valueParser) number() (*structpb.Value, error) {
 			p.pos++
 		}
 		if digits() == 0 {
-			return nil, errSyntax
+			return 0, errSyntax
 		}
 	}
 	f, err := strconv.ParseFloat(string(p.in[start:p.pos]), 64)
 	if err != nil {
-		return nil, fmt.Errorf("number %s: %w", p.in[start:p.pos], err)
+		return 0, fmt.Errorf("number %s: %w", p.in[start:p.pos], err)
 	}
-	return structpb.NewNumberValue(f), nil
+	return f, nil
 }
 
 func (p *valueParser) array() (*structpb.Value, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
@@ -203,8 +204,12 @@ func protoValue(v any) (*structpb.Value, error) {
 	return structpb.NewValue(v)
 }
 
-// executeResponse carries Okta's body as a protobuf Value. protojson parses
-// the JSON directly, so objects and fields Bollard does not know pass through.
+// executeResponse carries Okta's body as a protobuf Value, whatever
+// objects and fields it holds. The Value is written in its wire form
+// straight from the JSON (appendValueField) and travels as the message's
+// unknown field 1, which is its result field: the agent decodes it as
+// result; in this process resp.Result stays nil. A 204's empty body is a
+// null_value.
 func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
 	resp := &bollardv1.ExecuteResponse{
 		NextCursor: out.okta.NextCursor,
@@ -216,9 +221,14 @@ func executeResponse(out *outcome) (*bollardv1.ExecuteResponse, error) {
 		resp.Result = structpb.NewNullValue()
 		return resp, nil
 	}
-	resp.Result = &structpb.Value{}
-	if err := jsonValue(out.okta.Body, resp.Result); err != nil {
+	result, err := appendValueField(make([]byte, 0, len(out.okta.Body)+len(out.okta.Body)/4+16), resultField, out.okta.Body)
+	if err != nil {
 		return nil, fmt.Errorf("okta answered %d with a body that is not JSON: %w", out.okta.Status, err)
 	}
+	resp.ProtoReflect().SetUnknown(result)
 	return resp, nil
 }
+
+// resultField is the number of ExecuteResponse's result field (every typed
+// response has the same).
+var resultField = protowire.Number((&bollardv1.ExecuteResponse{}).ProtoReflect().Descriptor().Fields().ByName("result").Number())

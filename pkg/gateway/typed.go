@@ -128,16 +128,16 @@ func typedParams(m proto.Message) (map[string]any, string) {
 	return params, confirmation
 }
 
-// typedResponse copies an ExecuteResponse into the typed response, which has
-// the same fields (a test of the generator guarantees it) and so the same wire form.
+// typedResponse turns an ExecuteResponse into the typed response, which has
+// the same fields (a test of the generator guarantees it) and so the same
+// wire form: the typed message carries the encoded response as it is, and
+// the agent decodes its fields. Nothing is decoded again here.
 func typedResponse(resp proto.Message, outType protoreflect.MessageType) (proto.Message, error) {
 	raw, err := proto.Marshal(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode typed response: %w", err)
 	}
-	out := outType.New().Interface()
-	if err := proto.Unmarshal(raw, out); err != nil {
-		return nil, fmt.Errorf("decode typed response: %w", err)
-	}
-	return out, nil
+	out := outType.New()
+	out.SetUnknown(raw)
+	return out.Interface(), nil
 }
