@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"os"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,8 +23,9 @@ func TestMain(m *testing.M) {
 }
 
 // `sidecar bench` with a tiny run at one caller starts the simulator and a
-// child sidecar, runs all three loads without a failed call and prints the
-// table with every row. It checks correctness only; speed is never asserted.
+// child sidecar, runs all four loads without a failed call and prints the
+// table with every row, the CPU each process spent a call read from /proc
+// (Linux). It checks correctness only; speed is never asserted.
 func TestBenchEndToEnd(t *testing.T) {
 	t.Setenv(runMainEnv, "1")
 	var out, errOut bytes.Buffer
@@ -29,18 +33,33 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 	}
 	for _, want := range []string{
-		"| users.get | callers | rps | p50 | p99 | errors |\n|---|--:|--:|--:|--:|---|\n",
-		"| Check | 1 | ", "| Execute | 1 | ", "| straight to Okta | 1 | ",
-		"| **Execute minus straight** | 1 | | **", "| **Execute over straight** | 16 | not run |", "| **Check** | 32 | not run |",
+		"| users.get | callers | rps | p50 | p99 | errors | CPU µs a call: load / Bollard / Okta |\n|---|--:|--:|--:|--:|---|--:|\n",
+		"| Check | 1 | ", "| Execute | 1 | ", "| straight to Okta | 1 | ", "| gRPC floor (health check) | 1 | ",
+		"| **Execute minus straight** | 1 | | **", "| floor: a gRPC call doing no work | 1 | | +",
+		"| **Execute over straight** | 16 | not run |", "| **Check** | 32 | not run |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
-	if got := strings.Count(out.String(), " | 0 |\n"); got != 3 {
-		t.Errorf("%d runs without errors, want 3:\n%s", got, out.String())
+	// Each run's row: no errors, and the CPU a call of each process. On
+	// Linux the sidecar and the simulator spent some over the runs (they are
+	// read in clock ticks, so a short run of one may show none).
+	rowRE := regexp.MustCompile(`(?m)^\| (Check|Execute|straight to Okta|gRPC floor \(health check\)) \| 1 \| [\d,]+ \| [\d.]+ ms \| [\d.]+ ms \| 0 \| (\d+) / (\d+) / (\d+) \|$`)
+	rows := rowRE.FindAllStringSubmatch(out.String(), -1)
+	if len(rows) != 4 {
+		t.Fatalf("%d runs without errors and with CPU a call, want 4:\n%s", len(rows), out.String())
 	}
-	for _, want := range []string{"check users.get: 1 callers", "execute users.get: 1 callers", "okta users.get: 1 callers straight to http://127.0.0.1:"} {
+	var bollard, okta int
+	for _, r := range rows {
+		b, _ := strconv.Atoi(r[3])
+		o, _ := strconv.Atoi(r[4])
+		bollard, okta = bollard+b, okta+o
+	}
+	if runtime.GOOS == "linux" && (bollard == 0 || okta == 0) {
+		t.Errorf("CPU of the sidecar %d µs, of the simulator %d µs over the runs; want both read:\n%s", bollard, okta, out.String())
+	}
+	for _, want := range []string{"check users.get: 1 callers", "execute users.get: 1 callers", "health users.get: 1 callers", "okta users.get: 1 callers straight to http://127.0.0.1:"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, errOut.String())
 		}

@@ -22,7 +22,7 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var params string
 	fs.StringVar(&o.Target, "addr", "127.0.0.1:8181", "sidecar gRPC address (host:port or unix:///path)")
 	fs.StringVar(&o.Key, "key", "", "agent key (default: the dev reader-bot key)")
-	fs.StringVar(&o.RPC, "rpc", loadgen.RPCCheck, "check, execute, or okta: the same action straight to --okta-url, the baseline")
+	fs.StringVar(&o.RPC, "rpc", loadgen.RPCCheck, "check, execute, okta (the same action straight to --okta-url, the baseline) or health (the sidecar's gRPC health check: the floor of any call)")
 	fs.StringVar(&o.Action, "action", "users.get", "catalog action")
 	fs.StringVar(&params, "params", `{"userId":"00uALIactive000000g7"}`, "action parameters (JSON object)")
 	fs.IntVar(&o.Concurrency, "c", 32, "concurrent callers")

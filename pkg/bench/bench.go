@@ -114,6 +114,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer sc.stop()
 
 	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}
+	clock := cpuClock{sidecar: sc.pid, simulator: sim.pid}
 	for _, callers := range o.Callers {
 		for _, load := range Loads {
 			lo := loadgen.Options{
@@ -121,12 +122,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				Concurrency: callers, Conns: min(o.Conns, callers), Duration: o.Duration, MaxRequests: 1 << 40,
 				OktaURL: orgURL, OktaToken: simToken,
 			}
+			before := clock.read()
 			res, err := loadgen.Run(ctx, lo)
 			if err != nil {
 				return nil, fmt.Errorf("%s at %d callers: %w", load.Name, callers, err)
 			}
+			cpu := perCall(before, clock.read(), res.Requests)
 			res.Report(o.Progress, lo)
-			rep.Rows = append(rep.Rows, Row{Load: load, Callers: callers, Result: res})
+			rep.Rows = append(rep.Rows, Row{Load: load, Callers: callers, Result: res, CPU: cpu})
 		}
 	}
 	// A child that failed under load (a crash, say) is reported beside

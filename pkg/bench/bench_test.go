@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,15 +41,21 @@ func run(n int, scale time.Duration, errs map[string]int64) loadgen.Result {
 // the ratios computed from the runs (golden file; -update rewrites it).
 func TestMarkdown(t *testing.T) {
 	full := &Report{Action: "users.get"}
+	us := time.Microsecond
 	for _, c := range []int{1, 16, 32} {
 		full.Rows = append(full.Rows,
-			Row{Load: Loads[0], Callers: c, Result: run(100*c, 100*time.Microsecond, nil)},
-			Row{Load: Loads[1], Callers: c, Result: run(80*c, 200*time.Microsecond, map[string]int64{"Unavailable": 2, "Internal": 1})},
-			Row{Load: Loads[2], Callers: c, Result: run(100*c, 50*time.Microsecond, nil)},
+			Row{Load: Loads[0], Callers: c, Result: run(100*c, 100*us, nil), CPU: CPU{Load: 35 * us, Bollard: 89 * us}},
+			Row{Load: Loads[1], Callers: c, Result: run(80*c, 200*us, map[string]int64{"Unavailable": 2, "Internal": 1}), CPU: CPU{Load: 88 * us, Bollard: 240 * us, Okta: 70 * us}},
+			Row{Load: Loads[2], Callers: c, Result: run(100*c, 50*us, nil), CPU: CPU{Load: 28 * us, Okta: 34 * us}},
+			Row{Load: Loads[3], Callers: c, Result: run(100*c, 40*us, nil), CPU: CPU{Load: 21 * us, Bollard: 21 * us}},
 		)
 	}
-	full.Rows[6].Result = run(16000, time.Microsecond, nil) // Check at 32 callers meets its goal
-	oneCaller := &Report{Action: "users.get", Rows: full.Rows[:3]}
+	full.Rows[8].Result = run(16000, time.Microsecond, nil) // Check at 32 callers meets its goal
+	// One caller, CPU not read (no /proc): no ceiling, blank cells.
+	oneCaller := &Report{Action: "users.get", Rows: slices.Clone(full.Rows[:3])}
+	for i := range oneCaller.Rows {
+		oneCaller.Rows[i].CPU = CPU{}
+	}
 	for name, rep := range map[string]*Report{"full": full, "one-caller": oneCaller} {
 		t.Run(name, func(t *testing.T) {
 			var out strings.Builder
@@ -96,5 +103,59 @@ func TestOptionsAreChecked(t *testing.T) {
 	}
 	if err := ServeSimulator(t.Context(), "127.0.0.1:0", "", nil); err == nil || !strings.Contains(err.Error(), "token is required") {
 		t.Errorf("simulator without a token: %v", err)
+	}
+}
+
+// TestCeiling: with the CPU a call of the straight run (62 µs) and of the
+// gRPC floor (42 µs), a sidecar doing no work keeps at most 62/104 of the
+// straight throughput.
+func TestCeiling(t *testing.T) {
+	us := time.Microsecond
+	rep := &Report{Rows: []Row{
+		{Load: Loads[2], Callers: 16, CPU: CPU{Load: 28 * us, Okta: 34 * us}},
+		{Load: Loads[3], Callers: 16, CPU: CPU{Load: 21 * us, Bollard: 21 * us}},
+	}}
+	got, ok := rep.ceiling(16)
+	if want := 62.0 / 104; !ok || got < want-1e-9 || got > want+1e-9 {
+		t.Errorf("ceiling = %v, %v; want %v", got, ok, want)
+	}
+	if _, ok := rep.ceiling(1); ok {
+		t.Error("ceiling without the runs at 1 caller reported")
+	}
+	rep.Rows[0].CPU = CPU{}
+	if _, ok := rep.ceiling(16); ok {
+		t.Error("ceiling reported without the straight run's CPU")
+	}
+}
+
+// TestParseStatCPU: utime and stime are fields 14 and 15, counted after
+// the command name, which may hold spaces and parentheses.
+func TestParseStatCPU(t *testing.T) {
+	for stat, want := range map[string]time.Duration{
+		"4242 (sidecar) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 25 0 0 20 0 9 0 100 0 0": 175 * clockTick,
+		"4242 (a (b) c) R 1 4242 4242 0 -1 4194560 2000 0 0 0 7 3 0 0 20 0 9 0 100 0 0":    10 * clockTick,
+		"4242 (short) S 1 2":                                 0,
+		"no parenthesis at all":                              0,
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 a b 0 0 0 0 0 0 0 0 0": 0,
+	} {
+		if got := parseStatCPU(stat); got != want {
+			t.Errorf("parseStatCPU(%q) = %v, want %v", stat, got, want)
+		}
+	}
+	if procCPU(os.Getpid()) < 0 || procCPU(-1) != 0 {
+		t.Error("procCPU of this process or of no process")
+	}
+}
+
+// TestPerCall: each process's time between two readings over the calls;
+// a process not read, or a clock that went back, counts as unknown.
+func TestPerCall(t *testing.T) {
+	ms := time.Millisecond
+	got := perCall(cpuReading{self: 10 * ms, sidecar: 100 * ms, simulator: 0}, cpuReading{self: 30 * ms, sidecar: 500 * ms, simulator: 50 * ms}, 1000)
+	if want := (CPU{Load: 20 * time.Microsecond, Bollard: 400 * time.Microsecond}); got != want {
+		t.Errorf("perCall = %+v, want %+v", got, want)
+	}
+	if got := perCall(cpuReading{self: 10 * ms}, cpuReading{self: 20 * ms}, 0); got != (CPU{}) {
+		t.Errorf("perCall over no calls = %+v", got)
 	}
 }

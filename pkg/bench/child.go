@@ -21,6 +21,7 @@ const startTimeout = 60 * time.Second
 type child struct {
 	name string
 	addr string // where it serves
+	pid  int
 	stop func() error
 	log  *tail
 }
@@ -54,7 +55,7 @@ func startChild(ctx context.Context, name string, argv, env []string, readyMsg, 
 		exited <- cmd.Wait()
 	}()
 	// stop may be called more than once (deferred, and for its error).
-	c := &child{name: name, log: log, stop: sync.OnceValue(func() error {
+	c := &child{name: name, pid: cmd.Process.Pid, log: log, stop: sync.OnceValue(func() error {
 		cancel()
 		err := <-exited
 		if ee, ok := errors.AsType[*exec.ExitError](err); ok && ee.Exited() {

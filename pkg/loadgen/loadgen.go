@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -21,19 +22,21 @@ import (
 	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
-// The RPCs a run can drive: the gateway's Check and Execute, and the
-// baseline that sends the action straight to Okta (okta.go).
+// The RPCs a run can drive: the gateway's Check and Execute, the baseline
+// that sends the action straight to Okta (okta.go), and the sidecar's gRPC
+// health check, which does no work: the floor of any gRPC call to it.
 const (
 	RPCCheck   = "check"
 	RPCExecute = "execute"
 	RPCOkta    = "okta"
+	RPCHealth  = "health"
 )
 
 // Options is one load run.
 type Options struct {
 	Target      string // host:port or unix:///path
 	Key         string // agent credential
-	RPC         string // RPCCheck, RPCExecute or RPCOkta
+	RPC         string // RPCCheck, RPCExecute, RPCOkta or RPCHealth
 	Action      string
 	Params      map[string]any
 	Concurrency int
@@ -114,18 +117,19 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return drive(ctx, o, call), nil
 }
 
-// gatewayCaller calls the sidecar's Check or Execute, the callers spread
-// over o.Conns connections.
+// gatewayCaller calls the sidecar's Check, Execute or health check, the
+// callers spread over o.Conns connections.
 func gatewayCaller(o Options) (func(context.Context, int) error, []*grpc.ClientConn, error) {
 	conns := make([]*grpc.ClientConn, 0, o.Conns)
 	clients := make([]bollardv1.GatewayServiceClient, o.Conns)
+	health := make([]healthpb.HealthClient, o.Conns)
 	for i := range clients {
 		conn, err := grpc.NewClient(o.Target, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return nil, conns, fmt.Errorf("dial %s: %w", o.Target, err)
 		}
 		conns = append(conns, conn)
-		clients[i] = bollardv1.NewGatewayServiceClient(conn)
+		clients[i], health[i] = bollardv1.NewGatewayServiceClient(conn), healthpb.NewHealthClient(conn)
 	}
 	params, err := structpb.NewStruct(o.Params)
 	if err != nil {
@@ -134,8 +138,12 @@ func gatewayCaller(o Options) (func(context.Context, int) error, []*grpc.ClientC
 	req := &bollardv1.ExecuteRequest{Action: o.Action, Params: params}
 	return func(ctx context.Context, worker int) error {
 		client := clients[worker%len(clients)]
-		if o.RPC == RPCExecute {
+		switch o.RPC {
+		case RPCExecute:
 			_, err := client.Execute(ctx, req)
+			return err
+		case RPCHealth:
+			_, err := health[worker%len(health)].Check(ctx, &healthpb.HealthCheckRequest{})
 			return err
 		}
 		_, err := client.Check(ctx, req)
@@ -202,8 +210,8 @@ func errorKey(err error) string {
 
 func (o Options) validate() error {
 	var errs []error
-	if o.RPC != RPCCheck && o.RPC != RPCExecute && o.RPC != RPCOkta {
-		errs = append(errs, errors.New("rpc must be check, execute or okta"))
+	if o.RPC != RPCCheck && o.RPC != RPCExecute && o.RPC != RPCOkta && o.RPC != RPCHealth {
+		errs = append(errs, errors.New("rpc must be check, execute, okta or health"))
 	}
 	if o.Concurrency < 1 || o.Concurrency > 1024 {
 		errs = append(errs, errors.New("concurrency must be between 1 and 1024"))

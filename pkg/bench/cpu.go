@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CPU is the processor time each process of a run spent, per call: the
+// load generator (this process), the sidecar and the Okta simulator. Zero
+// where it could not be read (a system without /proc).
+type CPU struct {
+	Load, Bollard, Okta time.Duration
+}
+
+// Total is the time all three spent on a call: on a machine whose cores
+// the run keeps busy, the rate of calls is at most cores / Total.
+func (c CPU) Total() time.Duration { return c.Load + c.Bollard + c.Okta }
+
+// Known reports whether the sidecar's and the simulator's times were read.
+func (c CPU) Known() bool { return c.Bollard > 0 || c.Okta > 0 }
+
+// cpuClock reads the processor time so far of this process and of the two
+// children.
+type cpuClock struct{ sidecar, simulator int }
+
+type cpuReading struct{ self, sidecar, simulator time.Duration }
+
+func (c cpuClock) read() cpuReading {
+	return cpuReading{self: selfCPU(), sidecar: procCPU(c.sidecar), simulator: procCPU(c.simulator)}
+}
+
+// perCall is what each process spent between two readings, over calls.
+func perCall(before, after cpuReading, calls int64) CPU {
+	if calls <= 0 {
+		return CPU{}
+	}
+	each := func(a, b time.Duration) time.Duration {
+		if a <= 0 || b < a {
+			return 0
+		}
+		return (b - a) / time.Duration(calls)
+	}
+	return CPU{Load: each(before.self, after.self), Bollard: each(before.sidecar, after.sidecar), Okta: each(before.simulator, after.simulator)}
+}
+
+// clockTick is Linux's USER_HZ, the unit of /proc/PID/stat's times: 100 on
+// every architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// procCPU reads a process's user and system time from /proc/PID/stat
+// (fields 14 and 15); 0 when it cannot.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime and stime from a /proc/PID/stat line. The
+// command name (field 2) is in parentheses and may hold spaces, so fields
+// are counted from the last ')'.
+func parseStatCPU(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * clockTick
+}
