@@ -52,10 +52,10 @@ type structured struct {
 	NextCursor   *string         `json:"next_cursor"`
 	AuditPending bool            `json:"audit_pending"`
 	Error        *struct {
-		Code            string            `json:"code"`
-		Reason          string            `json:"reason"`
-		Message         string            `json:"message"`
-		Metadata        map[string]string `json:"metadata"`
+		Code            string                                `json:"code"`
+		Reason          string                                `json:"reason"`
+		Message         string                                `json:"message"`
+		Metadata        map[string]string                     `json:"metadata"`
 		FieldViolations []struct{ Field, Description string } `json:"field_violations"`
 	} `json:"error"`
 }
