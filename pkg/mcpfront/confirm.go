@@ -2,12 +2,8 @@ package mcpfront
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc/codes"
@@ -22,18 +18,11 @@ import (
 // it has this reason; every other comes from the gateway's error table.
 const ReasonConfirmationDeclined = "CONFIRMATION_DECLINED"
 
-// confirmKey names the one input request of a confirmation.
-const confirmKey = "confirm"
-
-// protocolMultiRoundTrip is the first MCP version whose servers cannot
-// send requests of their own during a call: they answer with input
-// requests, and the client calls again with the answers (SEP-2322).
-const protocolMultiRoundTrip = "2026-07-28"
-
 // confirm asks the person to confirm a call the policy wants confirmed,
-// holding the token the pipeline issued; the agent never sees it. A client
-// on an older protocol is asked with elicitation/create during the call; a
-// newer one is answered with an input request and calls again (resume).
+// with elicitation/create during the call, holding the token the pipeline
+// issued: the agent never sees it. (Sessions are stateful, so the protocol
+// is at most 2025-11-25, where a server may ask during a call; the
+// stateless 2026-07-28 protocol's input requests are not served.)
 func (s *Server) confirm(ctx context.Context, c *toolCall, fe *gateway.FrontError, token string) *mcp.CallToolResult {
 	caps := c.req.ClientCapabilities()
 	if caps == nil || caps.Elicitation == nil || (caps.Elicitation.Form == nil && caps.Elicitation.URL != nil) {
@@ -42,11 +31,6 @@ func (s *Server) confirm(ctx context.Context, c *toolCall, fe *gateway.FrontErro
 			Metadata: map[string]string{"decision_id": fe.DecisionID, "detail": "elicitation_unsupported"}})
 	}
 	ask := &mcp.ElicitParams{Mode: "form", Message: confirmMessage(c.action, c.params), RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}
-	if c.req.ProtocolVersion() >= protocolMultiRoundTrip {
-		handle := s.pending.put(pending{token: token, agent: c.agent, tool: c.req.Params.Name, decisionID: fe.DecisionID,
-			deadline: s.opts.now().Add(s.opts.confirmationTimeout)}, s.opts.now())
-		return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{confirmKey: ask}, RequestState: handle}
-	}
 	askCtx, cancel := context.WithTimeout(ctx, s.opts.confirmationTimeout)
 	answer, err := c.req.Session.Elicit(askCtx, ask)
 	cancel()
@@ -59,25 +43,6 @@ func (s *Server) confirm(ctx context.Context, c *toolCall, fe *gateway.FrontErro
 		return declined(fe.DecisionID, "no_answer")
 	}
 	return s.answered(ctx, c, fe.DecisionID, token, answer)
-}
-
-// resume is the call again of a multi-round-trip client, with the person's
-// answer to the input request confirm returned.
-func (s *Server) resume(ctx context.Context, c *toolCall) *mcp.CallToolResult {
-	p, ok := s.pending.take(c.req.Params.RequestState)
-	if !ok || p.agent != c.agent || p.tool != c.req.Params.Name {
-		return errorResult(&gateway.FrontError{Code: codes.FailedPrecondition, Reason: gateway.ReasonConfirmationInvalid,
-			Message:  "unknown, used or another agent's confirmation request: call the tool again without requestState",
-			Metadata: map[string]string{"detail": "unknown_or_used"}})
-	}
-	if s.opts.now().After(p.deadline) {
-		return declined(p.decisionID, "no_answer")
-	}
-	answer, _ := c.req.Params.InputResponses[confirmKey].(*mcp.ElicitResult)
-	if answer == nil {
-		return declined(p.decisionID, "no_answer")
-	}
-	return s.answered(ctx, c, p.decisionID, p.token, answer)
 }
 
 // answered runs the call with the token when the person accepted; the
@@ -134,58 +99,4 @@ func confirmMessage(a *catalog.Action, params map[string]any) string {
 	}
 	b.WriteString("\nAccept to carry it out, decline to refuse.")
 	return b.String()
-}
-
-// pending are the confirmations asked of multi-round-trip clients, by the
-// handle given as requestState: the client holds the handle, never the
-// token.
-type pending struct {
-	token, agent, tool, decisionID string
-	deadline                       time.Time
-}
-
-// maxPending bounds the confirmations waiting for an answer; the oldest
-// goes first (the pipeline bounds each agent's tokens as well).
-const maxPending = 1024
-
-type pendingSet struct {
-	mu sync.Mutex
-	m  map[string]pending
-}
-
-func newPendingSet() *pendingSet { return &pendingSet{m: map[string]pending{}} }
-
-func (ps *pendingSet) put(p pending, now time.Time) string {
-	handle := rand.Text()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	for h, q := range ps.m {
-		if now.After(q.deadline) {
-			delete(ps.m, h)
-		}
-	}
-	if len(ps.m) >= maxPending {
-		oldest := slices.MinFunc(mapKeys(ps.m), func(a, b string) int { return ps.m[a].deadline.Compare(ps.m[b].deadline) })
-		delete(ps.m, oldest)
-	}
-	ps.m[handle] = p
-	return handle
-}
-
-// take removes and returns the confirmation of handle: each is answered
-// once.
-func (ps *pendingSet) take(handle string) (pending, bool) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	p, ok := ps.m[handle]
-	delete(ps.m, handle)
-	return p, ok
-}
-
-func mapKeys(m map[string]pending) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }

@@ -80,25 +80,11 @@ type harness struct {
 	audit  *records
 	spans  *tracetest.InMemoryExporter
 	engine *decision.Engine
-	clock  *clock
 }
 
 type harnessOptions struct {
 	engine *decision.Engine
 	front  []mcpfront.Option
-}
-
-// clock is the MCP front's clock, moved by tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
@@ -130,14 +116,13 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: businessHours}
-	front, err := mcpfront.New(gw, append([]mcpfront.Option{mcpfront.WithTracerProvider(tp), mcpfront.WithClock(clk.now)}, ho.front...)...)
+	front, err := mcpfront.New(gw, append([]mcpfront.Option{mcpfront.WithTracerProvider(tp)}, ho.front...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
-	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine, clock: clk}
+	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine}
 }
 
 // bearer adds an agent's credential to every request.

@@ -19,7 +19,6 @@ type options struct {
 	maxRequestBytes     int64
 	issuer              string // JWT mode: the protected resource's authorization server
 	version             string
-	now                 func() time.Time
 }
 
 var defaultOptions = options{
@@ -29,7 +28,6 @@ var defaultOptions = options{
 	sessionTimeout:      30 * time.Minute,
 	maxRequestBytes:     1 << 20,
 	version:             "dev",
-	now:                 time.Now,
 }
 
 // WithLogger sets the logger (default: discard).
@@ -63,6 +61,3 @@ func WithJWTIssuer(issuer string) Option { return func(o *options) { o.issuer = 
 
 // WithVersion sets the version the server reports to clients.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
-
-// WithClock replaces the clock that times confirmations, for tests.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }

@@ -24,7 +24,6 @@ type Server struct {
 	handler http.Handler
 	opts    options
 	tracer  trace.Tracer
-	pending *pendingSet
 }
 
 // New returns the MCP front of gw.
@@ -45,7 +44,7 @@ func New(gw *gateway.Server, opts ...Option) (*Server, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	s := &Server{gw: gw, opts: o, tracer: tp.Tracer("github.com/bollard-dev/bollard/pkg/mcpfront"), pending: newPendingSet()}
+	s := &Server{gw: gw, opts: o, tracer: tp.Tracer("github.com/bollard-dev/bollard/pkg/mcpfront")}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "bollard", Title: "Bollard (Okta, by policy)", Version: o.version}, &mcp.ServerOptions{
 		Logger: o.log,
 		Instructions: "Tools are Okta Management API actions this agent's policy allows now; each call is decided, " +
@@ -139,9 +138,6 @@ func (s *Server) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallT
 			Violations: []gateway.FieldViolation{{Field: "arguments", Description: err.Error()}}}), nil
 	}
 	c := &toolCall{action: a, params: params, authorization: authorization(req), agent: agentOf(req), req: req}
-	if req.Params.RequestState != "" {
-		return s.resume(ctx, c), nil
-	}
 	res, err := s.gw.Call(ctx, gateway.FrontMCP, c.authorization, gateway.FrontRequest{Action: a.Name, Params: params})
 	if err == nil {
 		return okResult(a, res)
