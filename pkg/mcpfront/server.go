@@ -189,3 +189,12 @@ func agentOf(req mcp.Request) string {
 	}
 	return ""
 }
+
+// CloseSessions ends every session, so that their event streams end and an
+// HTTP server can shut down; clients reconnect to another sidecar or
+// later.
+func (s *Server) CloseSessions() {
+	for ss := range s.mcp.Sessions() {
+		_ = ss.Close()
+	}
+}
