@@ -87,7 +87,7 @@ func TestRecordFieldOrderIsStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := strings.TrimSpace(string(out.Bytes()))
-	want := `{"timestamp":"2026-11-28T10:00:00.123456Z","kind":"call","decision_id":"","trace_id":"","agent":{"id":"","auth_method":""},` +
+	want := `{"timestamp":"2026-11-28T10:00:00.123456Z","kind":"call","decision_id":"","trace_id":"","agent":{"id":"","auth_method":""},"front":"",` +
 		`"action":"","area":"","access":"","destructive":false,"resource":{},"params":{},"result":"","deny_codes":[],"deny_reasons":[],` +
 		`"obligations":{},"confirmation_used":false,"policy_revision":"","context":{},"dry_run":false,"shadow":null,"detail":{},"okta":{"status":0,"request_id":""},"latency_us":0,` +
 		`"seq":1,"prev_hash":"` + genesis + `","hash":"`

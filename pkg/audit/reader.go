@@ -49,6 +49,7 @@ type Entry struct {
 		ID         string `json:"id"`
 		AuthMethod string `json:"auth_method"`
 	} `json:"agent"`
+	Front            string            `json:"front"`
 	Action           string            `json:"action"`
 	Area             string            `json:"area"`
 	Access           string            `json:"access"`

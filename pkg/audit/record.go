@@ -21,6 +21,9 @@ type Record struct {
 
 	AgentID    string
 	AuthMethod string
+	// Front is the way the call came in: "grpc" or "mcp"; empty for
+	// records that are not an agent's call (hook deliveries, checkpoints).
+	Front string
 
 	Action      string
 	Area        string
@@ -128,7 +131,9 @@ func appendBody(b []byte, r *Record, t time.Time, m *masker) []byte {
 	b = appendString(b, r.AgentID)
 	b = append(b, `,"auth_method":`...)
 	b = appendString(b, r.AuthMethod)
-	b = append(b, `},"action":`...)
+	b = append(b, `},"front":`...)
+	b = appendString(b, r.Front)
+	b = append(b, `,"action":`...)
 	b = appendString(b, r.Action)
 	b = append(b, `,"area":`...)
 	b = appendString(b, r.Area)

@@ -28,6 +28,7 @@ type Config struct {
 	Limits       Limits       `yaml:"limits"`
 	Audit        Audit        `yaml:"audit"`
 	Hooks        Hooks        `yaml:"hooks"`
+	MCP          MCP          `yaml:"mcp"`
 	Log          Log          `yaml:"log"`
 }
 
@@ -199,6 +200,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.Policy.setDefaults()
 	c.Hooks.setDefaults()
+	c.MCP.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
 	}
@@ -278,7 +280,7 @@ func (c *Config) Validate() error {
 		if addr == "" {
 			continue
 		}
-		if err := checkListen(addr, s.AllowNonLoopback); err != nil {
+		if err := checkListen(addr, s.AllowNonLoopback, "server.allow_non_loopback"); err != nil {
 			bad("server.%s: %v", name, err)
 		}
 	}
@@ -355,6 +357,7 @@ func (c *Config) Validate() error {
 
 	errs = append(errs, c.Policy.validate()...)
 	errs = append(errs, c.Hooks.validate()...)
+	errs = append(errs, c.MCP.validate(c.Confirmation.TTL, s.UnixSocket)...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}
@@ -416,7 +419,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func checkListen(addr string, allowNonLoopback bool) error {
+// checkListen is the rule for every address an agent connects to: loopback,
+// unless the setting named by allowFlag is true.
+func checkListen(addr string, allowNonLoopback bool, allowFlag string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("not a host:port address: %w", err)
@@ -425,7 +430,7 @@ func checkListen(addr string, allowNonLoopback bool) error {
 		return nil
 	}
 	if !loopback.Host(host) {
-		return errors.New("must be a loopback address such as 127.0.0.1 or [::1] (set server.allow_non_loopback to listen elsewhere)")
+		return fmt.Errorf("must be a loopback address such as 127.0.0.1 or [::1] (set %s to listen elsewhere)", allowFlag)
 	}
 	return nil
 }

@@ -38,7 +38,9 @@ type request struct {
 type outcome struct {
 	// id is the decision id, minted when the call arrives so that every log
 	// line, lookup and Okta request of the call carries it.
-	id       string
+	id string
+	// front is the way the call came in (FrontGRPC, FrontMCP), for the record.
+	front    string
 	identity identity.Identity
 	call     *catalog.Call
 	decision decision.Decision
@@ -76,11 +78,14 @@ const (
 func (s *Server) run(ctx context.Context, req request) (out *outcome, err error) {
 	start := time.Now()
 	// 0. id: minted first, so that everything the call causes carries it.
-	out = &outcome{id: decision.NewID(start)}
+	out = &outcome{id: decision.NewID(start), front: frontOf(ctx)}
 	// The agent is told the id whatever becomes of the call, refused before
 	// any decision included, so that its answer and the audit record match.
-	if err := grpc.SetHeader(ctx, metadata.Pairs(HeaderDecisionID, out.id)); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelDebug, "decision id header not set", slog.String("decision_id", out.id), slog.String("error", err.Error()))
+	// Another front carries the id in its own answer.
+	if onGRPC(ctx) {
+		if err := grpc.SetHeader(ctx, metadata.Pairs(HeaderDecisionID, out.id)); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelDebug, "decision id header not set", slog.String("decision_id", out.id), slog.String("error", err.Error()))
+		}
 	}
 	ctx, span := s.tracer.Start(ctx, telemetry.SpanDecide)
 	defer span.End()
@@ -178,8 +183,7 @@ func (s *Server) spend(out *outcome) error {
 }
 
 func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	cred, err := identity.FromMetadata(md)
+	cred, err := credentialOf(ctx)
 	if err != nil {
 		return identity.Identity{}, &authError{err: err}
 	}
@@ -344,9 +348,12 @@ func (s *Server) writeRecord(ctx context.Context, span trace.Span, req request, 
 		s.log.LogAttrs(ctx, slog.LevelError, "audit outcome lost: no sink and no spool took it",
 			slog.String("decision_id", out.id), slog.String("error", errors.Join(werr, serr).Error()))
 	}
-	// Every form of reply (unary, typed, streamed pages) carries the mark.
-	if err := grpc.SetTrailer(ctx, metadata.Pairs(TrailerAudit, "pending")); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelDebug, "audit trailer not set", slog.String("error", err.Error()))
+	// Every form of gRPC reply (unary, typed, streamed pages) carries the
+	// mark; another front reads out.auditPending.
+	if onGRPC(ctx) {
+		if err := grpc.SetTrailer(ctx, metadata.Pairs(TrailerAudit, "pending")); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelDebug, "audit trailer not set", slog.String("error", err.Error()))
+		}
 	}
 	return nil
 }
@@ -366,7 +373,7 @@ const resultPending = "pending"
 // auditRecord is the call as the audit log keeps it.
 func auditRecord(span trace.Span, req request, out *outcome, result string, latency time.Duration) *audit.Record {
 	r := &audit.Record{
-		TraceID: span.SpanContext().TraceID().String(), DecisionID: out.id, AgentID: out.identity.ID, AuthMethod: out.identity.Method,
+		TraceID: span.SpanContext().TraceID().String(), DecisionID: out.id, AgentID: out.identity.ID, AuthMethod: out.identity.Method, Front: out.front,
 		Action: truncate(req.action, maxActionNameLen), Result: result, ConfirmationUsed: out.confirmationUsed, Latency: latency,
 	}
 	if !span.SpanContext().HasTraceID() {

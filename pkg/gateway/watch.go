@@ -248,7 +248,7 @@ func (s *Server) recordRPC(ctx context.Context, kind, rpc string, id identity.Id
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	r := &audit.Record{Kind: kind, AgentID: id.ID, AuthMethod: id.Method, Action: rpc, Access: string(catalog.Read),
+	r := &audit.Record{Kind: kind, AgentID: id.ID, AuthMethod: id.Method, Front: frontOf(ctx), Action: rpc, Access: string(catalog.Read),
 		Result: result, Detail: detail}
 	if err := s.audit.Write(ctx, r); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "audit record not written", slog.String("kind", kind),

@@ -20,6 +20,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/gateway"
+	"github.com/bollard-dev/bollard/pkg/mcpfront"
 	"github.com/bollard-dev/bollard/pkg/target"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
@@ -35,7 +36,9 @@ type parts struct {
 	instRef  atomic.Pointer[telemetry.Instruments] // for the engine's reload observer, set once inst exists
 	okta     *forward.Client
 	auditLog *audit.Logger
-	hooks    *hookReceiver // nil when event hooks are off
+	hooks    *hookReceiver                   // nil when event hooks are off
+	mcp      *mcpfront.Server                // nil when the MCP front is off
+	mcpRef   atomic.Pointer[mcpfront.Server] // for the engine's reload observer
 	gw       *gateway.Server
 	grpc     *grpc.Server
 	health   *health.Server
@@ -56,6 +59,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildGateway(cfg) },
 		func() error { return p.buildGRPC(cfg.Server) },
+		func() error { return p.buildMCP(cfg, o.version) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -106,7 +110,12 @@ func (p *parts) buildPolicy(ctx context.Context, cfg config.Policy) error {
 	// The instruments need the engine (its revision) and the engine reports
 	// reloads to the instruments: the pointer is set once both exist.
 	engineOpts := []decision.Option{decision.WithLogger(p.log), decision.WithEvalTimeout(cfg.EvalTimeout),
-		decision.WithReloadObserver(func(ok bool) { p.instRef.Load().PolicyReload(context.Background(), ok) })}
+		decision.WithReloadObserver(func(ok bool) {
+			p.instRef.Load().PolicyReload(context.Background(), ok)
+			if ok {
+				p.policyChanged()
+			}
+		})}
 	source, err := policySource(cfg.Dir, cfg.Bundle)
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ type DevOptions struct {
 	Listen string
 	// AdminListen is the admin HTTP address (default 127.0.0.1:8182).
 	AdminListen string
+	// MCPListen is the MCP front's address (default 127.0.0.1:8183).
+	MCPListen string
 	// SimListen is the Okta simulator's address (default: a free loopback port).
 	SimListen string
 	// PolicyDir, when set, replaces the embedded policies (and is watched).
@@ -75,6 +77,11 @@ func Dev(ctx context.Context, o DevOptions) error {
 		cfg.Server.AdminListen = o.AdminListen
 	}
 	cfg.Policy.Dir = o.PolicyDir
+	// MCP clients (desktop apps, agent frameworks) reach the same agents.
+	cfg.MCP.Enabled = true
+	if o.MCPListen != "" {
+		cfg.MCP.Listen = o.MCPListen
+	}
 	hookSecret, err := randomHex(24)
 	if err != nil {
 		return err
@@ -146,6 +153,9 @@ func printBanner(w io.Writer, a Addrs, orgURL string) {
 	fmt.Fprintf(w, "  gRPC       %s  (reflection and grpc.health.v1 on)\n", grpcAddr)
 	if a.Admin != nil {
 		fmt.Fprintf(w, "  admin      http://%s/healthz  http://%s/readyz\n", a.Admin, a.Admin)
+	}
+	if a.MCPURL != "" {
+		fmt.Fprintf(w, "  mcp        %s  (Streamable HTTP; the same agents and keys; docs/mcp.md)\n", a.MCPURL)
 	}
 	fmt.Fprintf(w, "  okta sim   %s  (in memory; reset on restart)\n", orgURL)
 	if a.Hooks != nil {

@@ -21,6 +21,9 @@ type Addrs struct {
 	UnixSocket string   // empty when off
 	Admin      net.Addr // nil when off
 	Hooks      net.Addr // the event hook receiver; nil when off
+	MCP        net.Addr // the MCP front (TCP or Unix); nil when off
+	// MCPURL is the MCP endpoint as clients name it; empty when off.
+	MCPURL string
 }
 
 // Run serves Bollard with cfg until ctx ends. cfg must be validated.
@@ -34,7 +37,7 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	ls, err := listen(cfg.Server, p.hooks)
+	ls, err := listen(cfg, p.hooks)
 	if err != nil {
 		return err
 	}
@@ -47,10 +50,11 @@ type listeners struct {
 	grpc  []net.Listener // TCP and/or the Unix socket
 	admin net.Listener   // nil when off
 	hooks net.Listener   // nil when off
+	mcp   net.Listener   // nil when off
 }
 
 func (ls *listeners) close() {
-	for _, l := range append(ls.grpc, ls.admin, ls.hooks) {
+	for _, l := range append(ls.grpc, ls.admin, ls.hooks, ls.mcp) {
 		if l != nil {
 			l.Close()
 		}
@@ -58,7 +62,8 @@ func (ls *listeners) close() {
 }
 
 // listen binds every configured address; on error, none stays bound.
-func listen(cfg config.Server, hooks *hookReceiver) (*listeners, error) {
+func listen(c config.Config, hooks *hookReceiver) (*listeners, error) {
+	cfg := c.Server
 	ls := &listeners{}
 	fail := func(err error) (*listeners, error) {
 		ls.close()
@@ -91,6 +96,13 @@ func listen(cfg config.Server, hooks *hookReceiver) (*listeners, error) {
 			return fail(err)
 		}
 		ls.hooks, ls.addrs.Hooks = l, l.Addr()
+	}
+	if c.MCP.Enabled {
+		l, err := listenMCP(c.MCP)
+		if err != nil {
+			return fail(err)
+		}
+		ls.mcp, ls.addrs.MCP, ls.addrs.MCPURL = l, l.Addr(), mcpURL(c.MCP, l.Addr())
 	}
 	return ls, nil
 }
@@ -125,13 +137,17 @@ func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, rea
 	if ls.hooks != nil {
 		go p.hooks.serve(ls.hooks)
 	}
-	errc := make(chan error, len(ls.grpc))
+	errc := make(chan error, len(ls.grpc)+1)
 	for _, l := range ls.grpc {
 		go func() { errc <- p.grpc.Serve(l) }()
 	}
+	var mcpSrv *http.Server
+	if ls.mcp != nil {
+		mcpSrv = p.serveMCP(ls.mcp, errc)
+	}
 	p.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	a := ls.addrs
-	p.log.Info("bollard serving", "grpc", addrString(a.GRPC), "unix_socket", a.UnixSocket, "admin", addrString(a.Admin), "event_hooks", addrString(a.Hooks),
+	p.log.Info("bollard serving", "grpc", addrString(a.GRPC), "unix_socket", a.UnixSocket, "mcp", a.MCPURL, "admin", addrString(a.Admin), "event_hooks", addrString(a.Hooks),
 		"okta_org", cfg.Okta.OrgURL, "actions", len(catalog.Actions()), "policy_revision", p.engine.Revision())
 	ready(a)
 
@@ -141,6 +157,8 @@ func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, rea
 	case err = <-errc:
 		p.log.Error("gRPC server stopped", "error", err)
 	}
+	// MCP calls end with gRPC's: both drain before the parts close.
+	p.stopMCP(ctx, mcpSrv, cfg.MCP)
 	p.stop(ctx, admin)
 	if cfg.Server.UnixSocket != "" {
 		_ = os.Remove(cfg.Server.UnixSocket)

@@ -205,6 +205,9 @@ func startDevWith(t *testing.T, o DevOptions) Addrs {
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
 	o.Listen, o.AdminListen, o.Ready, o.Logger = "127.0.0.1:0", "127.0.0.1:0", func(a Addrs) { ready <- a }, quiet
+	if o.MCPListen == "" {
+		o.MCPListen = "127.0.0.1:0"
+	}
 	go func() { done <- Dev(ctx, o) }()
 	t.Cleanup(func() { cancel(); <-done })
 	select {
