@@ -82,6 +82,9 @@ func (b *Bridge) Run(ctx context.Context, in io.ReadCloser, out io.WriteCloser) 
 	err = <-done
 
 	cancel()
+	r.mu.Lock()
+	r.stopping = true // no call starts after this: Wait must not race a Go
+	r.mu.Unlock()
 	r.calls.Wait() // their error replies still reach the client
 	if cerr := server.Close(); cerr != nil {
 		b.log.Debug("mcp session end", "err", cerr)
@@ -106,6 +109,16 @@ type relay struct {
 	mu         sync.Mutex
 	initID     jsonrpc.ID // the client's initialize call
 	openStream bool       // whether the session has a standalone stream to open
+	stopping   bool       // Run is winding down: start nothing more
+}
+
+// spawn runs f as one of the relay's calls unless Run is stopping.
+func (r *relay) spawn(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopping {
+		r.calls.Go(f)
+	}
 }
 
 // toServer carries the client's messages to the sidecar. Each call is
@@ -129,7 +142,7 @@ func (r *relay) toServer(ctx context.Context) error {
 				r.mu.Unlock()
 			}
 			r.log.Debug("mcp call", "method", req.Method, "id", req.ID.Raw())
-			r.calls.Go(func() { r.post(ctx, req) })
+			r.spawn(func() { r.post(ctx, req) })
 			continue
 		}
 		if err := r.server.Write(ctx, msg); err != nil {
@@ -210,6 +223,6 @@ func (r *relay) startListening(ctx context.Context) {
 	r.mu.Unlock()
 	if open {
 		sessionID := r.server.SessionID()
-		r.calls.Go(func() { r.listen(ctx, r.client, sessionID, r.local) })
+		r.spawn(func() { r.listen(ctx, r.client, sessionID, r.local) })
 	}
 }
