@@ -4,6 +4,7 @@
 //	sidecar serve --config bollard.yaml   serve with a configuration file
 //	sidecar dev [flags]                   serve on the embedded default (--listen, --admin-listen, ...)
 //	sidecar load [flags]                  drive a running sidecar and report latency
+//	sidecar mcp-stdio [flags]             relay MCP between stdio and a running sidecar (key from $BOLLARD_AGENT_KEY)
 //	sidecar bench [flags]                 benchmark the service on the simulator, against Okta straight
 //	sidecar health [--addr ADDR]          the gRPC health check the liveness probe runs
 //	sidecar audit verify FILE...          check audit files' hash chains
@@ -60,6 +61,8 @@ commands:
   serve    serve with a configuration file (--config)
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
   load     drive a running sidecar over gRPC and report requests per second and latency
+  mcp-stdio relay MCP between stdin/stdout and a running sidecar's MCP endpoint (--url), for desktop clients;
+           the agent key or JWT comes from $BOLLARD_AGENT_KEY (--credential-env names another variable)
   bench    start the simulator and the sidecar, run Check, Execute and Okta straight at 1, 16, 32 callers; print a Markdown table
            (bench simulator: the simulator alone, accepting $OKTA_API_TOKEN, for load --rpc okta)
   health   ask a running sidecar's gRPC health service (the pod's liveness probe)
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return dev(ctx, args, stdout, stderr)
 	case "load":
 		return load(ctx, args, stdout, stderr)
+	case "mcp-stdio":
+		return mcpStdio(ctx, args, os.Stdin, nopWriteCloser{stdout}, stderr)
 	case "bench":
 		return benchCmd(ctx, args, stdout, stderr)
 	case "health":

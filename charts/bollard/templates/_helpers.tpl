@@ -97,6 +97,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq $v.policies.source "files") (not $v.policies.files) -}}{{- fail "policies.files is empty with policies.source=files" -}}{{- end -}}
 {{- if and $v.hooks.enabled (not $v.hooks.secret.existingSecret) -}}{{- fail "hooks.secret.existingSecret is required with hooks.enabled" -}}{{- end -}}
 {{- if and (not $v.server.unixSocket) (not $v.server.grpcListen) -}}{{- fail "server: turn on unixSocket, grpcListen or both" -}}{{- end -}}
+{{- if and $v.mcp.enabled (or (eq (int $v.mcp.port) (int $v.server.adminPort)) (and $v.hooks.enabled (eq (int $v.mcp.port) (int $v.hooks.port))) (hasSuffix (printf ":%d" (int $v.mcp.port)) $v.server.grpcListen)) -}}{{- fail "mcp.port is taken by the admin port, the event hook port or grpcListen" -}}{{- end -}}
 {{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
 {{- end -}}
 
@@ -114,6 +115,12 @@ server:
   max_request_bytes: {{ int $v.server.maxRequestBytes }}
   max_concurrent_streams: {{ int $v.server.maxConcurrentStreams }}
   pprof: {{ $v.server.pprof }}
+{{- if $v.mcp.enabled }}
+# Loopback only: the agent shares the pod's network namespace.
+mcp:
+  enabled: true
+  listen: {{ include "bollard.mcpListen" . | quote }}
+{{- end }}
 okta:
   org_url: {{ $v.okta.orgUrl | quote }}
   {{- if eq $v.okta.credential "ssws" }}
@@ -406,10 +413,19 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
 {{- end }}
 {{- end -}}
 
+{{/* bollard.mcpListen, the MCP front's address: loopback in the pod. */}}
+{{- define "bollard.mcpListen" -}}
+{{- printf "127.0.0.1:%d" (int .Values.mcp.port) -}}
+{{- end -}}
+
 {{/* public: bollard.agentEnv, how the agent finds Bollard and its token. */}}
 {{- define "bollard.agentEnv" -}}
 - name: {{ .Values.agent.addressEnv }}
   value: {{ ternary (printf "unix://%s" (include "bollard.socketPath" .)) .Values.server.grpcListen .Values.server.unixSocket | quote }}
+{{- if .Values.mcp.enabled }}
+- name: {{ .Values.mcp.urlEnv }}
+  value: {{ printf "http://%s/mcp" (include "bollard.mcpListen" .) | quote }}
+{{- end }}
 {{- if .Values.identity.jwt.enabled }}
 - name: {{ .Values.agent.tokenFileEnv }}
   value: {{ include "bollard.tokenPath" . | quote }}
