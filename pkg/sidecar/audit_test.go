@@ -47,7 +47,7 @@ func TestShutdownKeepsEveryAuditRecord(t *testing.T) {
 	}
 	auditFile := filepath.Join(dir, "audit.log")
 	cfg, err := config.Parse(fmt.Appendf(nil, `
-server: {grpc_listen: "127.0.0.1:0", admin_listen: ""}
+server: {grpc_listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0"}
 okta: {org_url: %q, api_token_file: %q}
 identity: {keys_file: %q}
 audit: {stdout: false, file: %q, hmac_key_file: %q}

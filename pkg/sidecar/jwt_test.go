@@ -45,7 +45,7 @@ func TestServeWithProjectedServiceAccountTokens(t *testing.T) {
 	okta := httptest.NewServer(oktasim.New(oktasim.WithAPIToken("t")).Handler())
 	defer okta.Close()
 	cfg, err := config.Parse(fmt.Appendf(nil, `
-server: {grpc_listen: "127.0.0.1:0", admin_listen: ""}
+server: {grpc_listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0"}
 okta: {org_url: %q, api_token_file: %q}
 identity:
   jwt: {issuer: "https://kubernetes.default.svc", audience: bollard, jwks_file: %q, agent_claim: kubernetes.io.serviceaccount.name}

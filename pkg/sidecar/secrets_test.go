@@ -73,6 +73,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	select {
 	case addrs = <-ready:
 	case err := <-done:
+		done <- err // for the deferred wait
 		t.Fatal(err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("did not start")

@@ -50,6 +50,7 @@ func start(t *testing.T, cfg config.Config) Addrs {
 	case a := <-ready:
 		return a
 	case err := <-done:
+		done <- err // for the cleanup, which waits for Run's end
 		t.Fatalf("Run stopped: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not start")
