@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -134,24 +135,26 @@ func TestParseStatCPU(t *testing.T) {
 	for stat, want := range map[string]time.Duration{
 		"4242 (sidecar) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 25 0 0 20 0 9 0 100 0 0": 175 * clockTick,
 		"4242 (a (b) c) R 1 4242 4242 0 -1 4194560 2000 0 0 0 7 3 0 0 20 0 9 0 100 0 0":    10 * clockTick,
-		"4242 (short) S 1 2":                                 0,
-		"no parenthesis at all":                              0,
-		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 a b 0 0 0 0 0 0 0 0 0": 0,
+		"4242 (idle) S 1 4242 4242 0 -1 4194560 2000 0 0 0 0 0 0 0 20 0 9 0 100 0 0":       0,
+		"4242 (short) S 1 2":                                 unknown,
+		"no parenthesis at all":                              unknown,
+		"1 (x) S 1 1 1 0 -1 0 0 0 0 0 a b 0 0 0 0 0 0 0 0 0": unknown,
 	} {
 		if got := parseStatCPU(stat); got != want {
 			t.Errorf("parseStatCPU(%q) = %v, want %v", stat, got, want)
 		}
 	}
-	if procCPU(os.Getpid()) < 0 || procCPU(-1) != 0 {
+	if runtime.GOOS == "linux" && procCPU(os.Getpid()) == unknown || procCPU(-1) != unknown {
 		t.Error("procCPU of this process or of no process")
 	}
 }
 
-// TestPerCall: each process's time between two readings over the calls;
-// a process not read, or a clock that went back, counts as unknown.
+// TestPerCall: each process's time between two readings over the calls,
+// from 0 (a process that had not run a tick yet) too; a process not read,
+// or a clock that went back, counts as 0.
 func TestPerCall(t *testing.T) {
 	ms := time.Millisecond
-	got := perCall(cpuReading{self: 10 * ms, sidecar: 100 * ms, simulator: 0}, cpuReading{self: 30 * ms, sidecar: 500 * ms, simulator: 50 * ms}, 1000)
+	got := perCall(cpuReading{self: 10 * ms, sidecar: 0, simulator: unknown}, cpuReading{self: 30 * ms, sidecar: 400 * ms, simulator: 50 * ms}, 1000)
 	if want := (CPU{Load: 20 * time.Microsecond, Bollard: 400 * time.Microsecond}); got != want {
 		t.Errorf("perCall = %+v, want %+v", got, want)
 	}

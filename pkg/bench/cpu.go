@@ -26,7 +26,11 @@ func (c CPU) Known() bool { return c.Bollard > 0 || c.Okta > 0 }
 // children.
 type cpuClock struct{ sidecar, simulator int }
 
+// cpuReading is the time of each process so far; unknown (-1) where it
+// could not be read.
 type cpuReading struct{ self, sidecar, simulator time.Duration }
+
+const unknown time.Duration = -1
 
 func (c cpuClock) read() cpuReading {
 	return cpuReading{self: selfCPU(), sidecar: procCPU(c.sidecar), simulator: procCPU(c.simulator)}
@@ -38,7 +42,7 @@ func perCall(before, after cpuReading, calls int64) CPU {
 		return CPU{}
 	}
 	each := func(a, b time.Duration) time.Duration {
-		if a <= 0 || b < a {
+		if a == unknown || b == unknown || b < a {
 			return 0
 		}
 		return (b - a) / time.Duration(calls)
@@ -51,34 +55,35 @@ func perCall(before, after cpuReading, calls int64) CPU {
 const clockTick = 10 * time.Millisecond
 
 // procCPU reads a process's user and system time from /proc/PID/stat
-// (fields 14 and 15); 0 when it cannot.
+// (fields 14 and 15); unknown when it cannot.
 func procCPU(pid int) time.Duration {
 	if pid <= 0 {
-		return 0
+		return unknown
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return unknown
 	}
 	return parseStatCPU(string(b))
 }
 
 // parseStatCPU reads utime and stime from a /proc/PID/stat line. The
 // command name (field 2) is in parentheses and may hold spaces, so fields
-// are counted from the last ')'.
+// are counted from the last ')'. A process that has not run a whole tick
+// yet has 0; a line that is not one is unknown.
 func parseStatCPU(stat string) time.Duration {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0
+		return unknown
 	}
 	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
 	if len(f) < 13 {
-		return 0
+		return unknown
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0
+		return unknown
 	}
 	return time.Duration(utime+stime) * clockTick
 }

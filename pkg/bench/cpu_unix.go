@@ -11,7 +11,7 @@ import (
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return unknown
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
