@@ -29,6 +29,7 @@ type Config struct {
 	Audit        Audit        `yaml:"audit"`
 	Hooks        Hooks        `yaml:"hooks"`
 	MCP          MCP          `yaml:"mcp"`
+	State        State        `yaml:"state"`
 	Log          Log          `yaml:"log"`
 }
 
@@ -201,6 +202,7 @@ func (c *Config) SetDefaults() {
 	c.Policy.setDefaults()
 	c.Hooks.setDefaults()
 	c.MCP.setDefaults()
+	c.State.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
 	}
@@ -358,6 +360,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Policy.validate()...)
 	errs = append(errs, c.Hooks.validate()...)
 	errs = append(errs, c.MCP.validate(c.Confirmation.TTL, s.UnixSocket)...)
+	errs = append(errs, c.State.validate()...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}
