@@ -1,0 +1,104 @@
+package state_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/state"
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
+)
+
+// TestStoreFollowsTheServer: a store that answers is available; killed,
+// the first failed command marks it unavailable at once; restarted, Watch
+// marks it available again.
+func TestStoreFollowsTheServer(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	s, err := state.Open(ctx, srv.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Available() {
+		t.Fatal("a store that answers is unavailable")
+	}
+	key := s.Key("probe", "x")
+	if !strings.HasPrefix(key, srv.Config().KeyPrefix[:5]) || !strings.HasSuffix(key, "probe:x") {
+		t.Errorf("key %q", key)
+	}
+	if err := s.Client().Set(ctx, key, "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop()
+	err = s.Client().Get(ctx, key).Err()
+	if !state.IsUnreachable(err) {
+		t.Fatalf("a command to a dead store: %v, not unreachable", err)
+	}
+	s.Observe(err)
+	if s.Available() {
+		t.Fatal("still available after a command could not reach the store")
+	}
+
+	srv.Restart()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.Watch(wctx, 20*time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.Available() {
+		if time.Now().After(deadline) {
+			t.Fatal("Watch did not notice the store came back")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOpenWithoutAServer: a store that cannot be reached at start is not an
+// error; the sidecar starts and reports it unavailable.
+func TestOpenWithoutAServer(t *testing.T) {
+	cfg := config.Redis{Address: "127.0.0.1:1", KeyPrefix: "b:", DialTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, PoolSize: 1}
+	s, err := state.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Available() {
+		t.Error("available with nothing listening")
+	}
+}
+
+// TestOpenReadsItsSecrets: the password comes from its file, and a missing
+// or empty file, or a CA file with no certificate, is an error naming the
+// setting.
+func TestOpenReadsItsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	empty, notPEM := filepath.Join(dir, "empty"), filepath.Join(dir, "ca.pem")
+	for p, body := range map[string]string{empty: "  \n", notPEM: "not a certificate"} {
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := config.Redis{Address: "127.0.0.1:1", KeyPrefix: "b:", DialTimeout: 50 * time.Millisecond, ReadTimeout: 50 * time.Millisecond, WriteTimeout: 50 * time.Millisecond, PoolSize: 1}
+	for name, tc := range map[string]struct {
+		edit func(*config.Redis)
+		want string
+	}{
+		"missing password file": {func(c *config.Redis) { c.PasswordFile = filepath.Join(dir, "nope") }, "state.redis.password_file"},
+		"empty password file":   {func(c *config.Redis) { c.PasswordFile = empty }, "state.redis.password_file: empty"},
+		"bad CA":                {func(c *config.Redis) { c.TLS = config.RedisTLS{Enabled: true, CAFile: notPEM} }, "state.redis.tls.ca_file: no PEM"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			tc.edit(&c)
+			_, err := state.Open(t.Context(), c, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
