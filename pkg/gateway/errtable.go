@@ -9,6 +9,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // errKind is one row of the error table: how a failed call is named in the
@@ -42,6 +43,9 @@ var (
 	kindTooManyConfirmations = &errKind{result: "too_many_confirmations", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations}
 	// Fail closed: a call that cannot be recorded is not answered as done.
 	kindAuditUnavailable = &errKind{result: "audit_unavailable", code: codes.Unavailable, reason: ReasonAuditUnavailable, fault: true}
+	// Fail closed: a call whose limit, budget or token the fleet shares
+	// waits for the store rather than count alone (state.when_unavailable).
+	kindStateUnavailable = &errKind{result: "state_unavailable", code: codes.Unavailable, reason: ReasonStateUnavailable, fault: true}
 
 	kindOktaBadRequest            = &errKind{result: string(forward.KindBadRequest), code: codes.InvalidArgument, reason: ReasonOktaBadRequest}
 	kindOktaNotFound              = &errKind{result: string(forward.KindNotFound), code: codes.NotFound, reason: ReasonOktaNotFound}
@@ -69,7 +73,7 @@ var (
 var errorTable = []*errKind{
 	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
 	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
-	kindAuditUnavailable,
+	kindAuditUnavailable, kindStateUnavailable,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
 	kindOktaOutcomeUnknown, kindOktaInternal,
@@ -109,6 +113,8 @@ func classify(err error) (*errKind, error) {
 	switch {
 	case errors.Is(err, errAuditUnavailable):
 		return kindAuditUnavailable, err
+	case errors.Is(err, state.ErrUnavailable):
+		return kindStateUnavailable, err
 	case errors.As(err, &ae):
 		return kindUnauthenticated, ae
 	case errors.Is(err, catalog.ErrUnknownAction):

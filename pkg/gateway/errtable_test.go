@@ -20,6 +20,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // errorSample is one error of each kind the pipeline returns, with what the
@@ -43,6 +44,8 @@ func errorSamples() []errorSample {
 	return []errorSample{
 		{"audit unavailable", fmt.Errorf("%w: %w", errAuditUnavailable, errors.New("disk full")),
 			"audit_unavailable", true, codes.Unavailable, ReasonAuditUnavailable, "the audit log cannot record calls; refused (audit_unavailable)"},
+		{"state unavailable", fmt.Errorf("impact: %w: %w", state.ErrUnavailable, errors.New("dial tcp: connection refused")),
+			"state_unavailable", true, codes.Unavailable, ReasonStateUnavailable, "the state the sidecars share cannot be reached; refused (state_unavailable)"},
 		{"unauthenticated", &authError{err: errors.New("no credential")},
 			"unauthenticated", false, codes.Unauthenticated, ReasonUnauthenticated, "missing or invalid agent credential"},
 		{"unknown action", fmt.Errorf("%w: %q", catalog.ErrUnknownAction, "users.nope"),
@@ -185,7 +188,7 @@ func TestErrorTable(t *testing.T) {
 	// request never do.
 	wantFaults := []string{
 		"audit_unavailable", "error", "internal", "okta_credential", "okta_credential_unavailable",
-		"okta_outcome_unknown", "okta_timeout", "okta_unavailable", "okta_unsupported",
+		"okta_outcome_unknown", "okta_timeout", "okta_unavailable", "okta_unsupported", "state_unavailable",
 	}
 	var faults []string
 	for r, f := range faultOf {

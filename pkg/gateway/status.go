@@ -36,6 +36,7 @@ const (
 	ReasonTooManyConfirmations      = "TOO_MANY_PENDING_CONFIRMATIONS"
 	ReasonAgentBudgetExceeded       = "AGENT_BUDGET_EXCEEDED"
 	ReasonAuditUnavailable          = "AUDIT_UNAVAILABLE"
+	ReasonStateUnavailable          = "STATE_UNAVAILABLE"
 	ReasonOktaBadRequest            = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound              = "OKTA_NOT_FOUND"
 	ReasonOktaRateLimited           = "OKTA_RATE_LIMITED"
@@ -101,6 +102,9 @@ func toStatus(err error) error {
 	case kindAuditUnavailable:
 		return withDetails(k.code, "the audit log cannot record calls; refused (audit_unavailable)",
 			info(k.reason, map[string]string{"deny_codes": "audit_unavailable"}))
+	case kindStateUnavailable:
+		return withDetails(k.code, "the state the sidecars share cannot be reached; refused (state_unavailable)",
+			info(k.reason, map[string]string{"deny_codes": "state_unavailable"}))
 	case kindUnauthenticated:
 		ae := cause.(*authError)
 		return withDetails(k.code, "missing or invalid agent credential",

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/audit"
+	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/loopback"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // serveAdmin serves h on l in the background; the caller shuts the server
@@ -29,7 +31,7 @@ func serveAdmin(l net.Listener, h http.Handler, log *slog.Logger) *http.Server {
 
 // adminHandler serves liveness, readiness and Prometheus metrics, and
 // with withPprof Go's profiles to loopback peers.
-func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.Handler, withPprof bool) http.Handler {
+func adminHandler(engine *decision.Engine, auditLog *audit.Logger, shared *state.Store, metrics http.Handler, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	if withPprof {
@@ -46,7 +48,7 @@ func adminHandler(engine *decision.Engine, auditLog *audit.Logger, metrics http.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /readyz", readyzHandler(engine, auditLog))
+	mux.Handle("GET /readyz", readyzHandler(engine, auditLog, shared))
 	return mux
 }
 
@@ -65,8 +67,11 @@ func loopbackPeersOnly(h http.Handler) http.Handler {
 
 // readyzHandler reports readiness as JSON. Ready means a policy is loaded and the
 // audit log can take records; a rejected reload is reported but the
-// previous policy still serves.
-func readyzHandler(engine *decision.Engine, auditLog *audit.Logger) http.HandlerFunc {
+// previous policy still serves. The shared store's state is reported and
+// does not make the sidecar unready: reads go on under local limits, and
+// taking the pod out of service would stop its agent altogether
+// (state.when_unavailable, docs/scaling.md).
+func readyzHandler(engine *decision.Engine, auditLog *audit.Logger, shared *state.Store) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := engine.Status()
 		auditErr := auditLog.Ready()
@@ -86,6 +91,11 @@ func readyzHandler(engine *decision.Engine, auditLog *audit.Logger) http.Handler
 			sinks = append(sinks, map[string]any{"name": st.Name, "healthy": st.Healthy, "written": st.Written, "failed": st.Failed})
 		}
 		body["audit_sinks"] = sinks
+		if shared != nil {
+			body["state_backend"], body["state_available"] = config.StateRedis, shared.Available()
+		} else {
+			body["state_backend"] = config.StateMemory
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if !ready {
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -21,6 +21,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/gateway"
 	"github.com/bollard-dev/bollard/pkg/mcpfront"
+	"github.com/bollard-dev/bollard/pkg/state"
 	"github.com/bollard-dev/bollard/pkg/target"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
@@ -39,6 +40,7 @@ type parts struct {
 	hooks    *hookReceiver                   // nil when event hooks are off
 	mcp      *mcpfront.Server                // nil when the MCP front is off
 	mcpRef   atomic.Pointer[mcpfront.Server] // for the engine's reload observer
+	state    *state.Store                    // nil with the memory backend
 	gw       *gateway.Server
 	grpc     *grpc.Server
 	health   *health.Server
@@ -56,6 +58,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildPolicy(ctx, cfg.Policy) },
 		func() error { return p.buildOkta(ctx, cfg, o) },
 		func() error { return p.buildAudit(cfg.Audit, o) },
+		func() error { return p.buildState(ctx, cfg.State) },
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildGateway(cfg) },
 		func() error { return p.buildGRPC(cfg.Server) },

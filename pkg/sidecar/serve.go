@@ -132,7 +132,7 @@ func listenUnix(path string) (net.Listener, error) {
 func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, ready func(Addrs)) error {
 	var admin *http.Server
 	if ls.admin != nil {
-		admin = serveAdmin(ls.admin, adminHandler(p.engine, p.auditLog, p.tel.MetricsHandler(), cfg.Server.Pprof), p.log)
+		admin = serveAdmin(ls.admin, adminHandler(p.engine, p.auditLog, p.state, p.tel.MetricsHandler(), cfg.Server.Pprof), p.log)
 	}
 	if ls.hooks != nil {
 		go p.hooks.serve(ls.hooks)
