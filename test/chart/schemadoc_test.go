@@ -14,7 +14,7 @@ var passThrough = map[string]bool{
 	"/global": true, "/agent/affinity": true,
 	"/agent/env/items": true, "/env/items": true, "/agent/tolerations/items": true,
 	"/networkPolicy/otlpPeers/items": true, "/networkPolicy/hooksFrom/items": true,
-	"/networkPolicy/metricsFrom/items": true, "/networkPolicy/extraEgress/items": true,
+	"/networkPolicy/metricsFrom/items": true, "/networkPolicy/extraEgress/items": true, "/networkPolicy/redisTo/items": true,
 }
 
 // TestSchemaDescribesEverything checks that values.schema.json describes

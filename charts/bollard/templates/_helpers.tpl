@@ -98,6 +98,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $v.hooks.enabled (not $v.hooks.secret.existingSecret) -}}{{- fail "hooks.secret.existingSecret is required with hooks.enabled" -}}{{- end -}}
 {{- if and (not $v.server.unixSocket) (not $v.server.grpcListen) -}}{{- fail "server: turn on unixSocket, grpcListen or both" -}}{{- end -}}
 {{- if and $v.mcp.enabled (or (eq (int $v.mcp.port) (int $v.server.adminPort)) (and $v.hooks.enabled (eq (int $v.mcp.port) (int $v.hooks.port))) (hasSuffix (printf ":%d" (int $v.mcp.port)) $v.server.grpcListen)) -}}{{- fail "mcp.port is taken by the admin port, the event hook port or grpcListen" -}}{{- end -}}
+{{- if eq $v.state.backend "redis" -}}
+{{- if not (regexMatch "^[^:/]+:[0-9]+$" $v.state.redis.address) -}}{{- fail "state.redis.address is required as host:port with state.backend=redis" -}}{{- end -}}
+{{- if and $v.state.redis.username (not $v.state.redis.password.existingSecret) -}}{{- fail "state.redis.password.existingSecret is required with state.redis.username" -}}{{- end -}}
+{{- if and $v.state.redis.tls.clientCertificate (not $v.state.redis.tls.existingSecret) -}}{{- fail "state.redis.tls.existingSecret is required with state.redis.tls.clientCertificate" -}}{{- end -}}
+{{- end -}}
 {{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
 {{- end -}}
 
@@ -213,6 +218,40 @@ hooks:
   max_watchers: {{ int $v.hooks.maxWatchers }}
   max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
+state:
+  backend: {{ $v.state.backend | quote }}
+  when_unavailable: {{ $v.state.whenUnavailable | quote }}
+  {{- if eq $v.state.backend "redis" }}
+  {{- $r := $v.state.redis }}
+  redis:
+    address: {{ $r.address | quote }}
+    {{- with $r.username }}
+    username: {{ . | quote }}
+    {{- end }}
+    {{- if $r.password.existingSecret }}
+    password_file: {{ printf "%s/redis/%s" $secrets $r.password.key | quote }}
+    {{- end }}
+    db: {{ int $r.db }}
+    key_prefix: {{ $r.keyPrefix | quote }}
+    {{- if $r.tls.enabled }}
+    tls:
+      enabled: true
+      {{- if $r.tls.existingSecret }}
+      ca_file: {{ printf "%s/redis-tls/ca.crt" $secrets | quote }}
+      {{- end }}
+      {{- with $r.tls.serverName }}
+      server_name: {{ . | quote }}
+      {{- end }}
+      {{- if $r.tls.clientCertificate }}
+      cert_file: {{ printf "%s/redis-tls/tls.crt" $secrets | quote }}
+      key_file: {{ printf "%s/redis-tls/tls.key" $secrets | quote }}
+      {{- end }}
+    {{- end }}
+    dial_timeout: {{ $r.dialTimeout }}
+    read_timeout: {{ $r.readTimeout }}
+    write_timeout: {{ $r.writeTimeout }}
+    pool_size: {{ int $r.poolSize }}
+  {{- end }}
 log:
   level: {{ $v.log.level | quote }}
   format: {{ $v.log.format | quote }}
@@ -330,6 +369,12 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     {{- if and (eq .Values.policies.source "bundle") .Values.policies.bundle.verification.enabled }}
     - {name: bollard-bundle-key, mountPath: /etc/bollard/bundle-key, readOnly: true}
     {{- end }}
+    {{- if and (eq .Values.state.backend "redis") .Values.state.redis.password.existingSecret }}
+    - {name: bollard-redis-password, mountPath: {{ include "bollard.secretsDir" . }}/redis, readOnly: true}
+    {{- end }}
+    {{- if and (eq .Values.state.backend "redis") .Values.state.redis.tls.enabled .Values.state.redis.tls.existingSecret }}
+    - {name: bollard-redis-tls, mountPath: {{ include "bollard.secretsDir" . }}/redis-tls, readOnly: true}
+    {{- end }}
 {{- end -}}
 
 {{/* public: bollard.volumes, the pod volumes bollard.sidecar and bollard.agentVolumeMounts use. */}}
@@ -402,6 +447,19 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
 - name: bollard-bundle-key
   configMap:
     name: {{ required "policies.bundle.verification.publicKeyConfigMap.name is required" .Values.policies.bundle.verification.publicKeyConfigMap.name }}
+{{- end }}
+{{- if and (eq .Values.state.backend "redis") .Values.state.redis.password.existingSecret }}
+- name: bollard-redis-password
+  secret:
+    secretName: {{ .Values.state.redis.password.existingSecret }}
+    items: [{key: {{ .Values.state.redis.password.key | quote }}, path: {{ .Values.state.redis.password.key | quote }}}]
+    defaultMode: 0440
+{{- end }}
+{{- if and (eq .Values.state.backend "redis") .Values.state.redis.tls.enabled .Values.state.redis.tls.existingSecret }}
+- name: bollard-redis-tls
+  secret:
+    secretName: {{ .Values.state.redis.tls.existingSecret }}
+    defaultMode: 0440
 {{- end }}
 {{- end -}}
 
