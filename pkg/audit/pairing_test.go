@@ -66,7 +66,8 @@ func TestPairIntentsFindsLostOutcomes(t *testing.T) {
 }
 
 // TestVerifyFilesReportsUnpairedIntents: audit verify fails on a call whose
-// outcome was lost, names it, and lets a call in flight pass.
+// outcome was lost, names it, and lets a call in flight pass; a
+// confirmation record is neither an intent nor an outcome.
 func TestVerifyFilesReportsUnpairedIntents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
 	l, err := New(WithHMACKey(testKey), WithFile(path, 0, 0))
@@ -76,6 +77,8 @@ func TestVerifyFilesReportsUnpairedIntents(t *testing.T) {
 	for _, r := range []*Record{
 		{Time: testTime, Kind: KindIntent, DecisionID: "lost-1", Action: "users.create"},
 		{Time: testTime.Add(time.Minute), Kind: KindIntent, DecisionID: "paired", Action: "users.get"},
+		// A person's answer to the confirmation of another call is neither.
+		{Time: testTime.Add(90 * time.Second), Kind: KindConfirmation, DecisionID: "confirmed", Action: "users.delete", Detail: map[string]any{"response": "accept"}},
 		{Time: testTime.Add(2 * time.Minute), Kind: KindOutcome, DecisionID: "paired", Action: "users.get"},
 		{Time: testTime.Add(20 * time.Minute), Kind: KindIntent, DecisionID: "running", Action: "users.list"},
 	} {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReaderReadsWhatTheLoggerWrites: every record a file sink writes is
@@ -169,5 +171,30 @@ func TestReadLineLongerThanBuffer(t *testing.T) {
 	}
 	if line, err := rd.ReadLine(); err != nil || string(line) != "next" || rd.Line() != 2 {
 		t.Errorf("next = %q, %v, line %d", line, err, rd.Line())
+	}
+}
+
+// TestConfirmationRecordReadsBack: a person's answer is read back as
+// written, not masked (its key is not a credential's name), and the
+// parameters the person was shown keep their masking.
+func TestConfirmationRecordReadsBack(t *testing.T) {
+	var out syncBuffer
+	l := newTestLogger(t, WithStdout(&out), WithClock(func() time.Time { return testTime }))
+	r := sampleRecord()
+	r.Kind, r.Front, r.Result = KindConfirmation, "mcp", "decline"
+	r.Detail = map[string]any{"response": "decline", "waited_ms": 1200}
+	if err := l.Write(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewReader(bytes.NewReader(out.Bytes())).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kind != KindConfirmation || e.DecisionID != "dec-1" || e.Front != "mcp" || e.Detail["response"] != "decline" || e.Detail["waited_ms"] != 1200.0 {
+		t.Errorf("confirmation = %+v", e)
+	}
+	pw := e.Params["body"].(map[string]any)["credentials"].(map[string]any)["password"].(map[string]any)["value"]
+	if s, _ := pw.(string); !strings.HasPrefix(s, "hmac-sha256:") {
+		t.Errorf("password read back as %v, want it masked", pw)
 	}
 }

@@ -13,8 +13,8 @@ type Record struct {
 	Time time.Time
 	// Kind says what the record is about (KindCall when empty): a call
 	// decided without reaching Okta, the intent written before a call goes
-	// to Okta and its outcome, a ListActions, a WatchEvents stream, or the
-	// log's own checkpoint.
+	// to Okta and its outcome, a person's answer to a confirmation, a
+	// ListActions, a WatchEvents stream, or the log's own checkpoint.
 	Kind       string
 	DecisionID string
 	TraceID    string
@@ -89,6 +89,12 @@ const (
 	KindStreamOpen  = "stream_open"
 	KindStreamClose = "stream_close"
 	KindEvents      = "events"
+	// KindConfirmation is a person's answer to a confirmation a front asked
+	// for, with the decision_id of the call that required it: detail's
+	// response is accept, decline, cancel, no_answer or unsupported (not
+	// "answer": that key names a credential, and is masked). It is written
+	// before the confirmed call runs, or before the refusal leaves.
+	KindConfirmation = "confirmation"
 	// KindHookDelivery is an Okta event hook delivery received.
 	KindHookDelivery = "hook_delivery"
 	// KindCheckpoint is written by the log itself: the chain head, sealed.

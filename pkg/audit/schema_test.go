@@ -45,6 +45,10 @@ func TestRecordsMatchSchema(t *testing.T) {
 			DenyCodes: []string{"impact_limit"}, DryRun: true,
 			Context: map[string]any{"counts": map[string]any{"destructive": map[string]any{"hour": 5, "day": 9}}},
 			Shadow:  &Shadow{Revision: "cand", Allow: true, DenyCodes: []string{}, Differs: true}},
+		"confirmation": {Kind: KindConfirmation, DecisionID: "d", AgentID: "helpdesk-bot", AuthMethod: "key", Front: "mcp",
+			Action: "user_lifecycle.deactivate", Area: "user_lifecycle", Access: "manage", Destructive: true,
+			Resource: map[string]string{"userId": "00u1"}, Params: map[string]any{"userId": "00u1"},
+			Result: "decline", Detail: map[string]any{"response": "decline", "waited_ms": 1200}},
 		"masked path": {Params: map[string]any{"body": map[string]any{"profile": map[string]any{"mobilePhone": "1"}}},
 			Mask: []string{"body.profile.mobilePhone"}, Result: "okta_not_found", OktaStatus: 404, OktaRequestID: "x"},
 	}

@@ -116,11 +116,45 @@ func (s *Store) Redeem(token string, b Binding) error {
 		return ErrInvalid
 	case !now.Before(e.expires):
 		return ErrExpired
-	case e.binding.Agent != b.Agent || e.binding.Action != b.Action ||
-		subtle.ConstantTimeCompare(e.binding.ParamsHash[:], b.ParamsHash[:]) != 1:
+	case !e.binding.matches(b):
 		return ErrMismatch
 	}
 	return nil
+}
+
+// Revoke withdraws a pending token before its time runs out, when the
+// person declined or was never asked, so that it neither stays usable nor
+// holds one of the agent's pending places until the TTL. Only the same
+// binding revokes it: with another, the token stays pending and Revoke
+// returns ErrMismatch, so nobody can withdraw another agent's
+// confirmation. Revoking a token that is no longer pending (redeemed,
+// revoked, expired, never issued) does nothing and returns nil.
+func (s *Store) Revoke(token string, b Binding) error {
+	if len(token) > MaxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
+		return nil
+	}
+	key := sha256.Sum256([]byte(token))
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.pending[key]
+	switch {
+	case !ok:
+		return nil
+	case !e.binding.matches(b):
+		return ErrMismatch
+	}
+	s.removeLocked(key, e)
+	return nil
+}
+
+// matches compares two bindings in constant time, every part of them, so
+// that how far a guess got is not told by the time it took.
+func (a Binding) matches(b Binding) bool {
+	agent := subtle.ConstantTimeCompare([]byte(a.Agent), []byte(b.Agent))
+	action := subtle.ConstantTimeCompare([]byte(a.Action), []byte(b.Action))
+	params := subtle.ConstantTimeCompare(a.ParamsHash[:], b.ParamsHash[:])
+	return agent&action&params == 1
 }
 
 // Pending returns the number of unredeemed, unexpired tokens.

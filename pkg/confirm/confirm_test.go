@@ -140,3 +140,75 @@ func TestConcurrentRedeemIsSingleUse(t *testing.T) {
 		t.Fatalf("%d redemptions succeeded, want exactly 1", ok)
 	}
 }
+
+func TestRevoke(t *testing.T) {
+	base := binding(t, "helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00u1"})
+	tests := []struct {
+		name    string
+		revoke  Binding
+		want    error
+		revoked bool
+	}{
+		{name: "same binding", revoke: base, revoked: true},
+		{name: "other agent", revoke: binding(t, "reader-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00u1"}), want: ErrMismatch},
+		{name: "other action", revoke: binding(t, "helpdesk-bot", "user_lifecycle.suspend", map[string]any{"userId": "00u1"}), want: ErrMismatch},
+		{name: "other parameters", revoke: binding(t, "helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00u2"}), want: ErrMismatch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New()
+			token, _, err := s.Issue(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Revoke(token, tc.revoke); !errors.Is(err, tc.want) {
+				t.Fatalf("Revoke = %v, want %v", err, tc.want)
+			}
+			if !tc.revoked {
+				// A wrong binding leaves the token to its owner.
+				if got := s.Pending(); got != 1 {
+					t.Fatalf("Pending = %d after a refused revoke, want 1", got)
+				}
+				if err := s.Redeem(token, base); err != nil {
+					t.Fatalf("the owner's Redeem after a refused revoke = %v", err)
+				}
+				return
+			}
+			if got := s.Pending(); got != 0 {
+				t.Errorf("Pending = %d after revoke, want 0", got)
+			}
+			// Idempotent: again, and on a redeemed or unknown token.
+			if err := s.Revoke(token, base); err != nil {
+				t.Errorf("second Revoke = %v", err)
+			}
+			if err := s.Redeem(token, base); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Redeem of a revoked token = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	s := New()
+	for _, tok := range []string{"", "bct_nope", strings.Repeat("bct_", 100)} {
+		if err := s.Revoke(tok, base); err != nil {
+			t.Errorf("Revoke(%q) = %v, want nil", tok, err)
+		}
+	}
+}
+
+// TestRevokeFreesThePlace: an agent that is refused again and again does
+// not run out of pending places when each token is revoked.
+func TestRevokeFreesThePlace(t *testing.T) {
+	s := New(WithLimits(10, 2))
+	b := binding(t, "a", "users.delete", map[string]any{"userId": "00u1"})
+	for i := range 5 {
+		token, _, err := s.Issue(b)
+		if err != nil {
+			t.Fatalf("Issue #%d: %v", i+1, err)
+		}
+		if err := s.Revoke(token, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Pending(); got != 0 {
+		t.Errorf("Pending = %d, want 0", got)
+	}
+}

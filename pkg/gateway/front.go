@@ -89,7 +89,11 @@ type FrontResult struct {
 func (s *Server) Call(ctx context.Context, front, authorization string, req FrontRequest) (*FrontResult, error) {
 	out, err := s.run(withFront(ctx, front, authorization), request{action: req.Action, params: req.Params, confirmation: req.Confirmation})
 	if err != nil {
-		return nil, frontError(err, out.id)
+		fe := frontError(err, out.id)
+		if fe.confirmationToken != "" {
+			fe.held = holdFor(out)
+		}
+		return nil, fe
 	}
 	res := &FrontResult{DecisionID: out.decision.ID, AuditPending: out.auditPending}
 	if o := out.okta; o != nil {
@@ -131,6 +135,8 @@ type FrontError struct {
 
 	confirmationToken string
 	confirmationUntil time.Time
+	// held is the call the token was issued for, when Call issued one.
+	held *heldCall
 }
 
 // FieldViolation is one bad field of a request.

@@ -2,6 +2,7 @@ package mcpfront_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -49,17 +50,28 @@ func sharedEngine(t testing.TB) *decision.Engine {
 	return engine
 }
 
-// records is an audit sink in memory.
+// records is an audit sink in memory; refuse, when set, makes it refuse
+// the records of that kind, as a full disk would.
 type records struct {
-	mu sync.Mutex
-	rs []audit.Record
+	mu     sync.Mutex
+	rs     []audit.Record
+	refuse string
 }
 
 func (r *records) Write(_ context.Context, rec *audit.Record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.refuse != "" && rec.Kind == r.refuse {
+		return errors.New("no sink takes " + rec.Kind + " records")
+	}
 	r.rs = append(r.rs, *rec)
 	return nil
+}
+
+func (r *records) refuseKind(kind string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refuse = kind
 }
 func (r *records) Spool(ctx context.Context, rec *audit.Record) error { return r.Write(ctx, rec) }
 func (r *records) Ready() error                                       { return nil }
@@ -80,11 +92,14 @@ type harness struct {
 	audit  *records
 	spans  *tracetest.InMemoryExporter
 	engine *decision.Engine
+	// confirm is the gateway's store of pending confirmations.
+	confirm *confirm.Store
 }
 
 type harnessOptions struct {
-	engine *decision.Engine
-	front  []mcpfront.Option
+	engine  *decision.Engine
+	front   []mcpfront.Option
+	confirm *confirm.Store
 }
 
 func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
@@ -95,6 +110,9 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	}
 	if ho.engine == nil {
 		ho.engine = sharedEngine(t)
+	}
+	if ho.confirm == nil {
+		ho.confirm = confirm.New()
 	}
 	sim := oktasim.New(oktasim.WithAPIToken("sim-token"))
 	okta := httptest.NewServer(sim.Handler())
@@ -111,7 +129,7 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	recs := &records{}
 	gw, err := gateway.New(auth, ho.engine, fwd, gateway.WithClock(func() time.Time { return businessHours }),
-		gateway.WithConfirmStore(confirm.New()), gateway.WithTargetResolver(target.New(fwd)),
+		gateway.WithConfirmStore(ho.confirm), gateway.WithTargetResolver(target.New(fwd)),
 		gateway.WithAuditor(recs), gateway.WithTracerProvider(tp))
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +140,7 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	}
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
-	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine}
+	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine, confirm: ho.confirm}
 }
 
 // bearer adds an agent's credential to every request.
