@@ -84,6 +84,12 @@ func (s *Store) Issue(b Binding) (string, time.Time, error) {
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.opts.now()
 	expires := now.Add(s.opts.ttl)
+	if s.opts.shared != nil {
+		if err := s.sharedIssue(token, b, now, expires); err != nil {
+			return "", time.Time{}, err
+		}
+		return token, expires, nil
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,6 +106,9 @@ func (s *Store) Issue(b Binding) (string, time.Time, error) {
 func (s *Store) Redeem(token string, b Binding) error {
 	if len(token) > MaxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
 		return ErrInvalid
+	}
+	if s.opts.shared != nil {
+		return s.sharedRedeem(token, b)
 	}
 	key := sha256.Sum256([]byte(token))
 	now := s.opts.now()
@@ -133,6 +142,9 @@ func (s *Store) Revoke(token string, b Binding) error {
 	if len(token) > MaxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
 		return nil
 	}
+	if s.opts.shared != nil {
+		return s.sharedRevoke(token, b)
+	}
 	key := sha256.Sum256([]byte(token))
 
 	s.mu.Lock()
@@ -159,6 +171,9 @@ func (a Binding) matches(b Binding) bool {
 
 // Pending returns the number of unredeemed, unexpired tokens.
 func (s *Store) Pending() int {
+	if s.opts.shared != nil {
+		return s.sharedPending()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(s.opts.now())

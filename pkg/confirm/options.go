@@ -1,12 +1,17 @@
 package confirm
 
-import "time"
+import (
+	"time"
+
+	"github.com/bollard-dev/bollard/pkg/state"
+)
 
 type options struct {
 	ttl         time.Duration
 	maxPending  int
 	maxPerAgent int
 	now         func() time.Time
+	shared      *state.Store // nil: this process alone
 }
 
 var defaultOptions = options{

@@ -16,7 +16,6 @@ import (
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/config"
-	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/gateway"
@@ -230,7 +229,7 @@ func (p *parts) buildGateway(cfg config.Config) error {
 	}
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
-		gateway.WithConfirmStore(confirm.New(confirm.WithTTL(cfg.Confirmation.TTL))),
+		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
 		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
 		gateway.WithTracerProvider(p.tel.TracerProvider()), gateway.WithInstruments(p.inst),
 		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)

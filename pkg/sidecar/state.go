@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/state"
 )
 
@@ -31,4 +32,14 @@ func (p *parts) buildState(ctx context.Context, cfg config.State) error {
 		p.log.Warn("shared state unavailable at start; calls that need it are refused until it answers", "address", cfg.Redis.Address)
 	}
 	return nil
+}
+
+// confirmStore keeps confirmation tokens in this process, or in the shared
+// store so that a token is single-use across the fleet.
+func (p *parts) confirmStore(cfg config.Confirmation) *confirm.Store {
+	opts := []confirm.Option{confirm.WithTTL(cfg.TTL)}
+	if p.state != nil {
+		opts = append(opts, confirm.WithShared(p.state))
+	}
+	return confirm.New(opts...)
 }
