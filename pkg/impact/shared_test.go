@@ -154,7 +154,7 @@ func TestSharedDoneFalseDoesNotCount(t *testing.T) {
 // rather than counted against counts another replica has since decided on.
 func TestSharedHoldOfADeadReplicaEndsWithItsLease(t *testing.T) {
 	srv := redistest.Start(t)
-	dead, _ := replica(t, srv, WithLease(500*time.Millisecond))
+	dead, _ := replica(t, srv, WithLease(2*time.Second))
 	alive, _ := replica(t, srv)
 	stale, err := dead.Hold(t.Context(), "a")
 	if err != nil {
