@@ -27,7 +27,7 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 		if err != nil {
 			return held{}, err
 		}
-		h, counts, err := s.hold(out, checkOnly)
+		h, counts, err := s.hold(ctx, out, checkOnly)
 		if err != nil {
 			return held{}, err
 		}
@@ -55,7 +55,7 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 	if err != nil {
 		return held{}, err
 	}
-	h, counts, err := s.hold(out, checkOnly)
+	h, counts, err := s.hold(ctx, out, checkOnly)
 	if err != nil {
 		return held{}, err
 	}

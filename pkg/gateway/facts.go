@@ -22,19 +22,25 @@ type TargetResolver interface {
 // held is a destructive call's hold on its agent's impact counter, from
 // before the final decision until the call is cleared to go to Okta (or
 // not).
-type held struct{ p *impact.Pending }
+type held struct{ h impact.Hold }
 
-// sent counts the call and releases the counter.
-func (h held) sent() {
-	if h.p != nil {
-		h.p.Done(true)
+// sent counts the call and releases the counter. An error means the call
+// was not counted (a shared store that cannot take it) and must not go.
+func (h held) sent() error {
+	if h.h == nil {
+		return nil
 	}
+	if err := h.h.Done(true); err != nil {
+		return fmt.Errorf("impact counter: %w", err)
+	}
+	return nil
 }
 
-// release lets go without counting; after sent it does nothing.
+// release lets go without counting; after sent it does nothing. A shared
+// hold it cannot release ends with its lease.
 func (h held) release() {
-	if h.p != nil {
-		h.p.Done(false)
+	if h.h != nil {
+		_ = h.h.Done(false)
 	}
 }
 
@@ -57,16 +63,17 @@ func (s *Server) targetFacts(ctx context.Context, out *outcome) (map[string]any,
 // hold takes the agent's impact counter for a destructive call that may go
 // to Okta, so that concurrent calls are decided one after the other against
 // up-to-date counts, and returns the counts the decision sees. It is taken
-// after any lookup: no network call runs under it. The caller releases it.
-func (s *Server) hold(out *outcome, checkOnly bool) (held, impact.Counts, error) {
+// after any lookup: no call to Okta runs under it (with a shared store,
+// taking it is one round trip there). The caller releases it.
+func (s *Server) hold(ctx context.Context, out *outcome, checkOnly bool) (held, impact.Counts, error) {
 	if !out.call.Action.Destructive || checkOnly {
 		return held{}, s.impact.Counts(out.identity.ID), nil
 	}
-	p, err := s.impact.Begin(out.identity.ID)
+	h, err := s.impact.Hold(ctx, out.identity.ID)
 	if err != nil {
 		return held{}, impact.Counts{}, fmt.Errorf("impact counter: %w", err)
 	}
-	return held{p}, p.Counts(), nil
+	return held{h}, h.Counts(), nil
 }
 
 // factsContext is input.context: the counts, and the target when there is

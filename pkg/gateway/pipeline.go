@@ -155,8 +155,10 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 		return out, err
 	}
 	// Cleared to go: a destructive call counts from here, even if Okta
-	// then fails it.
-	hold.sent()
+	// then fails it; one that cannot be counted does not go.
+	if err := hold.sent(); err != nil {
+		return out, err
+	}
 	// 5. forward: do it at Okta, within the page size policy allows.
 	capPageSize(out.call, out.decision.Obligations)
 	if req.pages != nil {

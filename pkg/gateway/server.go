@@ -56,7 +56,7 @@ type Server struct {
 	decider Decider
 	confirm *confirm.Store
 	budget  *budget.Limiter
-	impact  *impact.Counter
+	impact  impact.Tracker
 	target  TargetResolver
 	okta    Forwarder
 	// shadow decides every call again with a candidate policy, for the
@@ -116,8 +116,9 @@ func WithPageBudget(n int) Option { return func(s *Server) { s.maxPages = n } }
 func WithBudget(b *budget.Limiter) Option { return func(s *Server) { s.budget = b } }
 
 // WithImpactCounter sets the counter of destructive calls whose counts the
-// policy input carries (default: a fresh impact.New()).
-func WithImpactCounter(c *impact.Counter) Option { return func(s *Server) { s.impact = c } }
+// policy input carries (default: a fresh impact.New(); impact.NewShared
+// for a fleet).
+func WithImpactCounter(c impact.Tracker) Option { return func(s *Server) { s.impact = c } }
 
 // WithTargetResolver looks up facts about a call's target for the policy
 // input (default: none, and input.context has no target).

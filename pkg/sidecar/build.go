@@ -227,6 +227,7 @@ func (p *parts) buildGateway(cfg config.Config) error {
 	if p.hooks != nil {
 		opts = append(opts, gateway.WithEvents(p.hooks.hub))
 	}
+	opts = append(opts, p.impactOption(cfg)...)
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
 		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
