@@ -117,13 +117,13 @@ func (s *Shared) Spend(ctx context.Context, agent string) (bool, time.Duration, 
 	if err != nil {
 		if ctx.Err() != nil {
 			// The caller left: not the store's fault, and not a refusal.
-			return false, 0, fmt.Errorf("agent budget: %w", ctx.Err())
+			return false, 0, fmt.Errorf("shared budget: %w", ctx.Err())
 		}
 		s.store.Observe(err)
 		if state.IsUnreachable(err) {
 			return s.unavailable(agent, err)
 		}
-		return false, 0, fmt.Errorf("agent budget: %w", err)
+		return false, 0, fmt.Errorf("shared budget: %w", err)
 	}
 	if wait > 0 {
 		s.remember(agent, wait)
@@ -160,9 +160,9 @@ func (s *Shared) key(agent string) string {
 func (s *Shared) unavailable(agent string, cause error) (bool, time.Duration, error) {
 	if s.denyAll {
 		if cause == nil {
-			return false, 0, fmt.Errorf("agent budget: %w", state.ErrUnavailable)
+			return false, 0, fmt.Errorf("shared budget: %w", state.ErrUnavailable)
 		}
-		return false, 0, fmt.Errorf("agent budget: %w: %w", state.ErrUnavailable, cause)
+		return false, 0, fmt.Errorf("shared budget: %w: %w", state.ErrUnavailable, cause)
 	}
 	ok, wait := s.local.Allow(agent)
 	return ok, wait, nil
