@@ -3,6 +3,9 @@ package budget_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -363,4 +366,49 @@ func reportMedian(b *testing.B, lat []time.Duration) {
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-µs")
+}
+
+// TestSharedRunsUnderTheDocumentedACL: the ACL user docs/scaling.md
+// recommends can run the budgets' script (a script runs with its caller's
+// rights: TIME needs its own grant).
+func TestSharedRunsUnderTheDocumentedACL(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/scaling.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("`ACL SETUSER (\\S+) ([^`]+)`").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("no ACL SETUSER example in docs/scaling.md")
+	}
+	srv := redistest.Start(t)
+	cfg := srv.Config()
+	cfg.Username, cfg.PasswordFile = string(m[1]), filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(cfg.PasswordFile, []byte("test-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []any{"ACL", "SETUSER", cfg.Username}
+	for _, rule := range strings.Fields(string(m[2])) {
+		switch {
+		case strings.HasPrefix(rule, ">"):
+			rule = ">test-password"
+		case strings.HasPrefix(rule, "~"):
+			rule = "~" + cfg.KeyPrefix + "*"
+		}
+		args = append(args, rule)
+	}
+	if err := srv.Client().Do(t.Context(), args...).Err(); err != nil {
+		t.Fatalf("the documented ACL: %v", err)
+	}
+	st, err := state.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b := budget.NewShared(st, budget.New(1, nil), budget.WithWhenUnavailable(config.UnavailableDenyAll))
+	if ok, _, err := b.Spend(t.Context(), "reader-bot"); !ok || err != nil {
+		t.Fatalf("first call under the documented ACL: ok=%v err=%v", ok, err)
+	}
+	if ok, wait, err := b.Spend(t.Context(), "reader-bot"); ok || err != nil || wait <= 0 {
+		t.Fatalf("second call: ok=%v wait=%v err=%v, want refused", ok, wait, err)
+	}
 }
