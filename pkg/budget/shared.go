@@ -135,12 +135,15 @@ func (s *Shared) Spend(ctx context.Context, agent string) (bool, time.Duration, 
 // take runs the script for the agent: 0 when the call is allowed, the wait
 // otherwise.
 func (s *Shared) take(ctx context.Context, agent string, limit int) (time.Duration, error) {
-	interval := (time.Minute.Microseconds() + int64(limit) - 1) / int64(limit) // rounded up: never more than the budget
+	// A call is worth at least a microsecond, the script's unit: a budget
+	// past 60 million a minute is that many, and the numbers stay exact.
+	n := min(int64(limit), time.Minute.Microseconds())
+	interval := (time.Minute.Microseconds() + n - 1) / n // rounded up: never more than the budget
 	now := ""
 	if s.storeClock != nil {
 		now = strconv.FormatInt(s.storeClock().UnixMicro(), 10)
 	}
-	us, err := gcra.Run(ctx, s.store.Client(), []string{s.key(agent)}, interval, interval*int64(limit), now).Int64()
+	us, err := gcra.Run(ctx, s.store.Client(), []string{s.key(agent)}, interval, interval*n, now).Int64()
 	if err != nil {
 		return 0, err
 	}
