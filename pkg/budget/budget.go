@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -100,4 +101,11 @@ func (l *Limiter) evictLocked(now time.Time) {
 		}
 		delete(l.buckets, id)
 	}
+}
+
+// Spend is Allow for the callers that take either this replica's budgets
+// or the fleet's (Shared): in memory it never fails.
+func (l *Limiter) Spend(_ context.Context, agent string) (bool, time.Duration, error) {
+	ok, wait := l.Allow(agent)
+	return ok, wait, nil
 }

@@ -57,7 +57,7 @@ func (s *Server) targetFacts(ctx context.Context, out *outcome) (map[string]any,
 	if s.target == nil {
 		return nil, nil
 	}
-	return s.target.Facts(ctx, out.call, target.Lookup{DecisionID: out.id, Spend: func() error { return s.spend(out) }})
+	return s.target.Facts(ctx, out.call, target.Lookup{DecisionID: out.id, Spend: func() error { return s.spend(ctx, out) }})
 }
 
 // hold takes the agent's impact counter for a destructive call that may go

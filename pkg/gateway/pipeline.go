@@ -147,7 +147,7 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 		return out, err
 	}
 	// The agent's share of the org's quota, spent only on calls that go.
-	if err := s.spend(out); err != nil {
+	if err := s.spend(ctx, out); err != nil {
 		return out, err
 	}
 	// Write-ahead: nothing reaches Okta unless a sink has kept its intent.
@@ -177,8 +177,12 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 }
 
 // spend takes one call from the agent's request budget.
-func (s *Server) spend(out *outcome) error {
-	if ok, wait := s.budget.Allow(out.identity.ID); !ok {
+func (s *Server) spend(ctx context.Context, out *outcome) error {
+	ok, wait, err := s.budget.Spend(ctx, out.identity.ID)
+	if err != nil {
+		return fmt.Errorf("agent budget: %w", err)
+	}
+	if !ok {
 		return &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
 	}
 	return nil

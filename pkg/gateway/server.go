@@ -55,7 +55,7 @@ type Server struct {
 	auth    Authenticator
 	decider Decider
 	confirm *confirm.Store
-	budget  *budget.Limiter
+	budget  Budget
 	impact  impact.Tracker
 	target  TargetResolver
 	okta    Forwarder
@@ -112,8 +112,19 @@ func WithInstruments(in *telemetry.Instruments) Option { return func(s *Server) 
 // page_budget obligation (default 1,000).
 func WithPageBudget(n int) Option { return func(s *Server) { s.maxPages = n } }
 
+// Budget is the agents' request budgets (pkg/budget): this replica's own
+// (*budget.Limiter) or the fleet's (*budget.Shared). Spend takes one call
+// from the agent's budget, or says how long until one is available; its
+// error means the budget could not be consulted (wrapping
+// state.ErrUnavailable when the store the fleet shares cannot be reached),
+// and the call does not go.
+type Budget interface {
+	Spend(ctx context.Context, agent string) (ok bool, retryAfter time.Duration, err error)
+	Limit(agent string) int
+}
+
 // WithBudget sets per-agent request budgets (default: none).
-func WithBudget(b *budget.Limiter) Option { return func(s *Server) { s.budget = b } }
+func WithBudget(b Budget) Option { return func(s *Server) { s.budget = b } }
 
 // WithImpactCounter sets the counter of destructive calls whose counts the
 // policy input carries (default: a fresh impact.New(); impact.NewShared

@@ -36,7 +36,7 @@ func (s *Server) followPages(ctx context.Context, out *outcome, send func(*bolla
 	call := out.call
 	for page := 1; ; page++ {
 		if page > 1 {
-			if err := s.spend(out); err != nil {
+			if err := s.spend(ctx, out); err != nil {
 				return err
 			}
 		}

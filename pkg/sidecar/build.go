@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/bollard-dev/bollard/pkg/audit"
-	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/forward"
@@ -231,7 +230,7 @@ func (p *parts) buildGateway(cfg config.Config) error {
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
 		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
-		gateway.WithBudget(budget.New(cfg.Limits.AgentRequestsPerMinute, cfg.Limits.Agents)),
+		gateway.WithBudget(p.budgets(cfg)),
 		gateway.WithTracerProvider(p.tel.TracerProvider()), gateway.WithInstruments(p.inst),
 		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)
 	return err
