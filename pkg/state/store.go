@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,9 +43,21 @@ func Open(ctx context.Context, cfg config.Redis, log *slog.Logger) (*Store, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	quietClientLog.Do(func() { redis.SetLogger(clientLog{log}) })
 	s := &Store{client: redis.NewClient(opts), prefix: cfg.KeyPrefix, log: log.With("store", cfg.Address)}
 	s.check(ctx)
 	return s, nil
+}
+
+// The client logs its dial failures to stderr by default; Bollard reports
+// the store's state itself (Observe, Watch), so they go to the log at
+// debug level. The client's logger is one for the process.
+var quietClientLog sync.Once
+
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
 
 func clientOptions(cfg config.Redis) (*redis.Options, error) {
@@ -58,6 +71,9 @@ func clientOptions(cfg config.Redis) (*redis.Options, error) {
 		MaxRetries: -1,
 		// No CLIENT SETINFO: managed stores often refuse it.
 		DisableIdentity: true,
+		// One more dial, not five: a store that cannot be reached is
+		// reported as such within about two dial timeouts.
+		DialerRetries: 1,
 	}
 	if path, ok := strings.CutPrefix(cfg.Address, "unix://"); ok {
 		o.Network, o.Addr = "unix", path
@@ -144,14 +160,20 @@ func IsUnreachable(err error) bool {
 		return false
 	}
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.DeadlineExceeded) ||
+	// A caller's own deadline or cancellation says nothing about the store
+	// (the client's read and write timeouts are net errors).
+	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) ||
 		errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "connection refused") ||
 		strings.HasPrefix(err.Error(), "LOADING")
 }
 
-// check pings the store once and records the answer.
+// check pings the store once and records the answer; a check cut short by
+// its own context (the sidecar stopping) records nothing.
 func (s *Store) check(ctx context.Context) {
 	err := s.client.Ping(ctx).Err()
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return
+	}
 	switch was := s.available.Swap(err == nil); {
 	case err == nil && !was:
 		s.log.Info("shared state available")

@@ -29,10 +29,11 @@ const RequireToolsEnv = "BOLLARD_REQUIRE_TOOLS"
 // Server is a redis-server of the test's own, on a loopback port, with no
 // persistence, stopped when the test ends.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t      testing.TB
+	bin    string
+	dir    string
+	port   int
+	prefix string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -51,7 +52,8 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(msg)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t),
+		prefix: "test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"}
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
@@ -61,10 +63,11 @@ func Start(t testing.TB) *Server {
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
 // Config is a state.redis section for this server, with short timeouts and
-// a prefix of the test's own.
+// a prefix of the server's own: every call gives the same, so that the
+// replicas of a test share their keys.
 func (s *Server) Config() config.Redis {
 	return config.Redis{
-		Address: s.Addr(), KeyPrefix: "test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":",
+		Address: s.Addr(), KeyPrefix: s.prefix,
 		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, PoolSize: 16,
 	}
 }
