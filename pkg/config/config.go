@@ -78,6 +78,10 @@ type Limits struct {
 	OktaMaxInFlight int `yaml:"okta_max_in_flight"`
 	// OktaMaxWaiting bounds the calls waiting for a place under that cap.
 	OktaMaxWaiting int `yaml:"okta_max_waiting"`
+	// OktaFleetMaxInFlight caps the requests in flight to Okta from the
+	// whole fleet, with state.backend redis (Okta's concurrent limit is
+	// per org: 75 on most plans, shared with people and other clients).
+	OktaFleetMaxInFlight int `yaml:"okta_fleet_max_in_flight"`
 	// OktaReserve is the share of each rate-limit bucket left for people:
 	// when a bucket is down to it, new calls wait for the window to reset.
 	OktaReserve float64 `yaml:"okta_reserve"`
@@ -230,6 +234,11 @@ func (c *Config) SetDefaults() {
 	if c.Limits.OktaMaxWaiting == 0 {
 		c.Limits.OktaMaxWaiting = 200
 	}
+	if c.Limits.OktaFleetMaxInFlight == 0 {
+		// Two thirds of Okta's usual 75: the rest is for people, the admin
+		// console and the org's other integrations.
+		c.Limits.OktaFleetMaxInFlight = 50
+	}
 	if c.Limits.OktaReserve == 0 {
 		c.Limits.OktaReserve = 0.1
 	}
@@ -378,6 +387,9 @@ func (c *Config) Validate() error {
 	}
 	if l.OktaMaxWaiting < 0 || l.OktaMaxWaiting > 100000 {
 		bad("limits.okta_max_waiting: must be between 0 and 100000")
+	}
+	if l.OktaFleetMaxInFlight < 1 || l.OktaFleetMaxInFlight > 10000 {
+		bad("limits.okta_fleet_max_in_flight: must be between 1 and 10000")
 	}
 	if l.OktaReserve < 0 || l.OktaReserve >= 1 {
 		bad("limits.okta_reserve: must be at least 0 and below 1")

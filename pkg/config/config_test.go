@@ -259,3 +259,21 @@ func TestPprofNeedsTheAdminListener(t *testing.T) {
 		t.Errorf("pprof without an admin listener: %v", err)
 	}
 }
+
+// TestFleetInFlightCap: the fleet-wide cap on requests in flight to Okta
+// defaults to two thirds of Okta's usual 75 and is bounded.
+func TestFleetInFlightCap(t *testing.T) {
+	c, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.OktaFleetMaxInFlight != 50 {
+		t.Errorf("okta_fleet_max_in_flight default = %d, want 50", c.Limits.OktaFleetMaxInFlight)
+	}
+	for _, n := range []string{"-1", "10001"} {
+		_, err := Parse([]byte(minimal + "limits:\n  okta_fleet_max_in_flight: " + n + "\n"))
+		if err == nil || !strings.Contains(err.Error(), "limits.okta_fleet_max_in_flight") {
+			t.Errorf("okta_fleet_max_in_flight %s: err = %v", n, err)
+		}
+	}
+}

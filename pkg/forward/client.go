@@ -43,6 +43,7 @@ type Client struct {
 	http   *http.Client
 	opts   options
 	limits *limits
+	fleet  *fleet // nil without a shared store (WithSharedLimits)
 }
 
 // New returns a client for the org at orgURL (for example
@@ -72,7 +73,14 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 	// Never follow a redirect: it could carry the credential to another host.
 	copied := *hc
 	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: base, cred: cred, http: &copied, opts: o, limits: newLimits(o.maxInFlight, o.maxWaiting, o.reserve)}, nil
+	c := &Client{base: base, cred: cred, http: &copied, opts: o, limits: newLimits(o.maxInFlight, o.maxWaiting, o.reserve)}
+	if o.store != nil {
+		if o.fleetMaxInFlight < 1 {
+			return nil, errors.New("forward: the fleet's cap on requests in flight must be positive")
+		}
+		c.fleet = newFleet(o.store, o.fleetMaxInFlight, o)
+	}
+	return c, nil
 }
 
 // ParseOrgURL checks an Okta org URL: an absolute https URL with no path,
@@ -103,7 +111,9 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 //
 // Before sending, Do holds back when the call's rate-limit bucket is down to
 // the share kept for people, and waits for a place under the cap on
-// requests in flight (inflight.go). A 429 for Okta's concurrent limit is
+// requests in flight (inflight.go); with a shared store, the fleet's
+// picture and cap decide instead, and this sidecar's cap still applies
+// (fleet.go). A 429 for Okta's concurrent limit is
 // retried after a short jittered back-off, any other 429 once its window
 // resets, and a read that failed in transit or with 502/503/504 after a
 // jittered back-off, all only when the deadline leaves time for it
@@ -114,7 +124,9 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
 	bucket := BucketOf(call.Action)
-	if wait := c.limits.reserveWait(bucket, c.opts.now()); wait > 0 {
+	// With a shared store, the fleet counts each attempt as it takes its
+	// place (place).
+	if wait := c.localReserveWait(bucket); wait > 0 {
 		if !fits(ctx, wait, c.opts.maxRetryWait) {
 			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
 			return nil, &Error{Kind: KindRateLimited, Action: call.Action.Name, Held: true, RetryAfter: wait,
@@ -127,7 +139,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	for attempt := 1; ; attempt++ {
 		// A place under the cap is held for one attempt only: a call
 		// waiting to retry leaves its place to the next in line.
-		s, err := c.limits.inflight.acquire(ctx)
+		s, lease, err := c.place(ctx, bucket)
 		if err != nil {
 			fe := c.actionError(ctx, call, err)
 			if fe.Kind == KindRateLimited {
@@ -147,6 +159,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		default:
 			c.limits.inflight.done(s, resultNone)
 		}
+		c.finishFleet(ctx, lease, bucket, out, concurrent)
 		wait, retry := c.retryAfter(ctx, call, attempt, err)
 		if !retry {
 			if err != nil {

@@ -89,12 +89,25 @@ func (l *limits) reserveWait(bucket string, now time.Time) time.Duration {
 		delete(l.buckets, bucket) // a new window: the old numbers say nothing
 		return 0
 	}
-	keep := int64(math.Ceil(float64(b.Limit) * l.reserve))
-	if b.Remaining-b.spent > keep {
+	if b.Remaining-b.spent > keepFor(b.Limit, l.reserve) {
 		b.spent++
 		return 0
 	}
 	return reset.Sub(now)
+}
+
+// keepFor is how many of a bucket's limit are kept for people. The fleet's
+// script (fleet_scripts.go) computes it the same way.
+func keepFor(limit int64, reserve float64) int64 { return int64(math.Ceil(float64(limit) * reserve)) }
+
+// localReserveWait is reserveWait on this sidecar's own picture, for a
+// client without a shared store; with one, the fleet's picture decides as
+// each attempt takes its place (fleet.go).
+func (c *Client) localReserveWait(bucket string) time.Duration {
+	if c.fleet != nil {
+		return 0
+	}
+	return c.limits.reserveWait(bucket, c.opts.now())
 }
 
 // RateLimits returns the last rate-limit headers Okta sent per bucket

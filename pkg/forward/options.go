@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/bollard-dev/bollard/pkg/state"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
@@ -27,6 +28,9 @@ type options struct {
 	maxInFlight     int
 	maxWaiting      int
 	reserve         float64
+
+	store            *state.Store // nil: every limit is this sidecar's own
+	fleetMaxInFlight int
 
 	tracer trace.Tracer
 	inst   *telemetry.Instruments
@@ -104,6 +108,16 @@ func WithConcurrency(inFlight, waiting int) Option {
 // people and other clients (default 0.1): when a bucket is down to it, new
 // calls wait for the window to reset, or fail if their deadline is sooner.
 func WithReserve(share float64) Option { return func(o *options) { o.reserve = share } }
+
+// WithSharedLimits keeps Okta's limits once for every sidecar sharing
+// store (state.backend redis): the rate-limit picture per bucket, with the
+// share for people (WithReserve) kept once for the whole fleet, and a cap
+// of maxInFlight requests in flight from the fleet, beside this sidecar's
+// own (WithConcurrency). While the store does not answer, this sidecar's
+// own picture and cap apply. See fleet.go.
+func WithSharedLimits(store *state.Store, maxInFlight int) Option {
+	return func(o *options) { o.store, o.fleetMaxInFlight = store, maxInFlight }
+}
 
 // WithTracerProvider traces each request to Okta as a client span (default:
 // no tracing).

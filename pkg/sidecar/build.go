@@ -54,9 +54,9 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildTelemetry(ctx, o) },
 		func() error { return p.buildIdentity(ctx, cfg.Identity, o) },
 		func() error { return p.buildPolicy(ctx, cfg.Policy) },
+		func() error { return p.buildState(ctx, cfg.State) }, // the Okta client shares its limits through it
 		func() error { return p.buildOkta(ctx, cfg, o) },
 		func() error { return p.buildAudit(cfg.Audit, o) },
-		func() error { return p.buildState(ctx, cfg.State) },
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildGateway(cfg) },
 		func() error { return p.buildGRPC(cfg.Server) },
@@ -148,10 +148,15 @@ func (p *parts) buildOkta(ctx context.Context, cfg config.Config, o runOptions) 
 		return err
 	}
 	p.instRef.Store(p.inst)
-	p.okta, err = forward.New(cfg.Okta.OrgURL, forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
-		forward.WithUserAgent("bollard/"+o.version), forward.WithLogger(p.log),
+	opts := []forward.Option{forward.WithCredential(cred), forward.WithTimeout(cfg.Okta.Timeout),
+		forward.WithUserAgent("bollard/" + o.version), forward.WithLogger(p.log),
 		forward.WithConcurrency(cfg.Limits.OktaMaxInFlight, cfg.Limits.OktaMaxWaiting), forward.WithReserve(cfg.Limits.OktaReserve),
-		forward.WithTracerProvider(p.tel.TracerProvider()), forward.WithInstruments(p.inst))
+		forward.WithTracerProvider(p.tel.TracerProvider()), forward.WithInstruments(p.inst)}
+	if p.state != nil {
+		// Okta's limits are per org: the fleet keeps them once.
+		opts = append(opts, forward.WithSharedLimits(p.state, cfg.Limits.OktaFleetMaxInFlight))
+	}
+	p.okta, err = forward.New(cfg.Okta.OrgURL, opts...)
 	return err
 }
 

@@ -3,13 +3,16 @@ package sidecar
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
@@ -76,4 +79,42 @@ func keysFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestOktaLimitsAreSharedWithTheRedisBackend: with the redis backend the
+// Okta client keeps its limits in the store (pkg/forward's fleet.go): a
+// call publishes its bucket there and gives its place back.
+func TestOktaLimitsAreSharedWithTheRedisBackend(t *testing.T) {
+	srv := redistest.Start(t)
+	okta := httptest.NewServer(oktasim.New(oktasim.WithAPIToken("t")).Handler())
+	defer okta.Close()
+	t.Setenv("BOLLARD_TEST_OKTA_TOKEN", "t")
+	rc := srv.Config()
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+server: {grpc_listen: "127.0.0.1:0", admin_listen: ""}
+okta: {org_url: %q, api_token_env: BOLLARD_TEST_OKTA_TOKEN}
+identity: {keys_file: %q}
+state:
+  backend: redis
+  redis: {address: %q, key_prefix: %q}
+`, okta.URL, keysFile(t), srv.Addr(), rc.KeyPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(t.Context(), cfg, newRunOptions([]Option{WithLogger(quiet), WithAuditStdout(io.Discard)}))
+	defer p.close(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, err := catalog.Bind("users.get", map[string]any{"userId": oktasim.SeedUserAlice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.okta.Do(t.Context(), call, "d"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := srv.Client().Keys(t.Context(), rc.KeyPrefix+"okta:*").Result()
+	if err != nil || len(keys) != 1 || !strings.HasPrefix(keys[0], rc.KeyPrefix+"okta:ratelimit:GET_") {
+		t.Errorf("keys in the store = %v, %v; want the call's bucket (its place given back)", keys, err)
+	}
 }
