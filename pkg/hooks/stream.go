@@ -30,6 +30,8 @@ type Stream struct {
 	maxlen int
 	// running makes Run single: one reader per replica.
 	running atomic.Bool
+	// ready is closed once Run has loaded the retained events.
+	ready chan struct{}
 }
 
 type streamOptions struct {
@@ -113,9 +115,14 @@ func NewStream(store *state.Store, hub *Hub, opts ...StreamOption) (*Stream, err
 		return nil, err
 	}
 	hub.share()
-	return &Stream{store: store, hub: hub, opts: o, maxlen: max(o.events, o.minStored),
+	return &Stream{store: store, hub: hub, opts: o, maxlen: max(o.events, o.minStored), ready: make(chan struct{}),
 		stream: store.Key("hooks", "events"), meta: store.Key("hooks", "meta")}, nil
 }
+
+// Ready is closed once Run has loaded the retained events into the hub:
+// a watcher that subscribes before then may miss an event appended while
+// the store was being read, so the sidecar starts Run before it serves.
+func (s *Stream) Ready() <-chan struct{} { return s.ready }
 
 // appendScript de-duplicates a delivery's events and appends the new ones,
 // atomically: a uuid is marked seen exactly when its event is in the

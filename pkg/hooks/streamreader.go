@@ -131,6 +131,7 @@ func (r *reader) prime(ctx context.Context) error {
 		}
 	}
 	r.primed, r.recheck = true, false
+	close(r.ready)
 	return nil
 }
 
