@@ -233,7 +233,9 @@ func TestResumeAhead(t *testing.T) {
 	h.share()
 	const zero = 1_000_000
 	h.prime(zero, nil)
-	mk := func(n uint64) *Event { return &Event{Seq: zero + n, UUID: fmt.Sprint("e-", n), Type: "t", Received: newClock().now()} }
+	mk := func(n uint64) *Event {
+		return &Event{Seq: zero + n, UUID: fmt.Sprint("e-", n), Type: "t", Received: newClock().now()}
+	}
 	if err := h.relay(Gap{}, []*Event{mk(1)}); err != nil {
 		t.Fatal(err)
 	}
