@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/state"
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
 // benchDelivery appends a delivery of n events with fresh uuids, counted
@@ -214,4 +217,70 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// BenchmarkStreamEndToEnd is BenchmarkEndToEnd across the fleet: Okta's
+// POST to replica A, de-duplicated and appended in Redis on loopback, read
+// by replica B's reader and held by B's subscriber. p50 and p99 alongside.
+func BenchmarkStreamEndToEnd(b *testing.B) {
+	srv := redistest.Start(b)
+	cfg := srv.Config()
+	var hubs [2]*Hub
+	var rc *Receiver
+	for i := range hubs {
+		ctx, cancel := context.WithCancel(context.Background())
+		store, err := state.Open(ctx, cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hub, _ := NewHub()
+		stream, err := NewStream(store, hub)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ran := make(chan struct{})
+		go func() { stream.Run(ctx); close(ran) }()
+		<-stream.Ready()
+		b.Cleanup(func() { cancel(); <-ran; hub.Close(); store.Close() })
+		hubs[i] = hub
+		if i == 0 {
+			if rc, err = NewReceiver(hub, WithAuth(testHeader, testSecret), WithStream(stream)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	httpSrv := httptest.NewServer(rc)
+	defer httpSrv.Close()
+	s, err := hubs[1].Subscribe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	received := make(chan time.Time, 1)
+	go drain(s, func(t time.Time) { received <- t })
+
+	var next atomic.Int64
+	next.Store(time.Now().UnixNano()) // uuids new to the store
+	var buf []byte
+	lat := make([]time.Duration, 0, 1<<20)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = benchDelivery(buf[:0], &next, 1)
+		req, _ := http.NewRequest(http.MethodPost, httpSrv.URL, bytes.NewReader(buf))
+		req.Header.Set(testHeader, string(testSecret))
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		resp, err := httpSrv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("POST = %d", resp.StatusCode)
+		}
+		got := <-received
+		if len(lat) < cap(lat) {
+			lat = append(lat, got.Sub(t0))
+		}
+	}
+	reportPercentiles(b, lat)
 }

@@ -31,6 +31,13 @@
 // stream are built on top of a Subscription by the gateway; this package
 // never calls Okta.
 //
+// A fleet of sidecars shares its events through a Stream in Redis
+// (WithStream): the receiver de-duplicates by uuid and appends in one
+// script, and each replica's Stream.Run relays the stream to its hub, which
+// then numbers nothing itself: the numbers are the fleet's, dense, so
+// cursors, replay and gaps mean the same on every replica. A delivery the
+// store cannot take is answered 503, so that Okta retries it.
+//
 // The Receiver sets no timeouts of its own: serve it from an http.Server
 // with ReadHeaderTimeout and ReadTimeout set (a few seconds is plenty, Okta
 // itself gives up after three).

@@ -77,17 +77,18 @@ type Reason string
 
 // Reasons for a refusal.
 const (
-	ReasonMethod        Reason = "method"          // 405: neither GET nor POST
-	ReasonUnauthorized  Reason = "unauthorized"    // 401: missing or wrong secret
-	ReasonChallenge     Reason = "challenge"       // 400: GET without a usable challenge
-	ReasonMediaType     Reason = "media_type"      // 415: not application/json
-	ReasonTooLarge      Reason = "too_large"       // 413: body over the cap
-	ReasonRead          Reason = "read"            // 400: the body could not be read
-	ReasonBadJSON       Reason = "bad_json"        // 400: not a JSON object
-	ReasonBadEnvelope   Reason = "bad_envelope"    // 400: not an event hook envelope
-	ReasonTooManyEvents Reason = "too_many_events" // 400: over the events-per-delivery cap
-	ReasonBadEvent      Reason = "bad_event"       // 400: an event without a usable uuid or eventType
-	ReasonShuttingDown  Reason = "shutting_down"   // 503: after Shutdown
+	ReasonMethod        Reason = "method"            // 405: neither GET nor POST
+	ReasonUnauthorized  Reason = "unauthorized"      // 401: missing or wrong secret
+	ReasonChallenge     Reason = "challenge"         // 400: GET without a usable challenge
+	ReasonMediaType     Reason = "media_type"        // 415: not application/json
+	ReasonTooLarge      Reason = "too_large"         // 413: body over the cap
+	ReasonRead          Reason = "read"              // 400: the body could not be read
+	ReasonBadJSON       Reason = "bad_json"          // 400: not a JSON object
+	ReasonBadEnvelope   Reason = "bad_envelope"      // 400: not an event hook envelope
+	ReasonTooManyEvents Reason = "too_many_events"   // 400: over the events-per-delivery cap
+	ReasonBadEvent      Reason = "bad_event"         // 400: an event without a usable uuid or eventType
+	ReasonShuttingDown  Reason = "shutting_down"     // 503: after Shutdown
+	ReasonUnavailable   Reason = "state_unavailable" // 503: the shared stream could not take the events
 )
 
 // hookEventType is the eventType of every event hook envelope.

@@ -15,6 +15,10 @@ var (
 	// ErrTooManySubscribers is returned by Subscribe when the hub already
 	// has its maximum number of subscriptions.
 	ErrTooManySubscribers = errors.New("hooks: too many subscribers")
+
+	// errShared refuses a local Publish to a hub a Stream feeds: its
+	// numbers are the fleet's, and a local one would collide with them.
+	errShared = errors.New("hooks: the hub is fed by a shared stream; publish through the receiver")
 )
 
 // Hub fans published events out to subscriptions. It is safe for
@@ -27,6 +31,7 @@ type Hub struct {
 	// lock is taken inside it, never the other way round.
 	mu     sync.Mutex
 	closed bool
+	shared bool   // fed by a Stream: numbers are the fleet's, Publish refused
 	seq    uint64 // the last sequence number given
 	ring   []*Event
 	head   int
@@ -65,6 +70,10 @@ func (h *Hub) Publish(events ...*Event) error {
 		h.mu.Unlock()
 		return ErrClosed
 	}
+	if h.shared {
+		h.mu.Unlock()
+		return errShared
+	}
 	now := h.opts.now()
 	for _, ev := range events {
 		if ev.Received.IsZero() {
@@ -77,7 +86,7 @@ func (h *Hub) Publish(events ...*Event) error {
 	h.expire(now)
 	dropped := 0
 	for s := range h.subs {
-		dropped += s.offer(events)
+		dropped += s.offer(Gap{}, events)
 	}
 	h.mu.Unlock()
 	if dropped > 0 && h.opts.gaps != nil {
@@ -153,6 +162,14 @@ func (h *Hub) Subscribe(opts ...SubscribeOption) (*Subscription, error) {
 // event falls between the replay and the live queue, or lands in both.
 func (h *Hub) replayTo(s *Subscription, cursor uint64) {
 	var gap Gap
+	if h.shared && cursor > h.seq && cursor >= h.base && cursor-h.seq <= uint64(len(h.ring)) {
+		// The fleet numbered the cursor, and this replica's reader has not
+		// yet relayed it (the watcher moved from a replica that was
+		// ahead): nothing to replay, and what it already saw is skipped
+		// when it arrives. Further ahead than the retention is made up.
+		s.after = cursor
+		return
+	}
 	if cursor < h.base-1 || cursor > h.seq {
 		// Not one of ours: all this hub has is news to the subscriber.
 		gap.Unknown = true

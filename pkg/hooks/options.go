@@ -47,6 +47,7 @@ type options struct {
 	now          func() time.Time
 	log          *slog.Logger
 	obs          Observer
+	stream       *Stream
 }
 
 var defaultOptions = options{
@@ -98,6 +99,11 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithLogger sets where refusals are logged. Nothing about the secret and
 // no payload is ever logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithStream de-duplicates and publishes through the fleet's shared stream
+// instead of in this process (WithDedupe then has no effect): the hub gets
+// the events from the stream's reader, like every other replica's.
+func WithStream(s *Stream) Option { return func(o *options) { o.stream = s } }
 
 // WithObserver sets the Observer told of every delivery and refusal.
 func WithObserver(obs Observer) Option { return func(o *options) { o.obs = obs } }

@@ -42,7 +42,13 @@ func NewReceiver(hub *Hub, opts ...Option) (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receiver{opts: o, hub: hub, secret: sha256.Sum256(o.secret), dedupe: newDedupe(o.window, o.capacity)}
+	if o.stream != nil && o.stream.hub != hub {
+		return nil, errors.New("hooks: the shared stream feeds another hub")
+	}
+	r := &Receiver{opts: o, hub: hub, secret: sha256.Sum256(o.secret)}
+	if o.stream == nil {
+		r.dedupe = newDedupe(o.window, o.capacity)
+	}
 	clear(r.opts.secret) // only the hash is needed from now on
 	r.opts.secret = nil
 	return r, nil
@@ -127,14 +133,31 @@ func (rc *Receiver) deliver(w http.ResponseWriter, req *http.Request) {
 	}
 	now := rc.opts.now()
 	span := trace.SpanContextFromContext(ctx)
-	fresh, dups := rc.dedupe.split(events, now)
-	for _, ev := range fresh {
+	for _, ev := range events {
 		ev.Received, ev.Delivery, ev.Span = now, id, span
 	}
-	if err := rc.hub.Publish(fresh...); err != nil {
+	var (
+		fresh []*Event
+		dups  []string
+	)
+	if rc.opts.stream != nil {
+		fresh, dups, err = rc.opts.stream.append(ctx, id, events, now, span)
+	} else {
+		fresh, dups = rc.dedupe.split(events, now)
+		err = rc.hub.Publish(fresh...)
+	}
+	switch {
+	case errors.Is(err, ErrClosed):
 		// Shutdown closed the hub since the check above. The uuids stay
 		// marked, which costs nothing: this process is going away.
 		rc.refuse(w, req, http.StatusServiceUnavailable, ReasonShuttingDown, "shutting down")
+		return
+	case err != nil:
+		// The fleet's stream could not take the events: neither stored
+		// nor marked seen. A 503 makes Okta retry the delivery once
+		// (perhaps to another replica); a 200 would lose the events.
+		rc.opts.log.WarnContext(ctx, "event hook delivery not stored", "delivery", id, "error", err)
+		rc.refuse(w, req, http.StatusServiceUnavailable, ReasonUnavailable, "events cannot be stored now; retry")
 		return
 	}
 	rc.opts.obs.Delivered(ctx, Delivery{ID: id, Accepted: fresh, Duplicates: dups})
@@ -181,7 +204,7 @@ func (rc *Receiver) refuse(w http.ResponseWriter, req *http.Request, status int,
 	rc.opts.obs.Rejected(ctx, reason)
 	level := slog.LevelWarn
 	switch reason {
-	case ReasonMethod, ReasonShuttingDown:
+	case ReasonMethod, ReasonShuttingDown, ReasonUnavailable: // logged where known
 		level = slog.LevelDebug
 	case ReasonUnauthorized:
 		level = slog.LevelInfo

@@ -10,6 +10,7 @@ import (
 // from any.
 type Subscription struct {
 	hub    *Hub
+	after  uint64 // events up to this number were seen elsewhere: skipped
 	types  map[string]bool
 	filter func(*Event) bool
 	// notify wakes a waiting Next. One slot is enough: Next looks at the
@@ -39,13 +40,16 @@ func (s *Subscription) matches(ev *Event) bool {
 	return s.filter == nil || s.filter(ev)
 }
 
-// offer queues the events that match, and returns how many of those were
-// dropped because the buffer was full. Called by the hub under its lock.
-func (s *Subscription) offer(events []*Event) (dropped int) {
-	queued := false
+// offer queues the events that match, after lost (events the hub itself
+// lost before them), and returns how many of those were dropped because
+// the buffer was full. Called by the hub under its lock.
+func (s *Subscription) offer(lost Gap, events []*Event) (dropped int) {
 	s.mu.Lock()
+	queued := lost.any()
+	s.tail.Missed += lost.Missed
+	s.tail.Unknown = s.tail.Unknown || lost.Unknown
 	for _, ev := range events {
-		if !s.matches(ev) {
+		if ev.Seq <= s.after || !s.matches(ev) {
 			continue
 		}
 		if s.n == len(s.queue) {

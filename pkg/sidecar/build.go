@@ -210,8 +210,11 @@ func (p *parts) buildHooks(cfg config.Hooks) error {
 		return nil
 	}
 	var err error
-	p.hooks, err = newHookReceiver(cfg, p.log, p.tel.TracerProvider(), p.inst, p.auditLog)
-	return err
+	if p.hooks, err = newHookReceiver(cfg, p.log, p.tel.TracerProvider(), p.inst, p.auditLog, p.state); err != nil {
+		return err
+	}
+	p.onClose(p.hooks.close) // before the store it reads closes
+	return nil
 }
 
 func (p *parts) buildGateway(cfg config.Config) error {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -14,21 +15,27 @@ import (
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/hooks"
+	"github.com/bollard-dev/bollard/pkg/state"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
 )
 
 // hookReceiver is the Okta event hook receiver and the hub that feeds
-// WatchEvents.
+// WatchEvents; with a shared store, also the reader of the fleet's event
+// stream that feeds the hub.
 type hookReceiver struct {
-	cfg config.Hooks
-	hub *hooks.Hub
-	rc  *hooks.Receiver
-	srv *http.Server
-	log *slog.Logger
+	cfg        config.Hooks
+	hub        *hooks.Hub
+	rc         *hooks.Receiver
+	srv        *http.Server
+	log        *slog.Logger
+	stopStream func() // ends the stream's reader and waits for it; nil without
 }
 
-// newHookReceiver builds the receiver; nothing listens until serve.
-func newHookReceiver(cfg config.Hooks, log *slog.Logger, tp trace.TracerProvider, inst *telemetry.Instruments, auditLog *audit.Logger) (*hookReceiver, error) {
+// newHookReceiver builds the receiver; nothing listens until serve. With a
+// store the fleet shares (nil otherwise), deliveries go to the fleet's
+// stream and the hub is fed from it by a reader started here, so that it
+// has loaded the stream before WatchEvents serves.
+func newHookReceiver(cfg config.Hooks, log *slog.Logger, tp trace.TracerProvider, inst *telemetry.Instruments, auditLog *audit.Logger, store *state.Store) (*hookReceiver, error) {
 	secret, err := cfg.Secret()
 	if err != nil {
 		return nil, err
@@ -41,8 +48,17 @@ func newHookReceiver(cfg config.Hooks, log *slog.Logger, tp trace.TracerProvider
 	if err != nil {
 		return nil, fmt.Errorf("event hooks: %w", err)
 	}
-	rc, err := hooks.NewReceiver(hub, hooks.WithAuth(cfg.AuthHeader, secret), hooks.WithMaxBodyBytes(cfg.MaxBodyBytes),
-		hooks.WithLogger(log), hooks.WithObserver(hookObserver{inst: inst, audit: auditLog, log: log}))
+	rcOpts := []hooks.Option{hooks.WithAuth(cfg.AuthHeader, secret), hooks.WithMaxBodyBytes(cfg.MaxBodyBytes),
+		hooks.WithLogger(log), hooks.WithObserver(hookObserver{inst: inst, audit: auditLog, log: log})}
+	var stream *hooks.Stream
+	if store != nil {
+		if stream, err = hooks.NewStream(store, hub, hooks.WithRetention(cfg.ReplayEvents, cfg.ReplayMaxAge),
+			hooks.WithStreamLogger(log)); err != nil {
+			return nil, fmt.Errorf("event hooks: %w", err)
+		}
+		rcOpts = append(rcOpts, hooks.WithStream(stream))
+	}
+	rc, err := hooks.NewReceiver(hub, rcOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("event hooks: %w", err)
 	}
@@ -51,7 +67,31 @@ func newHookReceiver(cfg config.Hooks, log *slog.Logger, tp trace.TracerProvider
 	// Okta gives up after 3 s; a client slower than these is not Okta.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
-	return &hookReceiver{cfg: cfg, hub: hub, rc: rc, srv: srv, log: log}, nil
+	h := &hookReceiver{cfg: cfg, hub: hub, rc: rc, srv: srv, log: log}
+	if stream != nil {
+		h.stopStream = runStream(stream, log)
+	}
+	return h, nil
+}
+
+// runStream starts the stream's reader and returns what stops it, once.
+func runStream(stream *hooks.Stream, log *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := stream.Run(ctx); err != nil {
+			log.Error("event stream reader stopped", "error", err)
+		}
+	}()
+	return sync.OnceFunc(func() { cancel(); <-done })
+}
+
+// close ends the stream's reader, if any; build's closers call it.
+func (h *hookReceiver) close(context.Context) {
+	if h.stopStream != nil {
+		h.stopStream()
+	}
 }
 
 // listen binds the receiver's address.
@@ -80,6 +120,7 @@ func (h *hookReceiver) serve(l net.Listener) {
 // the listener.
 func (h *hookReceiver) shutdown(ctx context.Context) {
 	h.rc.Shutdown()
+	h.close(ctx)
 	_ = h.srv.Shutdown(ctx)
 }
 
