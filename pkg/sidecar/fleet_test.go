@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -54,6 +55,7 @@ decision := {
 type sidecarFleet struct {
 	sim     *oktasim.Sim
 	clients []bollardv1.GatewayServiceClient
+	hooks   []string // each replica's event hook URL
 	audits  []string
 }
 
@@ -77,7 +79,9 @@ func startFleet(t *testing.T, srv *redistest.Server) *sidecarFleet {
 	for path, body := range map[string]string{
 		keys: fmt.Sprintf("agents:\n  - id: writer-bot\n    key_sha256: %s\n  - id: reader-bot\n    key_sha256: %s\n  - id: confirm-bot\n    key_sha256: %s\n",
 			identity.HashKey(fleetWriterKey), identity.HashKey(fleetReaderKey), identity.HashKey(fleetConfirmKey)),
-		filepath.Join(policy, "authz.rego"): fleetPolicy,
+		filepath.Join(policy, "authz.rego"):  fleetPolicy,
+		filepath.Join(policy, "events.rego"): "package bollard.events\n\ndecision := {\"allow\": true, \"deny\": [], \"obligations\": {\"require_confirmation\": false}}\n",
+		filepath.Join(dir, "hook-secret"):    "hook-secret\n",
 	} {
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
@@ -93,10 +97,11 @@ identity: {keys_file: %q}
 policy: {dir: %q}
 limits: {agents: {reader-bot: 6}}
 audit: {stdout: false, file: %q}
+hooks: {listen: "127.0.0.1:0", secret_file: %q}
 state:
   backend: redis
   redis: {address: %q, key_prefix: "fleet:", read_timeout: 200ms, write_timeout: 200ms, dial_timeout: 200ms}
-`, okta.URL, keys, policy, auditFile, srv.Addr()))
+`, okta.URL, keys, policy, auditFile, filepath.Join(dir, "hook-secret"), srv.Addr()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,6 +112,7 @@ state:
 		}
 		t.Cleanup(func() { conn.Close() })
 		f.clients = append(f.clients, bollardv1.NewGatewayServiceClient(conn))
+		f.hooks = append(f.hooks, "http://"+addrs.Hooks.String()+"/okta/event-hooks")
 		f.audits = append(f.audits, auditFile)
 	}
 	return f
@@ -151,8 +157,10 @@ func (f *sidecarFleet) oktaCalls(method, prefix string) int {
 // 15 concurrent destructive calls spread over the replicas; a budget holds
 // fleet-wide; a confirmation token minted on replica A is single use
 // across A, B and C; with Redis killed, destructive calls are refused and
-// reads go on; after its restart the fleet counts again; and every call
-// that reached Okta is on some replica's audit record, intent and outcome.
+// reads go on; an event delivered to A (and again to B, as Okta retries)
+// reaches watchers on B and C once each; after Redis's restart the fleet
+// counts again; and every call that reached Okta is on some replica's
+// audit record, intent and outcome.
 func TestThreeSidecarsShareOneStore(t *testing.T) {
 	srv := redistest.Start(t)
 	f := startFleet(t, srv)
@@ -241,6 +249,41 @@ func TestThreeSidecarsShareOneStore(t *testing.T) {
 		}
 	})
 
+	t.Run("an event delivered to A reaches watchers on B and C once each", func(t *testing.T) {
+		// The same event twice (Okta retries, here to another replica),
+		// then a marker; the watchers, on B and C, resume from before them
+		// (a cursor of their own, so the first answer is a gap) and get the
+		// event once, then the marker, nothing in between.
+		f.deliver(t, 0, "fleet-event-1")
+		f.deliver(t, 1, "fleet-event-1")
+		f.deliver(t, 0, "fleet-event-2")
+		ctx, cancel := context.WithTimeout(as(fleetConfirmKey), 20*time.Second)
+		defer cancel()
+		var streams []grpc.ServerStreamingClient[bollardv1.WatchEventsResponse]
+		for _, cl := range []bollardv1.GatewayServiceClient{b, c} {
+			st, err := cl.WatchEvents(ctx, &bollardv1.WatchEventsRequest{EventTypes: []string{"user.lifecycle.create"}, ResumeAfter: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			streams = append(streams, st)
+		}
+		for i, st := range streams {
+			var got []string
+			for len(got) < 2 {
+				m, err := st.Recv()
+				if err != nil {
+					t.Fatalf("watcher %d: %v after %v", i, err, got)
+				}
+				if e := m.GetEvent(); e != nil {
+					got = append(got, e.GetUuid())
+				}
+			}
+			if got[0] != "fleet-event-1" || got[1] != "fleet-event-2" {
+				t.Errorf("watcher on replica %d got %v, want the event once, then the marker", i+1, got)
+			}
+		}
+	})
+
 	t.Run("redis killed: destructive calls refused, reads go on; restarted: counting resumes", func(t *testing.T) {
 		srv.Stop()
 		_, err := b.Execute(as(fleetWriterKey), &bollardv1.ExecuteRequest{
@@ -286,4 +329,26 @@ func TestThreeSidecarsShareOneStore(t *testing.T) {
 			t.Errorf("%d calls reached Okta, %d intents and %d outcomes on record", okta, intents, outcomes)
 		}
 	})
+}
+
+// deliver posts one Okta event hook delivery of event uuid to replica i.
+func (f *sidecarFleet) deliver(t *testing.T, i int, uuid string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventId":"d-%s","data":{"events":[`+
+		`{"uuid":%q,"eventType":"user.lifecycle.create","published":"2026-11-30T15:00:29.412Z",`+
+		`"actor":{"id":"0oa1","type":"PublicClientApp"},"target":[{"id":"00u1","type":"User"}]}]}}`, uuid, uuid)
+	req, err := http.NewRequest(http.MethodPost, f.hooks[i], strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "hook-secret")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("delivery of %s to replica %d: %d", uuid, i, resp.StatusCode)
+	}
 }
