@@ -191,6 +191,7 @@ limits:
   agents: {{ toJson $v.limits.agents }}
   okta_max_in_flight: {{ int $v.limits.oktaMaxInFlight }}
   okta_max_waiting: {{ int $v.limits.oktaMaxWaiting }}
+  okta_fleet_max_in_flight: {{ int $v.limits.oktaFleetMaxInFlight }}
   okta_reserve: {{ $v.limits.oktaReserve }}
 audit:
   stdout: {{ $v.audit.stdout }}
