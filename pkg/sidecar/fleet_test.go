@@ -88,13 +88,17 @@ func startFleet(t *testing.T, srv *redistest.Server) *sidecarFleet {
 		}
 	}
 	f := &sidecarFleet{sim: sim}
+	// Evaluations and lookups get room (1s, 10s): under the race detector
+	// on a busy CI machine the default 100 ms evaluation bound turned a
+	// racing call into a (fail-closed) denial, which is not what this test
+	// is about.
 	for i := range 3 {
 		auditFile := filepath.Join(dir, fmt.Sprintf("audit-%d.log", i))
 		cfg, err := config.Parse(fmt.Appendf(nil, `
 server: {grpc_listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0"}
 okta: {org_url: %q, api_token_env: BOLLARD_TEST_OKTA_TOKEN}
 identity: {keys_file: %q}
-policy: {dir: %q}
+policy: {dir: %q, eval_timeout: 1s, target: {timeout: 10s}}
 limits: {agents: {reader-bot: 6}}
 audit: {stdout: false, file: %q}
 hooks: {listen: "127.0.0.1:0", secret_file: %q}
@@ -234,9 +238,11 @@ func TestThreeSidecarsShareOneStore(t *testing.T) {
 		for i := range 9 {
 			wg.Go(func() {
 				_, err := f.clients[i%3].Execute(as(fleetConfirmKey), req)
-				reason, _ := reasonOf(err)
+				reason, md := reasonOf(err)
 				if err == nil {
 					reason = "ok"
+				} else if md["deny_codes"] != "" {
+					reason += ":" + md["deny_codes"]
 				}
 				mu.Lock()
 				results[reason]++
