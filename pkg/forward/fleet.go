@@ -84,6 +84,9 @@ const (
 	fleetSyncGap   = 25 * time.Millisecond
 	fleetHeartbeat = 3 * time.Second
 	fleetStale     = fleetHeartbeat
+	// fleetMaxBuckets bounds the buckets a replica takes from the store:
+	// far more than the catalog's paths, which name them.
+	fleetMaxBuckets = 4096
 )
 
 func newFleet(store *state.Store, maxInFlight int, in *inflight, o options) *fleet {
@@ -270,6 +273,9 @@ func (f *fleet) apply(res []any) error {
 		}
 		b := f.buckets[name]
 		if b == nil {
+			if len(f.buckets) >= fleetMaxBuckets {
+				continue // bounded whatever the store holds
+			}
 			b = &fleetBucket{}
 			f.buckets[name] = b
 		}
