@@ -368,13 +368,12 @@ func (c *Client) place(ctx context.Context, bucket string) (s slot, counted bool
 		}
 		now := c.opts.now()
 		hold, rl, err := c.fleet.admit(bucket, now)
-		if errors.Is(err, errFleetUnavailable) {
-			hold, rl, err = c.limits.reserveWait(bucket, now), c.limits.last(bucket), nil
-		} else if hold <= 0 {
-			return s, true, nil
+		local := errors.Is(err, errFleetUnavailable)
+		if local {
+			hold, rl = c.limits.reserveWait(bucket, now), c.limits.last(bucket)
 		}
 		if hold <= 0 {
-			return s, false, nil
+			return s, !local, nil
 		}
 		c.limits.inflight.done(s, resultNone)
 		if waited || !fits(ctx, hold, c.opts.maxRetryWait) {
