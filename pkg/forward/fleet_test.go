@@ -386,3 +386,22 @@ func TestFleetFallsBackWhileTheStoreIsDown(t *testing.T) {
 		t.Errorf("members TTL = %v, want one", ttl)
 	}
 }
+
+// TestFleetSyncRunsUnderTheDocumentedACL: the ACL user docs/scaling.md
+// recommends can run the fleet's sync and leave the fleet.
+func TestFleetSyncRunsUnderTheDocumentedACL(t *testing.T) {
+	redis := redistest.Start(t)
+	fleet := newFleetReplicas(t, 1, "http://127.0.0.1:1", redis.DocumentedACLConfig("../../docs/scaling.md"), 5)
+	f := fleet[0].fleet
+	f.finish("GET /api/v1/users", false, endAnswered, RateLimit{Limit: 10, Remaining: 9, Reset: time.Now().Add(time.Minute).Unix()}, time.Now())
+	if err := f.sync(t.Context()); err != nil {
+		t.Fatalf("sync under the documented ACL: %v", err)
+	}
+	if f.live != 1 || f.buckets["GET /api/v1/users"].Remaining != 9 {
+		t.Errorf("after the sync: %d live, picture %+v", f.live, f.buckets["GET /api/v1/users"])
+	}
+	f.leave()
+	if n := redis.Client().ZCard(t.Context(), f.members).Val(); n != 0 {
+		t.Errorf("%d members after leaving, want none", n)
+	}
+}
