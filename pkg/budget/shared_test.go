@@ -3,9 +3,6 @@ package budget_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -372,33 +369,8 @@ func reportMedian(b *testing.B, lat []time.Duration) {
 // recommends can run the budgets' script (a script runs with its caller's
 // rights: TIME needs its own grant).
 func TestSharedRunsUnderTheDocumentedACL(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/scaling.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("`ACL SETUSER (\\S+) ([^`]+)`").FindSubmatch(doc)
-	if m == nil {
-		t.Fatal("no ACL SETUSER example in docs/scaling.md")
-	}
 	srv := redistest.Start(t)
-	cfg := srv.Config()
-	cfg.Username, cfg.PasswordFile = string(m[1]), filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(cfg.PasswordFile, []byte("test-password\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []any{"ACL", "SETUSER", cfg.Username}
-	for _, rule := range strings.Fields(string(m[2])) {
-		switch {
-		case strings.HasPrefix(rule, ">"):
-			rule = ">test-password"
-		case strings.HasPrefix(rule, "~"):
-			rule = "~" + cfg.KeyPrefix + "*"
-		}
-		args = append(args, rule)
-	}
-	if err := srv.Client().Do(t.Context(), args...).Err(); err != nil {
-		t.Fatalf("the documented ACL: %v", err)
-	}
+	cfg := srv.DocumentedACLConfig("../../docs/scaling.md")
 	st, err := state.Open(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

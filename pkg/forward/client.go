@@ -78,7 +78,7 @@ func New(orgURL string, opts ...Option) (*Client, error) {
 		if o.fleetMaxInFlight < 1 {
 			return nil, errors.New("forward: the fleet's cap on requests in flight must be positive")
 		}
-		c.fleet = newFleet(o.store, o.fleetMaxInFlight, o)
+		c.fleet = newFleet(o.store, o.fleetMaxInFlight, c.limits.inflight, o)
 	}
 	return c, nil
 }
@@ -112,8 +112,8 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 // Before sending, Do holds back when the call's rate-limit bucket is down to
 // the share kept for people, and waits for a place under the cap on
 // requests in flight (inflight.go); with a shared store, the fleet's
-// picture and cap decide instead, and this sidecar's cap still applies
-// (fleet.go). A 429 for Okta's concurrent limit is
+// picture and this sidecar's share of the fleet's cap decide as well, kept
+// in memory and in step with the store in the background (fleet.go). A 429 for Okta's concurrent limit is
 // retried after a short jittered back-off, any other 429 once its window
 // resets, and a read that failed in transit or with 502/503/504 after a
 // jittered back-off, all only when the deadline leaves time for it
@@ -124,8 +124,8 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
 	bucket := BucketOf(call.Action)
-	// With a shared store, the fleet counts each attempt as it takes its
-	// place (place).
+	// With a shared store, each attempt is decided on the fleet's picture
+	// as it takes its place (place).
 	if wait := c.localReserveWait(bucket); wait > 0 {
 		if !fits(ctx, wait, c.opts.maxRetryWait) {
 			c.opts.inst.RateLimited(ctx, call.Action.Name, true)
@@ -139,7 +139,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 	for attempt := 1; ; attempt++ {
 		// A place under the cap is held for one attempt only: a call
 		// waiting to retry leaves its place to the next in line.
-		s, lease, err := c.place(ctx, bucket)
+		s, counted, err := c.place(ctx, bucket)
 		if err != nil {
 			fe := c.actionError(ctx, call, err)
 			if fe.Kind == KindRateLimited {
@@ -159,7 +159,7 @@ func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) 
 		default:
 			c.limits.inflight.done(s, resultNone)
 		}
-		c.finishFleet(ctx, lease, bucket, out, concurrent)
+		c.finishFleet(bucket, counted, out, concurrent)
 		wait, retry := c.retryAfter(ctx, call, attempt, err)
 		if !retry {
 			if err != nil {

@@ -2,96 +2,75 @@ package forward
 
 import "github.com/redis/go-redis/v9"
 
-// The fleet's scripts (fleet.go). Each runs atomically in the store, so
-// replicas never read a count in Go and write it back: what one script
+// The fleet's script (fleet.go). It runs atomically in the store, so
+// replicas never read a picture in Go and write it back: what one sync
 // decides, no other replica's command can come between.
 //
-// A bucket's picture is a hash: limit, remaining and reset as Okta last
-// reported them to any replica (the most recent window, and in one window
-// the lowest remaining), and spent, the calls the fleet admitted against
-// it that Okta's remaining does not show yet. The calls in flight are a
-// sorted set of leases scored by when they expire (the store's clock), so
-// that a replica that dies holding some frees them by itself.
+// The fleet's members are a sorted set of replica ids scored by when
+// their heartbeat expires (the store's clock), so that a replica that dies
+// leaves the fleet by itself. The rate-limit picture is one hash, a field
+// per bucket: "limit remaining reset" as Okta last reported them to any
+// replica (the newest window, and in one window the lowest remaining).
+// Both keys carry one hash tag, so a Redis Cluster keeps them in one slot.
 
-// takeScript takes a place under the fleet's cap for one attempt and counts
-// it against its bucket, unless the bucket is down to the share kept for
-// people: then it takes nothing.
+// syncScript is a replica's whole sync, one round trip: it renews the
+// replica's heartbeat, merges the pictures it publishes into the fleet's,
+// drops the windows that ended more than a minute ago, and returns the
+// live replicas, this one's rank among them (by id, the same order on
+// every replica) and the fleet's picture.
 //
-// KEYS: the leases, the bucket. ARGV: cap, lease ms, lease id, caller's
-// clock (ms, compared with Okta's reset), reserve share.
-// Returns {0} when the fleet is at its cap, {1} when the place is taken
-// (with the picture it was counted against, if any), {2, picture} when the
-// bucket is held.
-var takeScript = redis.NewScript(`
-local b = redis.call('HMGET', KEYS[2], 'limit', 'remaining', 'reset', 'spent')
-local limit, rem, reset = tonumber(b[1]), tonumber(b[2]), tonumber(b[3])
-local spent = tonumber(b[4]) or 0
-local share = tonumber(ARGV[5])
-local counted = limit ~= nil and rem ~= nil and reset ~= nil and share > 0 and reset * 1000 > tonumber(ARGV[4])
-if counted and rem - spent <= math.ceil(limit * share) then
-  return {2, limit, rem, reset, spent}
-end
+// A published picture replaces the stored one when its window is newer, or
+// in the same window when it shows fewer remaining; an older or higher one
+// is a late answer and is dropped. Publishing the same picture twice
+// therefore changes nothing: a sync whose answer was lost can be sent again.
+//
+// KEYS: the members, the picture. ARGV: replica id, heartbeat ms, then
+// pairs of bucket and "limit remaining reset" (decimal integers, checked
+// by the caller).
+// Returns {live replicas, rank, {bucket, "limit remaining reset", ...}}.
+var syncScript = redis.NewScript(`
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  return {0}
-end
+local sec = tonumber(t[1])
+local now = sec * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-if counted then
-  spent = redis.call('HINCRBY', KEYS[2], 'spent', 1)
-  return {1, limit, rem, reset, spent}
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.sort(ids)
+local rank = 0
+for i, id in ipairs(ids) do
+  if id == ARGV[1] then rank = i - 1 end
 end
-return {1}
-`)
-
-// finishScript gives a lease back and says what came of the attempt, in
-// one round trip: mode "p" publishes Okta's headers, "u" takes back a count
-// Okta did not spend (its concurrent limit refused the request), "" only
-// releases.
-//
-// A published picture replaces the stored one when its window is newer
-// (spent starts again at 0), or in the same window when it shows fewer
-// remaining: the calls that drop shows are no longer pending, so spent
-// falls by as much. An older or higher picture is a late answer and is
-// dropped. The hash expires a minute after the window resets (at most an
-// hour and a minute from now, whatever the reset says).
-//
-// KEYS: the leases, the bucket. ARGV: lease id ("" for none), mode, limit,
-// remaining, reset.
-var finishScript = redis.NewScript(`
-if ARGV[1] ~= '' then
-  redis.call('ZREM', KEYS[1], ARGV[1])
+local function parse(v)
+  local l, r, s = string.match(v or '', '^(%d+) (%d+) (%d+)$')
+  return tonumber(l), tonumber(r), tonumber(s)
 end
-if ARGV[2] == 'u' then
-  -- HGET, never HINCRBY, to look: a missing bucket must not be created
-  -- without its expiry.
-  if (tonumber(redis.call('HGET', KEYS[2], 'spent') or '0') or 0) > 0 then
-    redis.call('HINCRBY', KEYS[2], 'spent', -1)
-  end
-  return 1
-end
-if ARGV[2] ~= 'p' then
-  return 0
-end
-local limit, rem, reset = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local cur = redis.call('HMGET', KEYS[2], 'remaining', 'reset', 'spent')
-local cRem, cReset = tonumber(cur[1]), tonumber(cur[2])
-local spent = 0
-if cRem ~= nil and cReset ~= nil then
-  if reset < cReset or (reset == cReset and rem >= cRem) then
-    return 0
-  end
-  if reset == cReset then
-    spent = math.max(0, (tonumber(cur[3]) or 0) - (cRem - rem))
+for i = 3, #ARGV - 1, 2 do
+  local _, rem, reset = parse(ARGV[i + 1])
+  if reset ~= nil then
+    local _, cRem, cReset = parse(redis.call('HGET', KEYS[2], ARGV[i]))
+    if cReset == nil or reset > cReset or (reset == cReset and rem < cRem) then
+      redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+    end
   end
 end
-redis.call('HSET', KEYS[2], 'limit', limit, 'remaining', rem, 'reset', reset, 'spent', spent)
-local now = tonumber(redis.call('TIME')[1])
-redis.call('EXPIRE', KEYS[2], math.min(math.max(reset - now, 0), 3600) + 60)
-return 1
+local all = redis.call('HGETALL', KEYS[2])
+local out, last = {}, 0
+for i = 1, #all, 2 do
+  local _, _, reset = parse(all[i + 1])
+  if reset == nil or reset + 60 < sec then
+    redis.call('HDEL', KEYS[2], all[i])
+  else
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+    last = math.max(last, reset)
+  end
+end
+if #out > 0 then
+  redis.call('EXPIRE', KEYS[2], math.min(math.max(last - sec, 0), 3600) + 60)
+end
+return {#ids, rank, out}
 `)

@@ -21,12 +21,16 @@ var errTooManyWaiting = errors.New("too many calls waiting for a free Okta conne
 //
 // A freed place goes to the longest waiter, one waiter per place: lowering
 // the cap or a burst of answers never lets the whole queue go at once.
+//
+// With a shared store, the sidecar's share of the fleet's cap (fleet.go)
+// is a second cap beside it: the lower of the two is in force.
 type inflight struct {
 	max        int
 	maxWaiting int
 
 	mu      sync.Mutex
 	limit   int // the cap in force, 1..max
+	share   int // this sidecar's share of the fleet's cap; 0: none
 	inUse   int
 	waiters []*waiter // oldest first
 	epoch   uint64    // counts the cuts, so one burst of 429s cuts once
@@ -60,7 +64,7 @@ func newInflight(maxInFlight, maxWaiting int) *inflight {
 // queue is not full.
 func (f *inflight) acquire(ctx context.Context) (slot, error) {
 	f.mu.Lock()
-	if f.inUse < f.limit && len(f.waiters) == 0 {
+	if f.inUse < f.capLocked() && len(f.waiters) == 0 {
 		f.inUse++
 		s := slot{f.epoch}
 		f.mu.Unlock()
@@ -117,7 +121,12 @@ func (f *inflight) done(s slot, r attemptResult) {
 			f.streak = 0
 		}
 	}
-	for f.inUse < f.limit && len(f.waiters) > 0 {
+	f.grantLocked()
+}
+
+// grantLocked hands free places to the longest waiters, one each.
+func (f *inflight) grantLocked() {
+	for f.inUse < f.capLocked() && len(f.waiters) > 0 {
 		w := f.waiters[0]
 		f.waiters = f.waiters[1:]
 		w.granted, w.epoch = true, f.epoch
@@ -126,14 +135,42 @@ func (f *inflight) done(s slot, r attemptResult) {
 	}
 }
 
-// limitNow returns the cap in force.
+// capLocked is the cap in force: the adaptive one, or the fleet's share
+// when lower.
+func (f *inflight) capLocked() int {
+	if f.share > 0 && f.share < f.limit {
+		return f.share
+	}
+	return f.limit
+}
+
+// setShare sets this sidecar's share of the fleet's cap (0: none, this
+// sidecar's own cap alone). A share that grows lets waiters go at once; one
+// that shrinks lets the requests in flight end, and no new one starts
+// until they are under it.
+func (f *inflight) setShare(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.share = max(n, 0)
+	f.grantLocked()
+}
+
+// limitNow returns the adaptive cap (AIMD), without the fleet's share.
 func (f *inflight) limitNow() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.limit
 }
 
+// capNow returns the cap in force, with the fleet's share.
+func (f *inflight) capNow() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.capLocked()
+}
+
 // InFlightCap returns the cap on requests in flight to Okta now in force:
 // the configured cap (WithConcurrency), lowered while Okta reports its
-// concurrent limit exceeded, for metrics and health.
-func (c *Client) InFlightCap() int { return c.limits.inflight.limitNow() }
+// concurrent limit exceeded, or this sidecar's share of the fleet's cap
+// when lower (WithSharedLimits), for metrics and health.
+func (c *Client) InFlightCap() int { return c.limits.inflight.capNow() }

@@ -131,3 +131,47 @@ func TestInflightWaiterGivesUpWithItsContext(t *testing.T) {
 		}
 	})
 }
+
+// TestInflightShareIsASecondCap: the fleet's share caps the places beside
+// the adaptive cap, the lower in force; a share that grows lets waiters go
+// at once, and a share of 0 leaves the adaptive cap alone.
+func TestInflightShareIsASecondCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newInflight(4, 10)
+		f.setShare(1)
+		if got := f.capNow(); got != 1 {
+			t.Fatalf("cap with a share of 1 = %d", got)
+		}
+		first, err := f.acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan slot, 2)
+		for range 2 {
+			go func() {
+				s, err := f.acquire(t.Context())
+				if err != nil {
+					t.Error(err)
+				}
+				got <- s
+			}()
+		}
+		synctest.Wait()
+		if len(got) != 0 {
+			t.Fatal("a waiter went past a share of 1")
+		}
+		f.setShare(2) // one more place: one waiter goes
+		synctest.Wait()
+		if len(got) != 1 {
+			t.Fatalf("%d waiters went when the share grew by one, want 1", len(got))
+		}
+		f.setShare(0) // no share: the adaptive cap of 4
+		synctest.Wait()
+		if len(got) != 2 || f.capNow() != 4 || f.limitNow() != 4 {
+			t.Fatalf("without a share: %d waiters went, cap %d", len(got), f.capNow())
+		}
+		f.done(first, resultAnswered)
+		f.done(<-got, resultAnswered)
+		f.done(<-got, resultAnswered)
+	})
+}

@@ -96,8 +96,8 @@ func (l *limits) reserveWait(bucket string, now time.Time) time.Duration {
 	return reset.Sub(now)
 }
 
-// keepFor is how many of a bucket's limit are kept for people. The fleet's
-// script (fleet_scripts.go) computes it the same way.
+// keepFor is how many of a bucket's limit are kept for people, on this
+// sidecar's picture and on the fleet's (fleet.go) alike.
 func keepFor(limit int64, reserve float64) int64 { return int64(math.Ceil(float64(limit) * reserve)) }
 
 // localReserveWait is reserveWait on this sidecar's own picture, for a

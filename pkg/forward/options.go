@@ -113,8 +113,10 @@ func WithReserve(share float64) Option { return func(o *options) { o.reserve = s
 // store (state.backend redis): the rate-limit picture per bucket, with the
 // share for people (WithReserve) kept once for the whole fleet, and a cap
 // of maxInFlight requests in flight from the fleet, beside this sidecar's
-// own (WithConcurrency). While the store does not answer, this sidecar's
-// own picture and cap apply. See fleet.go.
+// own (WithConcurrency). Calls never wait on the store: Client.ShareLimits
+// keeps the client in step with the fleet in the background, and until it
+// has, or while the store does not answer, this sidecar's own picture and
+// cap apply. See fleet.go.
 func WithSharedLimits(store *state.Store, maxInFlight int) Option {
 	return func(o *options) { o.store, o.fleetMaxInFlight = store, maxInFlight }
 }

@@ -156,8 +156,18 @@ func (p *parts) buildOkta(ctx context.Context, cfg config.Config, o runOptions) 
 		// Okta's limits are per org: the fleet keeps them once.
 		opts = append(opts, forward.WithSharedLimits(p.state, cfg.Limits.OktaFleetMaxInFlight))
 	}
-	p.okta, err = forward.New(cfg.Okta.OrgURL, opts...)
-	return err
+	if p.okta, err = forward.New(cfg.Okta.OrgURL, opts...); err != nil {
+		return err
+	}
+	if p.state != nil {
+		// Calls decide on the fleet's picture in memory; this keeps it in
+		// step, and stops before the store closes (closers run in reverse).
+		share, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { defer close(done); p.okta.ShareLimits(share) }()
+		p.onClose(func(context.Context) { stop(); <-done })
+	}
+	return nil
 }
 
 // observed are the gauges read at scrape time, from parts that may not

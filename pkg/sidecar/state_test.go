@@ -8,12 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
@@ -82,8 +82,9 @@ func keysFile(t *testing.T) string {
 }
 
 // TestOktaLimitsAreSharedWithTheRedisBackend: with the redis backend the
-// Okta client keeps its limits in the store (pkg/forward's fleet.go): a
-// call publishes its bucket there and gives its place back.
+// Okta client keeps its limits with the fleet (pkg/forward's fleet.go):
+// the sidecar's background sync joins the fleet and publishes the call's
+// bucket, and it leaves the fleet as the sidecar closes.
 func TestOktaLimitsAreSharedWithTheRedisBackend(t *testing.T) {
 	srv := redistest.Start(t)
 	okta := httptest.NewServer(oktasim.New(oktasim.WithAPIToken("t")).Handler())
@@ -102,7 +103,12 @@ state:
 		t.Fatal(err)
 	}
 	p, err := build(t.Context(), cfg, newRunOptions([]Option{WithLogger(quiet), WithAuditStdout(io.Discard)}))
-	defer p.close(t.Context())
+	closed := false
+	defer func() {
+		if !closed {
+			p.close(t.Context())
+		}
+	}()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +119,22 @@ state:
 	if _, err := p.okta.Do(t.Context(), call, "d"); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := srv.Client().Keys(t.Context(), rc.KeyPrefix+"okta:*").Result()
-	if err != nil || len(keys) != 1 || !strings.HasPrefix(keys[0], rc.KeyPrefix+"okta:ratelimit:GET_") {
-		t.Errorf("keys in the store = %v, %v; want the call's bucket (its place given back)", keys, err)
+	store := srv.Client()
+	members, picture := rc.KeyPrefix+"{okta}:members", rc.KeyPrefix+"{okta}:ratelimit"
+	// What the background sync publishes, waited for as a condition.
+	for deadline := time.Now().Add(10 * time.Second); !store.HExists(t.Context(), picture, forward.BucketOf(call.Action)).Val(); {
+		if time.Now().After(deadline) {
+			keys, err := store.Keys(t.Context(), rc.KeyPrefix+"*").Result()
+			t.Fatalf("the call's bucket never reached the store; keys %v, %v", keys, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := store.ZCard(t.Context(), members).Val(); n != 1 {
+		t.Errorf("%d members in the fleet, want this sidecar", n)
+	}
+	p.close(t.Context())
+	closed = true
+	if n := store.ZCard(t.Context(), members).Val(); n != 0 {
+		t.Errorf("%d members after the sidecar closed, want none: it leaves the fleet", n)
 	}
 }
