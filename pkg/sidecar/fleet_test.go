@@ -291,8 +291,12 @@ func TestThreeSidecarsShareOneStore(t *testing.T) {
 	})
 
 	t.Run("redis killed: destructive calls refused, reads go on; restarted: counting resumes", func(t *testing.T) {
+		// confirm-bot, whose one destructive call so far is counted on one
+		// replica: after the restart the store's counts are empty but each
+		// replica's own (which the first stage reads) are not, and
+		// writer-bot's could already be at the limit on one replica.
 		srv.Stop()
-		_, err := b.Execute(as(fleetWriterKey), &bollardv1.ExecuteRequest{
+		_, err := b.Execute(as(fleetConfirmKey), &bollardv1.ExecuteRequest{
 			Action: "users.delete", Params: params(t, map[string]any{"userId": oktasim.ExtraUserID(30)})})
 		if reason, _ := reasonOf(err); reason != "STATE_UNAVAILABLE" {
 			t.Errorf("a delete with Redis down: %v, want STATE_UNAVAILABLE", err)
@@ -305,7 +309,7 @@ func TestThreeSidecarsShareOneStore(t *testing.T) {
 		srv.Restart() // empty: the hour's counts start again
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			_, err := c.Execute(as(fleetWriterKey), &bollardv1.ExecuteRequest{
+			_, err := c.Execute(as(fleetConfirmKey), &bollardv1.ExecuteRequest{
 				Action: "users.delete", Params: params(t, map[string]any{"userId": oktasim.ExtraUserID(31)})})
 			if err == nil {
 				break
