@@ -154,7 +154,23 @@ func (s *Store) Key(parts ...string) string { return s.prefix + strings.Join(par
 // availability, with the commands of that part that fail to reach the
 // store reported under its name (OnUnreachable). Closing a view closes the
 // store.
-func (s *Store) Part(name string) *Store { return &Store{conn: s.conn, part: name} }
+// A nil store (the memory backend) has nil views.
+func (s *Store) Part(name string) *Store {
+	if s == nil {
+		return nil
+	}
+	return &Store{conn: s.conn, part: name}
+}
+
+// The parts of the shared state, the names their views report under (the
+// part label of bollard_state_unreachable_total).
+const (
+	PartImpact     = "impact"
+	PartBudget     = "budget"
+	PartConfirm    = "confirm"
+	PartOktaLimits = "okta_limits"
+	PartEvents     = "events"
+)
 
 // OnUnreachable calls f with the part's name (Part; "" for the store
 // itself) each time Observe is given an error that means the store could
