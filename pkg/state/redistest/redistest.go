@@ -132,6 +132,17 @@ func StartProcess(dir string) (*Process, error) {
 // Addr is the server's host:port.
 func (p *Process) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
 
+// Pid is the server's process id while it runs, 0 once stopped: for
+// reading the CPU time it spends.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 func (p *Process) start() error {
 	cmd := exec.Command(p.bin, "--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", p.dir, "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
