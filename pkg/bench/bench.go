@@ -131,6 +131,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	dir, err := os.MkdirTemp("", "bollard-bench-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var store *redistest.Process // first: without redis-server, fail at once
+	if slices.Contains(o.states(), StateRedis) {
+		if store, err = startStore(dir); err != nil {
+			return nil, err
+		}
+		defer store.Stop()
+	}
 	simToken, err := randomHex(24)
 	if err != nil {
 		return nil, err
@@ -140,26 +152,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer sim.stop()
-
-	dir, err := os.MkdirTemp("", "bollard-bench-*")
-	if err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	e := env{o: o, orgURL: "http://" + sim.addr, oktaToken: simToken, dir: dir, simPid: sim.pid}
+	e := env{o: o, orgURL: "http://" + sim.addr, oktaToken: simToken, dir: dir, simPid: sim.pid, store: store}
 	if e.keys.agent, err = identity.GenerateKey(); err != nil {
 		return nil, err
 	}
 	if e.keys.budgeted, err = identity.GenerateKey(); err != nil {
 		return nil, err
-	}
-	if slices.Contains(o.states(), StateRedis) {
-		store, err := startStore(dir)
-		if err != nil {
-			return nil, err
-		}
-		defer store.Stop()
-		e.store = store
 	}
 
 	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}

@@ -70,7 +70,7 @@ log:
 func startStore(dir string) (*redistest.Process, error) {
 	p, err := redistest.StartProcess(dir)
 	if err != nil {
-		return nil, fmt.Errorf("bench --state redis: %w", err)
+		return nil, fmt.Errorf("bench: the redis state backend: %w", err)
 	}
 	return p, nil
 }
