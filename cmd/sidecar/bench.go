@@ -18,7 +18,9 @@ import (
 // benchCmd is `sidecar bench [flags]`: start the Okta simulator and this
 // binary's `serve` on it as a child process, drive Check, Execute and the
 // same action straight at the simulator from this process, and print one
-// Markdown table with the ratios of the performance targets.
+// Markdown table with the ratios of the performance targets. With --state
+// redis or both it also starts a redis-server for the sidecar's shared
+// state and measures what the store adds.
 // `sidecar bench simulator` is the simulator's own process.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "simulator" {
@@ -31,6 +33,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.Duration, "d", 3*time.Second, "duration of each run (at most 5m)")
 	fs.IntVar(&o.Conns, "conns", 1, "gRPC connections the callers share")
 	fs.StringVar(&o.Action, "action", "users.get", "catalog action")
+	fs.StringVar(&o.State, "state", bench.StateMemory, "the sidecar's state backend: memory, redis (a redis-server of the benchmark's own on loopback; needs redis-server on PATH) or both (memory, then redis, compared)")
 	params := fs.String("params", `{"userId":"00uALIactive000000g7"}`, "action parameters (JSON object)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
 // runMainEnv makes the test binary run as the sidecar binary itself, so
@@ -66,5 +69,48 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"bench", "--callers", "1,x"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--callers") {
 		t.Errorf("bad --callers: %v", err)
+	}
+}
+
+// `sidecar bench --state redis` starts a redis-server of its own and the
+// sidecar with the redis backend on it: every run, the budgeted agent's
+// too, completes without a failed call, and each row names the backend.
+// Skips without redis-server unless
+// BOLLARD_REQUIRE_TOOLS=1, as the shared-state tests do.
+func TestBenchWithRedis(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		msg := "redis-server is not installed: bench --state redis needs one (Debian: apt-get install redis-server)"
+		if os.Getenv(redistest.RequireToolsEnv) == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Setenv(runMainEnv, "1")
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"bench", "--state", "redis", "--callers", "1", "-d", "200ms"}, &out, &errOut); err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	rowRE := regexp.MustCompile(`(?m)^\| (Check|Execute|Execute, budgeted agent|straight to Okta|gRPC floor \(health check\)) \(redis\) \| 1 \| [\d,]+ \| [\d.]+ ms \| [\d.]+ ms \| 0 \| `)
+	if rows := rowRE.FindAllString(out.String(), -1); len(rows) != 5 {
+		t.Errorf("%d runs with redis without errors, want 5:\n%s", len(rows), out.String())
+	}
+	for _, want := range []string{"| **Execute minus straight (redis)** | 1 | | **", "bench: the sidecar with state.backend redis"} {
+		if !strings.Contains(out.String()+errOut.String(), want) {
+			t.Errorf("output lacks %q:\n%s\n%s", want, out.String(), errOut.String())
+		}
+	}
+	if err := run(t.Context(), []string{"bench", "--state", "etcd"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), `state "etcd"`) {
+		t.Errorf("bad --state: %v", err)
+	}
+}
+
+// Without redis-server on PATH, `sidecar bench --state redis` fails at once
+// saying how to get it.
+func TestBenchWithoutRedisServer(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), []string{"bench", "--state", "both", "--callers", "1", "-d", "10ms"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "apt-get install redis-server") {
+		t.Errorf("err = %v, want how to install redis-server", err)
 	}
 }

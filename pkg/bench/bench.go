@@ -8,15 +8,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/loadgen"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
-// agent is who the load runs as: the shipped grants let it read users.
-const agent = "reader-bot"
+// agent is who the load runs as: the shipped grants let it read users,
+// and it has no request budget, so with a shared store its reads need no
+// counter. budgetedAgent may read users too and has a budget (in
+// limits.agents) so high that no run is refused: each of its calls spends
+// from it, one round trip to the store with redis.
+const (
+	agent           = "reader-bot"
+	budgetedAgent   = "helpdesk-bot"
+	budgetPerMinute = 6_000_000
+)
+
+// State backends a benchmark can run the sidecar with.
+const (
+	StateMemory = "memory" // the default
+	StateRedis  = "redis"  // a redis-server of the benchmark's own
+	StateBoth   = "both"   // memory, then redis, in one report
+)
 
 // Options is one benchmark.
 type Options struct {
@@ -36,7 +54,24 @@ type Options struct {
 	Params map[string]any
 	// Progress receives one report per run as it ends (default: none).
 	Progress io.Writer
+	// State is the sidecar's state backend: StateMemory (default),
+	// StateRedis (a redis-server the benchmark starts on a free loopback
+	// port, with no persistence, killed at the end) or StateBoth. With
+	// redis each run is also made as an agent with a request budget.
+	State string
 }
+
+// states are the backends to run, in order.
+func (o *Options) states() []string {
+	if o.State == StateBoth {
+		return []string{StateMemory, StateRedis}
+	}
+	return []string{o.State}
+}
+
+// budgeted reports whether the runs include a budgeted agent's Execute:
+// what a call that needs a shared counter costs.
+func (o *Options) budgeted() bool { return o.State != StateMemory }
 
 func (o *Options) setDefaults() {
 	if len(o.Callers) == 0 {
@@ -57,6 +92,9 @@ func (o *Options) setDefaults() {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	if o.State == "" {
+		o.State = StateMemory
+	}
 }
 
 func (o *Options) validate() error {
@@ -75,17 +113,35 @@ func (o *Options) validate() error {
 	if o.Conns < 0 {
 		errs = append(errs, errors.New("bench: connections must be positive"))
 	}
+	switch o.State {
+	case StateMemory, StateRedis, StateBoth:
+	default:
+		errs = append(errs, fmt.Errorf("bench: state %q is not memory, redis or both", o.State))
+	}
 	return errors.Join(errs...)
 }
 
 // Run starts the simulator and the sidecar, each in a process of its own,
-// runs Check, Execute and the baseline from this process at each number of
-// callers in turn, stops both and returns the results. A run's failed calls
-// are counted in its row, not returned.
+// and with redis a redis-server for the sidecar, runs Check, Execute and
+// the baseline from this process at each number of callers in turn, once
+// per state backend, stops them all and returns the results. A run's
+// failed calls are counted in its row, not returned.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.setDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "bollard-bench-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var store *redistest.Process // first: without redis-server, fail at once
+	if slices.Contains(o.states(), StateRedis) {
+		if store, err = startStore(dir); err != nil {
+			return nil, err
+		}
+		defer store.Stop()
 	}
 	simToken, err := randomHex(24)
 	if err != nil {
@@ -96,45 +152,84 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer sim.stop()
-	orgURL := "http://" + sim.addr
-
-	key, err := identity.GenerateKey()
-	if err != nil {
+	e := env{o: o, orgURL: "http://" + sim.addr, oktaToken: simToken, dir: dir, simPid: sim.pid, store: store}
+	if e.keys.agent, err = identity.GenerateKey(); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "bollard-bench-*")
-	if err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	sc, err := startSidecar(ctx, o.Command, dir, orgURL, simToken, identity.HashKey(key))
-	if err != nil {
+	if e.keys.budgeted, err = identity.GenerateKey(); err != nil {
 		return nil, err
 	}
-	defer sc.stop()
 
 	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}
-	clock := cpuClock{sidecar: sc.pid, simulator: sim.pid}
-	for _, callers := range o.Callers {
-		for _, load := range Loads {
-			lo := loadgen.Options{
-				Target: sc.addr, Key: key, RPC: load.RPC, Action: o.Action, Params: o.Params,
-				Concurrency: callers, Conns: min(o.Conns, callers), Duration: o.Duration, MaxRequests: 1 << 40,
-				OktaURL: orgURL, OktaToken: simToken,
-			}
-			before := clock.read()
-			res, err := loadgen.Run(ctx, lo)
-			if err != nil {
-				return nil, fmt.Errorf("%s at %d callers: %w", load.Name, callers, err)
-			}
-			cpu := perCall(before, clock.read(), res.Requests)
-			res.Report(o.Progress, lo)
-			rep.Rows = append(rep.Rows, Row{Load: load, Callers: callers, Result: res, CPU: cpu})
+	for _, st := range o.states() {
+		rows, err := e.runState(ctx, st)
+		rep.Rows = append(rep.Rows, rows...)
+		if err != nil {
+			return nil, err
 		}
 	}
 	// A child that failed under load (a crash, say) is reported beside
 	// the table.
-	return rep, errors.Join(sc.stop(), sim.stop())
+	return rep, errors.Join(append(e.stopErrs, sim.stop())...)
+}
+
+// env is what the runs of every state backend share.
+type env struct {
+	o                 Options
+	orgURL, oktaToken string
+	dir               string
+	simPid            int
+	keys              struct{ agent, budgeted string }
+	store             *redistest.Process // nil without redis
+	stopErrs          []error            // of sidecars that failed under load
+}
+
+// runState starts the sidecar with the state backend st, makes every run
+// at each number of callers, and stops it.
+func (e *env) runState(ctx context.Context, st string) ([]Row, error) {
+	o := e.o
+	cfg := sidecarConfig{orgURL: e.orgURL, oktaToken: e.oktaToken,
+		agents: map[string]string{agent: identity.HashKey(e.keys.agent), budgetedAgent: identity.HashKey(e.keys.budgeted)}}
+	clock := cpuClock{simulator: e.simPid}
+	if st == StateRedis {
+		cfg.redisAddr = e.store.Addr()
+		clock.store = e.store.Pid()
+	}
+	fmt.Fprintf(o.Progress, "bench: the sidecar with state.backend %s\n", st)
+	sc, err := startSidecar(ctx, o.Command, filepath.Join(e.dir, st), cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer sc.stop()
+	clock.sidecar = sc.pid
+	loads := slices.Clone(Loads)
+	if o.budgeted() {
+		loads = slices.Insert(loads, 2, LoadBudgeted)
+	}
+	var rows []Row
+	for _, callers := range o.Callers {
+		for _, load := range loads {
+			key := e.keys.agent
+			if load.Budgeted {
+				key = e.keys.budgeted
+			}
+			lo := loadgen.Options{
+				Target: sc.addr, Key: key, RPC: load.RPC, Action: o.Action, Params: o.Params,
+				Concurrency: callers, Conns: min(o.Conns, callers), Duration: o.Duration, MaxRequests: 1 << 40,
+				OktaURL: e.orgURL, OktaToken: e.oktaToken,
+			}
+			before := clock.read()
+			res, err := loadgen.Run(ctx, lo)
+			if err != nil {
+				return rows, fmt.Errorf("%s at %d callers with %s: %w", load.Name, callers, st, err)
+			}
+			cpu := perCall(before, clock.read(), res.Requests)
+			res.Report(o.Progress, lo)
+			rows = append(rows, Row{Load: load, Callers: callers, State: st, Result: res, CPU: cpu})
+		}
+	}
+	e.stopErrs = append(e.stopErrs, sc.stop())
+	return rows, nil
 }
 
 func randomHex(n int) (string, error) {

@@ -96,8 +96,8 @@ func TestChildThatFailsToStart(t *testing.T) {
 }
 
 func TestOptionsAreChecked(t *testing.T) {
-	_, err := Run(t.Context(), Options{Callers: []int{0, 2000}, Duration: time.Hour, Conns: -1})
-	for _, want := range []string{"command is required", "0 callers", "2000 callers", "duration", "connections"} {
+	_, err := Run(t.Context(), Options{Callers: []int{0, 2000}, Duration: time.Hour, Conns: -1, State: "etcd"})
+	for _, want := range []string{"command is required", "0 callers", "2000 callers", "duration", "connections", `state "etcd"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %q", err, want)
 		}
@@ -160,5 +160,42 @@ func TestPerCall(t *testing.T) {
 	}
 	if got := perCall(cpuReading{self: 10 * ms}, cpuReading{self: 20 * ms}, 0); got != (CPU{}) {
 		t.Errorf("perCall over no calls = %+v", got)
+	}
+}
+
+// TestMarkdownBothStates: with rows for memory and redis, each row names
+// its backend, the targets are given for each, and the last rows compare
+// Execute with redis to Execute with memory at 1 caller, for the agent
+// without a budget (met: +40 µs) and the budgeted one (not met: +200 µs)
+// (golden file; -update rewrites it).
+func TestMarkdownBothStates(t *testing.T) {
+	us := time.Microsecond
+	rep := &Report{Action: "users.get"}
+	for _, st := range []struct {
+		name             string
+		execute, budgetd time.Duration // latency scale: p50 is 50 times it
+	}{{StateMemory, 10 * us, 10 * us}, {StateRedis, 10*us + 800*time.Nanosecond, 14 * us}} {
+		rep.Rows = append(rep.Rows,
+			Row{Load: Loads[0], Callers: 1, State: st.name, Result: run(100, 5*us, nil)},
+			Row{Load: Loads[1], Callers: 1, State: st.name, Result: run(100, st.execute, nil)},
+			Row{Load: LoadBudgeted, Callers: 1, State: st.name, Result: run(100, st.budgetd, nil)},
+			Row{Load: Loads[2], Callers: 1, State: st.name, Result: run(100, 4*us, nil)},
+			Row{Load: Loads[3], Callers: 1, State: st.name, Result: run(100, 3*us, nil)},
+		)
+	}
+	var out strings.Builder
+	rep.Markdown(&out)
+	const path = "testdata/both.md"
+	if *update {
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("table:\n%s\nwant (%s):\n%s", out.String(), path, want)
 	}
 }

@@ -11,6 +11,8 @@ import (
 // CPU is the processor time each process of a run spent, per call: the
 // load generator (this process), the sidecar and the Okta simulator. Zero
 // where it could not be read (a system without /proc).
+// With redis, Bollard's time includes the redis-server's: the store is part
+// of what the sidecar costs.
 type CPU struct {
 	Load, Bollard, Okta time.Duration
 }
@@ -22,18 +24,18 @@ func (c CPU) Total() time.Duration { return c.Load + c.Bollard + c.Okta }
 // Known reports whether the sidecar's and the simulator's times were read.
 func (c CPU) Known() bool { return c.Bollard > 0 || c.Okta > 0 }
 
-// cpuClock reads the processor time so far of this process and of the two
-// children.
-type cpuClock struct{ sidecar, simulator int }
+// cpuClock reads the processor time so far of this process and of the
+// children: the sidecar, the simulator and the redis-server (0: none).
+type cpuClock struct{ sidecar, simulator, store int }
 
 // cpuReading is the time of each process so far; unknown (-1) where it
 // could not be read.
-type cpuReading struct{ self, sidecar, simulator time.Duration }
+type cpuReading struct{ self, sidecar, simulator, store time.Duration }
 
 const unknown time.Duration = -1
 
 func (c cpuClock) read() cpuReading {
-	return cpuReading{self: selfCPU(), sidecar: procCPU(c.sidecar), simulator: procCPU(c.simulator)}
+	return cpuReading{self: selfCPU(), sidecar: procCPU(c.sidecar), simulator: procCPU(c.simulator), store: procCPU(c.store)}
 }
 
 // perCall is what each process spent between two readings, over calls.
@@ -47,7 +49,8 @@ func perCall(before, after cpuReading, calls int64) CPU {
 		}
 		return (b - a) / time.Duration(calls)
 	}
-	return CPU{Load: each(before.self, after.self), Bollard: each(before.sidecar, after.sidecar), Okta: each(before.simulator, after.simulator)}
+	return CPU{Load: each(before.self, after.self), Bollard: each(before.sidecar, after.sidecar) + each(before.store, after.store),
+		Okta: each(before.simulator, after.simulator)}
 }
 
 // clockTick is Linux's USER_HZ, the unit of /proc/PID/stat's times: 100 on

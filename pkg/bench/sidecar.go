@@ -3,20 +3,41 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
 // tokenEnv carries the simulator's token to both children, as a deployment
 // passes Okta's to the sidecar (okta.api_token_env).
 const tokenEnv = "OKTA_API_TOKEN"
 
+// sidecarConfig is what the sidecar's configuration says.
+type sidecarConfig struct {
+	orgURL, oktaToken string
+	agents            map[string]string // id → SHA-256 of its key
+	redisAddr         string            // "": the memory backend
+}
+
 // startSidecar writes a configuration for the org at orgURL and the agent
-// key (every other setting at its default: the shipped policies, audit to
-// standard output) and starts command serve --config on it.
-func startSidecar(ctx context.Context, command []string, dir, orgURL, oktaToken, agentKeySHA string) (*child, error) {
-	keys := filepath.Join(dir, "agent-keys.yaml")
-	if err := os.WriteFile(keys, fmt.Appendf(nil, "agents:\n  - id: %s\n    key_sha256: %s\n", agent, agentKeySHA), 0o600); err != nil {
+// keys in dir (every other setting at its default: the shipped policies,
+// audit to standard output, the memory backend unless a redis address is
+// given) and starts command serve --config on it.
+func startSidecar(ctx context.Context, command []string, dir string, c sidecarConfig) (*child, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sidecar directory: %w", err)
+	}
+	var keys strings.Builder
+	keys.WriteString("agents:\n")
+	for _, id := range slices.Sorted(maps.Keys(c.agents)) {
+		fmt.Fprintf(&keys, "  - id: %s\n    key_sha256: %s\n", id, c.agents[id])
+	}
+	keysPath := filepath.Join(dir, "agent-keys.yaml")
+	if err := os.WriteFile(keysPath, []byte(keys.String()), 0o600); err != nil {
 		return nil, fmt.Errorf("write agent keys: %w", err)
 	}
 	cfgPath := filepath.Join(dir, "bollard.yaml")
@@ -28,13 +49,28 @@ okta:
   api_token_env: %s
 identity:
   keys_file: %s
+limits:
+  agents: {%s: %d}
 log:
   level: info
   format: json
-`, orgURL, tokenEnv, keys)
+`, c.orgURL, tokenEnv, keysPath, budgetedAgent, budgetPerMinute)
+	if c.redisAddr != "" {
+		cfg += fmt.Sprintf("state:\n  backend: redis\n  redis:\n    address: %s\n    key_prefix: \"bench:\"\n", c.redisAddr)
+	}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	argv := append(append([]string(nil), command...), "serve", "--config", cfgPath)
-	return startChild(ctx, "sidecar", argv, []string{tokenEnv + "=" + oktaToken}, "bollard serving", "grpc")
+	return startChild(ctx, "sidecar", argv, []string{tokenEnv + "=" + c.oktaToken}, "bollard serving", "grpc")
+}
+
+// startStore starts the redis-server the sidecar shares its state through
+// (the one on PATH), on a free loopback port, with no persistence.
+func startStore(dir string) (*redistest.Process, error) {
+	p, err := redistest.StartProcess(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bench: the redis state backend: %w", err)
+	}
+	return p, nil
 }

@@ -14,8 +14,9 @@ import (
 
 // Load is one kind of run.
 type Load struct {
-	Name string // as the table shows it
-	RPC  string // loadgen's
+	Name     string // as the table shows it
+	RPC      string // loadgen's
+	Budgeted bool   // run as the agent with a request budget
 }
 
 // Loads are the runs made at each number of callers, in table order. The
@@ -28,10 +29,24 @@ var Loads = []Load{
 	{Name: "gRPC floor (health check)", RPC: loadgen.RPCHealth},
 }
 
+// LoadBudgeted is Execute as an agent with a request budget: each call
+// spends from it, with a shared store one round trip there. Made with
+// --state redis or both, after Execute.
+var LoadBudgeted = Load{Name: "Execute, budgeted agent", RPC: loadgen.RPCExecute, Budgeted: true}
+
+// The loads the targets are read from.
+var (
+	loadCheck    = Loads[0]
+	loadExecute  = Loads[1]
+	loadStraight = Loads[2]
+	loadFloor    = Loads[3]
+)
+
 // Row is one run.
 type Row struct {
 	Load    Load
 	Callers int
+	State   string // the sidecar's state backend; "" is memory
 	Result  loadgen.Result
 	CPU     CPU // per call, by process
 }
@@ -46,12 +61,14 @@ type Report struct {
 
 // Issue 14's targets, on the project's 2-core machine.
 const (
-	goalAddedP50     = 150 * time.Microsecond // Execute at 1 caller, Bollard minus baseline
-	goalAddedP99     = 400 * time.Microsecond
-	goalShare        = 0.70 // Execute's rps over the baseline's at 16 callers
-	goalCheckRPS     = 15000
-	shareCallers     = 16
-	checkRateCallers = 32
+	goalAddedP50 = 150 * time.Microsecond // Execute at 1 caller, Bollard minus baseline
+	goalAddedP99 = 400 * time.Microsecond
+	goalShare    = 0.70 // Execute's rps over the baseline's at 16 callers
+	goalCheckRPS = 15000
+	// Issue 16's: Execute with redis minus with memory, 1 caller, p50.
+	goalSharedAddedP50 = 150 * time.Microsecond
+	shareCallers       = 16
+	checkRateCallers   = 32
 )
 
 // Errors is the number of failed calls over all runs.
@@ -65,14 +82,14 @@ func (r *Report) Errors() int64 {
 	return n
 }
 
-func (r *Report) find(rpc string, callers int) (loadgen.Result, bool) {
-	row, ok := r.row(rpc, callers)
+func (r *Report) find(load Load, callers int) (loadgen.Result, bool) {
+	row, ok := r.row(load, callers)
 	return row.Result, ok
 }
 
-func (r *Report) row(rpc string, callers int) (Row, bool) {
+func (r *Report) row(load Load, callers int) (Row, bool) {
 	for _, row := range r.Rows {
-		if row.Load.RPC == rpc && row.Callers == callers {
+		if row.Load == load && row.Callers == callers {
 			return row, true
 		}
 	}
@@ -80,51 +97,126 @@ func (r *Report) row(rpc string, callers int) (Row, bool) {
 }
 
 // Markdown writes the results as one Markdown table: a row per run, then
-// the rows of the targets, each with its goal and whether it was met.
+// the rows of the targets, each with its goal and whether it was met. With
+// a state backend other than memory, or both, each row names its backend
+// and the targets are given for each; with both, the rows comparing redis
+// with memory follow.
 func (r *Report) Markdown(w io.Writer) {
+	states := r.states()
+	label := func(name, state string) string {
+		if len(states) == 1 && state == StateMemory {
+			return name
+		}
+		return name + " (" + state + ")"
+	}
 	fmt.Fprintf(w, "| %s | callers | rps | p50 | p99 | errors | CPU µs a call: load / Bollard / Okta |\n", r.Action)
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|---|--:|")
 	for _, row := range r.Rows {
 		res := row.Result
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", row.Load.Name, row.Callers, thousands(res.RPS()),
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", label(row.Load.Name, stateOf(row)), row.Callers, thousands(res.RPS()),
 			millis(res.Percentile(50)), millis(res.Percentile(99)), errorsCell(res.Errors), cpuCell(row.CPU))
 	}
+	for _, st := range states {
+		r.only(st).targets(w, func(name string) string { return label(name, st) })
+	}
+	if len(states) == 2 {
+		r.compare(w)
+	}
+}
 
-	bollard, ok1 := r.find(loadgen.RPCExecute, 1)
-	okta, ok2 := r.find(loadgen.RPCOkta, 1)
+// targets writes the rows of issue 14's targets for a report of one state
+// backend; label names a row.
+func (r *Report) targets(w io.Writer, label func(string) string) {
+	bollard, ok1 := r.find(loadExecute, 1)
+	okta, ok2 := r.find(loadStraight, 1)
 	if ok1 && ok2 {
 		p50 := bollard.Percentile(50) - okta.Percentile(50)
 		p99 := bollard.Percentile(99) - okta.Percentile(99)
-		fmt.Fprintf(w, "| **Execute minus straight** | 1 | | %s | %s | | |\n",
+		fmt.Fprintf(w, "| **%s** | 1 | | %s | %s | | |\n", label("Execute minus straight"),
 			goal(added(p50), "< "+micros(goalAddedP50), p50 < goalAddedP50), goal(added(p99), "< "+micros(goalAddedP99), p99 < goalAddedP99))
 	} else {
-		fmt.Fprintln(w, "| **Execute minus straight** | 1 | | not run | not run | | |")
+		fmt.Fprintf(w, "| **%s** | 1 | | not run | not run | | |\n", label("Execute minus straight"))
 	}
-	if floor, ok := r.find(loadgen.RPCHealth, 1); ok {
+	if floor, ok := r.find(loadFloor, 1); ok {
 		// What a gRPC hop alone adds, whatever the sidecar does.
-		fmt.Fprintf(w, "| floor: a gRPC call doing no work | 1 | | %s | %s | | |\n",
+		fmt.Fprintf(w, "| %s | 1 | | %s | %s | | |\n", label("floor: a gRPC call doing no work"),
 			added(floor.Percentile(50)), added(floor.Percentile(99)))
 	}
 
-	bollard, ok1 = r.find(loadgen.RPCExecute, shareCallers)
-	okta, ok2 = r.find(loadgen.RPCOkta, shareCallers)
+	bollard, ok1 = r.find(loadExecute, shareCallers)
+	okta, ok2 = r.find(loadStraight, shareCallers)
 	if ok1 && ok2 && okta.RPS() > 0 {
 		share := bollard.RPS() / okta.RPS()
-		fmt.Fprintf(w, "| **Execute over straight** | %d | %s | | | | |\n", shareCallers,
+		fmt.Fprintf(w, "| **%s** | %d | %s | | | | |\n", label("Execute over straight"), shareCallers,
 			goal(fmt.Sprintf("%.0f%%", share*100), fmt.Sprintf("≥ %.0f%%", goalShare*100), share >= goalShare))
 	} else {
-		fmt.Fprintf(w, "| **Execute over straight** | %d | not run | | | | |\n", shareCallers)
+		fmt.Fprintf(w, "| **%s** | %d | not run | | | | |\n", label("Execute over straight"), shareCallers)
 	}
 	if c, ok := r.ceiling(shareCallers); ok {
-		fmt.Fprintf(w, "| ceiling: a gRPC hop doing no work, from CPU a call | %d | %.0f%% | | | | |\n", shareCallers, c*100)
+		fmt.Fprintf(w, "| %s | %d | %.0f%% | | | | |\n", label("ceiling: a gRPC hop doing no work, from CPU a call"), shareCallers, c*100)
 	}
 
-	if check, ok := r.find(loadgen.RPCCheck, checkRateCallers); ok {
-		fmt.Fprintf(w, "| **Check** | %d | %s | | | | |\n", checkRateCallers,
+	if check, ok := r.find(loadCheck, checkRateCallers); ok {
+		fmt.Fprintf(w, "| **%s** | %d | %s | | | | |\n", label("Check"), checkRateCallers,
 			goal(thousands(check.RPS()), "≥ "+thousands(goalCheckRPS), check.RPS() >= goalCheckRPS))
 	} else {
-		fmt.Fprintf(w, "| **Check** | %d | not run | | | | |\n", checkRateCallers)
+		fmt.Fprintf(w, "| **%s** | %d | not run | | | | |\n", label("Check"), checkRateCallers)
 	}
+}
+
+// compare writes what the shared state adds to Execute at 1 caller, for
+// the agent without a budget and the budgeted one: issue 16's goal.
+func (r *Report) compare(w io.Writer) {
+	mem, red := r.only(StateMemory), r.only(StateRedis)
+	for _, load := range []Load{loadExecute, LoadBudgeted} {
+		name := "Execute with redis minus with memory"
+		if load.Budgeted {
+			name = "Execute, budgeted agent, with redis minus with memory"
+		}
+		m, ok1 := mem.find(load, 1)
+		d, ok2 := red.find(load, 1)
+		if !ok1 || !ok2 {
+			fmt.Fprintf(w, "| **%s** | 1 | | not run | | | |\n", name)
+			continue
+		}
+		p50 := d.Percentile(50) - m.Percentile(50)
+		p99 := d.Percentile(99) - m.Percentile(99)
+		fmt.Fprintf(w, "| **%s** | 1 | | %s | %s | | |\n", name,
+			goal(added(p50), "< "+micros(goalSharedAddedP50), p50 < goalSharedAddedP50), added(p99))
+	}
+}
+
+// states are the state backends of the rows, in order of first appearance.
+func (r *Report) states() []string {
+	var states []string
+	for _, row := range r.Rows {
+		if st := stateOf(row); !slices.Contains(states, st) {
+			states = append(states, st)
+		}
+	}
+	if len(states) == 0 {
+		states = []string{StateMemory}
+	}
+	return states
+}
+
+// only is the report of one state backend's rows.
+func (r *Report) only(state string) *Report {
+	o := *r
+	o.Rows = nil
+	for _, row := range r.Rows {
+		if stateOf(row) == state {
+			o.Rows = append(o.Rows, row)
+		}
+	}
+	return &o
+}
+
+func stateOf(row Row) string {
+	if row.State == "" {
+		return StateMemory
+	}
+	return row.State
 }
 
 // ceiling is the share of the straight throughput that a sidecar doing
@@ -133,8 +225,8 @@ func (r *Report) Markdown(w io.Writer) {
 // CPU all processes spend on a call, so the share is the straight call's
 // CPU over that plus the gRPC floor's (its load and sidecar parts).
 func (r *Report) ceiling(callers int) (float64, bool) {
-	straight, ok1 := r.row(loadgen.RPCOkta, callers)
-	floor, ok2 := r.row(loadgen.RPCHealth, callers)
+	straight, ok1 := r.row(loadStraight, callers)
+	floor, ok2 := r.row(loadFloor, callers)
 	if !ok1 || !ok2 || !straight.CPU.Known() || !floor.CPU.Known() || straight.CPU.Total() == 0 {
 		return 0, false
 	}

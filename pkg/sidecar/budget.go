@@ -4,6 +4,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/gateway"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // budgets are the agents' request budgets: this sidecar's own with the
@@ -14,5 +15,5 @@ func (p *parts) budgets(cfg config.Config) gateway.Budget {
 	if p.state == nil {
 		return local
 	}
-	return budget.NewShared(p.state, local, budget.WithWhenUnavailable(cfg.State.WhenUnavailable))
+	return budget.NewShared(p.state.Part(state.PartBudget), local, budget.WithWhenUnavailable(cfg.State.WhenUnavailable))
 }

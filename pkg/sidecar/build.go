@@ -154,7 +154,7 @@ func (p *parts) buildOkta(ctx context.Context, cfg config.Config, o runOptions) 
 		forward.WithTracerProvider(p.tel.TracerProvider()), forward.WithInstruments(p.inst)}
 	if p.state != nil {
 		// Okta's limits are per org: the fleet keeps them once.
-		opts = append(opts, forward.WithSharedLimits(p.state, cfg.Limits.OktaFleetMaxInFlight))
+		opts = append(opts, forward.WithSharedLimits(p.state.Part(state.PartOktaLimits), cfg.Limits.OktaFleetMaxInFlight))
 	}
 	if p.okta, err = forward.New(cfg.Okta.OrgURL, opts...); err != nil {
 		return err
@@ -173,7 +173,7 @@ func (p *parts) buildOkta(ctx context.Context, cfg config.Config, o runOptions) 
 // observed are the gauges read at scrape time, from parts that may not
 // exist yet when the first scrape comes.
 func (p *parts) observed() telemetry.Observed {
-	return telemetry.Observed{
+	o := telemetry.Observed{
 		OktaInFlightCap: func() int64 {
 			if p.okta == nil {
 				return 0
@@ -194,6 +194,10 @@ func (p *parts) observed() telemetry.Observed {
 		},
 		PolicyRevision: p.engine.Revision,
 	}
+	if p.state != nil {
+		o.StateAvailable = p.state.Available
+	}
+	return o
 }
 
 func (p *parts) buildAudit(cfg config.Audit, o runOptions) error {
@@ -220,7 +224,7 @@ func (p *parts) buildHooks(cfg config.Hooks) error {
 		return nil
 	}
 	var err error
-	if p.hooks, err = newHookReceiver(cfg, p.log, p.tel.TracerProvider(), p.inst, p.auditLog, p.state); err != nil {
+	if p.hooks, err = newHookReceiver(cfg, p.log, p.tel.TracerProvider(), p.inst, p.auditLog, p.state.Part(state.PartEvents)); err != nil {
 		return err
 	}
 	p.onClose(p.hooks.close) // before the store it reads closes

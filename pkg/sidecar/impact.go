@@ -6,6 +6,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/gateway"
 	"github.com/bollard-dev/bollard/pkg/impact"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // impactOption counts destructive calls for the whole fleet when the state
@@ -14,7 +15,7 @@ func (p *parts) impactOption(cfg config.Config) []gateway.Option {
 	if p.state == nil {
 		return nil
 	}
-	return []gateway.Option{gateway.WithImpactCounter(impact.NewShared(p.state, impact.WithLease(impactLease(cfg))))}
+	return []gateway.Option{gateway.WithImpactCounter(impact.NewShared(p.state.Part(state.PartImpact), impact.WithLease(impactLease(cfg))))}
 }
 
 // impactLease outlasts everything a call does while it holds its agent:

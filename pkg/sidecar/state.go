@@ -25,6 +25,9 @@ func (p *parts) buildState(ctx context.Context, cfg config.State) error {
 		return err
 	}
 	p.state = s
+	// The instruments come later (buildOkta); until then a failure is not
+	// counted (a nil *Instruments does nothing).
+	s.OnUnreachable(func(part string) { p.instRef.Load().StateUnreachable(context.Background(), part) })
 	watch, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go s.Watch(watch, stateCheckInterval)
 	p.onClose(func(context.Context) { stop(); _ = s.Close() })
@@ -39,7 +42,7 @@ func (p *parts) buildState(ctx context.Context, cfg config.State) error {
 func (p *parts) confirmStore(cfg config.Confirmation) *confirm.Store {
 	opts := []confirm.Option{confirm.WithTTL(cfg.TTL)}
 	if p.state != nil {
-		opts = append(opts, confirm.WithShared(p.state))
+		opts = append(opts, confirm.WithShared(p.state.Part(state.PartConfirm)))
 	}
 	return confirm.New(opts...)
 }

@@ -23,12 +23,22 @@ import (
 // be reached: the caller applies state.when_unavailable.
 var ErrUnavailable = errors.New("shared state unavailable")
 
-// Store is a connection to the shared store.
+// Store is a connection to the shared store, or a part's view of one
+// (Part): the same connection, keys and availability.
 type Store struct {
+	*conn
+	part string // "" for the store itself
+}
+
+// conn is what a store and its parts' views share.
+type conn struct {
 	client    *redis.Client
 	prefix    string
 	available atomic.Bool
 	log       *slog.Logger
+	// unreachable is told each time a part's command fails to reach the
+	// store (OnUnreachable), for the metrics.
+	unreachable atomic.Pointer[func(part string)]
 }
 
 // Open builds the client for cfg (reading the password file and the TLS
@@ -44,7 +54,7 @@ func Open(ctx context.Context, cfg config.Redis, log *slog.Logger) (*Store, erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	quietClientLog.Do(func() { redis.SetLogger(clientLog{log}) })
-	s := &Store{client: redis.NewClient(opts), prefix: cfg.KeyPrefix, log: log.With("store", cfg.Address)}
+	s := &Store{conn: &conn{client: redis.NewClient(opts), prefix: cfg.KeyPrefix, log: log.With("store", cfg.Address)}}
 	s.check(ctx)
 	return s, nil
 }
@@ -139,6 +149,35 @@ func (s *Store) Client() *redis.Client { return s.client }
 // hashed into a tag by the caller when it may hold one.
 func (s *Store) Key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
 
+// Part is the view of the store one part of the shared state uses (impact,
+// budget, confirm, okta_limits, events): the same connection, keys and
+// availability, with the commands of that part that fail to reach the
+// store reported under its name (OnUnreachable). Closing a view closes the
+// store.
+// A nil store (the memory backend) has nil views.
+func (s *Store) Part(name string) *Store {
+	if s == nil {
+		return nil
+	}
+	return &Store{conn: s.conn, part: name}
+}
+
+// The parts of the shared state, the names their views report under (the
+// part label of bollard_state_unreachable_total).
+const (
+	PartImpact     = "impact"
+	PartBudget     = "budget"
+	PartConfirm    = "confirm"
+	PartOktaLimits = "okta_limits"
+	PartEvents     = "events"
+)
+
+// OnUnreachable calls f with the part's name (Part; "" for the store
+// itself) each time Observe is given an error that means the store could
+// not be reached. f must be quick and safe for concurrent use; a later
+// call replaces it.
+func (s *Store) OnUnreachable(f func(part string)) { s.unreachable.Store(&f) }
+
 // Available reports whether the last command or check reached the store.
 func (s *Store) Available() bool { return s.available.Load() }
 
@@ -148,8 +187,14 @@ func (s *Store) Observe(err error) {
 	if err == nil || errors.Is(err, redis.Nil) {
 		return
 	}
-	if IsUnreachable(err) && s.available.Swap(false) {
-		s.log.Error("shared state unavailable", "error", err)
+	if !IsUnreachable(err) {
+		return
+	}
+	if f := s.unreachable.Load(); f != nil {
+		(*f)(s.part)
+	}
+	if s.available.Swap(false) {
+		s.log.Error("shared state unavailable", "part", s.part, "error", err)
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,5 +102,40 @@ func TestOpenReadsItsSecrets(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPartsShareTheStore: a part's view has the store's keys and
+// availability; a command of that part that cannot reach the store is
+// reported under the part's name, once per failure, and marks the whole
+// store unavailable; an answer (even an error) is not reported.
+func TestPartsShareTheStore(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := t.Context()
+	s, err := state.Open(ctx, srv.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mu sync.Mutex
+	var reported []string
+	s.OnUnreachable(func(part string) { mu.Lock(); reported = append(reported, part); mu.Unlock() })
+	budget := s.Part("budget")
+	if budget.Key("x") != s.Key("x") || !budget.Available() {
+		t.Fatalf("view: key %q, available %v", budget.Key("x"), budget.Available())
+	}
+	budget.Observe(budget.Client().Do(ctx, "NOSUCHCOMMAND").Err())
+
+	srv.Stop()
+	for range 2 {
+		budget.Observe(budget.Client().Get(ctx, budget.Key("x")).Err())
+	}
+	if s.Available() || budget.Available() || s.Part("impact").Available() {
+		t.Error("a part could not reach the store and the store is still available")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(reported, []string{"budget", "budget"}) {
+		t.Errorf("reported %q, want budget twice", reported)
 	}
 }

@@ -38,6 +38,8 @@ const (
 	MetricHookDeliveries    = "bollard.hooks.deliveries"
 	MetricHookEvents        = "bollard.hooks.events"
 	MetricHookRejected      = "bollard.hooks.rejected"
+	MetricStateAvailable    = "bollard.state.available"
+	MetricStateUnreachable  = "bollard.state.unreachable"
 )
 
 // Decision results, the result label of bollard.decisions.
@@ -70,6 +72,9 @@ type Observed struct {
 	// OktaInFlightCap is the cap on requests in flight to Okta now: lowered
 	// while Okta reports its concurrent limit met.
 	OktaInFlightCap func() int64
+	// StateAvailable reports whether the store the fleet shares answers;
+	// nil with the memory backend, which has none.
+	StateAvailable func() bool
 }
 
 // Instruments records Bollard's metrics. Methods on a nil *Instruments do
@@ -94,6 +99,7 @@ type Instruments struct {
 	hookDeliveries   metric.Int64Counter
 	hookEvents       metric.Int64Counter
 	hookRejected     metric.Int64Counter
+	stateUnreachable metric.Int64Counter
 
 	decisionAttrs *attrCache[decisionKey]
 	resultAttrs   *attrCache[string]
@@ -105,6 +111,7 @@ type Instruments struct {
 	shadowAttrs   *attrCache[string]
 	eventAttrs    *attrCache[eventKey]
 	reasonAttrs   *attrCache[string]
+	partAttrs     *attrCache[string]
 	hookNew       attrOpts
 	hookDuplicate attrOpts
 	reloadOK      attrOpts
@@ -152,6 +159,7 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 			return attribute.NewSet(attribute.String("area", k.area), attribute.String("result", k.result))
 		}),
 		reasonAttrs:   newAttrCache(func(r string) attribute.Set { return attribute.NewSet(attribute.String("reason", r)) }),
+		partAttrs:     newAttrCache(func(p string) attribute.Set { return attribute.NewSet(attribute.String("part", p)) }),
 		hookNew:       newAttrOpts(attribute.NewSet(attribute.String("result", "accepted"))),
 		hookDuplicate: newAttrOpts(attribute.NewSet(attribute.String("result", "duplicate"))),
 		reloadOK:      newAttrOpts(attribute.NewSet(attribute.String("result", "ok"))),
@@ -188,6 +196,7 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.hookEvents = counter(MetricHookEvents, "Events in accepted deliveries, by result: accepted, or duplicate (already received).")
 	in.hookRejected = counter(MetricHookRejected, "Event hook requests refused by the receiver, by reason (unauthorized, too_large, bad_json, ...).")
 	in.eventGaps = counter(MetricEventGaps, "Events a watching agent missed because it did not keep up.")
+	in.stateUnreachable = counter(MetricStateUnreachable, "Shared-state commands that failed to reach the store, by part: impact, budget, confirm, okta_limits, events.")
 	in.dryRunOverrides = counter(MetricDryRunOverrides, "Calls the policy denied that went ahead because the agent is in dry-run, by action.")
 
 	if f := o.RateLimitRemaining; f != nil {
@@ -217,6 +226,19 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 			metric.WithDescription("The cap on requests in flight to Okta now; below limits.okta_max_in_flight while Okta reports its concurrent limit met."),
 			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
 				obs.Observe(f())
+				return nil
+			}))
+		errs = append(errs, err)
+	}
+	if f := o.StateAvailable; f != nil {
+		_, err := m.Int64ObservableGauge(MetricStateAvailable,
+			metric.WithDescription("1 while the store the fleet shares (state.backend: redis) answers, 0 while it cannot be reached (state.when_unavailable applies)."),
+			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
+				var v int64
+				if f() {
+					v = 1
+				}
+				obs.Observe(v)
 				return nil
 			}))
 		errs = append(errs, err)
@@ -300,6 +322,15 @@ func (in *Instruments) EventGap(ctx context.Context, missed int) {
 		return
 	}
 	in.eventGaps.Add(ctx, int64(missed))
+}
+
+// StateUnreachable records one shared-state command of part that failed
+// to reach the store; part is a closed set (state.Store.Part's names).
+func (in *Instruments) StateUnreachable(ctx context.Context, part string) {
+	if in == nil {
+		return
+	}
+	in.stateUnreachable.Add(ctx, 1, in.partAttrs.get(part).add...)
 }
 
 // DryRunOverride records a denied call that went ahead in dry-run.

@@ -18,6 +18,7 @@ func TestInstrumentsScrape(t *testing.T) {
 			return map[string]int64{"GET /api/v1/users/{userId}": 42, "POST /api/v1/groups": 0}
 		},
 		PolicyRevision: func() string { return revision.Load().(string) },
+		StateAvailable: func() bool { return false },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,9 @@ func TestInstrumentsScrape(t *testing.T) {
 	in.PolicyReload(ctx, true)
 	in.PolicyReload(ctx, false)
 	in.PolicyReload(ctx, false)
+	in.StateUnreachable(ctx, "budget")
+	in.StateUnreachable(ctx, "budget")
+	in.StateUnreachable(ctx, "events")
 
 	body := scrape(t, tel.MetricsHandler())
 	for _, want := range []string{
@@ -69,6 +73,10 @@ func TestInstrumentsScrape(t *testing.T) {
 		`bollard_policy_reloads_total{result="error"} 2`,
 		"# TYPE bollard_policy_revision gauge",
 		`bollard_policy_revision{revision="rev-1"} 1`,
+		"# TYPE bollard_state_available gauge",
+		"bollard_state_available 0",
+		`bollard_state_unreachable_total{part="budget"} 2`,
+		`bollard_state_unreachable_total{part="events"} 1`,
 	} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
@@ -92,7 +100,8 @@ func TestInstrumentsWithoutCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := scrape(t, tel.MetricsHandler())
-	if strings.Contains(body, "bollard_policy_revision") || strings.Contains(body, "bollard_okta_rate_limit_remaining") {
+	if strings.Contains(body, "bollard_policy_revision") || strings.Contains(body, "bollard_okta_rate_limit_remaining") ||
+		strings.Contains(body, "bollard_state_available") {
 		t.Errorf("gauges without a callback are exported:\n%s", body)
 	}
 }
@@ -107,6 +116,7 @@ func TestNilInstrumentsDoNothing(t *testing.T) {
 	in.AuditWritten(ctx, "stdout")
 	in.AuditFailed(ctx, "stdout")
 	in.PolicyReload(ctx, true)
+	in.StateUnreachable(ctx, "impact")
 }
 
 func grep(body, substr string) string {

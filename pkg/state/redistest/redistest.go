@@ -4,12 +4,15 @@
 //
 // Start skips the test when redis-server is not installed, saying how to
 // get it, and fails it instead when BOLLARD_REQUIRE_TOOLS=1 (.ci/run sets
-// it, so CI cannot pass by skipping).
+// it, so CI cannot pass by skipping). StartProcess is the same server for
+// a program rather than a test: `sidecar bench --state redis` runs one.
 package redistest
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -26,19 +29,16 @@ import (
 // RequireToolsEnv turns a missing tool into a failure.
 const RequireToolsEnv = "BOLLARD_REQUIRE_TOOLS"
 
+// ErrNotInstalled is returned by StartProcess when redis-server is not on
+// PATH; its text says how to get it.
+var ErrNotInstalled = errors.New("redis-server is not installed (Debian: apt-get install redis-server)")
+
 // Server is a redis-server of the test's own, on a loopback port, with no
 // persistence, stopped when the test ends.
 type Server struct {
 	t      testing.TB
-	bin    string
-	dir    string
-	port   int
+	p      *Process
 	prefix string
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  *bytes.Buffer
 }
 
 // Start starts a redis-server for t.
@@ -52,15 +52,21 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(msg)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t),
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, p: &Process{bin: bin, dir: t.TempDir(), port: port},
 		prefix: "test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"}
-	s.start()
+	if err := s.p.start(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(s.Stop)
 	return s
 }
 
 // Addr is the server's host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return s.p.Addr() }
 
 // Config is a state.redis section for this server, with short timeouts and
 // a prefix of the server's own: every call gives the same, so that the
@@ -79,21 +85,78 @@ func (s *Server) Client() *redis.Client {
 	return c
 }
 
-func (s *Server) start() {
+// Stop kills the server, as a crash or a lost network would; its data is
+// gone (no persistence). Idempotent.
+func (s *Server) Stop() { s.p.Stop() }
+
+// Restart starts the server again on the same port, empty.
+func (s *Server) Restart() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
+	s.p.Stop()
+	if err := s.p.start(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Process is a redis-server started by this process on a free loopback
+// port: no persistence, protected mode, bound to 127.0.0.1 only.
+type Process struct {
+	bin  string
+	dir  string
+	port int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartProcess starts a redis-server with dir as its working directory
+// (it writes nothing there) and returns once it answers. Stop it with
+// Stop. ErrNotInstalled when there is no redis-server on PATH.
+func StartProcess(dir string) (*Process, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, ErrNotInstalled
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{bin: bin, dir: dir, port: port}
+	if err := p.start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Addr is the server's host:port.
+func (p *Process) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
+
+// Pid is the server's process id while it runs, 0 once stopped: for
+// reading the CPU time it spends.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+func (p *Process) start() error {
+	cmd := exec.Command(p.bin, "--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", p.dir, "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done, s.out = cmd, done, out
-	s.mu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
+	p.mu.Lock()
+	p.cmd, p.done = cmd, done
+	p.mu.Unlock()
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -101,15 +164,17 @@ func (s *Server) start() {
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return
+			return nil
 		}
 		select {
 		case <-done:
-			s.t.Fatalf("redis-server exited: %s", out)
+			p.Stop()
+			return fmt.Errorf("redis-server exited: %s", out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not answer within 10s: %v\n%s", err, out)
+			p.Stop()
+			return fmt.Errorf("redis-server did not answer within 10s: %w\n%s", err, out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -117,11 +182,11 @@ func (s *Server) start() {
 
 // Stop kills the server, as a crash or a lost network would; its data is
 // gone (no persistence). Idempotent.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
-	s.mu.Unlock()
+func (p *Process) Stop() {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.cmd = nil
+	p.mu.Unlock()
 	if cmd == nil {
 		return
 	}
@@ -129,20 +194,12 @@ func (s *Server) Stop() {
 	<-done
 }
 
-// Restart starts the server again on the same port, empty.
-func (s *Server) Restart() {
-	s.t.Helper()
-	s.Stop()
-	s.start()
-}
-
 // freePort is a loopback port no one listens on now.
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
