@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -207,7 +208,12 @@ func IsUnreachable(err error) bool {
 	var ne net.Error
 	// A caller's own deadline or cancellation says nothing about the store
 	// (the client's read and write timeouts are net errors).
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false // context's deadline error is a net.Error too
+	}
+	// A server killed under a pooled connection answers with EOF.
 	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "connection refused") ||
 		strings.HasPrefix(err.Error(), "LOADING")
 }

@@ -2,6 +2,10 @@ package state_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,5 +141,27 @@ func TestPartsShareTheStore(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Equal(reported, []string{"budget", "budget"}) {
 		t.Errorf("reported %q, want budget twice", reported)
+	}
+}
+
+// TestIsUnreachable: what a dead or unreachable store answers counts;
+// what the store itself answers, and a caller's own deadline, do not.
+func TestIsUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{io.EOF, true},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{os.ErrDeadlineExceeded, true},
+		{context.DeadlineExceeded, false},
+		{context.Canceled, false},
+		{errors.New("NOSCRIPT No matching script"), false},
+		{nil, false},
+	} {
+		if got := state.IsUnreachable(tc.err); got != tc.want {
+			t.Errorf("IsUnreachable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
