@@ -182,77 +182,90 @@ func (p *valueParser) float() (float64, error) {
 }
 
 func (p *valueParser) array() (*structpb.Value, error) {
-	p.pos++ // [
 	list := &structpb.ListValue{}
-	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == ']' {
-		p.pos++
-		return structpb.NewListValue(list), nil
-	}
-	for {
+	for more := !p.empty(']'); more; {
 		v, err := p.value()
 		if err != nil {
 			return nil, err
 		}
 		list.Values = append(list.Values, v)
-		p.space()
-		if p.pos >= len(p.in) {
-			return nil, errSyntax
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return structpb.NewListValue(list), nil
-		default:
-			return nil, errSyntax
+		if more, err = p.more(']'); err != nil {
+			return nil, err
 		}
 	}
+	return structpb.NewListValue(list), nil
 }
 
 func (p *valueParser) object() (*structpb.Value, error) {
-	p.pos++ // {
 	st := &structpb.Struct{Fields: map[string]*structpb.Value{}}
-	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == '}' {
-		p.pos++
-		return structpb.NewStructValue(st), nil
-	}
-	for {
-		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != '"' {
-			return nil, errSyntax
-		}
-		k, err := p.str()
+	for more := !p.empty('}'); more; {
+		kb, err := p.key()
 		if err != nil {
 			return nil, err
 		}
+		k := string(kb)
 		if _, dup := st.Fields[k]; dup {
 			return nil, errSyntax // protojson refuses a key given twice
 		}
-		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
-			return nil, errSyntax
-		}
-		p.pos++
 		v, err := p.value()
 		if err != nil {
 			return nil, err
 		}
 		st.Fields[k] = v
-		p.space()
-		if p.pos >= len(p.in) {
-			return nil, errSyntax
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return structpb.NewStructValue(st), nil
-		default:
-			return nil, errSyntax
+		if more, err = p.more('}'); err != nil {
+			return nil, err
 		}
 	}
+	return structpb.NewStructValue(st), nil
+}
+
+// The steps both readers (jsonValue's and the wire encoder's) take through
+// a list or an object.
+
+// empty steps over the opening bracket at pos and reports whether the
+// list or object closes at once (and steps over its closing bracket too).
+func (p *valueParser) empty(end byte) bool {
+	p.pos++
+	p.space()
+	if p.pos < len(p.in) && p.in[p.pos] == end {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// more steps over the separator after a member: true after a comma, false
+// after the closing bracket, an error for anything else.
+func (p *valueParser) more(end byte) (bool, error) {
+	p.space()
+	if p.pos >= len(p.in) {
+		return false, errSyntax
+	}
+	switch p.in[p.pos] {
+	case ',':
+		p.pos++
+		return true, nil
+	case end:
+		p.pos++
+		return false, nil
+	}
+	return false, errSyntax
+}
+
+// key reads an object member's key and steps over the colon after it.
+func (p *valueParser) key() ([]byte, error) {
+	p.space()
+	if p.pos >= len(p.in) || p.in[p.pos] != '"' {
+		return nil, errSyntax
+	}
+	k, err := p.strBytes()
+	if err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.pos >= len(p.in) || p.in[p.pos] != ':' {
+		return nil, errSyntax
+	}
+	p.pos++
+	return k, nil
 }

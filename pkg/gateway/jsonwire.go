@@ -155,62 +155,33 @@ func (e *wireEncoder) word(w string, num protowire.Number, v uint64) error {
 
 // array writes a ListValue's content: each element one Value.
 func (e *wireEncoder) array() error {
-	e.pos++ // [
-	e.space()
-	if e.pos < len(e.in) && e.in[e.pos] == ']' {
-		e.pos++
-		return nil
-	}
-	for {
+	for more := !e.empty(']'); more; {
 		start := e.open(listValues)
 		if err := e.value(); err != nil {
 			return err
 		}
 		e.close(start)
-		e.space()
-		if e.pos >= len(e.in) {
-			return errSyntax
-		}
-		switch e.in[e.pos] {
-		case ',':
-			e.pos++
-		case ']':
-			e.pos++
-			return nil
-		default:
-			return errSyntax
+		var err error
+		if more, err = e.more(']'); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // object writes a Struct's content: one map entry (key, Value) a member.
 func (e *wireEncoder) object() error {
-	e.pos++ // {
 	base := len(e.keys)
 	defer func() { e.keys = e.keys[:base] }()
 	var seen map[string]bool // for objects with many keys
-	e.space()
-	if e.pos < len(e.in) && e.in[e.pos] == '}' {
-		e.pos++
-		return nil
-	}
-	for {
-		e.space()
-		if e.pos >= len(e.in) || e.in[e.pos] != '"' {
-			return errSyntax
-		}
-		k, err := e.strBytes()
+	for more := !e.empty('}'); more; {
+		k, err := e.key()
 		if err != nil {
 			return err
 		}
 		if dup := e.seen(k, base, &seen); dup {
 			return errSyntax // protojson refuses a key given twice
 		}
-		e.space()
-		if e.pos >= len(e.in) || e.in[e.pos] != ':' {
-			return errSyntax
-		}
-		e.pos++
 		entry := e.open(structFields)
 		e.out = protowire.AppendBytes(protowire.AppendTag(e.out, entryKey, protowire.BytesType), k)
 		val := e.open(entryValue)
@@ -219,20 +190,11 @@ func (e *wireEncoder) object() error {
 		}
 		e.close(val)
 		e.close(entry)
-		e.space()
-		if e.pos >= len(e.in) {
-			return errSyntax
-		}
-		switch e.in[e.pos] {
-		case ',':
-			e.pos++
-		case '}':
-			e.pos++
-			return nil
-		default:
-			return errSyntax
+		if more, err = e.more('}'); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // manyKeys is where an object's keys go into a map rather than being
