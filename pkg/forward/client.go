@@ -113,8 +113,8 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 // the share kept for people, and waits for a place under the cap on
 // requests in flight (inflight.go); with a shared store, the fleet's
 // picture and this sidecar's share of the fleet's cap decide as well, kept
-// in memory and in step with the store in the background (fleet.go). A 429 for Okta's concurrent limit is
-// retried after a short jittered back-off, any other 429 once its window
+// in memory and in step with the store in the background (fleet.go). A
+// 429 for Okta's concurrent limit is retried after a short jittered back-off, any other 429 once its window
 // resets, and a read that failed in transit or with 502/503/504 after a
 // jittered back-off, all only when the deadline leaves time for it
 // (retry.go). Writes are never retried

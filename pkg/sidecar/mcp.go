@@ -66,12 +66,19 @@ func mcpURL(cfg config.MCP, a net.Addr) string {
 	return "http://" + a.String() + cfg.Path
 }
 
+// The MCP listener's bounds: a client has mcpReadHeaderTimeout to send its
+// headers, and an idle keep-alive connection is closed after
+// mcpIdleTimeout (a session's event stream is a request in progress, not
+// idle).
+const (
+	mcpReadHeaderTimeout = 10 * time.Second
+	mcpIdleTimeout       = 2 * time.Minute
+)
+
 // serveMCP serves the MCP front on l; errc gets its end, as the gRPC
-// servers' do. A client has 10 s to send its headers, and an idle
-// keep-alive connection is closed after 2 minutes (a session's event
-// stream is a request in progress, not idle).
+// servers' do.
 func (p *parts) serveMCP(l net.Listener, errc chan<- error) *http.Server {
-	srv := &http.Server{Handler: p.mcp, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: p.mcp, ReadHeaderTimeout: mcpReadHeaderTimeout, IdleTimeout: mcpIdleTimeout}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("mcp: %w", err)

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -82,5 +83,20 @@ func TestDevServesMCPAndReloadsTools(t *testing.T) {
 	}
 	if after := tools(); !slices.Contains(after, "groups_create") {
 		t.Errorf("reader-bot's tools after the grant: %v", after)
+	}
+}
+
+// TestMCPServerBoundsItsConnections: the MCP listener neither waits for
+// headers nor keeps an idle connection without end (a client on the pod's
+// loopback could otherwise hold connections open for ever).
+func TestMCPServerBoundsItsConnections(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := (&parts{}).serveMCP(l, make(chan error, 1))
+	defer srv.Close()
+	if srv.ReadHeaderTimeout != mcpReadHeaderTimeout || srv.ReadHeaderTimeout <= 0 || srv.IdleTimeout != mcpIdleTimeout || srv.IdleTimeout <= 0 {
+		t.Errorf("MCP server: header timeout %v, idle timeout %v; want both bounded", srv.ReadHeaderTimeout, srv.IdleTimeout)
 	}
 }
