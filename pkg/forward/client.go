@@ -109,17 +109,17 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 // Do sends call to Okta. decisionID is sent in the User-Agent so each Okta
 // System Log entry can be matched to its decision.
 //
-// Before sending, Do holds back when the call's rate-limit bucket is down to
-// the share kept for people, and waits for a place under the cap on
+// Before sending, Do holds back when the call's rate-limit bucket is down
+// to the share kept for people, and waits for a place under the cap on
 // requests in flight (inflight.go); with a shared store, the fleet's
 // picture and this sidecar's share of the fleet's cap decide as well, kept
-// in memory and in step with the store in the background (fleet.go). A
-// 429 for Okta's concurrent limit is retried after a short jittered back-off, any other 429 once its window
-// resets, and a read that failed in transit or with 502/503/504 after a
-// jittered back-off, all only when the deadline leaves time for it
-// (retry.go). Writes are never retried
-// after they may have reached Okta; one whose connection failed or timed out
-// by then is KindOutcomeUnknown (outcome.go).
+// in memory and in step with the store in the background (fleet.go). A 429
+// for Okta's concurrent limit is retried after a short jittered back-off,
+// any other 429 once its window resets, and a read that failed in transit
+// or with 502/503/504 after a jittered back-off, all only when the deadline
+// leaves time for it (retry.go). Writes are never retried after they may
+// have reached Okta; one whose connection failed or timed out by then is
+// KindOutcomeUnknown (outcome.go).
 func (c *Client) Do(ctx context.Context, call *catalog.Call, decisionID string) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
