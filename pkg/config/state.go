@@ -131,6 +131,9 @@ func (s *State) validate() []error {
 		if r.TLS.Enabled {
 			bad("redis.tls: not over a unix socket")
 		}
+	case strings.ContainsAny(r.Address, "@/"):
+		// Not echoed: it may hold a password, and the address is logged.
+		bad("redis.address: host:port only; a user and password go in redis.username and redis.password_file")
 	default:
 		if _, port, err := net.SplitHostPort(r.Address); err != nil || port == "" {
 			bad("redis.address: %q is not host:port or unix:///path", r.Address)

@@ -38,9 +38,11 @@ func TestStateValidate(t *testing.T) {
 			want: []string{"state.redis.address: \"redis.infra\" is not host:port", "state.redis.db:", "state.redis.key_prefix:", "state.redis.read_timeout:",
 				"state.redis.pool_size:", "state.redis.password_file: required with redis.username", "both cert_file and key_file", "tls.enabled is false"},
 		},
-		"no address":           {section: "backend: redis", want: []string{"state.redis.address: required"}},
-		"relative unix socket": {section: "backend: redis\n  redis: {address: 'unix://redis.sock'}", want: []string{"absolute path"}},
-		"tls over a socket":    {section: "backend: redis\n  redis: {address: 'unix:///r.sock', tls: {enabled: true}}", want: []string{"state.redis.tls: not over a unix socket"}},
+		"no address":                 {section: "backend: redis", want: []string{"state.redis.address: required"}},
+		"credentials in the address": {section: "backend: redis\n  redis: {address: 'hunter2@redis:6379'}", want: []string{"state.redis.address: host:port only"}},
+		"a url for an address":       {section: "backend: redis\n  redis: {address: 'redis://redis:6379'}", want: []string{"state.redis.address: host:port only"}},
+		"relative unix socket":       {section: "backend: redis\n  redis: {address: 'unix://redis.sock'}", want: []string{"absolute path"}},
+		"tls over a socket":          {section: "backend: redis\n  redis: {address: 'unix:///r.sock', tls: {enabled: true}}", want: []string{"state.redis.tls: not over a unix socket"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(minimal + "state:\n  " + tc.section + "\n"))
@@ -57,6 +59,9 @@ func TestStateValidate(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error repeats a password given in the address: %v", err)
 			}
 		})
 	}

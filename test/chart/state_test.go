@@ -16,6 +16,7 @@ func TestSharedStateNeedsItsSettings(t *testing.T) {
 	}{
 		{nil, "state.redis.address is required as host:port"},
 		{[]string{"--set", "state.redis.address=redis.infra"}, "state.redis.address is required as host:port"},
+		{[]string{"--set", "state.redis.address=secret@redis:6379"}, "state.redis.address is required as host:port"},
 		{[]string{"--set", "state.redis.address=r:6379", "--set", "state.redis.username=bollard"}, "state.redis.password.existingSecret is required"},
 		{[]string{"--set", "state.redis.address=r:6379", "--set", "state.redis.tls.enabled=true", "--set", "state.redis.tls.clientCertificate=true"}, "state.redis.tls.existingSecret is required"},
 		{[]string{"--set", "state.backend=etcd"}, "/state/backend"},

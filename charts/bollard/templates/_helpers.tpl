@@ -99,7 +99,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (not $v.server.unixSocket) (not $v.server.grpcListen) -}}{{- fail "server: turn on unixSocket, grpcListen or both" -}}{{- end -}}
 {{- if and $v.mcp.enabled (or (eq (int $v.mcp.port) (int $v.server.adminPort)) (and $v.hooks.enabled (eq (int $v.mcp.port) (int $v.hooks.port))) (hasSuffix (printf ":%d" (int $v.mcp.port)) $v.server.grpcListen)) -}}{{- fail "mcp.port is taken by the admin port, the event hook port or grpcListen" -}}{{- end -}}
 {{- if eq $v.state.backend "redis" -}}
-{{- if not (regexMatch "^[^:/]+:[0-9]+$" $v.state.redis.address) -}}{{- fail "state.redis.address is required as host:port with state.backend=redis" -}}{{- end -}}
+{{- if not (regexMatch "^[^:/@]+:[0-9]+$" $v.state.redis.address) -}}{{- fail "state.redis.address is required as host:port with state.backend=redis" -}}{{- end -}}
 {{- if and $v.state.redis.username (not $v.state.redis.password.existingSecret) -}}{{- fail "state.redis.password.existingSecret is required with state.redis.username" -}}{{- end -}}
 {{- if and $v.state.redis.tls.clientCertificate (not $v.state.redis.tls.existingSecret) -}}{{- fail "state.redis.tls.existingSecret is required with state.redis.tls.clientCertificate" -}}{{- end -}}
 {{- end -}}
