@@ -15,36 +15,53 @@ import (
 	"github.com/bollard-dev/bollard/pkg/state"
 )
 
+// GCRALua defines gcra(key, interval, depth, now), which reads one
+// agent's bucket on the server and returns the wait until its next call
+// (microseconds; 0: it may go now) and, when it may, the function that
+// spends that call. It is the step the gcra script below takes, and the one
+// another part's script takes to spend a budget in the same step as its own
+// change (pkg/impact's count), so that both are written or neither.
+//
+// The bucket is a GCRA: key holds the agent's theoretical arrival time
+// (TAT) in microseconds; interval is the time one call is worth (a minute
+// divided by the budget), depth the bucket's depth (a minute's worth), now
+// the time to use instead of the server's TIME (tests only; empty
+// otherwise), so that replicas whose clocks disagree still share one
+// bucket. A call is allowed when its new TAT is at most a depth ahead of
+// now; a refusal writes nothing. The key expires when the bucket would be
+// full again, so an idle agent, or a replica gone, leaves nothing behind.
+// %d keeps all 16 digits of the microseconds (Lua's default number format
+// keeps 14).
+const GCRALua = `
+local function gcra(key, interval, depth, at)
+  local now
+  if at == '' then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  else
+    now = tonumber(at)
+  end
+  interval, depth = tonumber(interval), tonumber(depth)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local new = tat + interval
+  local wait = new - depth - now
+  if wait > 0 then return wait, nil end
+  return 0, function()
+    redis.call('SET', key, string.format('%d', new), 'PX', math.ceil((new - now) / 1000))
+  end
+end
+`
+
 // gcra spends one call of an agent's budget, or says how long until one is
 // available, in one step on the server: no replica reads the bucket and
 // writes it back, so concurrent calls from any number of replicas are
-// decided one after the other. The clock is the server's TIME, so that
-// replicas whose clocks disagree still share one bucket.
-//
-// The bucket is a GCRA: KEYS[1] holds the agent's theoretical arrival time
-// (TAT) in microseconds; ARGV[1] is the time one call is worth (a minute
-// divided by the budget), ARGV[2] the bucket's depth (a minute's worth),
-// ARGV[3] the time to use instead of TIME (tests only; empty otherwise).
-// A call is allowed when its new TAT is at most a depth ahead of now; a
-// refusal writes nothing and returns the wait in microseconds. The key
-// expires when the bucket would be full again, so an idle agent, or a
-// replica gone, leaves nothing behind. %d keeps all 16 digits of the
-// microseconds (Lua's default number format keeps 14).
-var gcra = redis.NewScript(`
-local now
-if ARGV[3] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  now = tonumber(ARGV[3])
-end
-local interval, depth = tonumber(ARGV[1]), tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local new = tat + interval
-local wait = new - depth - now
+// decided one after the other. KEYS: the bucket. ARGV: interval, depth,
+// now (see GCRALua).
+var gcra = redis.NewScript(GCRALua + `
+local wait, spend = gcra(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 if wait > 0 then return wait end
-redis.call('SET', KEYS[1], string.format('%d', new), 'PX', math.ceil((new - now) / 1000))
+spend()
 return 0
 `)
 
@@ -135,26 +152,62 @@ func (s *Shared) Spend(ctx context.Context, agent string) (bool, time.Duration, 
 // take runs the script for the agent: 0 when the call is allowed, the wait
 // otherwise.
 func (s *Shared) take(ctx context.Context, agent string, limit int) (time.Duration, error) {
-	// A call is worth at least a microsecond, the script's unit: a budget
-	// past 60 million a minute is that many, and the numbers stay exact.
-	n := min(int64(limit), time.Minute.Microseconds())
-	interval := (time.Minute.Microseconds() + n - 1) / n // rounded up: never more than the budget
-	now := ""
-	if s.storeClock != nil {
-		now = strconv.FormatInt(s.storeClock().UnixMicro(), 10)
-	}
-	us, err := gcra.Run(ctx, s.store.Client(), []string{s.key(agent)}, interval, interval*n, now).Int64()
+	c := s.charge(agent, limit)
+	us, err := gcra.Run(ctx, s.store.Client(), []string{c.Key}, c.Interval, c.Depth, c.Now).Int64()
 	if err != nil {
 		return 0, err
 	}
 	return time.Duration(us) * time.Microsecond, nil
 }
 
+// Charge is one call of an agent's budget, as a script spends it with
+// GCRALua's gcra(Key, Interval, Depth, Now).
+type Charge struct {
+	Key      string
+	Interval int64  // microseconds one call is worth
+	Depth    int64  // microseconds the bucket holds
+	Now      string // "" for the server's TIME
+}
+
+// Charge is what another part's script needs to spend one call of the
+// agent's budget in its own step: ok is false when the agent has no budget
+// (nothing to spend). A wait above zero is a refusal that still runs, given
+// with no round trip, as Spend gives it. The caller reports what its
+// script answered with Refused.
+func (s *Shared) Charge(agent string) (c Charge, ok bool, wait time.Duration) {
+	limit := s.local.Limit(agent)
+	if limit <= 0 {
+		return Charge{}, false, 0
+	}
+	if wait, refused := s.stillRefused(agent); refused {
+		return Charge{}, true, wait
+	}
+	return s.charge(agent, limit), true, 0
+}
+
+// Refused keeps a refusal a script spending a Charge answered, so that
+// the replica repeats it until it ends, as it does Spend's.
+func (s *Shared) Refused(agent string, wait time.Duration) { s.remember(agent, wait) }
+
+func (s *Shared) charge(agent string, limit int) Charge {
+	// A call is worth at least a microsecond, the script's unit: a budget
+	// past 60 million a minute is that many, and the numbers stay exact.
+	n := min(int64(limit), time.Minute.Microseconds())
+	interval := (time.Minute.Microseconds() + n - 1) / n // rounded up: never more than the budget
+	c := Charge{Key: s.key(agent), Interval: interval, Depth: interval * n}
+	if s.storeClock != nil {
+		c.Now = strconv.FormatInt(s.storeClock().UnixMicro(), 10)
+	}
+	return c
+}
+
 // key is the agent's bucket. The id is hashed: it may be long, or hold the
-// separator, and the store's keys need neither.
+// separator, and the store's keys need neither. The hash is a hash tag,
+// the same as the agent's impact counts' (pkg/impact), so that one script
+// can spend the budget and count a destructive call in a cluster too.
 func (s *Shared) key(agent string) string {
 	sum := sha256.Sum256([]byte(agent))
-	return s.store.Key("budget", hex.EncodeToString(sum[:16]))
+	return s.store.Key("budget", "{"+hex.EncodeToString(sum[:16])+"}")
 }
 
 // unavailable applies state.when_unavailable to a call the store could not

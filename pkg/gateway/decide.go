@@ -19,7 +19,8 @@ import (
 // decision id, from the agent's budget) and the second stage decided on
 // them, against the same policy revision. Any other call is decided in one
 // stage. A destructive call that may go to Okta holds its agent's impact
-// counter from before the final stage; the caller releases it.
+// counter from before the final stage, with what it was decided on; the
+// caller counts (count) or releases it.
 func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held, error) {
 	in := s.input(out)
 	if !s.needsLookup(out.call) {
@@ -33,6 +34,7 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 		}
 		in.Stage, in.Context = decision.StageFull, factsContext(counts, facts)
 		s.decideFinal(ctx, out, in)
+		h.in, h.facts = in, facts
 		return h, nil
 	}
 	in.Stage, in.Context = decision.StageGrant, factsContext(s.impact.Counts(out.identity.ID), nil)
@@ -62,6 +64,7 @@ func (s *Server) decide(ctx context.Context, out *outcome, checkOnly bool) (held
 	in.Stage, in.After, in.Context = decision.StageEffect, &first, factsContext(counts, facts)
 	s.decideFinal(ctx, out, in)
 	out.decision.Duration += first.Duration // the metric counts both stages
+	h.in, h.facts = in, facts
 	return h, nil
 }
 

@@ -41,6 +41,9 @@ var (
 	kindBudgetExceeded       = &errKind{result: "agent_budget_exceeded", code: codes.ResourceExhausted, reason: ReasonAgentBudgetExceeded}
 	// An agent that hoards confirmation tokens: its doing, not an operator's.
 	kindTooManyConfirmations = &errKind{result: "too_many_confirmations", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations}
+	// Another replica's calls of the agent changed the decision: the
+	// agent's to send again, not an operator's.
+	kindDecisionChanged = &errKind{result: "decision_changed", code: codes.Aborted, reason: ReasonDecisionChanged}
 	// Fail closed: a call that cannot be recorded is not answered as done.
 	kindAuditUnavailable = &errKind{result: "audit_unavailable", code: codes.Unavailable, reason: ReasonAuditUnavailable, fault: true}
 	// Fail closed: a call whose limit, budget or token the fleet shares
@@ -73,6 +76,7 @@ var (
 var errorTable = []*errKind{
 	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
 	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
+	kindDecisionChanged,
 	kindAuditUnavailable, kindStateUnavailable,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
@@ -135,6 +139,8 @@ func classify(err error) (*errKind, error) {
 		return kindBudgetExceeded, be
 	case errors.Is(err, confirm.ErrTooManyPending):
 		return kindTooManyConfirmations, err
+	case errors.Is(err, errDecisionChanged):
+		return kindDecisionChanged, err
 	case errors.As(err, &fe):
 		if k, ok := oktaKinds[fe.Kind]; ok {
 			return k, fe

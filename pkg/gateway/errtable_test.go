@@ -66,6 +66,8 @@ func errorSamples() []errorSample {
 			"agent_budget_exceeded", false, codes.ResourceExhausted, ReasonAgentBudgetExceeded, "this agent's request budget (10 calls a minute) is spent; this is Bollard's per-agent limit, not Okta's"},
 		{"too many confirmations", confirm.ErrTooManyPending,
 			"too_many_confirmations", false, codes.ResourceExhausted, ReasonTooManyConfirmations, "too many pending confirmations for this agent"},
+		{"decision changed", errDecisionChanged,
+			"decision_changed", false, codes.Aborted, ReasonDecisionChanged, "the agent's destructive calls on other replicas changed this call's decision before it went; it did not reach Okta: send it again (with a new confirmation if it needs one)"},
 		{"okta bad request", okta(forward.KindBadRequest),
 			"okta_bad_request", false, codes.InvalidArgument, ReasonOktaBadRequest, "okta rejected the request: summary"},
 		{"okta not found", okta(forward.KindNotFound),

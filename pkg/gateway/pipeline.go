@@ -146,17 +146,16 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	if err := applyDefaults(out); err != nil {
 		return out, err
 	}
-	// The agent's share of the org's quota, spent only on calls that go.
-	if err := s.spend(ctx, out); err != nil {
+	// Cleared to go: the agent's share of the org's quota is spent, and a
+	// destructive call counts from here, even if its intent cannot be kept
+	// or Okta then fails it. One that cannot be counted does not go, nor
+	// one whose decision changed with the fleet's counts (decided again
+	// here, so that its intent is the final one's).
+	if err := s.spendAndCount(ctx, out, hold); err != nil {
 		return out, err
 	}
 	// Write-ahead: nothing reaches Okta unless a sink has kept its intent.
 	if err := s.writeIntent(ctx, span, req, out); err != nil {
-		return out, err
-	}
-	// Cleared to go: a destructive call counts from here, even if Okta
-	// then fails it; one that cannot be counted does not go.
-	if err := hold.sent(); err != nil {
 		return out, err
 	}
 	// 5. forward: do it at Okta, within the page size policy allows.
@@ -183,9 +182,14 @@ func (s *Server) spend(ctx context.Context, out *outcome) error {
 		return fmt.Errorf("agent budget: %w", err)
 	}
 	if !ok {
-		return &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
+		return s.budgetRefused(out, wait)
 	}
 	return nil
+}
+
+// budgetRefused is the agent's budget refusing the call for wait.
+func (s *Server) budgetRefused(out *outcome, wait time.Duration) error {
+	return &budgetExceeded{agent: out.identity.ID, perMinute: s.budget.Limit(out.identity.ID), retryAfter: wait}
 }
 
 func (s *Server) authenticate(ctx context.Context) (identity.Identity, error) {

@@ -37,6 +37,7 @@ const (
 	ReasonAgentBudgetExceeded       = "AGENT_BUDGET_EXCEEDED"
 	ReasonAuditUnavailable          = "AUDIT_UNAVAILABLE"
 	ReasonStateUnavailable          = "STATE_UNAVAILABLE"
+	ReasonDecisionChanged           = "DECISION_CHANGED"
 	ReasonOktaBadRequest            = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound              = "OKTA_NOT_FOUND"
 	ReasonOktaRateLimited           = "OKTA_RATE_LIMITED"
@@ -50,6 +51,11 @@ const (
 )
 
 var errRequestTooLarge = errors.New("action name or confirmation token too long")
+
+// errDecisionChanged: a destructive call's decision changed while it was
+// being counted (other replicas counted calls of the same agent), to other
+// obligations than the agent was held to; it never reached Okta.
+var errDecisionChanged = errors.New("the decision changed with the agent's impact counts while the call was being cleared")
 
 // errAuditUnavailable: no audit sink could take the call's record.
 var errAuditUnavailable = errors.New("audit log unavailable")
@@ -169,6 +175,10 @@ func toStatus(err error) error {
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(be.retryAfter)})
 	case kindTooManyConfirmations:
 		return withDetails(k.code, "too many pending confirmations for this agent", info(k.reason, nil))
+	case kindDecisionChanged:
+		return withDetails(k.code,
+			"the agent's destructive calls on other replicas changed this call's decision before it went; it did not reach Okta: send it again (with a new confirmation if it needs one)",
+			info(k.reason, nil))
 	case kindCanceled:
 		return status.Error(k.code, "request canceled")
 	case kindDeadlineExceeded:

@@ -16,14 +16,13 @@ import (
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
-	"github.com/bollard-dev/bollard/pkg/impact"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
 // TestImpactCountsInTheSharedStore: with the redis backend a destructive
 // call is counted in the store, under the configured prefix, with a TTL,
-// and its hold released.
+// and nothing else kept there.
 func TestImpactCountsInTheSharedStore(t *testing.T) {
 	srv := redistest.Start(t)
 	okta := httptest.NewServer(oktasim.New(oktasim.WithAPIToken("t")).Handler())
@@ -69,22 +68,10 @@ state:
 	rc := srv.Client()
 	found, _ := rc.Keys(t.Context(), "fleet:impact:*").Result()
 	if len(found) != 1 {
-		t.Fatalf("impact keys in the store: %v, want one agent's counts (the hold released)", found)
+		t.Fatalf("impact keys in the store: %v, want one agent's counts (nothing else kept)", found)
 	}
 	buckets, _ := rc.HGetAll(t.Context(), found[0]).Result()
 	if len(buckets) != 2 || rc.TTL(t.Context(), found[0]).Val() < time.Hour {
 		t.Errorf("counts %v with TTL %v, want a minute and an hour bucket, expiring", buckets, rc.TTL(t.Context(), found[0]).Val())
-	}
-}
-
-func TestImpactLeaseOutlastsAHold(t *testing.T) {
-	var cfg config.Config
-	cfg.Policy.EvalTimeout, cfg.Audit.WriteTimeout, cfg.State.Redis.ReadTimeout = 100*time.Millisecond, time.Second, 500*time.Millisecond
-	if got := impactLease(cfg); got != impact.DefaultLease {
-		t.Errorf("lease with the defaults %v, want %v", got, impact.DefaultLease)
-	}
-	cfg.Audit.WriteTimeout = time.Minute
-	if got := impactLease(cfg); got < 2*time.Minute {
-		t.Errorf("lease with a one-minute audit write timeout %v, want at least twice it", got)
 	}
 }
