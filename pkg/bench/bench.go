@@ -57,7 +57,8 @@ type Options struct {
 	// State is the sidecar's state backend: StateMemory (default),
 	// StateRedis (a redis-server the benchmark starts on a free loopback
 	// port, with no persistence, killed at the end) or StateBoth. With
-	// redis each run is also made as an agent with a request budget.
+	// redis each run is also made as an agent with a request budget, and
+	// as an agent making a destructive call.
 	State string
 }
 
@@ -69,8 +70,8 @@ func (o *Options) states() []string {
 	return []string{o.State}
 }
 
-// budgeted reports whether the runs include a budgeted agent's Execute:
-// what a call that needs a shared counter costs.
+// budgeted reports whether the runs include a budgeted agent's Execute
+// and a destructive call: what calls that need shared counters cost.
 func (o *Options) budgeted() bool { return o.State != StateMemory }
 
 func (o *Options) setDefaults() {
@@ -159,6 +160,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if e.keys.budgeted, err = identity.GenerateKey(); err != nil {
 		return nil, err
 	}
+	if e.keys.destructive, err = identity.GenerateKey(); err != nil {
+		return nil, err
+	}
+	if e.policyDir, err = writePolicies(filepath.Join(dir, "policies")); err != nil {
+		return nil, err
+	}
 
 	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}
 	for _, st := range o.states() {
@@ -179,7 +186,8 @@ type env struct {
 	orgURL, oktaToken string
 	dir               string
 	simPid            int
-	keys              struct{ agent, budgeted string }
+	keys              struct{ agent, budgeted, destructive string }
+	policyDir         string
 	store             *redistest.Process // nil without redis
 	stopErrs          []error            // of sidecars that failed under load
 }
@@ -188,8 +196,9 @@ type env struct {
 // at each number of callers, and stops it.
 func (e *env) runState(ctx context.Context, st string) ([]Row, error) {
 	o := e.o
-	cfg := sidecarConfig{orgURL: e.orgURL, oktaToken: e.oktaToken,
-		agents: map[string]string{agent: identity.HashKey(e.keys.agent), budgetedAgent: identity.HashKey(e.keys.budgeted)}}
+	cfg := sidecarConfig{orgURL: e.orgURL, oktaToken: e.oktaToken, policyDir: e.policyDir,
+		agents: map[string]string{agent: identity.HashKey(e.keys.agent), budgetedAgent: identity.HashKey(e.keys.budgeted),
+			destructiveAgent: identity.HashKey(e.keys.destructive)}}
 	clock := cpuClock{simulator: e.simPid}
 	if st == StateRedis {
 		cfg.redisAddr = e.store.Addr()
@@ -204,17 +213,20 @@ func (e *env) runState(ctx context.Context, st string) ([]Row, error) {
 	clock.sidecar = sc.pid
 	loads := slices.Clone(Loads)
 	if o.budgeted() {
-		loads = slices.Insert(loads, 2, LoadBudgeted)
+		loads = slices.Insert(loads, 2, LoadBudgeted, LoadDestructive)
 	}
 	var rows []Row
 	for _, callers := range o.Callers {
 		for _, load := range loads {
-			key := e.keys.agent
-			if load.Budgeted {
+			key, action, params := e.keys.agent, o.Action, o.Params
+			switch {
+			case load.Destructive:
+				key, action, params = e.keys.destructive, destructiveAction, destructiveParams
+			case load.Budgeted:
 				key = e.keys.budgeted
 			}
 			lo := loadgen.Options{
-				Target: sc.addr, Key: key, RPC: load.RPC, Action: o.Action, Params: o.Params,
+				Target: sc.addr, Key: key, RPC: load.RPC, Action: action, Params: params,
 				Concurrency: callers, Conns: min(o.Conns, callers), Duration: o.Duration, MaxRequests: 1 << 40,
 				OktaURL: e.orgURL, OktaToken: e.oktaToken,
 			}

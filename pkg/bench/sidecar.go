@@ -20,12 +20,13 @@ const tokenEnv = "OKTA_API_TOKEN"
 type sidecarConfig struct {
 	orgURL, oktaToken string
 	agents            map[string]string // id → SHA-256 of its key
+	policyDir         string            // the policies (writePolicies)
 	redisAddr         string            // "": the memory backend
 }
 
 // startSidecar writes a configuration for the org at orgURL and the agent
-// keys in dir (every other setting at its default: the shipped policies,
-// audit to standard output, the memory backend unless a redis address is
+// keys in dir (every other setting at its default: the policies in
+// policyDir, audit to standard output, the memory backend unless a redis address is
 // given) and starts command serve --config on it.
 func startSidecar(ctx context.Context, command []string, dir string, c sidecarConfig) (*child, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -49,12 +50,14 @@ okta:
   api_token_env: %s
 identity:
   keys_file: %s
+policy:
+  dir: %s
 limits:
-  agents: {%s: %d}
+  agents: {%s: %d, %s: %d}
 log:
   level: info
   format: json
-`, c.orgURL, tokenEnv, keysPath, budgetedAgent, budgetPerMinute)
+`, c.orgURL, tokenEnv, keysPath, c.policyDir, budgetedAgent, budgetPerMinute, destructiveAgent, budgetPerMinute)
 	if c.redisAddr != "" {
 		cfg += fmt.Sprintf("state:\n  backend: redis\n  redis:\n    address: %s\n    key_prefix: \"bench:\"\n", c.redisAddr)
 	}

@@ -14,9 +14,10 @@ import (
 
 // Load is one kind of run.
 type Load struct {
-	Name     string // as the table shows it
-	RPC      string // loadgen's
-	Budgeted bool   // run as the agent with a request budget
+	Name        string // as the table shows it
+	RPC         string // loadgen's
+	Budgeted    bool   // run as the agent with a request budget
+	Destructive bool   // a destructive call (apps.deactivate), as destructiveAgent
 }
 
 // Loads are the runs made at each number of callers, in table order. The
@@ -33,6 +34,12 @@ var Loads = []Load{
 // spends from it, with a shared store one round trip there. Made with
 // --state redis or both, after Execute.
 var LoadBudgeted = Load{Name: "Execute, budgeted agent", RPC: loadgen.RPCExecute, Budgeted: true}
+
+// LoadDestructive is Execute of a destructive call (apps.deactivate) as an
+// agent with a request budget: each call is counted against its impact
+// limits and spends from its budget, with a shared store both in one
+// script. Made with --state redis or both, after LoadBudgeted.
+var LoadDestructive = Load{Name: "Execute apps.deactivate, budgeted agent", RPC: loadgen.RPCExecute, Budgeted: true, Destructive: true}
 
 // The loads the targets are read from.
 var (
@@ -165,14 +172,12 @@ func (r *Report) targets(w io.Writer, label func(string) string) {
 }
 
 // compare writes what the shared state adds to Execute at 1 caller, for
-// the agent without a budget and the budgeted one: issue 16's goal.
+// the agent without a budget, the budgeted one and the destructive call:
+// issue 16's goal.
 func (r *Report) compare(w io.Writer) {
 	mem, red := r.only(StateMemory), r.only(StateRedis)
-	for _, load := range []Load{loadExecute, LoadBudgeted} {
-		name := "Execute with redis minus with memory"
-		if load.Budgeted {
-			name = "Execute, budgeted agent, with redis minus with memory"
-		}
+	for _, load := range []Load{loadExecute, LoadBudgeted, LoadDestructive} {
+		name := load.Name + " (redis minus memory)"
 		m, ok1 := mem.find(load, 1)
 		d, ok2 := red.find(load, 1)
 		if !ok1 || !ok2 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/state"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
@@ -273,6 +274,25 @@ func BenchmarkSharedHoldCount(b *testing.B) {
 		}
 		if err := h.Count(ctx); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// One budgeted destructive call's cost in the store: Count with the
+// budget's charge, still one script and one round trip.
+func BenchmarkSharedHoldCountCharging(b *testing.B) {
+	srv := redistest.Start(b)
+	s, st := replica(b, srv)
+	c := budget.Charge{Key: st.Key("budget", "{bench}"), Interval: 1, Depth: 1 << 40}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := s.Hold(ctx, "agent")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if wait, err := h.(ChargingHold).CountCharging(ctx, c); err != nil || wait > 0 {
+			b.Fatal(wait, err)
 		}
 	}
 }
