@@ -85,6 +85,10 @@ func clientOptions(cfg config.Redis) (*redis.Options, error) {
 		// One more dial, not five: a store that cannot be reached is
 		// reported as such within about two dial timeouts.
 		DialerRetries: 1,
+		// RESP2, which every Redis and Valkey speaks: Bollard uses no server
+		// push, and with RESP3 the client looks for pushed messages before
+		// every command (a read on the socket on each call's path).
+		Protocol: 2,
 	}
 	if path, ok := strings.CutPrefix(cfg.Address, "unix://"); ok {
 		o.Network, o.Addr = "unix", path
