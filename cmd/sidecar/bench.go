@@ -32,6 +32,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	callers := fs.String("callers", "1,16,32", "numbers of concurrent callers, comma-separated; Check, Execute and the baseline run at each")
 	fs.DurationVar(&o.Duration, "d", 3*time.Second, "duration of each run (at most 5m)")
 	fs.IntVar(&o.Conns, "conns", 1, "gRPC connections the callers share")
+	fs.IntVar(&o.Rounds, "rounds", 1, "rounds of every run, the state backends' order alternating; a row is all rounds' calls (at most 100)")
 	fs.StringVar(&o.Action, "action", "users.get", "catalog action")
 	fs.StringVar(&o.State, "state", bench.StateMemory, "the sidecar's state backend: memory, redis (a redis-server of the benchmark's own on loopback; needs redis-server on PATH) or both (memory, then redis, compared)")
 	params := fs.String("params", `{"userId":"00uALIactive000000g7"}`, "action parameters (JSON object)")

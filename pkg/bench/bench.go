@@ -60,6 +60,12 @@ type Options struct {
 	// redis each run is also made as an agent with a request budget, and
 	// as an agent making a destructive call.
 	State string
+	// Rounds repeats every run (default 1), each state backend's in turn,
+	// the order of the backends alternating from round to round; a row is
+	// the runs of all rounds together. A machine whose speed drifts over
+	// minutes (shared cores) then drifts for both backends alike, and the
+	// rows comparing them stay steady.
+	Rounds int
 }
 
 // states are the backends to run, in order.
@@ -68,6 +74,16 @@ func (o *Options) states() []string {
 		return []string{StateMemory, StateRedis}
 	}
 	return []string{o.State}
+}
+
+// roundStates are the backends of round i (from 0), in the order they run:
+// with two, reversed every other round.
+func (o *Options) roundStates(i int) []string {
+	st := o.states()
+	if i%2 == 1 {
+		slices.Reverse(st)
+	}
+	return st
 }
 
 // budgeted reports whether the runs include a budgeted agent's Execute
@@ -96,6 +112,9 @@ func (o *Options) setDefaults() {
 	if o.State == "" {
 		o.State = StateMemory
 	}
+	if o.Rounds == 0 {
+		o.Rounds = 1
+	}
 }
 
 func (o *Options) validate() error {
@@ -113,6 +132,9 @@ func (o *Options) validate() error {
 	}
 	if o.Conns < 0 {
 		errs = append(errs, errors.New("bench: connections must be positive"))
+	}
+	if o.Rounds < 1 || o.Rounds > 100 {
+		errs = append(errs, fmt.Errorf("bench: %d rounds: must be between 1 and 100", o.Rounds))
 	}
 	switch o.State {
 	case StateMemory, StateRedis, StateBoth:
@@ -167,12 +189,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	rep := &Report{Action: o.Action, Duration: o.Duration, Date: time.Now().UTC()}
-	for _, st := range o.states() {
-		rows, err := e.runState(ctx, st)
-		rep.Rows = append(rep.Rows, rows...)
-		if err != nil {
-			return nil, err
+	rep := &Report{Action: o.Action, Duration: time.Duration(o.Rounds) * o.Duration, Date: time.Now().UTC()}
+	for i := range o.Rounds {
+		for _, st := range o.roundStates(i) {
+			rows, err := e.runState(ctx, st)
+			if err != nil {
+				return nil, err
+			}
+			rep.add(rows)
 		}
 	}
 	// A child that failed under load (a crash, say) is reported beside

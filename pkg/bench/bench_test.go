@@ -200,3 +200,38 @@ func TestMarkdownBothStates(t *testing.T) {
 		t.Errorf("table:\n%s\nwant (%s):\n%s", out.String(), path, want)
 	}
 }
+
+// TestRoundsMerge: a report of several rounds has one row per run, in the
+// first round's order, each with every round's calls, errors and
+// latencies, and the CPU a call weighed by calls; the backends alternate
+// their order from round to round.
+func TestRoundsMerge(t *testing.T) {
+	us := time.Microsecond
+	var rep Report
+	rep.add([]Row{
+		{Load: Loads[1], Callers: 1, State: StateMemory, Result: run(100, 10*us, map[string]int64{"Unavailable": 1}), CPU: CPU{Load: 100 * us, Bollard: 400 * us}},
+		{Load: Loads[2], Callers: 1, State: StateMemory, Result: run(10, us, nil)},
+	})
+	rep.add([]Row{{Load: Loads[1], Callers: 1, State: StateRedis, Result: run(50, 10*us, nil)}})
+	rep.add([]Row{{Load: Loads[1], Callers: 1, State: StateMemory, Result: run(300, 2*us, map[string]int64{"Unavailable": 2, "Internal": 1}), CPU: CPU{Load: 200 * us, Bollard: 800 * us}}})
+	if len(rep.Rows) != 3 || rep.Rows[0].Load != Loads[1] || rep.Rows[1].Load != Loads[2] || rep.Rows[2].State != StateRedis {
+		t.Fatalf("rows %+v, want the first round's three", rep.Rows)
+	}
+	m := rep.Rows[0]
+	if m.Result.Requests != 400 || m.Result.Elapsed != 2*time.Second || len(m.Result.Latencies) != 400 {
+		t.Errorf("merged %d calls over %v, %d latencies; want 400 over 2s", m.Result.Requests, m.Result.Elapsed, len(m.Result.Latencies))
+	}
+	if !slices.IsSorted(m.Result.Latencies) || m.Result.Percentile(50) != 334*us { // the 200th of both runs
+		t.Errorf("merged latencies sorted=%v p50=%v, want sorted and 334µs", slices.IsSorted(m.Result.Latencies), m.Result.Percentile(50))
+	}
+	if m.Result.Errors["Unavailable"] != 3 || m.Result.Errors["Internal"] != 1 {
+		t.Errorf("merged errors %v", m.Result.Errors)
+	}
+	if m.CPU != (CPU{Load: 175 * us, Bollard: 700 * us}) {
+		t.Errorf("merged CPU %+v, want weighed by calls: 175µs / 700µs", m.CPU)
+	}
+	o := Options{State: StateBoth}
+	if a, b := o.roundStates(0), o.roundStates(1); !slices.Equal(a, []string{StateMemory, StateRedis}) || !slices.Equal(b, []string{StateRedis, StateMemory}) {
+		t.Errorf("rounds' order %v then %v, want memory first, then redis first", a, b)
+	}
+}

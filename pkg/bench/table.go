@@ -61,7 +61,7 @@ type Row struct {
 // Report is a benchmark's results.
 type Report struct {
 	Action   string
-	Duration time.Duration // of each run
+	Duration time.Duration // of each row: a run times the rounds
 	Date     time.Time
 	Rows     []Row
 }
@@ -77,6 +77,49 @@ const (
 	shareCallers       = 16
 	checkRateCallers   = 32
 )
+
+// add puts rows in the report: a row of a run already there (the same
+// load, callers and state, from an earlier round) is merged into it, so
+// that the report keeps the first round's order.
+func (r *Report) add(rows []Row) {
+	for _, row := range rows {
+		i := slices.IndexFunc(r.Rows, func(x Row) bool {
+			return x.Load == row.Load && x.Callers == row.Callers && stateOf(x) == stateOf(row)
+		})
+		if i < 0 {
+			r.Rows = append(r.Rows, row)
+			continue
+		}
+		r.Rows[i] = r.Rows[i].merge(row)
+	}
+}
+
+// merge is the row of two runs of the same load: their calls, errors and
+// time added up, their latencies together, and the CPU a call weighed by
+// each run's calls.
+func (a Row) merge(b Row) Row {
+	out := a
+	res := loadgen.Result{Requests: a.Result.Requests + b.Result.Requests, Elapsed: a.Result.Elapsed + b.Result.Elapsed}
+	if len(a.Result.Errors)+len(b.Result.Errors) > 0 {
+		res.Errors = map[string]int64{}
+		for _, m := range []map[string]int64{a.Result.Errors, b.Result.Errors} {
+			for k, v := range m {
+				res.Errors[k] += v
+			}
+		}
+	}
+	res.Latencies = slices.Concat(a.Result.Latencies, b.Result.Latencies)
+	slices.Sort(res.Latencies)
+	out.Result = res
+	weigh := func(x, y time.Duration) time.Duration {
+		if res.Requests == 0 {
+			return 0
+		}
+		return time.Duration((int64(x)*a.Result.Requests + int64(y)*b.Result.Requests) / res.Requests)
+	}
+	out.CPU = CPU{Load: weigh(a.CPU.Load, b.CPU.Load), Bollard: weigh(a.CPU.Bollard, b.CPU.Bollard), Okta: weigh(a.CPU.Okta, b.CPU.Okta)}
+	return out
+}
 
 // Errors is the number of failed calls over all runs.
 func (r *Report) Errors() int64 {
