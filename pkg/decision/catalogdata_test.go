@@ -16,7 +16,7 @@ func TestCatalogData(t *testing.T) {
 	e, _ := newEngine(t, decision.WithPolicyFS(policyFS(
 		"p.rego", regoDecision(`{"allow": true, "deny": [], "obligations": {"require_confirmation": false, "catalog": data.bollard.catalog, "own": data.bollard.config}}`),
 		"bollard/config/d.json", `{"flag": true}`,
-	)))
+	)), decision.WithObligations("catalog", "own"))
 	d := e.Decide(t.Context(), decision.Input{Action: action(t, "users.list")})
 	if !d.Allow {
 		t.Fatalf("denied: %v", d.Deny)

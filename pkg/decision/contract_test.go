@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,18 +141,31 @@ func TestCustomAction(t *testing.T) {
 	}
 }
 
-// TestObligationsExtra: keys other than require_confirmation reach the
-// caller as JSON values.
+// TestObligationsExtra: the obligations besides require_confirmation that
+// the sidecar honours, and those an embedder adds (WithObligations), reach
+// the caller as JSON values; any other key makes the decision malformed,
+// so that it denies with policy_error: a condition is never skipped.
 func TestObligationsExtra(t *testing.T) {
-	e, _ := newEngine(t, decision.WithPolicyFS(policyFS("p.rego", regoDecision(
-		`{"allow": true, "deny": [], "obligations": {"require_confirmation": true, "max_results": 10, "remove_attributes": {"ssn", "dob"}, "note": null}}`))))
+	policy := policyFS("p.rego", regoDecision(
+		`{"allow": true, "deny": [], "obligations": {"require_confirmation": true, "max_page_size": 10, "remove_fields": {"ssn", "dob"}, "note": null}}`))
+	e, _ := newEngine(t, decision.WithPolicyFS(policy), decision.WithObligations("note"))
 	d := e.Decide(t.Context(), decision.Input{Action: action(t, "users.list")})
 	if !d.Allow || !d.Obligations.RequireConfirmation {
 		t.Fatalf("decision = %+v", d)
 	}
-	want := map[string]any{"max_results": json.Number("10"), "remove_attributes": []any{"dob", "ssn"}, "note": nil}
+	want := map[string]any{"max_page_size": json.Number("10"), "remove_fields": []any{"dob", "ssn"}, "note": nil}
 	if !reflect.DeepEqual(d.Obligations.Extra, want) {
 		t.Errorf("Extra = %#v, want %#v", d.Obligations.Extra, want)
+	}
+	// Without the embedder's "note", the same decision denies.
+	strict, rec := newEngine(t, decision.WithPolicyFS(policy))
+	d = strict.Decide(t.Context(), decision.Input{Action: action(t, "users.list")})
+	if d.Allow || len(d.Deny) != 1 || d.Deny[0].Code != decision.CodePolicyError {
+		t.Fatalf("a decision with an obligation the sidecar does not honour = %+v, want denied with %s", d, decision.CodePolicyError)
+	}
+	errs := rec.errors("policy evaluation failed")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "obligations.note is not an obligation this sidecar honours") {
+		t.Errorf("logged %v, want the obligation named", errs)
 	}
 }
 

@@ -72,9 +72,22 @@ type Obligations struct {
 	// RequireConfirmation: the call needs a confirmation token first.
 	RequireConfirmation bool
 	// Extra holds every other key the policy put in obligations, as JSON
-	// values (map[string]any, []any, string, json.Number, bool, nil). Nil
-	// when there are none.
+	// values (map[string]any, []any, string, json.Number, bool, nil): only
+	// KnownObligations. Nil when there are none.
 	Extra map[string]any
+}
+
+// KnownObligations are the obligations besides require_confirmation that
+// the sidecar honours. An obligation is a condition on an allowed call, so
+// a decision with any other key (a newer policy's obligation this sidecar
+// cannot meet, or a misspelt one) is malformed and denies: a condition the
+// security team set is never skipped.
+var KnownObligations = map[string]bool{
+	"page_budget":   true, // ExecuteAll's pages
+	"max_page_size": true, // the limit sent to Okta
+	"remove_fields": true, // fields removed from answers and events
+	"constraints":   true, // conditions on parameters, and their defaults
+	"mask":          true, // parameters the audit record keeps as an HMAC
 }
 
 // Decision is the answer for one call.

@@ -212,7 +212,7 @@ func (e *Engine) evalQuery(ctx context.Context, pq rego.PreparedEvalQuery, query
 		}
 		return false, nil, Obligations{}, fmt.Errorf("evaluate %s: %w", query, err)
 	}
-	return readResult(rs, composed)
+	return readResult(rs, composed, e.opts.knownObligation)
 }
 
 // contradiction logs a decision that is well-formed but inconsistent, for

@@ -73,7 +73,10 @@ func newEngine(t *testing.T, opts ...decision.Option) (*decision.Engine, *record
 	// whole library can take longer than the production 100 ms, and a test
 	// about something else must not fail closed on it. The tests of the
 	// deadline pass their own, which wins.
-	opts = append([]decision.Option{decision.WithLogger(slog.New(rec)), decision.WithEvalTimeout(10 * time.Second)}, opts...)
+	// The test policies hand the input, the stage and the standing back
+	// under obligations of these names, which only tests honour.
+	opts = append([]decision.Option{decision.WithLogger(slog.New(rec)), decision.WithEvalTimeout(10 * time.Second),
+		decision.WithObligations("input", "stage", "standing")}, opts...)
 	e, err := decision.New(t.Context(), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)

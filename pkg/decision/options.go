@@ -38,6 +38,12 @@ type options struct {
 	logger      *slog.Logger
 	problems    []error
 	onReload    func(ok bool)
+	obligations map[string]bool // honoured besides KnownObligations
+}
+
+// knownObligation reports whether the caller honours the obligation name.
+func (o *options) knownObligation(name string) bool {
+	return KnownObligations[name] || o.obligations[name]
 }
 
 var defaultOptions = options{
@@ -189,6 +195,20 @@ func WithReloadDebounce(d time.Duration) Option {
 // denied with policy_error.
 func WithEvalTimeout(d time.Duration) Option {
 	return func(o *options) { o.evalTimeout = d }
+}
+
+// WithObligations adds obligations that the caller honours besides
+// KnownObligations: a decision that sets one is no longer malformed. For
+// embedders and tests; the sidecar honours exactly KnownObligations.
+func WithObligations(names ...string) Option {
+	return func(o *options) {
+		if o.obligations == nil {
+			o.obligations = make(map[string]bool, len(names))
+		}
+		for _, n := range names {
+			o.obligations[n] = true
+		}
+	}
 }
 
 // WithLogger sets the logger (default slog.Default()).

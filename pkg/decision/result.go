@@ -30,8 +30,9 @@ func shape(format string, args ...any) error {
 
 // readResult extracts the decision from the query's result set. composed
 // says the query is a composedQuery: the decision with the team's deny sets
-// beside it, any element of which denies.
-func readResult(rs rego.ResultSet, composed bool) (allow bool, deny []Reason, ob Obligations, err error) {
+// beside it, any element of which denies. known tells the obligations the
+// sidecar honours; any other makes the decision malformed.
+func readResult(rs rego.ResultSet, composed bool, known func(string) bool) (allow bool, deny []Reason, ob Obligations, err error) {
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return false, nil, Obligations{}, errUndefined
 	}
@@ -43,9 +44,9 @@ func readResult(rs rego.ResultSet, composed bool) (allow bool, deny []Reason, ob
 		return false, nil, Obligations{}, shape("result is %T", rs[0].Expressions[0].Value)
 	}
 	if !composed {
-		return readDecision(t.Value)
+		return readDecision(t.Value, known)
 	}
-	return readComposed(t.Value)
+	return readComposed(t.Value, known)
 }
 
 var keyDecision = ast.StringTerm("decision")
@@ -54,7 +55,7 @@ var keyDecision = ast.StringTerm("decision")
 // denied with every reason of the team's rules appended when there is any.
 // A reason of the wrong shape fails the whole decision, like a malformed
 // decision does: a rule that cannot say why it denies still denies.
-func readComposed(v ast.Value) (allow bool, deny []Reason, ob Obligations, err error) {
+func readComposed(v ast.Value, known func(string) bool) (allow bool, deny []Reason, ob Obligations, err error) {
 	obj, ok := v.(ast.Object)
 	if !ok {
 		return false, nil, ob, shape("composed result is %s", ast.ValueName(v))
@@ -63,7 +64,7 @@ func readComposed(v ast.Value) (allow bool, deny []Reason, ob Obligations, err e
 	if d == nil {
 		return false, nil, ob, errUndefined
 	}
-	allow, deny, ob, err = readDecision(d)
+	allow, deny, ob, err = readDecision(d, known)
 	if err != nil {
 		return false, nil, Obligations{}, err
 	}
@@ -114,7 +115,7 @@ func readReason(v ast.Value) (Reason, error) {
 
 // readDecision checks v against the contract: an object with exactly the
 // types the contract names; anything else is an error, so the call is denied.
-func readDecision(v ast.Value) (allow bool, deny []Reason, ob Obligations, err error) {
+func readDecision(v ast.Value, known func(string) bool) (allow bool, deny []Reason, ob Obligations, err error) {
 	obj, ok := v.(ast.Object)
 	if !ok {
 		return false, nil, ob, shape("decision is %s, not an object", ast.ValueName(v))
@@ -137,14 +138,14 @@ func readDecision(v ast.Value) (allow bool, deny []Reason, ob Obligations, err e
 			deny[i] = r
 		}
 	}
-	ob, err = readObligations(get(obj, keyObligations))
+	ob, err = readObligations(get(obj, keyObligations), known)
 	if err != nil {
 		return false, nil, Obligations{}, err
 	}
 	return bool(a), deny, ob, nil
 }
 
-func readObligations(v ast.Value) (Obligations, error) {
+func readObligations(v ast.Value, known func(string) bool) (Obligations, error) {
 	var ob Obligations
 	obj, ok := v.(ast.Object)
 	if !ok {
@@ -167,6 +168,10 @@ func readObligations(v ast.Value) (Obligations, error) {
 			return
 		}
 		if key == "require_confirmation" || err != nil {
+			return
+		}
+		if !known(string(key)) {
+			err = shape("obligations.%s is not an obligation this sidecar honours (it denies rather than skip it)", string(key))
 			return
 		}
 		x, jerr := ast.JSON(val.Value)

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -12,13 +14,17 @@ import (
 )
 
 // TestPolicyErrorsDenyThroughTheGateway: a policy whose answer has the wrong
-// shape, or that fails at run time, denies with policy_error and nothing
-// reaches Okta.
+// shape, or that fails at run time, or that sets an obligation the sidecar
+// does not know, denies with policy_error and nothing reaches Okta.
 func TestPolicyErrorsDenyThroughTheGateway(t *testing.T) {
 	policies := map[string]string{
 		"wrong shape":   `package bollard.authz` + "\n" + `decision := {"allow": "yes", "deny": [], "obligations": {"require_confirmation": false}}`,
 		"runtime error": `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": to_number(input.agent.id) > 0}}`,
 		"undefined":     `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {}} if { input.version == 99 }`,
+		// An obligation is a condition on an allowed call: one this sidecar
+		// does not know (a newer policy's, or a typo) is never skipped.
+		"unknown obligation":  `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false, "require_approval": {"approvers": {"groups": ["security"]}}}}`,
+		"misspelt obligation": `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false, "remove_field": ["profile.email"]}}`,
 	}
 	for name, rego := range policies {
 		t.Run(name, func(t *testing.T) {
@@ -39,5 +45,15 @@ func TestPolicyErrorsDenyThroughTheGateway(t *testing.T) {
 				t.Errorf("%d requests reached Okta", n)
 			}
 		})
+	}
+}
+
+// TestHonouredObligations: the obligations a decision may set are exactly
+// those the gateway applies, so that none it accepts is skipped.
+func TestHonouredObligations(t *testing.T) {
+	known := slices.Sorted(maps.Keys(decision.KnownObligations))
+	got := slices.Sorted(slices.Values(honoured))
+	if !slices.Equal(known, got) {
+		t.Errorf("decision.KnownObligations %v, the gateway applies %v", known, got)
 	}
 }

@@ -21,7 +21,14 @@ const (
 	// shows them, and the gateway sends a constraint's default when the
 	// call leaves its parameter out.
 	obligationConstraints = "constraints"
+	// obligationMask lists parameters the audit record keeps as an HMAC.
+	obligationMask = "mask"
 )
+
+// honoured are the obligations the gateway applies besides
+// require_confirmation: exactly decision.KnownObligations, which a decision
+// may not go beyond (TestHonouredObligations).
+var honoured = []string{obligationPageBudget, obligationMaxPageSize, obligationRemoveFields, obligationConstraints, obligationMask}
 
 // CodeHiddenField is the deny code the sidecar sets for a call whose
 // search, filter, q or sortBy reaches an attribute the policy hides from

@@ -404,7 +404,7 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 		for k, v := range d.Obligations.Extra {
 			r.Obligations[k] = v
 		}
-		if paths, ok := d.Obligations.Extra["mask"].([]any); ok {
+		if paths, ok := d.Obligations.Extra[obligationMask].([]any); ok {
 			for _, p := range paths {
 				if s, ok := p.(string); ok {
 					r.Mask = append(r.Mask, s)
