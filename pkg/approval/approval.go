@@ -1,0 +1,116 @@
+package approval
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"slices"
+	"time"
+)
+
+// Person is an approver as their identity provider vouches for them (a
+// verified JWT): never an agent.
+type Person struct {
+	Subject string // the token's sub
+	Email   string
+	Groups  []string
+}
+
+// Binding is what an approval covers, once: the agent, the action and the
+// hash of the exact validated parameters (confirm.HashParams).
+type Binding struct {
+	Agent      string
+	Action     string
+	ParamsHash [32]byte
+}
+
+func (a Binding) matches(b Binding) bool {
+	return a.Agent == b.Agent && a.Action == b.Action && subtle.ConstantTimeCompare(a.ParamsHash[:], b.ParamsHash[:]) == 1
+}
+
+// Request is a call that waits for approval.
+type Request struct {
+	Binding
+	// Params are the call's parameters as the audit record keeps them
+	// (masked), for the approver's eyes.
+	Params map[string]any
+	// OnBehalfOf is the person the agent acts for, when its credential
+	// names one (subject or email): that person cannot approve it.
+	OnBehalfOf string
+	// DecisionID is the decision of the call that asked.
+	DecisionID  string
+	Requirement Requirement
+}
+
+// State is where an approval stands.
+type State int
+
+const (
+	Pending  State = iota + 1
+	Approved       // enough people approved: the agent may run the call once
+	Denied         // a qualified person said no: final
+	Expired        // nobody decided in time, or the approved call was not run in time
+	Used           // the approved call ran
+)
+
+func (s State) String() string {
+	switch s {
+	case Pending:
+		return "pending"
+	case Approved:
+		return "approved"
+	case Denied:
+		return "denied"
+	case Expired:
+		return "expired"
+	case Used:
+		return "used"
+	}
+	return "unknown"
+}
+
+// Final reports whether the state can no longer change.
+func (s State) Final() bool { return s == Denied || s == Expired || s == Used }
+
+// Vote is one person's answer.
+type Vote struct {
+	Approver Person
+	Approve  bool
+	Comment  string // the reason of a denial; optional for an approval
+	At       time.Time
+}
+
+// Approval is a request and what people made of it.
+type Approval struct {
+	ID string
+	Request
+	State   State
+	Created time.Time
+	Expires time.Time
+	Votes   []Vote
+}
+
+// clone is a copy the caller may keep: the store's own is never handed out.
+func (a *Approval) clone() Approval {
+	c := *a
+	c.Votes = slices.Clone(a.Votes)
+	return c
+}
+
+// Errors of the store. Each refusal of a vote is its own, so that the
+// approver is told why and the audit record names it.
+var (
+	ErrNotFound       = errors.New("approval: no such approval")
+	ErrNotPending     = errors.New("approval: no longer pending")
+	ErrSelfApproval   = errors.New("approval: nobody may approve a request they made")
+	ErrAgentApprover  = errors.New("approval: an agent identity cannot approve")
+	ErrNotApprover    = errors.New("approval: this person is not among the approvers the policy names")
+	ErrAlreadyVoted   = errors.New("approval: this person already answered")
+	ErrNoReason       = errors.New("approval: a denial needs a reason")
+	ErrMismatch       = errors.New("approval: the approval covers another agent, action or parameters")
+	ErrNotApproved    = errors.New("approval: not approved")
+	ErrTooManyPending = errors.New("approval: too many pending approvals")
+)
+
+// newID is 128 random bits, printable.
+func newID() string { return "ap_" + rand.Text() }

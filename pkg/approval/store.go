@@ -1,0 +1,259 @@
+package approval
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of a Store's bounds.
+const (
+	DefaultMaxPending         = 10_000
+	DefaultMaxPendingPerAgent = 20
+	maxCommentLen             = 1024
+	// keepFinal is how long a final approval stays readable, for the agent
+	// that waits on it and the approvers' history.
+	keepFinal = time.Hour
+)
+
+// Store keeps approvals in this process (the memory backend).
+type Store struct {
+	now                func() time.Time
+	isAgent            func(subject string) bool
+	maxPending, perAgt int
+
+	mu        sync.Mutex
+	approvals map[string]*Approval
+	changed   chan struct{} // closed and replaced at every change
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock replaces the clock, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithAgents tells the store which subjects are agent identities, which
+// never approve (the agent ids the sidecar knows).
+func WithAgents(isAgent func(subject string) bool) Option {
+	return func(s *Store) { s.isAgent = isAgent }
+}
+
+// WithLimits bounds the pending approvals, in all and per agent.
+func WithLimits(total, perAgent int) Option {
+	return func(s *Store) { s.maxPending, s.perAgt = total, perAgent }
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	s := &Store{now: time.Now, isAgent: func(string) bool { return false },
+		maxPending: DefaultMaxPending, perAgt: DefaultMaxPendingPerAgent,
+		approvals: map[string]*Approval{}, changed: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Create records a pending approval for r, expiring after its
+// requirement's TTL.
+func (s *Store) Create(r Request) (Approval, error) {
+	if r.Requirement.Approvals < minApprovals || r.Requirement.Approvals > maxApprovals || len(r.Requirement.Approvers) == 0 {
+		return Approval{}, fmt.Errorf("%w: no approver or approvals out of range", ErrInvalidRequirement)
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(now)
+	pending, mine := 0, 0
+	for _, a := range s.approvals {
+		if a.State == Pending {
+			pending++
+			if a.Agent == r.Agent {
+				mine++
+			}
+		}
+	}
+	if pending >= s.maxPending || mine >= s.perAgt {
+		return Approval{}, ErrTooManyPending
+	}
+	ttl := r.Requirement.TTL
+	if ttl <= 0 || ttl > MaxTTL {
+		ttl = DefaultTTL
+	}
+	a := &Approval{ID: newID(), Request: r, State: Pending, Created: now, Expires: now.Add(ttl)}
+	s.approvals[a.ID] = a
+	s.notifyLocked()
+	return a.clone(), nil
+}
+
+// Get returns the approval, its expiry applied.
+func (s *Store) Get(id string) (Approval, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, err := s.getLocked(id, now)
+	if err != nil {
+		return Approval{}, err
+	}
+	return a.clone(), nil
+}
+
+// List returns the approvals in the given states (all when none), oldest
+// first.
+func (s *Store) List(states ...State) []Approval {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(now)
+	var out []Approval
+	for _, a := range s.approvals {
+		if len(states) == 0 || slices.Contains(states, a.State) {
+			out = append(out, a.clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b Approval) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Vote records p's answer. An approval is refused (and nothing recorded)
+// when p is an agent identity, the request's own agent or the person it
+// acts for, not among the requirement's approvers, or already answered;
+// or when the approval is no longer pending. A denial, by any qualified
+// person, is final and needs a reason; enough approvals by distinct people
+// make it Approved.
+func (s *Store) Vote(id string, p Person, approve bool, comment string) (Approval, error) {
+	if len(comment) > maxCommentLen {
+		comment = comment[:maxCommentLen]
+	}
+	comment = strings.TrimSpace(comment)
+	if !approve && comment == "" {
+		return Approval{}, ErrNoReason
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, err := s.getLocked(id, now)
+	if err != nil {
+		return Approval{}, err
+	}
+	switch {
+	case a.State != Pending:
+		return a.clone(), ErrNotPending
+	case p.Subject == "" || s.isAgent(p.Subject) || s.isAgent(p.Email):
+		return a.clone(), ErrAgentApprover
+	case p.Subject == a.Agent || (a.OnBehalfOf != "" && (p.Subject == a.OnBehalfOf || strings.EqualFold(p.Email, a.OnBehalfOf))):
+		return a.clone(), ErrSelfApproval
+	case !a.Requirement.Qualifies(p):
+		return a.clone(), ErrNotApprover
+	}
+	for _, v := range a.Votes {
+		if v.Approver.Subject == p.Subject || (p.Email != "" && strings.EqualFold(v.Approver.Email, p.Email)) {
+			return a.clone(), ErrAlreadyVoted
+		}
+	}
+	a.Votes = append(a.Votes, Vote{Approver: Person{Subject: p.Subject, Email: p.Email, Groups: slices.Clone(p.Groups)}, Approve: approve, Comment: comment, At: now})
+	switch {
+	case !approve:
+		a.State = Denied
+	case a.approvals() >= a.Requirement.Approvals:
+		a.State = Approved
+	}
+	s.notifyLocked()
+	return a.clone(), nil
+}
+
+// Redeem marks an approved approval used for the call b, once. It fails
+// with ErrMismatch for another agent, action or parameters (the approval
+// stays as it is), ErrNotApproved while pending or when denied, and
+// ErrNotPending once expired or used. An unknown id, and one of another
+// agent, is ErrNotFound: an id tells an agent nothing of others' calls.
+func (s *Store) Redeem(id string, b Binding) (Approval, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, err := s.getLocked(id, now)
+	if err != nil || a.Agent != b.Agent {
+		return Approval{}, ErrNotFound
+	}
+	switch a.State {
+	case Approved:
+	case Pending, Denied:
+		return a.clone(), ErrNotApproved
+	default:
+		return a.clone(), ErrNotPending
+	}
+	if !a.Binding.matches(b) {
+		return a.clone(), ErrMismatch
+	}
+	a.State = Used
+	s.notifyLocked()
+	return a.clone(), nil
+}
+
+// Changed returns a channel closed at the next change to any approval:
+// read what you watch, then wait on a new one.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (a *Approval) approvals() int {
+	n := 0
+	for _, v := range a.Votes {
+		if v.Approve {
+			n++
+		}
+	}
+	return n
+}
+
+// getLocked finds the approval, expiring it when its time is up.
+func (s *Store) getLocked(id string, now time.Time) (*Approval, error) {
+	a := s.approvals[id]
+	if a == nil {
+		return nil, ErrNotFound
+	}
+	if s.expireLocked(a, now) {
+		s.notifyLocked()
+	}
+	return a, nil
+}
+
+// expireLocked turns a pending or approved approval whose time is up into
+// an expired one.
+func (s *Store) expireLocked(a *Approval, now time.Time) bool {
+	if (a.State == Pending || a.State == Approved) && !now.Before(a.Expires) {
+		a.State = Expired
+		return true
+	}
+	return false
+}
+
+// sweepLocked expires what is due and forgets final approvals older than
+// keepFinal.
+func (s *Store) sweepLocked(now time.Time) {
+	changed := false
+	for id, a := range s.approvals {
+		changed = s.expireLocked(a, now) || changed
+		if a.State.Final() && now.Sub(a.Expires) > keepFinal {
+			delete(s.approvals, id)
+		}
+	}
+	if changed {
+		s.notifyLocked()
+	}
+}
+
+func (s *Store) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
