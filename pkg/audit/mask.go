@@ -277,3 +277,20 @@ func splitPaths(paths []string) [][]string {
 	}
 	return out
 }
+
+// MaskedParams returns params as the record of a call with these path
+// parameters (resource) and mask obligation paths holds them, as canonical
+// JSON: credential fields, the paths and the values of secret path
+// parameters replaced by their HMAC. For showing a call to a person (an
+// approver) exactly as the audit log shows it, never more.
+func (l *Logger) MaskedParams(params map[string]any, resource map[string]string, paths []string) []byte {
+	_, secrets := appendResource(nil, resource, l.masker)
+	c := maskCtx{m: l.masker, secrets: secrets}
+	if len(paths) > 0 {
+		c.paths = splitPaths(paths)
+	}
+	if params == nil {
+		return []byte("{}")
+	}
+	return appendValue(nil, params, c)
+}

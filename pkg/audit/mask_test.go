@@ -360,3 +360,31 @@ func TestMaskingIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedParamsAsTheRecord: what MaskedParams shows a person is
+// byte for byte what the record of the same call holds: credentials, mask
+// paths and secret path parameters masked, the rest as sent.
+func TestMaskedParamsAsTheRecord(t *testing.T) {
+	params := map[string]any{"sessionId": "102abc", "body": map[string]any{
+		"credentials": map[string]any{"password": map[string]any{"value": "hunter2"}},
+		"profile":     map[string]any{"mobilePhone": "+1 555 0100", "login": "ann@example.com"}}}
+	resource := map[string]string{"sessionId": "102abc"}
+	mask := []string{"body.profile.mobilePhone"}
+	rec, l := written(t, &Record{Params: params, Resource: resource, Mask: mask})
+	var shown any
+	if err := json.Unmarshal(l.MaskedParams(params, resource, mask), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shown, rec["params"]) {
+		t.Fatalf("shown %v\nrecord %v", shown, rec["params"])
+	}
+	raw := string(l.MaskedParams(params, resource, mask))
+	for _, secret := range []string{"hunter2", "+1 555 0100", "102abc"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("%q shown: %s", secret, raw)
+		}
+	}
+	if !strings.Contains(raw, "ann@example.com") {
+		t.Errorf("the login is hidden: %s", raw)
+	}
+}

@@ -88,6 +88,8 @@ var KnownObligations = map[string]bool{
 	"remove_fields": true, // fields removed from answers and events
 	"constraints":   true, // conditions on parameters, and their defaults
 	"mask":          true, // parameters the audit record keeps as an HMAC
+	// a person's approval first (pkg/approval's Requirement)
+	"require_approval": true,
 }
 
 // Decision is the answer for one call.

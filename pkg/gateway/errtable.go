@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/forward"
@@ -41,6 +42,12 @@ var (
 	kindBudgetExceeded       = &errKind{result: "agent_budget_exceeded", code: codes.ResourceExhausted, reason: ReasonAgentBudgetExceeded}
 	// An agent that hoards confirmation tokens: its doing, not an operator's.
 	kindTooManyConfirmations = &errKind{result: "too_many_confirmations", code: codes.ResourceExhausted, reason: ReasonTooManyConfirmations}
+	// A person's approval: awaited, refused by a person, or one that does
+	// not let this call run.
+	kindApprovalPending  = &errKind{result: "approval_pending", code: codes.FailedPrecondition, reason: ReasonApprovalPending}
+	kindApprovalDenied   = &errKind{result: "approval_denied", code: codes.PermissionDenied, reason: ReasonApprovalDenied}
+	kindApprovalRefused  = &errKind{result: "approval_refused", code: codes.FailedPrecondition, reason: ReasonApprovalInvalid}
+	kindTooManyApprovals = &errKind{result: "too_many_approvals", code: codes.ResourceExhausted, reason: ReasonTooManyApprovals}
 	// Another replica's calls of the agent changed the decision: the
 	// agent's to send again, not an operator's.
 	kindDecisionChanged = &errKind{result: "decision_changed", code: codes.Aborted, reason: ReasonDecisionChanged}
@@ -76,7 +83,7 @@ var (
 var errorTable = []*errKind{
 	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
 	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
-	kindDecisionChanged,
+	kindDecisionChanged, kindApprovalPending, kindApprovalDenied, kindApprovalRefused, kindTooManyApprovals,
 	kindAuditUnavailable, kindStateUnavailable,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
@@ -113,6 +120,9 @@ func classify(err error) (*errKind, error) {
 		ve *catalog.ValidationError
 		be *budgetExceeded
 		fe *forward.Error
+		ap *approvalPending
+		ad *approvalDenied
+		ar *approvalRefused
 	)
 	switch {
 	case errors.Is(err, errAuditUnavailable):
@@ -141,6 +151,14 @@ func classify(err error) (*errKind, error) {
 		return kindTooManyConfirmations, err
 	case errors.Is(err, errDecisionChanged):
 		return kindDecisionChanged, err
+	case errors.As(err, &ap):
+		return kindApprovalPending, ap
+	case errors.As(err, &ad):
+		return kindApprovalDenied, ad
+	case errors.As(err, &ar):
+		return kindApprovalRefused, ar
+	case errors.Is(err, approval.ErrTooManyPending):
+		return kindTooManyApprovals, err
 	case errors.As(err, &fe):
 		if k, ok := oktaKinds[fe.Kind]; ok {
 			return k, fe

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -66,6 +67,14 @@ func errorSamples() []errorSample {
 			"agent_budget_exceeded", false, codes.ResourceExhausted, ReasonAgentBudgetExceeded, "this agent's request budget (10 calls a minute) is spent; this is Bollard's per-agent limit, not Okta's"},
 		{"too many confirmations", confirm.ErrTooManyPending,
 			"too_many_confirmations", false, codes.ResourceExhausted, ReasonTooManyConfirmations, "too many pending confirmations for this agent"},
+		{"approval pending", &approvalPending{a: approval.Approval{ID: "ap_1", Expires: time.Unix(0, 0), Request: approval.Request{Requirement: approval.Requirement{Approvals: 2}}}},
+			"approval_pending", false, codes.FailedPrecondition, ReasonApprovalPending, "policy requires a person's approval: wait for it (WaitApproval), then send the same request again with this approval id"},
+		{"approval denied", &approvalDenied{a: approval.Approval{ID: "ap_1", Votes: []approval.Vote{{Approve: false, Comment: "not now"}}}, decisionID: "d1"},
+			"approval_denied", false, codes.PermissionDenied, ReasonApprovalDenied, "a person denied this call: not now"},
+		{"approval refused", &approvalRefused{err: approval.ErrMismatch, decisionID: "d1"},
+			"approval_refused", false, codes.FailedPrecondition, ReasonApprovalInvalid, "this approval does not let this call run (mismatch); send the request without an approval id to ask for a new one"},
+		{"too many approvals", fmt.Errorf("approval: %w", approval.ErrTooManyPending),
+			"too_many_approvals", false, codes.ResourceExhausted, ReasonTooManyApprovals, "too many approvals pending for this agent"},
 		{"decision changed", errDecisionChanged,
 			"decision_changed", false, codes.Aborted, ReasonDecisionChanged, "the agent's destructive calls on other replicas changed this call's decision before it went; it did not reach Okta: send it again (with a new confirmation if it needs one)"},
 		{"okta bad request", okta(forward.KindBadRequest),

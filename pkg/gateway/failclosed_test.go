@@ -23,7 +23,7 @@ func TestPolicyErrorsDenyThroughTheGateway(t *testing.T) {
 		"undefined":     `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {}} if { input.version == 99 }`,
 		// An obligation is a condition on an allowed call: one this sidecar
 		// does not know (a newer policy's, or a typo) is never skipped.
-		"unknown obligation":  `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false, "require_approval": {"approvers": {"groups": ["security"]}}}}`,
+		"unknown obligation":  `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false, "require_quorum": {"approvers": {"groups": ["security"]}}}}`,
 		"misspelt obligation": `package bollard.authz` + "\n" + `decision := {"allow": true, "deny": [], "obligations": {"require_confirmation": false, "remove_field": ["profile.email"]}}`,
 	}
 	for name, rego := range policies {

@@ -67,6 +67,9 @@ type FrontRequest struct {
 	// Confirmation is a token the pipeline issued for this very call
 	// (agent, action, parameters); empty on a first call.
 	Confirmation string
+	// ApprovalID is the approval an earlier APPROVAL_PENDING answer named,
+	// once a person approved it; empty otherwise.
+	ApprovalID string
 }
 
 // FrontResult is a call carried out at Okta.
@@ -87,7 +90,7 @@ type FrontResult struct {
 // steps, records, spans, metrics and budgets as Execute. A refusal or a
 // failure is a *FrontError.
 func (s *Server) Call(ctx context.Context, front, authorization string, req FrontRequest) (*FrontResult, error) {
-	out, err := s.run(withFront(ctx, front, authorization), request{action: req.Action, params: req.Params, confirmation: req.Confirmation})
+	out, err := s.run(withFront(ctx, front, authorization), request{action: req.Action, params: req.Params, confirmation: req.Confirmation, approvalID: req.ApprovalID})
 	if err != nil {
 		fe := frontError(err, out.id)
 		if fe.confirmationToken != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/shape"
@@ -28,7 +29,7 @@ const (
 // honoured are the obligations the gateway applies besides
 // require_confirmation: exactly decision.KnownObligations, which a decision
 // may not go beyond (TestHonouredObligations).
-var honoured = []string{obligationPageBudget, obligationMaxPageSize, obligationRemoveFields, obligationConstraints, obligationMask}
+var honoured = []string{obligationPageBudget, obligationMaxPageSize, obligationRemoveFields, obligationConstraints, obligationMask, approval.Obligation}
 
 // CodeHiddenField is the deny code the sidecar sets for a call whose
 // search, filter, q or sortBy reaches an attribute the policy hides from
@@ -55,6 +56,9 @@ func readObligations(out *outcome) error {
 	c, hasC := ob.Extra[obligationConstraints]
 	if out.constraints, err = readConstraints(c, hasC); err != nil {
 		return fmt.Errorf("policy obligation: %w", err)
+	}
+	if err := readApproval(out); err != nil {
+		return err
 	}
 	if reason, hidden := hiddenQuery(out.call, r); hidden {
 		out.decision.Allow = false

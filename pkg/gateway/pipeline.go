@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
@@ -29,7 +30,9 @@ type request struct {
 	action       string
 	params       map[string]any
 	confirmation string
-	checkOnly    bool // Check: decide, never confirm or forward
+	// approvalID is the approval of an earlier APPROVAL_PENDING answer.
+	approvalID string
+	checkOnly  bool // Check: decide, never confirm or forward
 	// pages, when set, replaces the single Okta call of step 5 (ExecuteAll).
 	pages func(ctx context.Context, out *outcome) error
 }
@@ -47,6 +50,12 @@ type outcome struct {
 	okta     *forward.Response
 	// confirmationUsed is true when a valid token was redeemed for this call.
 	confirmationUsed bool
+	// approval is what policy asks of a person's approval (nil: none);
+	// approvalID the approval the call carries once it is approved, and
+	// approvalUsed whether it was used for this call.
+	approval     *approval.Requirement
+	approvalID   string
+	approvalUsed bool
 	// intent is true once the intent record is written: the call may reach
 	// Okta, and its last record is an outcome.
 	intent bool
@@ -102,7 +111,7 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 		return out, err
 	}
 	// 2. catalog: what is being asked? Parameters validated, path escaped.
-	if len(req.action) > maxActionNameLen || len(req.confirmation) > maxConfirmationLen {
+	if len(req.action) > maxActionNameLen || len(req.confirmation) > maxConfirmationLen || len(req.approvalID) > maxApprovalIDLen {
 		return out, errRequestTooLarge
 	}
 	if out.call, err = catalog.Bind(req.action, req.params); err != nil {
@@ -135,9 +144,16 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 			return out, &denyError{decision: out.decision}
 		}
 	}
-	// 4. confirmation: is it confirmed, when policy asks for that? It binds
-	// the parameters the agent sent, before any default policy adds.
-	if out.decision.Obligations.RequireConfirmation {
+	// 4. approval or confirmation: has a person approved it, or the agent
+	// confirmed it, when policy asks for that? Both bind the parameters the
+	// agent sent, before any default policy adds; a person's approval
+	// stands for the agent's own confirmation.
+	switch {
+	case out.approval != nil:
+		if err := s.approvalStep(out, req.approvalID); err != nil {
+			return out, err
+		}
+	case out.decision.Obligations.RequireConfirmation:
 		if err := s.confirmStep(out, req.confirmation); err != nil {
 			return out, err
 		}
@@ -152,6 +168,10 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	// one whose decision changed with the fleet's counts (decided again
 	// here, so that its intent is the final one's).
 	if err := s.spendAndCount(ctx, out, hold); err != nil {
+		return out, err
+	}
+	// The approval is used once, by the call that goes.
+	if err := s.redeemApproval(out); err != nil {
 		return out, err
 	}
 	// Write-ahead: nothing reaches Okta unless a sink has kept its intent.

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/budget"
 	"github.com/bollard-dev/bollard/pkg/catalog"
@@ -55,10 +56,12 @@ type Server struct {
 	auth    Authenticator
 	decider Decider
 	confirm *confirm.Store
-	budget  Budget
-	impact  impact.Tracker
-	target  TargetResolver
-	okta    Forwarder
+	// approvals keeps the calls that wait for a person's approval.
+	approvals *approval.Store
+	budget    Budget
+	impact    impact.Tracker
+	target    TargetResolver
+	okta      Forwarder
 	// shadow decides every call again with a candidate policy, for the
 	// record only; nil without one.
 	shadow Decider
@@ -91,6 +94,10 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClock replaces the clock that stamps the policy input, for tests.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithApprovalStore replaces the store of approvals (default:
+// approval.New(), this process's own).
+func WithApprovalStore(a *approval.Store) Option { return func(s *Server) { s.approvals = a } }
 
 // WithConfirmStore replaces the confirmation store (default: confirm.New()).
 func WithConfirmStore(c *confirm.Store) Option { return func(s *Server) { s.confirm = c } }
@@ -179,6 +186,9 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	if s.confirm == nil {
 		s.confirm = confirm.New()
+	}
+	if s.approvals == nil {
+		s.approvals = approval.New()
 	}
 	if s.budget == nil {
 		s.budget = budget.New(0, nil)

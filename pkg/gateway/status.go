@@ -38,6 +38,10 @@ const (
 	ReasonAuditUnavailable          = "AUDIT_UNAVAILABLE"
 	ReasonStateUnavailable          = "STATE_UNAVAILABLE"
 	ReasonDecisionChanged           = "DECISION_CHANGED"
+	ReasonApprovalPending           = "APPROVAL_PENDING"
+	ReasonApprovalDenied            = "APPROVAL_DENIED"
+	ReasonApprovalInvalid           = "APPROVAL_INVALID"
+	ReasonTooManyApprovals          = "TOO_MANY_PENDING_APPROVALS"
 	ReasonOktaBadRequest            = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound              = "OKTA_NOT_FOUND"
 	ReasonOktaRateLimited           = "OKTA_RATE_LIMITED"
@@ -175,6 +179,27 @@ func toStatus(err error) error {
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(be.retryAfter)})
 	case kindTooManyConfirmations:
 		return withDetails(k.code, "too many pending confirmations for this agent", info(k.reason, nil))
+	case kindApprovalPending:
+		ap := cause.(*approvalPending)
+		return withDetails(k.code,
+			"policy requires a person's approval: wait for it (WaitApproval), then send the same request again with this approval id",
+			info(k.reason, map[string]string{
+				"approval_id":        ap.a.ID,
+				"expires_at":         ap.a.Expires.UTC().Format(time.RFC3339),
+				"approvals_required": strconv.Itoa(ap.a.Requirement.Approvals),
+				"approvals_given":    strconv.Itoa(approvalsGiven(ap.a)),
+				"decision_id":        ap.a.DecisionID,
+			}))
+	case kindApprovalDenied:
+		ad := cause.(*approvalDenied)
+		return withDetails(k.code, "a person denied this call: "+ad.reason(),
+			info(k.reason, map[string]string{"approval_id": ad.a.ID, "reason": ad.reason(), "decision_id": ad.decisionID}))
+	case kindApprovalRefused:
+		ar := cause.(*approvalRefused)
+		return withDetails(k.code, "this approval does not let this call run ("+ar.detail()+"); send the request without an approval id to ask for a new one",
+			info(k.reason, map[string]string{"detail": ar.detail(), "decision_id": ar.decisionID}))
+	case kindTooManyApprovals:
+		return withDetails(k.code, "too many approvals pending for this agent", info(k.reason, nil))
 	case kindDecisionChanged:
 		return withDetails(k.code,
 			"the agent's destructive calls on other replicas changed this call's decision before it went; it did not reach Okta: send it again (with a new confirmation if it needs one)",

@@ -1,0 +1,205 @@
+package gateway
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/approval"
+	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/oktasim"
+)
+
+// approvalPolicy is the shipped policy, except that users.delete needs one
+// approval from the security-approvers group, unless deny is set: then it
+// is denied (a policy that changed between the request and its approval).
+type approvalPolicy struct {
+	Decider
+	deny *bool
+}
+
+func (d approvalPolicy) Decide(ctx context.Context, in decision.Input) decision.Decision {
+	out := d.Decider.Decide(ctx, in)
+	if in.Action == nil || in.Action.Name != "users.delete" || !out.Allow {
+		return out
+	}
+	if d.deny != nil && *d.deny {
+		return decision.Decision{ID: out.ID, Revision: out.Revision, Deny: []decision.Reason{{Code: "frozen", Message: "change freeze"}}}
+	}
+	if out.Obligations.Extra == nil {
+		out.Obligations.Extra = map[string]any{}
+	}
+	out.Obligations.Extra[approval.Obligation] = map[string]any{
+		"approvers": []any{map[string]any{"groups": []any{"security-approvers"}}},
+		"approvals": float64(1), "reason": "deleting a user", "ttl_seconds": float64(900),
+	}
+	return out
+}
+
+var securityEngineer = approval.Person{Subject: "00uSEC", Email: "sec@example.com", Groups: []string{"security-approvers"}}
+
+func deleteRequest(t *testing.T, user string) *bollardv1.ExecuteRequest {
+	return &bollardv1.ExecuteRequest{Action: "users.delete", Params: params(t, map[string]any{"userId": user})}
+}
+
+// deletes counts the users.delete calls that reached Okta.
+func deletes(h *harness) int {
+	n := 0
+	for _, r := range h.actionRequests() {
+		if r.Method == "DELETE" {
+			n++
+		}
+	}
+	return n
+}
+
+// A risky call waits for a person: APPROVAL_PENDING with the approval's
+// id; sent again before anyone answered, still pending; approved, the same
+// call runs once (no confirmation asked: the person's approval stands for
+// it); a replay, altered parameters and another agent are refused.
+func TestApprovalThenTheCallRunsOnce(t *testing.T) {
+	store := approval.New()
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t)}), withGateway(WithApprovalStore(store)))
+	ctx := as(t.Context(), devKey("provisioner-bot"))
+	req := deleteRequest(t, oktasim.SeedUserBob)
+	_, err := h.client.Execute(ctx, req)
+	ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending)
+	id := ei.Metadata["approval_id"]
+	if id == "" || ei.Metadata["approvals_required"] != "1" || ei.Metadata["approvals_given"] != "0" {
+		t.Fatalf("pending metadata %v", ei.Metadata)
+	}
+	if exp, err := time.Parse(time.RFC3339, ei.Metadata["expires_at"]); err != nil || time.Until(exp) < 14*time.Minute {
+		t.Errorf("expires_at %q, want about 15 minutes ahead", ei.Metadata["expires_at"])
+	}
+	a, err := store.Get(id)
+	if err != nil || a.Agent != "provisioner-bot" || a.Action != "users.delete" || a.Params["userId"] != oktasim.SeedUserBob {
+		t.Fatalf("the pending approval %+v, %v", a, err)
+	}
+	req.ApprovalId = id
+	if _, err := h.client.Execute(ctx, req); reasonOf(err) != ReasonApprovalPending {
+		t.Fatalf("sent again while pending: %v, want %s", err, ReasonApprovalPending)
+	}
+	if _, err := store.Vote(id, securityEngineer, true, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	// Another agent with the id learns nothing of it.
+	other := deleteRequest(t, oktasim.SeedUserBob)
+	other.ApprovalId = id
+	_, err = h.client.Execute(as(t.Context(), adminBotKey), other)
+	if ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalInvalid); ei.Metadata["detail"] != "unknown_or_used" {
+		t.Errorf("another agent's approval id: detail %q, want unknown_or_used", ei.Metadata["detail"])
+	}
+	// Altered parameters: refused, and the approval is kept for the call.
+	altered := deleteRequest(t, oktasim.SeedUserAlice)
+	altered.ApprovalId = id
+	_, err = h.client.Execute(ctx, altered)
+	if ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalInvalid); ei.Metadata["detail"] != "mismatch" {
+		t.Errorf("altered parameters: detail %q, want mismatch", ei.Metadata["detail"])
+	}
+	if _, err := h.client.Execute(ctx, req); err != nil {
+		t.Fatalf("the approved call: %v", err)
+	}
+	if n := deletes(h); n != 1 {
+		t.Fatalf("%d deletes reached Okta, want 1", n)
+	}
+	if a, _ := store.Get(id); a.State != approval.Used {
+		t.Errorf("after the call the approval is %v, want used", a.State)
+	}
+	_, err = h.client.Execute(ctx, req)
+	if ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalInvalid); ei.Metadata["detail"] != "unknown_or_used" {
+		t.Errorf("a replay: detail %q, want unknown_or_used", ei.Metadata["detail"])
+	}
+	if n := deletes(h); n != 1 {
+		t.Errorf("%d deletes reached Okta after the replay, want 1", n)
+	}
+}
+
+// A person's denial reaches the agent with its reason; an expired approval
+// and an unknown id are refused; nothing reaches Okta.
+func TestApprovalDeniedExpiredUnknown(t *testing.T) {
+	clk := &struct{ now time.Time }{time.Now()}
+	store := approval.New(approval.WithClock(func() time.Time { return clk.now }))
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t)}), withGateway(WithApprovalStore(store)))
+	ctx := as(t.Context(), devKey("provisioner-bot"))
+	pending := func(user string) *bollardv1.ExecuteRequest {
+		req := deleteRequest(t, user)
+		_, err := h.client.Execute(ctx, req)
+		req.ApprovalId = wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending).Metadata["approval_id"]
+		return req
+	}
+	denied := pending(oktasim.SeedUserBob)
+	if _, err := store.Vote(denied.ApprovalId, securityEngineer, false, "Bob is on leave, not gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.client.Execute(ctx, denied)
+	if ei := wantStatus(t, err, codes.PermissionDenied, ReasonApprovalDenied); ei.Metadata["reason"] != "Bob is on leave, not gone" {
+		t.Errorf("denial metadata %v", ei.Metadata)
+	}
+	expired := pending(oktasim.SeedUserAlice)
+	store.Vote(expired.ApprovalId, securityEngineer, true, "")
+	clk.now = clk.now.Add(16 * time.Minute)
+	_, err = h.client.Execute(ctx, expired)
+	if ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalInvalid); ei.Metadata["detail"] != "expired" {
+		t.Errorf("an approval past its time: detail %q, want expired", ei.Metadata["detail"])
+	}
+	unknown := deleteRequest(t, oktasim.SeedUserAlice)
+	unknown.ApprovalId = "ap_nope"
+	_, err = h.client.Execute(ctx, unknown)
+	if ei := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalInvalid); ei.Metadata["detail"] != "unknown_or_used" {
+		t.Errorf("an unknown id: detail %q", ei.Metadata["detail"])
+	}
+	if n := deletes(h); n != 0 {
+		t.Errorf("%d deletes reached Okta", n)
+	}
+}
+
+// The call is decided again when it comes back approved: a policy that
+// now denies it wins over the approval, and the approval is not used.
+func TestApprovalReDecidedAtExecution(t *testing.T) {
+	store := approval.New()
+	deny := false
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t), deny: &deny}), withGateway(WithApprovalStore(store)))
+	ctx := as(t.Context(), devKey("provisioner-bot"))
+	req := deleteRequest(t, oktasim.SeedUserBob)
+	_, err := h.client.Execute(ctx, req)
+	req.ApprovalId = wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending).Metadata["approval_id"]
+	store.Vote(req.ApprovalId, securityEngineer, true, "")
+	deny = true
+	_, err = h.client.Execute(ctx, req)
+	if ei := wantStatus(t, err, codes.PermissionDenied, ReasonPolicyDenied); ei.Metadata["deny_codes"] != "frozen" {
+		t.Errorf("deny codes %q, want frozen", ei.Metadata["deny_codes"])
+	}
+	if a, _ := store.Get(req.ApprovalId); a.State != approval.Approved {
+		t.Errorf("the approval is %v after a denied call, want still approved", a.State)
+	}
+	if n := deletes(h); n != 0 {
+		t.Errorf("%d deletes reached Okta", n)
+	}
+}
+
+// An approval obligation the sidecar cannot read fails the call; it never
+// runs unapproved.
+func TestMalformedApprovalFailsTheCall(t *testing.T) {
+	h := newHarness(t, withDecider(malformedApproval{sharedEngine(t)}))
+	_, err := h.client.Execute(as(t.Context(), devKey("provisioner-bot")), deleteRequest(t, oktasim.SeedUserBob))
+	if status.Code(err) == codes.OK || deletes(h) != 0 {
+		t.Fatalf("a call with a malformed require_approval: %v, %d deletes", err, deletes(h))
+	}
+}
+
+type malformedApproval struct{ Decider }
+
+func (d malformedApproval) Decide(ctx context.Context, in decision.Input) decision.Decision {
+	out := d.Decider.Decide(ctx, in)
+	if out.Allow && in.Action != nil && in.Action.Destructive {
+		if out.Obligations.Extra == nil {
+			out.Obligations.Extra = map[string]any{}
+		}
+		out.Obligations.Extra[approval.Obligation] = map[string]any{"approvers": "security", "approvals": float64(1), "reason": "r"}
+	}
+	return out
+}
