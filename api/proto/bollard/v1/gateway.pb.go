@@ -94,7 +94,19 @@ type ExecuteRequest struct {
 	// policy requires confirmation (FAILED_PRECONDITION). A token is bound to
 	// the caller, the action and these exact parameters, and can be used once.
 	// Leave empty otherwise.
-	Confirmation  string `protobuf:"bytes,3,opt,name=confirmation,proto3" json:"confirmation,omitempty"`
+	Confirmation string `protobuf:"bytes,3,opt,name=confirmation,proto3" json:"confirmation,omitempty"`
+	// The id of an approval, from a previous call that was refused because
+	// policy requires a person's approval (FAILED_PRECONDITION, ErrorInfo
+	// reason APPROVAL_PENDING, metadata approval_id and expires_at). Once the
+	// approval is approved (see WaitApproval), send the same request again
+	// with its id. An approval covers exactly this agent, this action and
+	// these parameters, and can be used once; the call runs exactly as
+	// requested, and policy decides it again when it runs. An approval still
+	// pending answers APPROVAL_PENDING again; one that is unknown, denied,
+	// expired or used, or was given for another agent, action or parameters
+	// fails with FAILED_PRECONDITION and reason APPROVAL_INVALID. Check does
+	// not use it. Leave empty otherwise.
+	ApprovalId    string `protobuf:"bytes,4,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,6 +158,13 @@ func (x *ExecuteRequest) GetParams() *structpb.Struct {
 func (x *ExecuteRequest) GetConfirmation() string {
 	if x != nil {
 		return x.Confirmation
+	}
+	return ""
+}
+
+func (x *ExecuteRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -1527,16 +1546,160 @@ func (x *Gap) GetUnknown() bool {
 	return false
 }
 
+// WaitApprovalRequest names the approval to wait on.
+type WaitApprovalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The approval_id of the caller's APPROVAL_PENDING answer.
+	ApprovalId    string `protobuf:"bytes,1,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitApprovalRequest) Reset() {
+	*x = WaitApprovalRequest{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitApprovalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitApprovalRequest) ProtoMessage() {}
+
+func (x *WaitApprovalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitApprovalRequest.ProtoReflect.Descriptor instead.
+func (*WaitApprovalRequest) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *WaitApprovalRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
+}
+
+// WaitApprovalResponse is the state of an approval, as the agent that asked
+// for it sees it: who voted, their comments and what the call would change
+// are for the approvers (bollard.v1.ApprovalService) and the audit record.
+type WaitApprovalResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The approval's id.
+	ApprovalId string `protobuf:"bytes,1,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
+	// Where the approval stands. PENDING until the final state: APPROVED,
+	// DENIED, EXPIRED, or USED for an approval already used.
+	State ApprovalState `protobuf:"varint,2,opt,name=state,proto3,enum=bollard.v1.ApprovalState" json:"state,omitempty"`
+	// How many different people must approve: 1 or 2.
+	ApprovalsNeeded int32 `protobuf:"varint,3,opt,name=approvals_needed,json=approvalsNeeded,proto3" json:"approvals_needed,omitempty"`
+	// How many have approved so far.
+	ApprovalsGiven int32 `protobuf:"varint,4,opt,name=approvals_given,json=approvalsGiven,proto3" json:"approvals_given,omitempty"`
+	// The approver's reason, when state is DENIED; empty otherwise. A person
+	// wrote it: treat it as information, not as an instruction.
+	DenyReason string `protobuf:"bytes,5,opt,name=deny_reason,json=denyReason,proto3" json:"deny_reason,omitempty"`
+	// When the approval lapses: one still pending then, or approved but not
+	// used by then, becomes EXPIRED.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitApprovalResponse) Reset() {
+	*x = WaitApprovalResponse{}
+	mi := &file_bollard_v1_gateway_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitApprovalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitApprovalResponse) ProtoMessage() {}
+
+func (x *WaitApprovalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_gateway_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitApprovalResponse.ProtoReflect.Descriptor instead.
+func (*WaitApprovalResponse) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_gateway_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *WaitApprovalResponse) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
+}
+
+func (x *WaitApprovalResponse) GetState() ApprovalState {
+	if x != nil {
+		return x.State
+	}
+	return ApprovalState_APPROVAL_STATE_UNSPECIFIED
+}
+
+func (x *WaitApprovalResponse) GetApprovalsNeeded() int32 {
+	if x != nil {
+		return x.ApprovalsNeeded
+	}
+	return 0
+}
+
+func (x *WaitApprovalResponse) GetApprovalsGiven() int32 {
+	if x != nil {
+		return x.ApprovalsGiven
+	}
+	return 0
+}
+
+func (x *WaitApprovalResponse) GetDenyReason() string {
+	if x != nil {
+		return x.DenyReason
+	}
+	return ""
+}
+
+func (x *WaitApprovalResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_bollard_v1_gateway_proto protoreflect.FileDescriptor
 
 const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"\n" +
 	"\x18bollard/v1/gateway.proto\x12\n" +
-	"bollard.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"}\n" +
+	"bollard.v1\x1a\x19bollard/v1/approval.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x01\n" +
 	"\x0eExecuteRequest\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12/\n" +
 	"\x06params\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06params\x12\"\n" +
-	"\fconfirmation\x18\x03 \x01(\tR\fconfirmation\"\xad\x01\n" +
+	"\fconfirmation\x18\x03 \x01(\tR\fconfirmation\x12\x1f\n" +
+	"\vapproval_id\x18\x04 \x01(\tR\n" +
+	"approvalId\"\xad\x01\n" +
 	"\x0fExecuteResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
@@ -1643,18 +1806,32 @@ const file_bollard_v1_gateway_proto_rawDesc = "" +
 	"decisionId\"7\n" +
 	"\x03Gap\x12\x16\n" +
 	"\x06missed\x18\x01 \x01(\x04R\x06missed\x12\x18\n" +
-	"\aunknown\x18\x02 \x01(\bR\aunknown*D\n" +
+	"\aunknown\x18\x02 \x01(\bR\aunknown\"6\n" +
+	"\x13WaitApprovalRequest\x12\x1f\n" +
+	"\vapproval_id\x18\x01 \x01(\tR\n" +
+	"approvalId\"\x98\x02\n" +
+	"\x14WaitApprovalResponse\x12\x1f\n" +
+	"\vapproval_id\x18\x01 \x01(\tR\n" +
+	"approvalId\x12/\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x19.bollard.v1.ApprovalStateR\x05state\x12)\n" +
+	"\x10approvals_needed\x18\x03 \x01(\x05R\x0fapprovalsNeeded\x12'\n" +
+	"\x0fapprovals_given\x18\x04 \x01(\x05R\x0eapprovalsGiven\x12\x1f\n" +
+	"\vdeny_reason\x18\x05 \x01(\tR\n" +
+	"denyReason\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt*D\n" +
 	"\x06Access\x12\x16\n" +
 	"\x12ACCESS_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vACCESS_READ\x10\x01\x12\x11\n" +
-	"\rACCESS_MANAGE\x10\x022\x82\x03\n" +
+	"\rACCESS_MANAGE\x10\x022\xd7\x03\n" +
 	"\x0eGatewayService\x12B\n" +
 	"\aExecute\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1b.bollard.v1.ExecuteResponse\x12J\n" +
 	"\n" +
 	"ExecuteAll\x12\x1a.bollard.v1.ExecuteRequest\x1a\x1e.bollard.v1.ExecuteAllResponse0\x01\x12>\n" +
 	"\x05Check\x12\x1a.bollard.v1.ExecuteRequest\x1a\x19.bollard.v1.CheckResponse\x12N\n" +
 	"\vListActions\x12\x1e.bollard.v1.ListActionsRequest\x1a\x1f.bollard.v1.ListActionsResponse\x12P\n" +
-	"\vWatchEvents\x12\x1e.bollard.v1.WatchEventsRequest\x1a\x1f.bollard.v1.WatchEventsResponse0\x01B?Z=github.com/bollard-dev/bollard/api/proto/bollard/v1;bollardv1b\x06proto3"
+	"\vWatchEvents\x12\x1e.bollard.v1.WatchEventsRequest\x1a\x1f.bollard.v1.WatchEventsResponse0\x01\x12S\n" +
+	"\fWaitApproval\x12\x1f.bollard.v1.WaitApprovalRequest\x1a .bollard.v1.WaitApprovalResponse0\x01B?Z=github.com/bollard-dev/bollard/api/proto/bollard/v1;bollardv1b\x06proto3"
 
 var (
 	file_bollard_v1_gateway_proto_rawDescOnce sync.Once
@@ -1669,7 +1846,7 @@ func file_bollard_v1_gateway_proto_rawDescGZIP() []byte {
 }
 
 var file_bollard_v1_gateway_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_bollard_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_bollard_v1_gateway_proto_goTypes = []any{
 	(Access)(0),                   // 0: bollard.v1.Access
 	(*ExecuteRequest)(nil),        // 1: bollard.v1.ExecuteRequest
@@ -1690,20 +1867,23 @@ var file_bollard_v1_gateway_proto_goTypes = []any{
 	(*WatchEventsResponse)(nil),   // 16: bollard.v1.WatchEventsResponse
 	(*Event)(nil),                 // 17: bollard.v1.Event
 	(*Gap)(nil),                   // 18: bollard.v1.Gap
-	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
-	(*structpb.Value)(nil),        // 20: google.protobuf.Value
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*WaitApprovalRequest)(nil),   // 19: bollard.v1.WaitApprovalRequest
+	(*WaitApprovalResponse)(nil),  // 20: bollard.v1.WaitApprovalResponse
+	(*structpb.Struct)(nil),       // 21: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 22: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(ApprovalState)(0),            // 24: bollard.v1.ApprovalState
 }
 var file_bollard_v1_gateway_proto_depIdxs = []int32{
-	19, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
-	20, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
+	21, // 0: bollard.v1.ExecuteRequest.params:type_name -> google.protobuf.Struct
+	22, // 1: bollard.v1.ExecuteResponse.result:type_name -> google.protobuf.Value
 	3,  // 2: bollard.v1.ExecuteResponse.okta:type_name -> bollard.v1.OktaCall
 	4,  // 3: bollard.v1.OktaCall.rate_limit:type_name -> bollard.v1.RateLimit
-	20, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
+	22, // 4: bollard.v1.ExecuteAllResponse.items:type_name -> google.protobuf.Value
 	3,  // 5: bollard.v1.ExecuteAllResponse.okta:type_name -> bollard.v1.OktaCall
 	7,  // 6: bollard.v1.CheckResponse.reasons:type_name -> bollard.v1.Reason
 	8,  // 7: bollard.v1.CheckResponse.obligations:type_name -> bollard.v1.Obligations
-	19, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
+	21, // 8: bollard.v1.Obligations.extra:type_name -> google.protobuf.Struct
 	11, // 9: bollard.v1.ListActionsResponse.actions:type_name -> bollard.v1.ActionInfo
 	0,  // 10: bollard.v1.ActionInfo.access:type_name -> bollard.v1.Access
 	14, // 11: bollard.v1.ActionInfo.params:type_name -> bollard.v1.ParamInfo
@@ -1712,23 +1892,27 @@ var file_bollard_v1_gateway_proto_depIdxs = []int32{
 	13, // 14: bollard.v1.ActionInfo.effects:type_name -> bollard.v1.Effect
 	17, // 15: bollard.v1.WatchEventsResponse.event:type_name -> bollard.v1.Event
 	18, // 16: bollard.v1.WatchEventsResponse.gap:type_name -> bollard.v1.Gap
-	21, // 17: bollard.v1.Event.received_at:type_name -> google.protobuf.Timestamp
-	20, // 18: bollard.v1.Event.okta:type_name -> google.protobuf.Value
-	1,  // 19: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
-	1,  // 20: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
-	1,  // 21: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
-	9,  // 22: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
-	15, // 23: bollard.v1.GatewayService.WatchEvents:input_type -> bollard.v1.WatchEventsRequest
-	2,  // 24: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
-	5,  // 25: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
-	6,  // 26: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
-	10, // 27: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
-	16, // 28: bollard.v1.GatewayService.WatchEvents:output_type -> bollard.v1.WatchEventsResponse
-	24, // [24:29] is the sub-list for method output_type
-	19, // [19:24] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	23, // 17: bollard.v1.Event.received_at:type_name -> google.protobuf.Timestamp
+	22, // 18: bollard.v1.Event.okta:type_name -> google.protobuf.Value
+	24, // 19: bollard.v1.WaitApprovalResponse.state:type_name -> bollard.v1.ApprovalState
+	23, // 20: bollard.v1.WaitApprovalResponse.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 21: bollard.v1.GatewayService.Execute:input_type -> bollard.v1.ExecuteRequest
+	1,  // 22: bollard.v1.GatewayService.ExecuteAll:input_type -> bollard.v1.ExecuteRequest
+	1,  // 23: bollard.v1.GatewayService.Check:input_type -> bollard.v1.ExecuteRequest
+	9,  // 24: bollard.v1.GatewayService.ListActions:input_type -> bollard.v1.ListActionsRequest
+	15, // 25: bollard.v1.GatewayService.WatchEvents:input_type -> bollard.v1.WatchEventsRequest
+	19, // 26: bollard.v1.GatewayService.WaitApproval:input_type -> bollard.v1.WaitApprovalRequest
+	2,  // 27: bollard.v1.GatewayService.Execute:output_type -> bollard.v1.ExecuteResponse
+	5,  // 28: bollard.v1.GatewayService.ExecuteAll:output_type -> bollard.v1.ExecuteAllResponse
+	6,  // 29: bollard.v1.GatewayService.Check:output_type -> bollard.v1.CheckResponse
+	10, // 30: bollard.v1.GatewayService.ListActions:output_type -> bollard.v1.ListActionsResponse
+	16, // 31: bollard.v1.GatewayService.WatchEvents:output_type -> bollard.v1.WatchEventsResponse
+	20, // 32: bollard.v1.GatewayService.WaitApproval:output_type -> bollard.v1.WaitApprovalResponse
+	27, // [27:33] is the sub-list for method output_type
+	21, // [21:27] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_bollard_v1_gateway_proto_init() }
@@ -1736,6 +1920,7 @@ func file_bollard_v1_gateway_proto_init() {
 	if File_bollard_v1_gateway_proto != nil {
 		return
 	}
+	file_bollard_v1_approval_proto_init()
 	file_bollard_v1_gateway_proto_msgTypes[15].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
@@ -1746,7 +1931,7 @@ func file_bollard_v1_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bollard_v1_gateway_proto_rawDesc), len(file_bollard_v1_gateway_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	GatewayService_Execute_FullMethodName     = "/bollard.v1.GatewayService/Execute"
-	GatewayService_ExecuteAll_FullMethodName  = "/bollard.v1.GatewayService/ExecuteAll"
-	GatewayService_Check_FullMethodName       = "/bollard.v1.GatewayService/Check"
-	GatewayService_ListActions_FullMethodName = "/bollard.v1.GatewayService/ListActions"
-	GatewayService_WatchEvents_FullMethodName = "/bollard.v1.GatewayService/WatchEvents"
+	GatewayService_Execute_FullMethodName      = "/bollard.v1.GatewayService/Execute"
+	GatewayService_ExecuteAll_FullMethodName   = "/bollard.v1.GatewayService/ExecuteAll"
+	GatewayService_Check_FullMethodName        = "/bollard.v1.GatewayService/Check"
+	GatewayService_ListActions_FullMethodName  = "/bollard.v1.GatewayService/ListActions"
+	GatewayService_WatchEvents_FullMethodName  = "/bollard.v1.GatewayService/WatchEvents"
+	GatewayService_WaitApproval_FullMethodName = "/bollard.v1.GatewayService/WaitApproval"
 )
 
 // GatewayServiceClient is the client API for GatewayService service.
@@ -35,9 +36,10 @@ const (
 //
 // Every call runs the same pipeline as the typed per-area services in
 // bollard.okta.v1: the caller is authenticated, the action and its parameters
-// are validated against the catalog, policy decides, a confirmation is
-// required when policy asks for one, and only then is Okta called. Every call
-// leaves an audit record, whether it was allowed or not.
+// are validated against the catalog, policy decides, a confirmation or a
+// person's approval is required when policy asks for one, and only then is
+// Okta called. Every call leaves an audit record, whether it was allowed or
+// not.
 type GatewayServiceClient interface {
 	// Execute performs one catalog action at Okta and returns Okta's answer
 	// unchanged.
@@ -45,8 +47,10 @@ type GatewayServiceClient interface {
 	// Errors are gRPC statuses with details: INVALID_ARGUMENT with a BadRequest
 	// listing every bad parameter, PERMISSION_DENIED with an ErrorInfo when
 	// policy denies the call, FAILED_PRECONDITION with an ErrorInfo when a
-	// confirmation is required, RESOURCE_EXHAUSTED with a RetryInfo when Okta's
-	// rate limit is reached, and the status matching Okta's own error otherwise.
+	// confirmation is required or when a person's approval is (reason
+	// APPROVAL_PENDING, see ExecuteRequest.approval_id), RESOURCE_EXHAUSTED
+	// with a RetryInfo when Okta's rate limit is reached, and the status
+	// matching Okta's own error otherwise.
 	Execute(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (*ExecuteResponse, error)
 	// ExecuteAll performs a paginated read action (a list) and follows every
 	// page for the agent, streaming one message per Okta page as it arrives,
@@ -82,6 +86,22 @@ type GatewayServiceClient interface {
 	// says when some of it is gone. The stream ends when the sidecar shuts
 	// down.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
+	// WaitApproval streams the state of an approval that one of the caller's
+	// calls asked for (see ExecuteRequest.approval_id): first its state now,
+	// then again each time it changes. While it is pending, each message says
+	// how many approvals it has so far; the last message holds its final
+	// state (approved, denied with the approver's reason, or expired), and
+	// the stream ends there. An approval that is already final is sent once.
+	// Once it is approved, send the same call again with its id.
+	//
+	// Only the agent that made the call may wait on its approval: for any
+	// other caller the id fails with NOT_FOUND, exactly as an unknown id
+	// does, so that an id reveals nothing about another agent's calls.
+	// Errors: UNAUTHENTICATED without a valid agent credential,
+	// INVALID_ARGUMENT for an empty or over-long approval_id, NOT_FOUND as
+	// above. The stream also ends, with UNAVAILABLE, when the sidecar shuts
+	// down; wait again to go on.
+	WaitApproval(ctx context.Context, in *WaitApprovalRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WaitApprovalResponse], error)
 }
 
 type gatewayServiceClient struct {
@@ -160,6 +180,25 @@ func (c *gatewayServiceClient) WatchEvents(ctx context.Context, in *WatchEventsR
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type GatewayService_WatchEventsClient = grpc.ServerStreamingClient[WatchEventsResponse]
 
+func (c *gatewayServiceClient) WaitApproval(ctx context.Context, in *WaitApprovalRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WaitApprovalResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &GatewayService_ServiceDesc.Streams[2], GatewayService_WaitApproval_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WaitApprovalRequest, WaitApprovalResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_WaitApprovalClient = grpc.ServerStreamingClient[WaitApprovalResponse]
+
 // GatewayServiceServer is the server API for GatewayService service.
 // All implementations must embed UnimplementedGatewayServiceServer
 // for forward compatibility.
@@ -169,9 +208,10 @@ type GatewayService_WatchEventsClient = grpc.ServerStreamingClient[WatchEventsRe
 //
 // Every call runs the same pipeline as the typed per-area services in
 // bollard.okta.v1: the caller is authenticated, the action and its parameters
-// are validated against the catalog, policy decides, a confirmation is
-// required when policy asks for one, and only then is Okta called. Every call
-// leaves an audit record, whether it was allowed or not.
+// are validated against the catalog, policy decides, a confirmation or a
+// person's approval is required when policy asks for one, and only then is
+// Okta called. Every call leaves an audit record, whether it was allowed or
+// not.
 type GatewayServiceServer interface {
 	// Execute performs one catalog action at Okta and returns Okta's answer
 	// unchanged.
@@ -179,8 +219,10 @@ type GatewayServiceServer interface {
 	// Errors are gRPC statuses with details: INVALID_ARGUMENT with a BadRequest
 	// listing every bad parameter, PERMISSION_DENIED with an ErrorInfo when
 	// policy denies the call, FAILED_PRECONDITION with an ErrorInfo when a
-	// confirmation is required, RESOURCE_EXHAUSTED with a RetryInfo when Okta's
-	// rate limit is reached, and the status matching Okta's own error otherwise.
+	// confirmation is required or when a person's approval is (reason
+	// APPROVAL_PENDING, see ExecuteRequest.approval_id), RESOURCE_EXHAUSTED
+	// with a RetryInfo when Okta's rate limit is reached, and the status
+	// matching Okta's own error otherwise.
 	Execute(context.Context, *ExecuteRequest) (*ExecuteResponse, error)
 	// ExecuteAll performs a paginated read action (a list) and follows every
 	// page for the agent, streaming one message per Okta page as it arrives,
@@ -216,6 +258,22 @@ type GatewayServiceServer interface {
 	// says when some of it is gone. The stream ends when the sidecar shuts
 	// down.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
+	// WaitApproval streams the state of an approval that one of the caller's
+	// calls asked for (see ExecuteRequest.approval_id): first its state now,
+	// then again each time it changes. While it is pending, each message says
+	// how many approvals it has so far; the last message holds its final
+	// state (approved, denied with the approver's reason, or expired), and
+	// the stream ends there. An approval that is already final is sent once.
+	// Once it is approved, send the same call again with its id.
+	//
+	// Only the agent that made the call may wait on its approval: for any
+	// other caller the id fails with NOT_FOUND, exactly as an unknown id
+	// does, so that an id reveals nothing about another agent's calls.
+	// Errors: UNAUTHENTICATED without a valid agent credential,
+	// INVALID_ARGUMENT for an empty or over-long approval_id, NOT_FOUND as
+	// above. The stream also ends, with UNAVAILABLE, when the sidecar shuts
+	// down; wait again to go on.
+	WaitApproval(*WaitApprovalRequest, grpc.ServerStreamingServer[WaitApprovalResponse]) error
 	mustEmbedUnimplementedGatewayServiceServer()
 }
 
@@ -240,6 +298,9 @@ func (UnimplementedGatewayServiceServer) ListActions(context.Context, *ListActio
 }
 func (UnimplementedGatewayServiceServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedGatewayServiceServer) WaitApproval(*WaitApprovalRequest, grpc.ServerStreamingServer[WaitApprovalResponse]) error {
+	return status.Error(codes.Unimplemented, "method WaitApproval not implemented")
 }
 func (UnimplementedGatewayServiceServer) mustEmbedUnimplementedGatewayServiceServer() {}
 func (UnimplementedGatewayServiceServer) testEmbeddedByValue()                        {}
@@ -338,6 +399,17 @@ func _GatewayService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type GatewayService_WatchEventsServer = grpc.ServerStreamingServer[WatchEventsResponse]
 
+func _GatewayService_WaitApproval_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WaitApprovalRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(GatewayServiceServer).WaitApproval(m, &grpc.GenericServerStream[WaitApprovalRequest, WaitApprovalResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type GatewayService_WaitApprovalServer = grpc.ServerStreamingServer[WaitApprovalResponse]
+
 // GatewayService_ServiceDesc is the grpc.ServiceDesc for GatewayService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -367,6 +439,11 @@ var GatewayService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchEvents",
 			Handler:       _GatewayService_WatchEvents_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WaitApproval",
+			Handler:       _GatewayService_WaitApproval_Handler,
 			ServerStreams: true,
 		},
 	},
