@@ -37,6 +37,10 @@ type Request struct {
 	// OnBehalfOf is the person the agent acts for, when its credential
 	// names one (subject or email): that person cannot approve it.
 	OnBehalfOf string
+	// Concerns are the Okta users the call changes (their ids, which are
+	// the subjects of their tokens from the Okta org): none of them may
+	// approve or deny a change to their own account.
+	Concerns []string
 	// DecisionID is the decision of the call that asked.
 	DecisionID  string
 	Requirement Requirement

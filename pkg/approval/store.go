@@ -123,9 +123,10 @@ func (s *Store) List(states ...State) []Approval {
 	return out
 }
 
-// Vote records p's answer. An approval is refused (and nothing recorded)
-// when p is an agent identity, the request's own agent or the person it
-// acts for, not among the requirement's approvers, or already answered;
+// Vote records p's answer. A vote is refused (and nothing recorded) when p
+// is an agent identity, the request's own agent, the person it acts for or
+// a user the call changes, not among the requirement's approvers, or
+// already answered;
 // or when the approval is no longer pending. A denial, by any qualified
 // person, is final and needs a reason; enough approvals by distinct people
 // make it Approved.
@@ -149,7 +150,8 @@ func (s *Store) Vote(id string, p Person, approve bool, comment string) (Approva
 		return a.clone(), ErrNotPending
 	case p.Subject == "" || s.isAgent(p.Subject) || s.isAgent(p.Email):
 		return a.clone(), ErrAgentApprover
-	case p.Subject == a.Agent || (a.OnBehalfOf != "" && (p.Subject == a.OnBehalfOf || strings.EqualFold(p.Email, a.OnBehalfOf))):
+	case p.Subject == a.Agent || (a.OnBehalfOf != "" && (p.Subject == a.OnBehalfOf || strings.EqualFold(p.Email, a.OnBehalfOf))),
+		slices.Contains(a.Concerns, p.Subject) || (p.Email != "" && slices.ContainsFunc(a.Concerns, func(c string) bool { return strings.EqualFold(c, p.Email) })):
 		return a.clone(), ErrSelfApproval
 	case !a.Requirement.Qualifies(p):
 		return a.clone(), ErrNotApprover

@@ -96,6 +96,7 @@ func TestVoteRefusals(t *testing.T) {
 	s := New(WithAgents(agents("provisioner-bot", "reader-bot")))
 	r := request("provisioner-bot", 2)
 	r.OnBehalfOf = "bob@example.com"
+	r.Concerns = []string{"00uDAVE"}
 	a := mustCreate(t, s, r)
 	for name, tc := range map[string]struct {
 		p    Person
@@ -106,6 +107,7 @@ func TestVoteRefusals(t *testing.T) {
 		"no subject":                {Person{Email: "z@example.com", Groups: []string{"security-approvers"}}, ErrAgentApprover},
 		"the requesting agent":      {Person{Subject: "provisioner-bot", Groups: []string{"security-approvers"}}, ErrAgentApprover},
 		"the person it acts for":    {bob, ErrSelfApproval},
+		"the user the call changes": {Person{Subject: "00uDAVE", Email: "dave@example.com", Groups: []string{"security-approvers"}}, ErrSelfApproval},
 		"outside the approver sets": {carol, ErrNotApprover},
 	} {
 		if _, err := s.Vote(a.ID, tc.p, true, ""); !errors.Is(err, tc.want) {
@@ -118,6 +120,11 @@ func TestVoteRefusals(t *testing.T) {
 	}
 	if _, err := s.Vote(a.ID, ann, true, ""); !errors.Is(err, ErrAlreadyVoted) {
 		t.Errorf("ann again: %v, want ErrAlreadyVoted", err)
+	}
+	// Nor does the user the call changes deny it.
+	dave := Person{Subject: "00uDAVE", Groups: []string{"security-approvers"}}
+	if _, err := s.Vote(a.ID, dave, false, "leave my account alone"); !errors.Is(err, ErrSelfApproval) {
+		t.Errorf("a denial by the user the call changes: %v, want ErrSelfApproval", err)
 	}
 	annAgain := Person{Subject: "another-sub", Email: "ANN@example.com", Groups: ann.Groups}
 	if _, err := s.Vote(a.ID, annAgain, true, ""); !errors.Is(err, ErrAlreadyVoted) {

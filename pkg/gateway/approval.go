@@ -40,7 +40,8 @@ func (s *Server) approvalStep(out *outcome, id string) error {
 		return err
 	}
 	if id == "" {
-		a, err := s.approvals.Create(approval.Request{Binding: b, Params: s.shownParams(out), DecisionID: out.decision.ID, Requirement: *out.approval})
+		a, err := s.approvals.Create(approval.Request{Binding: b, Params: s.shownParams(out), DecisionID: out.decision.ID,
+			Requirement: *out.approval, Concerns: concerns(out)})
 		if err != nil {
 			return fmt.Errorf("approval: %w", err)
 		}
@@ -183,4 +184,16 @@ func approvalsGiven(a approval.Approval) int {
 		}
 	}
 	return n
+}
+
+// concerns are the Okta users the call changes, by id: they may not vote
+// on it.
+func concerns(out *outcome) []string {
+	var ids []string
+	for k, v := range out.call.Resource {
+		if k == "userId" && v != "" {
+			ids = append(ids, v)
+		}
+	}
+	return ids
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,7 +64,8 @@ func deletes(h *harness) int {
 // it); a replay, altered parameters and another agent are refused.
 func TestApprovalThenTheCallRunsOnce(t *testing.T) {
 	store := approval.New()
-	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t)}), withGateway(WithApprovalStore(store)))
+	logger, records := auditFile(t)
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t)}), withGateway(WithApprovalStore(store), WithAuditor(logger)))
 	ctx := as(t.Context(), devKey("provisioner-bot"))
 	req := deleteRequest(t, oktasim.SeedUserBob)
 	_, err := h.client.Execute(ctx, req)
@@ -76,8 +78,9 @@ func TestApprovalThenTheCallRunsOnce(t *testing.T) {
 		t.Errorf("expires_at %q, want about 15 minutes ahead", ei.Metadata["expires_at"])
 	}
 	a, err := store.Get(id)
-	if err != nil || a.Agent != "provisioner-bot" || a.Action != "users.delete" || a.Params["userId"] != oktasim.SeedUserBob {
-		t.Fatalf("the pending approval %+v, %v", a, err)
+	if err != nil || a.Agent != "provisioner-bot" || a.Action != "users.delete" || a.Params["userId"] != oktasim.SeedUserBob ||
+		!slices.Equal(a.Concerns, []string{oktasim.SeedUserBob}) {
+		t.Fatalf("the pending approval %+v, %v; want the call, its parameters as recorded and the user it changes", a, err)
 	}
 	req.ApprovalId = id
 	if _, err := h.client.Execute(ctx, req); reasonOf(err) != ReasonApprovalPending {
@@ -115,6 +118,15 @@ func TestApprovalThenTheCallRunsOnce(t *testing.T) {
 	}
 	if n := deletes(h); n != 1 {
 		t.Errorf("%d deletes reached Okta after the replay, want 1", n)
+	}
+	// The record: the pending call, refusals, the approved call that ran.
+	var results []string
+	for _, r := range records() {
+		results = append(results, r["result"].(string))
+	}
+	want := []string{"approval_pending", "approval_pending", "approval_refused", "approval_refused", "ok", "approval_refused"}
+	if !slices.Equal(results, want) {
+		t.Errorf("recorded results %v, want %v", results, want)
 	}
 }
 

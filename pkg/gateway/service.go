@@ -17,7 +17,7 @@ import (
 
 // Execute performs one catalog action at Okta.
 func (s *Server) Execute(ctx context.Context, req *bollardv1.ExecuteRequest) (*bollardv1.ExecuteResponse, error) {
-	return s.execute(ctx, request{action: req.GetAction(), params: req.GetParams().AsMap(), confirmation: req.GetConfirmation()})
+	return s.execute(ctx, request{action: req.GetAction(), params: req.GetParams().AsMap(), confirmation: req.GetConfirmation(), approvalID: req.GetApprovalId()})
 }
 
 // execute is shared by Execute and every typed RPC.

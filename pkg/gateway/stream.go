@@ -20,7 +20,7 @@ var errNotAList = errors.New("ExecuteAll takes a paginated read action")
 // ExecuteAll follows every page of a list for the agent, one message a page.
 func (s *Server) ExecuteAll(req *bollardv1.ExecuteRequest, stream bollardv1.GatewayService_ExecuteAllServer) error {
 	_, err := s.run(stream.Context(), request{
-		action: req.GetAction(), params: req.GetParams().AsMap(), confirmation: req.GetConfirmation(),
+		action: req.GetAction(), params: req.GetParams().AsMap(), confirmation: req.GetConfirmation(), approvalID: req.GetApprovalId(),
 		pages: func(ctx context.Context, out *outcome) error { return s.followPages(ctx, out, stream.Send) },
 	})
 	if err != nil {
