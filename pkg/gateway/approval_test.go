@@ -21,6 +21,7 @@ import (
 type approvalPolicy struct {
 	Decider
 	deny *bool
+	ttl  float64 // seconds; 0: 900
 }
 
 func (d approvalPolicy) Decide(ctx context.Context, in decision.Input) decision.Decision {
@@ -34,9 +35,13 @@ func (d approvalPolicy) Decide(ctx context.Context, in decision.Input) decision.
 	if out.Obligations.Extra == nil {
 		out.Obligations.Extra = map[string]any{}
 	}
+	ttl := d.ttl
+	if ttl == 0 {
+		ttl = 900
+	}
 	out.Obligations.Extra[approval.Obligation] = map[string]any{
 		"approvers": []any{map[string]any{"groups": []any{"security-approvers"}}},
-		"approvals": float64(1), "reason": "deleting a user", "ttl_seconds": float64(900),
+		"approvals": float64(1), "reason": "deleting a user", "ttl_seconds": ttl,
 	}
 	return out
 }
@@ -214,4 +219,67 @@ func (d malformedApproval) Decide(ctx context.Context, in decision.Input) decisi
 		out.Obligations.Extra[approval.Obligation] = map[string]any{"approvers": "security", "approvals": float64(1), "reason": "r"}
 	}
 	return out
+}
+
+// WaitApproval streams the agent's approval until it is final: pending,
+// then approved (the agent then sends its call); denied with the reason;
+// expired when nobody answered. Another agent's id is NOT_FOUND, as an
+// unknown one is.
+func TestWaitApproval(t *testing.T) {
+	store := approval.New()
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t), ttl: 1}), withGateway(WithApprovalStore(store)))
+	ctx := as(t.Context(), devKey("provisioner-bot"))
+	ask := func(user string) string {
+		_, err := h.client.Execute(ctx, deleteRequest(t, user))
+		return wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending).Metadata["approval_id"]
+	}
+	wait := func(id string, during func()) []*bollardv1.WaitApprovalResponse {
+		t.Helper()
+		stream, err := h.client.WaitApproval(ctx, &bollardv1.WaitApprovalRequest{ApprovalId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []*bollardv1.WaitApprovalResponse{first}
+		if during != nil {
+			during()
+		}
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				return got
+			}
+			got = append(got, m)
+		}
+	}
+	approved := ask(oktasim.SeedUserBob)
+	msgs := wait(approved, func() { store.Vote(approved, securityEngineer, true, "") })
+	if len(msgs) != 2 || msgs[0].GetState() != bollardv1.ApprovalState_APPROVAL_STATE_PENDING ||
+		msgs[1].GetState() != bollardv1.ApprovalState_APPROVAL_STATE_APPROVED || msgs[1].GetApprovalsGiven() != 1 || msgs[1].GetApprovalsNeeded() != 1 {
+		t.Errorf("waiting on an approval that is then approved: %v", msgs)
+	}
+	denied := ask(oktasim.SeedUserAlice)
+	store.Vote(denied, securityEngineer, false, "no")
+	if msgs := wait(denied, nil); len(msgs) != 1 || msgs[0].GetState() != bollardv1.ApprovalState_APPROVAL_STATE_DENIED || msgs[0].GetDenyReason() != "no" {
+		t.Errorf("waiting on a denied approval: %v", msgs)
+	}
+	expiring := ask(oktasim.SeedUserDave)
+	if msgs := wait(expiring, nil); len(msgs) != 2 || msgs[1].GetState() != bollardv1.ApprovalState_APPROVAL_STATE_EXPIRED {
+		t.Errorf("waiting on an approval nobody answers: %v", msgs)
+	}
+	for _, c := range []struct {
+		key, id string
+		code    codes.Code
+	}{{adminBotKey, approved, codes.NotFound}, {devKey("provisioner-bot"), "ap_nope", codes.NotFound}, {devKey("provisioner-bot"), "", codes.InvalidArgument}} {
+		stream, err := h.client.WaitApproval(as(t.Context(), c.key), &bollardv1.WaitApprovalRequest{ApprovalId: c.id})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		if status.Code(err) != c.code {
+			t.Errorf("WaitApproval(%q) as %s: %v, want %v", c.id, c.key, err, c.code)
+		}
+	}
 }
