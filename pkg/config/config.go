@@ -29,6 +29,7 @@ type Config struct {
 	Audit        Audit        `yaml:"audit"`
 	Hooks        Hooks        `yaml:"hooks"`
 	MCP          MCP          `yaml:"mcp"`
+	Approvals    Approvals    `yaml:"approvals"`
 	State        State        `yaml:"state"`
 	Log          Log          `yaml:"log"`
 }
@@ -206,6 +207,7 @@ func (c *Config) SetDefaults() {
 	c.Policy.setDefaults()
 	c.Hooks.setDefaults()
 	c.MCP.setDefaults()
+	c.Approvals.setDefaults()
 	c.State.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute
@@ -370,6 +372,11 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Hooks.validate()...)
 	errs = append(errs, c.MCP.validate(c.Confirmation.TTL, s.UnixSocket)...)
 	errs = append(errs, c.State.validate()...)
+	agentIssuer := ""
+	if c.Identity.JWT != nil {
+		agentIssuer = c.Identity.JWT.Issuer
+	}
+	errs = append(errs, c.Approvals.validate(agentIssuer)...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}

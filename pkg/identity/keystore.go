@@ -65,6 +65,7 @@ type keyIndex struct {
 	// then compared in constant time.
 	byPrefix map[uint64][]keyEntry
 	n        int
+	ids      map[string]bool
 }
 
 // KeyStore authenticates static agent keys. It is safe for concurrent use and
@@ -113,6 +114,13 @@ func (ks *KeyStore) Reload() error {
 	}
 	ks.idx.Store(idx)
 	return nil
+}
+
+// Has reports whether id is one of the agents' ids: a name no person may
+// act under where agents are kept apart from people (approvals).
+func (ks *KeyStore) Has(id string) bool {
+	idx := ks.idx.Load()
+	return idx != nil && idx.ids[id]
 }
 
 // Len returns the number of agents.
@@ -212,7 +220,7 @@ func buildIndex(entries []AgentKey) (*keyIndex, error) {
 	if len(entries) == 0 {
 		add("no agents")
 	}
-	idx := &keyIndex{byPrefix: make(map[uint64][]keyEntry, len(entries))}
+	idx := &keyIndex{byPrefix: make(map[uint64][]keyEntry, len(entries)), ids: make(map[string]bool, len(entries))}
 	seenID := make(map[string]int, len(entries))
 	seenHash := make(map[[sha256.Size]byte]int, len(entries))
 	for i, e := range entries {
@@ -225,6 +233,7 @@ func buildIndex(entries []AgentKey) (*keyIndex, error) {
 				add("%s: duplicate id, first at agents[%d]", where, j)
 			} else {
 				seenID[e.ID] = i
+				idx.ids[e.ID] = true
 			}
 		} else {
 			add("%s: id %q does not match %s", where, truncate(e.ID, 80), agentIDPattern)

@@ -26,6 +26,9 @@ func TestKeyStoreAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !ks.Has("reader-bot") || !ks.Has("helpdesk-bot") || ks.Has("Reader-bot") || ks.Has("") {
+		t.Error("Has does not name exactly the agents")
+	}
 	tests := []struct {
 		name   string
 		cred   string

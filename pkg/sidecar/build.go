@@ -13,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -29,6 +30,7 @@ type parts struct {
 	log      *slog.Logger
 	tel      *telemetry.Telemetry
 	auth     gateway.Authenticator
+	isAgent  func(string) bool // the agent ids no person may act under
 	engine   *decision.Engine
 	shadow   *decision.Engine // the candidate policy; nil when none
 	inst     *telemetry.Instruments
@@ -98,11 +100,14 @@ func (p *parts) buildTelemetry(ctx context.Context, o runOptions) error {
 // buildIdentity authenticates agents as configured, unless dev mode
 // brought its own authenticator.
 func (p *parts) buildIdentity(ctx context.Context, cfg config.Identity, o runOptions) error {
-	if p.auth = o.auth; p.auth != nil {
+	if p.auth, p.isAgent = o.auth, o.isAgent; p.auth != nil {
+		if p.isAgent == nil {
+			p.isAgent = func(string) bool { return false }
+		}
 		return nil
 	}
 	var err error
-	p.auth, err = newAuthenticator(ctx, cfg, p.log)
+	p.auth, p.isAgent, err = newAuthenticator(ctx, cfg, p.log)
 	return err
 }
 
@@ -252,6 +257,8 @@ func (p *parts) buildGateway(cfg config.Config) error {
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
 		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
+		gateway.WithApprovalStore(approval.New(approval.WithAgents(p.isAgent),
+			approval.WithLimits(cfg.Approvals.MaxPending, cfg.Approvals.MaxPendingPerAgent))),
 		gateway.WithBudget(p.budgets(cfg)),
 		gateway.WithTracerProvider(p.tel.TracerProvider()), gateway.WithInstruments(p.inst),
 		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)

@@ -16,15 +16,18 @@ import (
 )
 
 // newAuthenticator builds the agents' authentication from the config: a key
-// file, JWTs, or both.
-func newAuthenticator(ctx context.Context, cfg config.Identity, log *slog.Logger) (gateway.Authenticator, error) {
+// file, JWTs, or both. isAgent names the agents of the key file (JWT agents
+// are named by their tokens, which no person's passes for).
+func newAuthenticator(ctx context.Context, cfg config.Identity, log *slog.Logger) (auth gateway.Authenticator, isAgent func(string) bool, err error) {
 	var opts []identity.Option
+	isAgent = func(string) bool { return false }
 	if cfg.KeysFile != "" {
 		ks, err := identity.LoadKeyFile(cfg.KeysFile)
 		if err != nil {
-			return nil, fmt.Errorf("load agent keys: %w", err)
+			return nil, nil, fmt.Errorf("load agent keys: %w", err)
 		}
 		opts = append(opts, identity.WithStaticKeys(ks))
+		isAgent = ks.Has
 	}
 	if j := cfg.JWT; j != nil {
 		jopts := []identity.JWTOption{identity.WithIssuer(j.Issuer), identity.WithAudience(j.Audience),
@@ -37,11 +40,12 @@ func newAuthenticator(ctx context.Context, cfg config.Identity, log *slog.Logger
 		}
 		v, err := identity.NewJWTVerifier(ctx, jopts...)
 		if err != nil {
-			return nil, fmt.Errorf("set up JWT verification: %w", err)
+			return nil, nil, fmt.Errorf("set up JWT verification: %w", err)
 		}
 		opts = append(opts, identity.WithJWT(v))
 	}
-	return identity.New(opts...)
+	auth, err = identity.New(opts...)
+	return auth, isAgent, err
 }
 
 // buildCredential makes Bollard's Okta credential: an SSWS token, or the

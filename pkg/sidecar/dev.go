@@ -99,14 +99,15 @@ func Dev(ctx context.Context, o DevOptions) error {
 	}
 	// Deliveries in flight when dev mode stops are given up.
 	defer sim.Close()
-	auth, err := identity.New(identity.WithStaticKeys(identity.DevKeyStore()))
+	devKeys := identity.DevKeyStore()
+	auth, err := identity.New(identity.WithStaticKeys(devKeys))
 	if err != nil {
 		return err
 	}
 	// The banner and the audit records share the output: one write each,
 	// never at once (the log's own checkpoints start with it).
 	out := &lockedWriter{w: o.Out}
-	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth), withOktaToken(simToken), WithAuditStdout(out),
+	return Run(ctx, cfg, WithLogger(o.Logger), withAuthenticator(auth, devKeys.Has), withOktaToken(simToken), WithAuditStdout(out),
 		WithReady(func(a Addrs) {
 			// Okta's side of the event hook: the simulator verifies the
 			// receiver and then posts the events of every change to it.

@@ -17,6 +17,7 @@ type runOptions struct {
 	ready   func(Addrs)
 	version string
 	auth    gateway.Authenticator // replaces the one built from config (dev mode)
+	isAgent func(string) bool     // the agent ids of auth, which no person may act under
 	token   string                // replaces the configured Okta token (dev mode)
 	stdout  io.Writer             // the audit log's stdout sink
 	telOpts []telemetry.Option
@@ -39,7 +40,9 @@ func WithReady(f func(Addrs)) Option { return func(o *runOptions) { o.ready = f 
 // WithVersion sets the version reported in the User-Agent sent to Okta.
 func WithVersion(v string) Option { return func(o *runOptions) { o.version = v } }
 
-func withAuthenticator(a gateway.Authenticator) Option { return func(o *runOptions) { o.auth = a } }
+func withAuthenticator(a gateway.Authenticator, isAgent func(string) bool) Option {
+	return func(o *runOptions) { o.auth, o.isAgent = a, isAgent }
+}
 
 func withOktaToken(t string) Option { return func(o *runOptions) { o.token = t } }
 
