@@ -45,8 +45,10 @@ func (s *Server) approvalStep(out *outcome, id string) error {
 		if err != nil {
 			return fmt.Errorf("approval: %w", err)
 		}
+		out.approvalRef = a.ID
 		return &approvalPending{a: a}
 	}
+	out.approvalRef = id
 	a, err := s.approvals.Get(id)
 	if err != nil || a.Agent != out.identity.ID {
 		return &approvalRefused{err: approval.ErrNotFound, decisionID: out.decision.ID}

@@ -128,6 +128,11 @@ func TestApprovalThenTheCallRunsOnce(t *testing.T) {
 	var results []string
 	for _, r := range records() {
 		results = append(results, r["result"].(string))
+		if d, _ := r["detail"].(map[string]any); d["approval_id"] != id && r["agent_id"] == "provisioner-bot" {
+			t.Errorf("the %s record names approval %v, want %s", r["result"], d["approval_id"], id)
+		} else if r["result"] == "ok" && d["approval_used"] != true {
+			t.Errorf("the call that ran: detail %v, want the approval used", d)
+		}
 	}
 	want := []string{"approval_pending", "approval_pending", "approval_refused", "approval_refused", "ok", "approval_refused"}
 	if !slices.Equal(results, want) {

@@ -56,6 +56,9 @@ type outcome struct {
 	approval     *approval.Requirement
 	approvalID   string
 	approvalUsed bool
+	// approvalRef is the approval the call created or named, for the
+	// record.
+	approvalRef string
 	// intent is true once the intent record is written: the call may reach
 	// Okta, and its last record is an outcome.
 	intent bool
@@ -408,6 +411,11 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 	}
 	if !span.SpanContext().HasTraceID() {
 		r.TraceID = ""
+	}
+	if out.approvalRef != "" {
+		// The approval the call asked for or ran with: the record links the
+		// agent's request, the people's votes (kind approval) and the call.
+		r.Detail = map[string]any{"approval_id": out.approvalRef, "approval_used": out.approvalUsed}
 	}
 	if c := out.call; c != nil {
 		r.Area, r.Access, r.Destructive = c.Action.Area, string(c.Action.Access), c.Action.Destructive
