@@ -42,7 +42,10 @@ type Request struct {
 	// approve or deny a change to their own account.
 	Concerns []string
 	// DecisionID is the decision of the call that asked.
-	DecisionID  string
+	DecisionID string
+	// TraceParent is the W3C traceparent of the call that asked, so that
+	// the spans of the votes link to the agent's trace.
+	TraceParent string
 	Requirement Requirement
 }
 

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/confirm"
@@ -34,14 +37,14 @@ func readApproval(out *outcome) error {
 // this agent's, approved, unexpired and for this exact call; it is used
 // when the call is cleared to go (redeemApproval). A person's approval
 // stands for the agent's own confirmation.
-func (s *Server) approvalStep(out *outcome, id string) error {
+func (s *Server) approvalStep(ctx context.Context, out *outcome, id string) error {
 	b, err := approvalBinding(out)
 	if err != nil {
 		return err
 	}
 	if id == "" {
 		a, err := s.approvals.Create(approval.Request{Binding: b, Params: s.shownParams(out), DecisionID: out.decision.ID,
-			Requirement: *out.approval, Concerns: concerns(out)})
+			Requirement: *out.approval, Concerns: concerns(out), TraceParent: traceParent(ctx)})
 		if err != nil {
 			return fmt.Errorf("approval: %w", err)
 		}
@@ -198,4 +201,13 @@ func concerns(out *outcome) []string {
 		}
 	}
 	return ids
+}
+
+// traceParent is the W3C traceparent of the span in ctx, "" without one.
+func traceParent(ctx context.Context) string {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return ""
+	}
+	return fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags())
 }

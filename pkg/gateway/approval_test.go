@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -286,5 +287,18 @@ func TestWaitApproval(t *testing.T) {
 		if status.Code(err) != c.code {
 			t.Errorf("WaitApproval(%q) as %s: %v, want %v", c.id, c.key, err, c.code)
 		}
+	}
+}
+
+// The approval keeps the asking call's trace as a W3C traceparent, for the
+// votes' spans to link to.
+func TestApprovalTraceParent(t *testing.T) {
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1, 2}, SpanID: trace.SpanID{3}, TraceFlags: trace.FlagsSampled})
+	got := traceParent(trace.ContextWithSpanContext(t.Context(), sc))
+	if want := "00-01020000000000000000000000000000-0300000000000000-01"; got != want {
+		t.Errorf("traceparent %q, want %q", got, want)
+	}
+	if got := traceParent(t.Context()); got != "" {
+		t.Errorf("without a span: %q", got)
 	}
 }

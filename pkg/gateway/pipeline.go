@@ -153,7 +153,7 @@ func (s *Server) run(ctx context.Context, req request) (out *outcome, err error)
 	// stands for the agent's own confirmation.
 	switch {
 	case out.approval != nil:
-		if err := s.approvalStep(out, req.approvalID); err != nil {
+		if err := s.approvalStep(ctx, out, req.approvalID); err != nil {
 			return out, err
 		}
 	case out.decision.Obligations.RequireConfirmation:
