@@ -5,10 +5,10 @@
 #   must approve a call before the sidecar forwards it to Okta. The rules
 #   are data.bollard.config.approval; the shipped one says that destructive
 #   actions on users with admin roles need one approval from the security
-#   team's group. Not part of the decision yet: policies/authz.rego reads
-#   this package only once the sidecar honours the obligation, because a
-#   decision carrying an obligation the sidecar does not honour is denied
-#   (docs/policy-contract.md). Until then nothing here affects a call.
+#   team's group. policies/authz.rego adds the requirement to the
+#   obligations of the decision at stages effect and full, and denies every
+#   manage call with approval_config_invalid while the settings cannot be
+#   read. docs/approvals.md describes the flow.
 package bollard.approval
 
 ## The settings: data.bollard.config.approval.

@@ -6,8 +6,8 @@
 // them (through FS) as the default policy when no policy directory or
 // bundle is configured. package bollard.authz defines the entry point
 // data.bollard.authz.decision; bollard.grants, bollard.business_hours,
-// bollard.protected, bollard.impact_limits, bollard.read_shaping and
-// bollard.confirmation each own one rule, and their settings live in the
+// bollard.protected, bollard.impact_limits, bollard.read_shaping,
+// bollard.confirmation and bollard.approval each own one rule, and their settings live in the
 // JSON file beside them, under data.bollard.config. The rules read the
 // action catalog the sidecar loads under data.bollard.catalog.
 // docs/policies.md describes each rule; docs/policy-contract.md the input

@@ -31,7 +31,7 @@ var validParams = map[string]map[string]any{
 	"user_lifecycle.activate":   {"userId": sim.SeedUserDave, "sendEmail": false},
 	"user_lifecycle.deactivate": {"userId": sim.SeedUserBob},
 	"user_lifecycle.reactivate": {"userId": sim.SeedUserErin, "sendEmail": false},
-	"user_lifecycle.suspend":    {"userId": sim.SeedUserCarol},
+	"user_lifecycle.suspend":    {"userId": sim.SeedUserAlice}, // Carol holds an admin role: her suspension needs a person (approval_test)
 	"user_lifecycle.unsuspend":  {"userId": sim.SeedUserFrank},
 	"user_lifecycle.unlock":     {"userId": sim.SeedUserGrace},
 

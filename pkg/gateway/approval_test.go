@@ -302,3 +302,33 @@ func TestApprovalTraceParent(t *testing.T) {
 		t.Errorf("without a span: %q", got)
 	}
 }
+
+// The shipped policy: a destructive action on a user who holds an admin
+// role (Carol, HELP_DESK_ADMIN) waits for one approval from the
+// security-approvers group; the same action on a user without one is
+// confirmed by the agent as before.
+func TestShippedPolicyAsksApprovalForAdminUsers(t *testing.T) {
+	store := approval.New()
+	h := newHarness(t, withGateway(WithApprovalStore(store)))
+	ctx := as(t.Context(), adminBotKey)
+	suspend := func(user string) error {
+		_, err := h.client.Execute(ctx, &bollardv1.ExecuteRequest{Action: "user_lifecycle.suspend", Params: params(t, map[string]any{"userId": user})})
+		return err
+	}
+	ei := wantStatus(t, suspend(oktasim.SeedUserCarol), codes.FailedPrecondition, ReasonApprovalPending)
+	a, err := store.Get(ei.Metadata["approval_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Requirement
+	if r.Approvals != 1 || r.TTL != 15*time.Minute || len(r.Approvers) != 1 || !slices.Equal(r.Approvers[0].Groups, []string{"security-approvers"}) || r.Reason == "" {
+		t.Errorf("the shipped requirement %+v", r)
+	}
+	if !r.Qualifies(securityEngineer) || r.Qualifies(approval.Person{Subject: "00uX", Groups: []string{"helpdesk"}}) {
+		t.Error("the shipped requirement qualifies the wrong people")
+	}
+	wantStatus(t, suspend(oktasim.SeedUserAlice), codes.FailedPrecondition, ReasonConfirmationRequired)
+	if n := len(h.actionRequests()); n != 0 {
+		t.Errorf("%d calls reached Okta", n)
+	}
+}
