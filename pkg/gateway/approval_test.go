@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	oktav1 "github.com/bollard-dev/bollard/api/proto/bollard/okta/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
@@ -330,5 +331,25 @@ func TestShippedPolicyAsksApprovalForAdminUsers(t *testing.T) {
 	wantStatus(t, suspend(oktasim.SeedUserAlice), codes.FailedPrecondition, ReasonConfirmationRequired)
 	if n := len(h.actionRequests()); n != 0 {
 		t.Errorf("%d calls reached Okta", n)
+	}
+}
+
+// The typed services carry approval_id too: an approved suspension of an
+// admin user runs once through UserLifecycleService.SuspendUser.
+func TestApprovalThroughTypedRPC(t *testing.T) {
+	store := approval.New()
+	h := newHarness(t, withGateway(WithApprovalStore(store)))
+	client := oktav1.NewUserLifecycleServiceClient(h.conn)
+	ctx := as(t.Context(), adminBotKey)
+	_, err := client.SuspendUser(ctx, &oktav1.SuspendUserRequest{UserId: oktasim.SeedUserCarol})
+	id := wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending).Metadata["approval_id"]
+	if _, err := store.Vote(id, securityEngineer, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SuspendUser(ctx, &oktav1.SuspendUserRequest{UserId: oktasim.SeedUserCarol, ApprovalId: id}); err != nil {
+		t.Fatalf("the approved typed call: %v", err)
+	}
+	if reqs := h.actionRequests(); len(reqs) != 1 || reqs[0].Method != "POST" {
+		t.Errorf("okta saw %v, want one suspension", reqs)
 	}
 }

@@ -15,8 +15,12 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 )
 
-// confirmationField is the field every typed request carries for the token.
-const confirmationField = "confirmation"
+// confirmationField and approvalField are the fields every typed request
+// carries for a confirmation token and an approval id (JSON names).
+const (
+	confirmationField = "confirmation"
+	approvalField     = "approvalId"
+)
 
 // typedServiceDescs builds one grpc.ServiceDesc per catalog area from the
 // generated descriptors: each method decodes its typed request, turns it into
@@ -75,8 +79,8 @@ func (s *Server) typedHandler(a *catalog.Action, in, outType protoreflect.Messag
 			return nil, err
 		}
 		handle := func(ctx context.Context, r any) (any, error) {
-			params, confirmation := typedParams(r.(proto.Message))
-			resp, err := s.execute(ctx, request{action: a.Name, params: params, confirmation: confirmation})
+			params, confirmation, approvalID := typedParams(r.(proto.Message))
+			resp, err := s.execute(ctx, request{action: a.Name, params: params, confirmation: confirmation, approvalID: approvalID})
 			if err != nil {
 				return nil, err
 			}
@@ -102,15 +106,18 @@ func mustArea(a *catalog.Action) catalog.Area {
 // typedParams turns a typed request into catalog parameters: each populated
 // field under its JSON name (which the generator makes equal to the catalog
 // parameter name), integers as JSON numbers, Structs as JSON objects.
-func typedParams(m proto.Message) (map[string]any, string) {
-	params := map[string]any{}
-	var confirmation string
+func typedParams(m proto.Message) (params map[string]any, confirmation, approvalID string) {
+	params = map[string]any{}
 	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		name := fd.JSONName()
-		if name == confirmationField {
+		switch name := fd.JSONName(); name {
+		case confirmationField:
 			confirmation = v.String()
 			return true
+		case approvalField:
+			approvalID = v.String()
+			return true
 		}
+		name := fd.JSONName()
 		switch fd.Kind() {
 		case protoreflect.StringKind:
 			params[name] = v.String()
@@ -125,7 +132,7 @@ func typedParams(m proto.Message) (map[string]any, string) {
 		}
 		return true
 	})
-	return params, confirmation
+	return params, confirmation, approvalID
 }
 
 // typedResponse turns an ExecuteResponse into the typed response, which has

@@ -97,8 +97,8 @@ func TestTypedRequestsMatchParams(t *testing.T) {
 					t.Fatalf("no method %s", a.RPC)
 				}
 				fields := md.Input().Fields()
-				if got, want := fields.Len(), len(a.Params)+1; got != want {
-					t.Errorf("%s has %d fields, want %d parameters and confirmation", md.Input().FullName(), got, want)
+				if got, want := fields.Len(), len(a.Params)+2; got != want {
+					t.Errorf("%s has %d fields, want %d parameters, approval_id and confirmation", md.Input().FullName(), got, want)
 				}
 				for i, p := range a.Params {
 					fd := fields.ByJSONName(p.Name)
@@ -120,9 +120,13 @@ func TestTypedRequestsMatchParams(t *testing.T) {
 				if conf == nil || conf.Number() != 99 || fieldType(conf) != "string" {
 					t.Errorf("want string confirmation = 99, got %v", conf)
 				}
+				ap := fields.ByName("approval_id")
+				if ap == nil || ap.Number() != 98 || fieldType(ap) != "string" {
+					t.Errorf("want string approval_id = 98, got %v", ap)
+				}
 				for i := range fields.Len() {
 					fd := fields.Get(i)
-					if _, ok := a.Param(fd.JSONName()); !ok && fd.Name() != "confirmation" {
+					if _, ok := a.Param(fd.JSONName()); !ok && fd.Name() != "confirmation" && fd.Name() != "approval_id" {
 						t.Errorf("field %s (JSON %s) is not a parameter of %s", fd.Name(), fd.JSONName(), a.Name)
 					}
 				}
@@ -165,7 +169,7 @@ func checkProtoJSONKeys(t *testing.T, a *catalog.Action, md protoreflect.Message
 	if err := json.Unmarshal(b, &obj); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"confirmation"}
+	want := []string{"approvalId", "confirmation"}
 	for _, p := range a.Params {
 		want = append(want, p.Name)
 	}

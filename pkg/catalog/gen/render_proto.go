@@ -12,7 +12,10 @@ const (
 	// confirmationField is the number of the confirmation field of every typed
 	// request, far above any action's parameter count.
 	confirmationField = 99
-	commentWidth      = 80
+	// approvalField is the number of the approval_id field of every typed
+	// request, as ExecuteRequest.approval_id.
+	approvalField = 98
+	commentWidth  = 80
 )
 
 // protoFieldName returns the typed request field name of a parameter: the
@@ -67,8 +70,8 @@ func checkParamName(name string) error {
 	if got := protoJSONName(protoFieldName(name)); got != name {
 		return fmt.Errorf("parameter %q would have the JSON name %q", name, got)
 	}
-	if name == "confirmation" {
-		return fmt.Errorf("parameter %q collides with the confirmation field", name)
+	if name == "confirmation" || name == "approvalId" {
+		return fmt.Errorf("parameter %q collides with the confirmation or approval_id field", name)
 	}
 	return nil
 }
@@ -195,12 +198,17 @@ func renderRequest(b *strings.Builder, a *catalog.Action) error {
 		comment(b, "  ", lines...)
 		fmt.Fprintf(b, "  %s %s = %d;\n", typ, field, i+1)
 	}
-	if len(a.Params) >= confirmationField {
-		return fmt.Errorf("%d parameters collide with the confirmation field %d", len(a.Params), confirmationField)
+	if len(a.Params) >= approvalField {
+		return fmt.Errorf("%d parameters collide with the approval_id field %d", len(a.Params), approvalField)
 	}
 	if len(a.Params) > 0 {
 		b.WriteString("\n")
 	}
+	comment(b, "  ",
+		"The id of an approval a person gave, from a previous call refused "+
+			"because policy requires one, as in bollard.v1.ExecuteRequest.approval_id. "+
+			"Leave empty otherwise.")
+	fmt.Fprintf(b, "  string approval_id = %d;\n\n", approvalField)
 	comment(b, "  ",
 		"The confirmation token of a previous call refused because policy "+
 			"requires confirmation, as in bollard.v1.ExecuteRequest.confirmation. "+

@@ -49,6 +49,10 @@ type ListAppAssignmentsRequest struct {
 	// The next_cursor of the previous page.
 	// Optional. Query parameter after: at most 512 bytes.
 	After string `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -118,6 +122,13 @@ func (x *ListAppAssignmentsRequest) GetLimit() int64 {
 func (x *ListAppAssignmentsRequest) GetAfter() string {
 	if x != nil {
 		return x.After
+	}
+	return ""
+}
+
+func (x *ListAppAssignmentsRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -220,6 +231,10 @@ type AssignAppUserRequest struct {
 	// The assignment: id of the user, optional scope, credentials and profile.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -270,6 +285,13 @@ func (x *AssignAppUserRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *AssignAppUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *AssignAppUserRequest) GetConfirmation() string {
@@ -372,6 +394,10 @@ type GetAppAssignmentRequest struct {
 	// Embed related objects.
 	// Optional. Query parameter expand: at most 64 bytes.
 	Expand string `protobuf:"bytes,3,opt,name=expand,proto3" json:"expand,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -427,6 +453,13 @@ func (x *GetAppAssignmentRequest) GetUserId() string {
 func (x *GetAppAssignmentRequest) GetExpand() string {
 	if x != nil {
 		return x.Expand
+	}
+	return ""
+}
+
+func (x *GetAppAssignmentRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -532,6 +565,10 @@ type UpdateAppAssignmentRequest struct {
 	// The profile or credentials to change.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -589,6 +626,13 @@ func (x *UpdateAppAssignmentRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *UpdateAppAssignmentRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *UpdateAppAssignmentRequest) GetConfirmation() string {
@@ -692,6 +736,10 @@ type UnassignAppUserRequest struct {
 	// Send the user Okta's notification email.
 	// Optional. Query parameter sendEmail.
 	SendEmail *bool `protobuf:"varint,3,opt,name=send_email,json=sendEmail,proto3,oneof" json:"send_email,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -749,6 +797,13 @@ func (x *UnassignAppUserRequest) GetSendEmail() bool {
 		return *x.SendEmail
 	}
 	return false
+}
+
+func (x *UnassignAppUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *UnassignAppUserRequest) GetConfirmation() string {
@@ -837,13 +892,15 @@ var File_bollard_okta_v1_app_assignments_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_app_assignments_proto_rawDesc = "" +
 	"\n" +
-	"%bollard/okta/v1/app_assignments.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb7\x01\n" +
+	"%bollard/okta/v1/app_assignments.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd8\x01\n" +
 	"\x19ListAppAssignmentsRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\f\n" +
 	"\x01q\x18\x02 \x01(\tR\x01q\x12\x16\n" +
 	"\x06expand\x18\x03 \x01(\tR\x06expand\x12\x19\n" +
 	"\x05limit\x18\x04 \x01(\x03H\x00R\x05limit\x88\x01\x01\x12\x14\n" +
-	"\x05after\x18\x05 \x01(\tR\x05after\x12\"\n" +
+	"\x05after\x18\x05 \x01(\tR\x05after\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\b\n" +
 	"\x06_limit\"\xb8\x01\n" +
 	"\x1aListAppAssignmentsResponse\x12.\n" +
@@ -852,10 +909,12 @@ const file_bollard_okta_v1_app_assignments_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"~\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x9f\x01\n" +
 	"\x14AssignAppUserRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb3\x01\n" +
 	"\x15AssignAppUserResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -863,11 +922,13 @@ const file_bollard_okta_v1_app_assignments_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x85\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa6\x01\n" +
 	"\x17GetAppAssignmentRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x16\n" +
-	"\x06expand\x18\x03 \x01(\tR\x06expand\x12\"\n" +
+	"\x06expand\x18\x03 \x01(\tR\x06expand\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb6\x01\n" +
 	"\x18GetAppAssignmentResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -875,11 +936,13 @@ const file_bollard_okta_v1_app_assignments_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x9d\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xbe\x01\n" +
 	"\x1aUpdateAppAssignmentRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12+\n" +
-	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb9\x01\n" +
 	"\x1bUpdateAppAssignmentResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -887,12 +950,14 @@ const file_bollard_okta_v1_app_assignments_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x9f\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xc0\x01\n" +
 	"\x16UnassignAppUserRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\"\n" +
 	"\n" +
-	"send_email\x18\x03 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\"\n" +
+	"send_email\x18\x03 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\r\n" +
 	"\v_send_email\"\xb5\x01\n" +
 	"\x17UnassignAppUserResponse\x12.\n" +

@@ -51,6 +51,10 @@ type ListAppsRequest struct {
 	// The next_cursor of the previous page.
 	// Optional. Query parameter after: at most 512 bytes.
 	After string `protobuf:"bytes,6,opt,name=after,proto3" json:"after,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -127,6 +131,13 @@ func (x *ListAppsRequest) GetLimit() int64 {
 func (x *ListAppsRequest) GetAfter() string {
 	if x != nil {
 		return x.After
+	}
+	return ""
+}
+
+func (x *ListAppsRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -227,6 +238,10 @@ type CreateAppRequest struct {
 	// The application: name, label, signOnMode, settings.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -277,6 +292,13 @@ func (x *CreateAppRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *CreateAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *CreateAppRequest) GetConfirmation() string {
@@ -375,6 +397,10 @@ type GetAppRequest struct {
 	// Embed related objects.
 	// Optional. Query parameter expand: at most 64 bytes.
 	Expand string `protobuf:"bytes,2,opt,name=expand,proto3" json:"expand,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -423,6 +449,13 @@ func (x *GetAppRequest) GetAppId() string {
 func (x *GetAppRequest) GetExpand() string {
 	if x != nil {
 		return x.Expand
+	}
+	return ""
+}
+
+func (x *GetAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -523,6 +556,10 @@ type ReplaceAppRequest struct {
 	// The complete application.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -573,6 +610,13 @@ func (x *ReplaceAppRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *ReplaceAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *ReplaceAppRequest) GetConfirmation() string {
@@ -668,6 +712,10 @@ type DeleteAppRequest struct {
 	// Required. Path parameter {appId}: letters, digits, '-' and '_', at most 64
 	// bytes.
 	AppId string `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -709,6 +757,13 @@ func (*DeleteAppRequest) Descriptor() ([]byte, []int) {
 func (x *DeleteAppRequest) GetAppId() string {
 	if x != nil {
 		return x.AppId
+	}
+	return ""
+}
+
+func (x *DeleteAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -806,6 +861,10 @@ type ActivateAppRequest struct {
 	// Required. Path parameter {appId}: letters, digits, '-' and '_', at most 64
 	// bytes.
 	AppId string `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -847,6 +906,13 @@ func (*ActivateAppRequest) Descriptor() ([]byte, []int) {
 func (x *ActivateAppRequest) GetAppId() string {
 	if x != nil {
 		return x.AppId
+	}
+	return ""
+}
+
+func (x *ActivateAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -944,6 +1010,10 @@ type DeactivateAppRequest struct {
 	// Required. Path parameter {appId}: letters, digits, '-' and '_', at most 64
 	// bytes.
 	AppId string `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -985,6 +1055,13 @@ func (*DeactivateAppRequest) Descriptor() ([]byte, []int) {
 func (x *DeactivateAppRequest) GetAppId() string {
 	if x != nil {
 		return x.AppId
+	}
+	return ""
+}
+
+func (x *DeactivateAppRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -1075,14 +1152,16 @@ var File_bollard_okta_v1_apps_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"\n" +
-	"\x1abollard/okta/v1/apps.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xfb\x01\n" +
+	"\x1abollard/okta/v1/apps.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x9c\x02\n" +
 	"\x0fListAppsRequest\x12\f\n" +
 	"\x01q\x18\x01 \x01(\tR\x01q\x12\x16\n" +
 	"\x06filter\x18\x02 \x01(\tR\x06filter\x12\x16\n" +
 	"\x06expand\x18\x03 \x01(\tR\x06expand\x123\n" +
 	"\x13include_non_deleted\x18\x04 \x01(\bH\x00R\x11includeNonDeleted\x88\x01\x01\x12\x19\n" +
 	"\x05limit\x18\x05 \x01(\x03H\x01R\x05limit\x88\x01\x01\x12\x14\n" +
-	"\x05after\x18\x06 \x01(\tR\x05after\x12\"\n" +
+	"\x05after\x18\x06 \x01(\tR\x05after\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\x16\n" +
 	"\x14_include_non_deletedB\b\n" +
 	"\x06_limit\"\xae\x01\n" +
@@ -1092,10 +1171,12 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x91\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xb2\x01\n" +
 	"\x10CreateAppRequest\x12\x1f\n" +
 	"\bactivate\x18\x01 \x01(\bH\x00R\bactivate\x88\x01\x01\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\v\n" +
 	"\t_activate\"\xaf\x01\n" +
 	"\x11CreateAppResponse\x12.\n" +
@@ -1104,10 +1185,12 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"b\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x83\x01\n" +
 	"\rGetAppRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x16\n" +
-	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\"\n" +
+	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xac\x01\n" +
 	"\x0eGetAppResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1115,10 +1198,12 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"{\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x9c\x01\n" +
 	"\x11ReplaceAppRequest\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb0\x01\n" +
 	"\x12ReplaceAppResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1126,9 +1211,11 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"M\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"n\n" +
 	"\x10DeleteAppRequest\x12\x15\n" +
-	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\"\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xaf\x01\n" +
 	"\x11DeleteAppResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1136,9 +1223,11 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"O\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"p\n" +
 	"\x12ActivateAppRequest\x12\x15\n" +
-	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\"\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb1\x01\n" +
 	"\x13ActivateAppResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1146,9 +1235,11 @@ const file_bollard_okta_v1_apps_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Q\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"r\n" +
 	"\x14DeactivateAppRequest\x12\x15\n" +
-	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\"\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb3\x01\n" +
 	"\x15DeactivateAppResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +

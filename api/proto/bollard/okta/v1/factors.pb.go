@@ -37,6 +37,10 @@ type ListFactorsRequest struct {
 	// Required. Path parameter {userId}: letters, digits, '-' and '_', at most 64
 	// bytes.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -78,6 +82,13 @@ func (*ListFactorsRequest) Descriptor() ([]byte, []int) {
 func (x *ListFactorsRequest) GetUserId() string {
 	if x != nil {
 		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListFactorsRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -190,6 +201,10 @@ type EnrollFactorRequest struct {
 	// The factor: factorType, provider, profile.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -268,6 +283,13 @@ func (x *EnrollFactorRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *EnrollFactorRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *EnrollFactorRequest) GetConfirmation() string {
@@ -367,6 +389,10 @@ type GetFactorRequest struct {
 	// Required. Path parameter {factorId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	FactorId string `protobuf:"bytes,2,opt,name=factor_id,json=factorId,proto3" json:"factor_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -415,6 +441,13 @@ func (x *GetFactorRequest) GetUserId() string {
 func (x *GetFactorRequest) GetFactorId() string {
 	if x != nil {
 		return x.FactorId
+	}
+	return ""
+}
+
+func (x *GetFactorRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -519,6 +552,10 @@ type UnenrollFactorRequest struct {
 	// Also remove the phone from recovery.
 	// Optional. Query parameter removeRecoveryEnrollment.
 	RemoveRecoveryEnrollment *bool `protobuf:"varint,3,opt,name=remove_recovery_enrollment,json=removeRecoveryEnrollment,proto3,oneof" json:"remove_recovery_enrollment,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -576,6 +613,13 @@ func (x *UnenrollFactorRequest) GetRemoveRecoveryEnrollment() bool {
 		return *x.RemoveRecoveryEnrollment
 	}
 	return false
+}
+
+func (x *UnenrollFactorRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *UnenrollFactorRequest) GetConfirmation() string {
@@ -664,9 +708,11 @@ var File_bollard_okta_v1_factors_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_factors_proto_rawDesc = "" +
 	"\n" +
-	"\x1dbollard/okta/v1/factors.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"Q\n" +
+	"\x1dbollard/okta/v1/factors.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"r\n" +
 	"\x12ListFactorsRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb1\x01\n" +
 	"\x13ListFactorsResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -674,7 +720,7 @@ const file_bollard_okta_v1_factors_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xdd\x02\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xfe\x02\n" +
 	"\x13EnrollFactorRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12&\n" +
 	"\fupdate_phone\x18\x02 \x01(\bH\x00R\vupdatePhone\x88\x01\x01\x12\x1f\n" +
@@ -682,7 +728,9 @@ const file_bollard_okta_v1_factors_proto_rawDesc = "" +
 	"templateId\x129\n" +
 	"\x16token_lifetime_seconds\x18\x04 \x01(\x03H\x01R\x14tokenLifetimeSeconds\x88\x01\x01\x12\x1f\n" +
 	"\bactivate\x18\x05 \x01(\bH\x02R\bactivate\x88\x01\x01\x12+\n" +
-	"\x04body\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\x0f\n" +
 	"\r_update_phoneB\x19\n" +
 	"\x17_token_lifetime_secondsB\v\n" +
@@ -693,10 +741,12 @@ const file_bollard_okta_v1_factors_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"l\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x8d\x01\n" +
 	"\x10GetFactorRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
-	"\tfactor_id\x18\x02 \x01(\tR\bfactorId\x12\"\n" +
+	"\tfactor_id\x18\x02 \x01(\tR\bfactorId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xaf\x01\n" +
 	"\x11GetFactorResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -704,11 +754,13 @@ const file_bollard_okta_v1_factors_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xd3\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xf4\x01\n" +
 	"\x15UnenrollFactorRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tfactor_id\x18\x02 \x01(\tR\bfactorId\x12A\n" +
-	"\x1aremove_recovery_enrollment\x18\x03 \x01(\bH\x00R\x18removeRecoveryEnrollment\x88\x01\x01\x12\"\n" +
+	"\x1aremove_recovery_enrollment\x18\x03 \x01(\bH\x00R\x18removeRecoveryEnrollment\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\x1d\n" +
 	"\x1b_remove_recovery_enrollment\"\xb4\x01\n" +
 	"\x16UnenrollFactorResponse\x12.\n" +

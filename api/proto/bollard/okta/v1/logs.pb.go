@@ -54,6 +54,10 @@ type ListLogEventsRequest struct {
 	// The next_cursor of the previous page.
 	// Optional. Query parameter after: at most 512 bytes.
 	After string `protobuf:"bytes,7,opt,name=after,proto3" json:"after,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -137,6 +141,13 @@ func (x *ListLogEventsRequest) GetLimit() int64 {
 func (x *ListLogEventsRequest) GetAfter() string {
 	if x != nil {
 		return x.After
+	}
+	return ""
+}
+
+func (x *ListLogEventsRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -228,7 +239,7 @@ var File_bollard_okta_v1_logs_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_logs_proto_rawDesc = "" +
 	"\n" +
-	"\x1abollard/okta/v1/logs.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe6\x01\n" +
+	"\x1abollard/okta/v1/logs.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x87\x02\n" +
 	"\x14ListLogEventsRequest\x12\x14\n" +
 	"\x05since\x18\x01 \x01(\tR\x05since\x12\x14\n" +
 	"\x05until\x18\x02 \x01(\tR\x05until\x12\x16\n" +
@@ -237,7 +248,9 @@ const file_bollard_okta_v1_logs_proto_rawDesc = "" +
 	"\n" +
 	"sort_order\x18\x05 \x01(\tR\tsortOrder\x12\x19\n" +
 	"\x05limit\x18\x06 \x01(\x03H\x00R\x05limit\x88\x01\x01\x12\x14\n" +
-	"\x05after\x18\a \x01(\tR\x05after\x12\"\n" +
+	"\x05after\x18\a \x01(\tR\x05after\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\b\n" +
 	"\x06_limit\"\xb3\x01\n" +
 	"\x15ListLogEventsResponse\x12.\n" +

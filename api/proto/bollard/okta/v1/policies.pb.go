@@ -53,6 +53,10 @@ type ListPoliciesRequest struct {
 	// The next_cursor of the previous page.
 	// Optional. Query parameter after: at most 512 bytes.
 	After string `protobuf:"bytes,6,opt,name=after,proto3" json:"after,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -129,6 +133,13 @@ func (x *ListPoliciesRequest) GetLimit() int64 {
 func (x *ListPoliciesRequest) GetAfter() string {
 	if x != nil {
 		return x.After
+	}
+	return ""
+}
+
+func (x *ListPoliciesRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -229,6 +240,10 @@ type CreatePolicyRequest struct {
 	// The policy: type, name, conditions, settings.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -279,6 +294,13 @@ func (x *CreatePolicyRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *CreatePolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *CreatePolicyRequest) GetConfirmation() string {
@@ -377,6 +399,10 @@ type GetPolicyRequest struct {
 	// Embed related objects.
 	// Optional. Query parameter expand: at most 64 bytes.
 	Expand string `protobuf:"bytes,2,opt,name=expand,proto3" json:"expand,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -425,6 +451,13 @@ func (x *GetPolicyRequest) GetPolicyId() string {
 func (x *GetPolicyRequest) GetExpand() string {
 	if x != nil {
 		return x.Expand
+	}
+	return ""
+}
+
+func (x *GetPolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -525,6 +558,10 @@ type ReplacePolicyRequest struct {
 	// The complete policy.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -575,6 +612,13 @@ func (x *ReplacePolicyRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *ReplacePolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *ReplacePolicyRequest) GetConfirmation() string {
@@ -670,6 +714,10 @@ type DeletePolicyRequest struct {
 	// Required. Path parameter {policyId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	PolicyId string `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -711,6 +759,13 @@ func (*DeletePolicyRequest) Descriptor() ([]byte, []int) {
 func (x *DeletePolicyRequest) GetPolicyId() string {
 	if x != nil {
 		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *DeletePolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -808,6 +863,10 @@ type ActivatePolicyRequest struct {
 	// Required. Path parameter {policyId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	PolicyId string `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -849,6 +908,13 @@ func (*ActivatePolicyRequest) Descriptor() ([]byte, []int) {
 func (x *ActivatePolicyRequest) GetPolicyId() string {
 	if x != nil {
 		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ActivatePolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -946,6 +1012,10 @@ type DeactivatePolicyRequest struct {
 	// Required. Path parameter {policyId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	PolicyId string `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -987,6 +1057,13 @@ func (*DeactivatePolicyRequest) Descriptor() ([]byte, []int) {
 func (x *DeactivatePolicyRequest) GetPolicyId() string {
 	if x != nil {
 		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *DeactivatePolicyRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -1085,6 +1162,10 @@ type ListPolicyRulesRequest struct {
 	// Required. Path parameter {policyId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	PolicyId string `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -1126,6 +1207,13 @@ func (*ListPolicyRulesRequest) Descriptor() ([]byte, []int) {
 func (x *ListPolicyRulesRequest) GetPolicyId() string {
 	if x != nil {
 		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ListPolicyRulesRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -1216,14 +1304,16 @@ var File_bollard_okta_v1_policies_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"\n" +
-	"\x1ebollard/okta/v1/policies.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd1\x01\n" +
+	"\x1ebollard/okta/v1/policies.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf2\x01\n" +
 	"\x13ListPoliciesRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
 	"\x06expand\x18\x03 \x01(\tR\x06expand\x12\x17\n" +
 	"\asort_by\x18\x04 \x01(\tR\x06sortBy\x12\x19\n" +
 	"\x05limit\x18\x05 \x01(\x03H\x00R\x05limit\x88\x01\x01\x12\x14\n" +
-	"\x05after\x18\x06 \x01(\tR\x05after\x12\"\n" +
+	"\x05after\x18\x06 \x01(\tR\x05after\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\b\n" +
 	"\x06_limit\"\xb2\x01\n" +
 	"\x14ListPoliciesResponse\x12.\n" +
@@ -1232,10 +1322,12 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x94\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xb5\x01\n" +
 	"\x13CreatePolicyRequest\x12\x1f\n" +
 	"\bactivate\x18\x01 \x01(\bH\x00R\bactivate\x88\x01\x01\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\v\n" +
 	"\t_activate\"\xb2\x01\n" +
 	"\x14CreatePolicyResponse\x12.\n" +
@@ -1244,10 +1336,12 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"k\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x8c\x01\n" +
 	"\x10GetPolicyRequest\x12\x1b\n" +
 	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x16\n" +
-	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\"\n" +
+	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xaf\x01\n" +
 	"\x11GetPolicyResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1255,10 +1349,12 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x84\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa5\x01\n" +
 	"\x14ReplacePolicyRequest\x12\x1b\n" +
 	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb3\x01\n" +
 	"\x15ReplacePolicyResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1266,9 +1362,11 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"V\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"w\n" +
 	"\x13DeletePolicyRequest\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\"\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb2\x01\n" +
 	"\x14DeletePolicyResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1276,9 +1374,11 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"X\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"y\n" +
 	"\x15ActivatePolicyRequest\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\"\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb4\x01\n" +
 	"\x16ActivatePolicyResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1286,9 +1386,11 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Z\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"{\n" +
 	"\x17DeactivatePolicyRequest\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\"\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb6\x01\n" +
 	"\x18DeactivatePolicyResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1296,9 +1398,11 @@ const file_bollard_okta_v1_policies_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Y\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"z\n" +
 	"\x16ListPolicyRulesRequest\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\"\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb5\x01\n" +
 	"\x17ListPolicyRulesResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +

@@ -37,6 +37,10 @@ type GetSessionRequest struct {
 	// Required. Path parameter {sessionId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -78,6 +82,13 @@ func (*GetSessionRequest) Descriptor() ([]byte, []int) {
 func (x *GetSessionRequest) GetSessionId() string {
 	if x != nil {
 		return x.SessionId
+	}
+	return ""
+}
+
+func (x *GetSessionRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -175,6 +186,10 @@ type RefreshSessionRequest struct {
 	// Required. Path parameter {sessionId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -216,6 +231,13 @@ func (*RefreshSessionRequest) Descriptor() ([]byte, []int) {
 func (x *RefreshSessionRequest) GetSessionId() string {
 	if x != nil {
 		return x.SessionId
+	}
+	return ""
+}
+
+func (x *RefreshSessionRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -313,6 +335,10 @@ type RevokeSessionRequest struct {
 	// Required. Path parameter {sessionId}: letters, digits, '-' and '_', at most
 	// 64 bytes.
 	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -354,6 +380,13 @@ func (*RevokeSessionRequest) Descriptor() ([]byte, []int) {
 func (x *RevokeSessionRequest) GetSessionId() string {
 	if x != nil {
 		return x.SessionId
+	}
+	return ""
+}
+
+func (x *RevokeSessionRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -444,10 +477,12 @@ var File_bollard_okta_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_sessions_proto_rawDesc = "" +
 	"\n" +
-	"\x1ebollard/okta/v1/sessions.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"V\n" +
+	"\x1ebollard/okta/v1/sessions.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"w\n" +
 	"\x11GetSessionRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tR\tsessionId\x12\"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb0\x01\n" +
 	"\x12GetSessionResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -455,10 +490,12 @@ const file_bollard_okta_v1_sessions_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Z\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"{\n" +
 	"\x15RefreshSessionRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tR\tsessionId\x12\"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb4\x01\n" +
 	"\x16RefreshSessionResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -466,10 +503,12 @@ const file_bollard_okta_v1_sessions_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Y\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"z\n" +
 	"\x14RevokeSessionRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tR\tsessionId\x12\"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb3\x01\n" +
 	"\x15RevokeSessionResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +

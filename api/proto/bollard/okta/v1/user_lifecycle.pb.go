@@ -39,6 +39,10 @@ type ActivateUserRequest struct {
 	// Send the user Okta's notification email.
 	// Optional. Query parameter sendEmail.
 	SendEmail *bool `protobuf:"varint,2,opt,name=send_email,json=sendEmail,proto3,oneof" json:"send_email,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -89,6 +93,13 @@ func (x *ActivateUserRequest) GetSendEmail() bool {
 		return *x.SendEmail
 	}
 	return false
+}
+
+func (x *ActivateUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *ActivateUserRequest) GetConfirmation() string {
@@ -186,6 +197,10 @@ type DeactivateUserRequest struct {
 	// Send the user Okta's notification email.
 	// Optional. Query parameter sendEmail.
 	SendEmail *bool `protobuf:"varint,2,opt,name=send_email,json=sendEmail,proto3,oneof" json:"send_email,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -236,6 +251,13 @@ func (x *DeactivateUserRequest) GetSendEmail() bool {
 		return *x.SendEmail
 	}
 	return false
+}
+
+func (x *DeactivateUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *DeactivateUserRequest) GetConfirmation() string {
@@ -333,6 +355,10 @@ type ReactivateUserRequest struct {
 	// Send the user Okta's notification email.
 	// Optional. Query parameter sendEmail.
 	SendEmail *bool `protobuf:"varint,2,opt,name=send_email,json=sendEmail,proto3,oneof" json:"send_email,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -383,6 +409,13 @@ func (x *ReactivateUserRequest) GetSendEmail() bool {
 		return *x.SendEmail
 	}
 	return false
+}
+
+func (x *ReactivateUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *ReactivateUserRequest) GetConfirmation() string {
@@ -477,6 +510,10 @@ type SuspendUserRequest struct {
 	// User id, login or login short name.
 	// Required. Path parameter {userId}: at most 100 bytes.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -518,6 +555,13 @@ func (*SuspendUserRequest) Descriptor() ([]byte, []int) {
 func (x *SuspendUserRequest) GetUserId() string {
 	if x != nil {
 		return x.UserId
+	}
+	return ""
+}
+
+func (x *SuspendUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -614,6 +658,10 @@ type UnsuspendUserRequest struct {
 	// User id, login or login short name.
 	// Required. Path parameter {userId}: at most 100 bytes.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -655,6 +703,13 @@ func (*UnsuspendUserRequest) Descriptor() ([]byte, []int) {
 func (x *UnsuspendUserRequest) GetUserId() string {
 	if x != nil {
 		return x.UserId
+	}
+	return ""
+}
+
+func (x *UnsuspendUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -751,6 +806,10 @@ type UnlockUserRequest struct {
 	// User id, login or login short name.
 	// Required. Path parameter {userId}: at most 100 bytes.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -792,6 +851,13 @@ func (*UnlockUserRequest) Descriptor() ([]byte, []int) {
 func (x *UnlockUserRequest) GetUserId() string {
 	if x != nil {
 		return x.UserId
+	}
+	return ""
+}
+
+func (x *UnlockUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -882,11 +948,13 @@ var File_bollard_okta_v1_user_lifecycle_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"\n" +
-	"$bollard/okta/v1/user_lifecycle.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x85\x01\n" +
+	"$bollard/okta/v1/user_lifecycle.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xa6\x01\n" +
 	"\x13ActivateUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\n" +
-	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\"\n" +
+	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\r\n" +
 	"\v_send_email\"\xb2\x01\n" +
 	"\x14ActivateUserResponse\x12.\n" +
@@ -895,11 +963,13 @@ const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x87\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa8\x01\n" +
 	"\x15DeactivateUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\n" +
-	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\"\n" +
+	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\r\n" +
 	"\v_send_email\"\xb4\x01\n" +
 	"\x16DeactivateUserResponse\x12.\n" +
@@ -908,11 +978,13 @@ const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x87\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa8\x01\n" +
 	"\x15ReactivateUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\n" +
-	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\"\n" +
+	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\r\n" +
 	"\v_send_email\"\xb4\x01\n" +
 	"\x16ReactivateUserResponse\x12.\n" +
@@ -921,9 +993,11 @@ const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"Q\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"r\n" +
 	"\x12SuspendUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb1\x01\n" +
 	"\x13SuspendUserResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -931,9 +1005,11 @@ const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"S\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"t\n" +
 	"\x14UnsuspendUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb3\x01\n" +
 	"\x15UnsuspendUserResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -941,9 +1017,11 @@ const file_bollard_okta_v1_user_lifecycle_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"P\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"q\n" +
 	"\x11UnlockUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xb0\x01\n" +
 	"\x12UnlockUserResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +

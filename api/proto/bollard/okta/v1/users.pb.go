@@ -54,6 +54,10 @@ type ListUsersRequest struct {
 	// The next_cursor of the previous page.
 	// Optional. Query parameter after: at most 512 bytes.
 	After string `protobuf:"bytes,7,opt,name=after,proto3" json:"after,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -137,6 +141,13 @@ func (x *ListUsersRequest) GetLimit() int64 {
 func (x *ListUsersRequest) GetAfter() string {
 	if x != nil {
 		return x.After
+	}
+	return ""
+}
+
+func (x *ListUsersRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -243,6 +254,10 @@ type CreateUserRequest struct {
 	// The user: profile, optional credentials and groupIds.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -307,6 +322,13 @@ func (x *CreateUserRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *CreateUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *CreateUserRequest) GetConfirmation() string {
@@ -404,6 +426,10 @@ type GetUserRequest struct {
 	// Embed related objects.
 	// Optional. Query parameter expand: at most 64 bytes.
 	Expand string `protobuf:"bytes,2,opt,name=expand,proto3" json:"expand,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -452,6 +478,13 @@ func (x *GetUserRequest) GetUserId() string {
 func (x *GetUserRequest) GetExpand() string {
 	if x != nil {
 		return x.Expand
+	}
+	return ""
+}
+
+func (x *GetUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
 	}
 	return ""
 }
@@ -554,6 +587,10 @@ type UpdateUserRequest struct {
 	// The profile or credential fields to change.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -611,6 +648,13 @@ func (x *UpdateUserRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *UpdateUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *UpdateUserRequest) GetConfirmation() string {
@@ -711,6 +755,10 @@ type ReplaceUserRequest struct {
 	// The complete user profile.
 	// Required. The request body: a JSON object.
 	Body *structpb.Struct `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -768,6 +816,13 @@ func (x *ReplaceUserRequest) GetBody() *structpb.Struct {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *ReplaceUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *ReplaceUserRequest) GetConfirmation() string {
@@ -865,6 +920,10 @@ type DeleteUserRequest struct {
 	// Send the user Okta's notification email.
 	// Optional. Query parameter sendEmail.
 	SendEmail *bool `protobuf:"varint,2,opt,name=send_email,json=sendEmail,proto3,oneof" json:"send_email,omitempty"`
+	// The id of an approval a person gave, from a previous call refused because
+	// policy requires one, as in bollard.v1.ExecuteRequest.approval_id. Leave
+	// empty otherwise.
+	ApprovalId string `protobuf:"bytes,98,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// The confirmation token of a previous call refused because policy requires
 	// confirmation, as in bollard.v1.ExecuteRequest.confirmation. Leave empty
 	// otherwise.
@@ -915,6 +974,13 @@ func (x *DeleteUserRequest) GetSendEmail() bool {
 		return *x.SendEmail
 	}
 	return false
+}
+
+func (x *DeleteUserRequest) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
 }
 
 func (x *DeleteUserRequest) GetConfirmation() string {
@@ -1003,7 +1069,7 @@ var File_bollard_okta_v1_users_proto protoreflect.FileDescriptor
 
 const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbollard/okta/v1/users.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe7\x01\n" +
+	"\x1bbollard/okta/v1/users.proto\x12\x0fbollard.okta.v1\x1a\x18bollard/v1/gateway.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x88\x02\n" +
 	"\x10ListUsersRequest\x12\f\n" +
 	"\x01q\x18\x01 \x01(\tR\x01q\x12\x16\n" +
 	"\x06search\x18\x02 \x01(\tR\x06search\x12\x16\n" +
@@ -1012,7 +1078,9 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"\n" +
 	"sort_order\x18\x05 \x01(\tR\tsortOrder\x12\x19\n" +
 	"\x05limit\x18\x06 \x01(\x03H\x00R\x05limit\x88\x01\x01\x12\x14\n" +
-	"\x05after\x18\a \x01(\tR\x05after\x12\"\n" +
+	"\x05after\x18\a \x01(\tR\x05after\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\b\n" +
 	"\x06_limit\"\xaf\x01\n" +
 	"\x11ListUsersResponse\x12.\n" +
@@ -1021,13 +1089,15 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xdf\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x80\x02\n" +
 	"\x11CreateUserRequest\x12\x1f\n" +
 	"\bactivate\x18\x01 \x01(\bH\x00R\bactivate\x88\x01\x01\x12\x1f\n" +
 	"\bprovider\x18\x02 \x01(\bH\x01R\bprovider\x88\x01\x01\x12\x1d\n" +
 	"\n" +
 	"next_login\x18\x03 \x01(\tR\tnextLogin\x12+\n" +
-	"\x04body\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\v\n" +
 	"\t_activateB\v\n" +
 	"\t_provider\"\xb0\x01\n" +
@@ -1037,10 +1107,12 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"e\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x86\x01\n" +
 	"\x0eGetUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
-	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\"\n" +
+	"\x06expand\x18\x02 \x01(\tR\x06expand\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmation\"\xad\x01\n" +
 	"\x0fGetUserResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x1f\n" +
@@ -1048,11 +1120,13 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa5\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xc6\x01\n" +
 	"\x11UpdateUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\x06strict\x18\x02 \x01(\bH\x00R\x06strict\x88\x01\x01\x12+\n" +
-	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\t\n" +
 	"\a_strict\"\xb0\x01\n" +
 	"\x12UpdateUserResponse\x12.\n" +
@@ -1061,11 +1135,13 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa6\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xc7\x01\n" +
 	"\x12ReplaceUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\x06strict\x18\x02 \x01(\bH\x00R\x06strict\x88\x01\x01\x12+\n" +
-	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\"\n" +
+	"\x04body\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04body\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\t\n" +
 	"\a_strict\"\xb1\x01\n" +
 	"\x13ReplaceUserResponse\x12.\n" +
@@ -1074,11 +1150,13 @@ const file_bollard_okta_v1_users_proto_rawDesc = "" +
 	"nextCursor\x12\x1f\n" +
 	"\vdecision_id\x18\x03 \x01(\tR\n" +
 	"decisionId\x12(\n" +
-	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\x83\x01\n" +
+	"\x04okta\x18\x04 \x01(\v2\x14.bollard.v1.OktaCallR\x04okta\"\xa4\x01\n" +
 	"\x11DeleteUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\n" +
-	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\"\n" +
+	"send_email\x18\x02 \x01(\bH\x00R\tsendEmail\x88\x01\x01\x12\x1f\n" +
+	"\vapproval_id\x18b \x01(\tR\n" +
+	"approvalId\x12\"\n" +
 	"\fconfirmation\x18c \x01(\tR\fconfirmationB\r\n" +
 	"\v_send_email\"\xb0\x01\n" +
 	"\x12DeleteUserResponse\x12.\n" +
