@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	oktav1 "github.com/bollard-dev/bollard/api/proto/bollard/okta/v1"
+	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/decision"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
