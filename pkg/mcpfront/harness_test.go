@@ -16,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -94,6 +95,8 @@ type harness struct {
 	engine *decision.Engine
 	// confirm is the gateway's store of pending confirmations.
 	confirm *confirm.Store
+	// approvals is the gateway's store of approvals.
+	approvals *approval.Store
 }
 
 type harnessOptions struct {
@@ -128,8 +131,9 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	spans := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	recs := &records{}
+	approvals := approval.New()
 	gw, err := gateway.New(auth, ho.engine, fwd, gateway.WithClock(func() time.Time { return businessHours }),
-		gateway.WithConfirmStore(ho.confirm), gateway.WithTargetResolver(target.New(fwd)),
+		gateway.WithConfirmStore(ho.confirm), gateway.WithTargetResolver(target.New(fwd)), gateway.WithApprovalStore(approvals),
 		gateway.WithAuditor(recs), gateway.WithTracerProvider(tp))
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +144,7 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	}
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
-	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine, confirm: ho.confirm}
+	return &harness{sim: sim, gw: gw, front: front, url: srv.URL + front.Path(), audit: recs, spans: spans, engine: ho.engine, confirm: ho.confirm, approvals: approvals}
 }
 
 // bearer adds an agent's credential to every request.

@@ -73,6 +73,10 @@ func inputSchema(a *catalog.Action) map[string]any {
 			required = append(required, p.Name)
 		}
 	}
+	props[ApprovalArgument] = map[string]any{
+		"type": "string", "minLength": 1, "maxLength": maxApprovalIDLen,
+		"description": "Only to run a call a person approved: the approval_id of the APPROVAL_PENDING error this same call got. Leave it out otherwise.",
+	}
 	return map[string]any{
 		"type":                 "object",
 		"properties":           props,
@@ -80,6 +84,13 @@ func inputSchema(a *catalog.Action) map[string]any {
 		"additionalProperties": false,
 	}
 }
+
+// ApprovalArgument is the argument every tool takes beside the action's
+// parameters: the approval a person gave the call (docs/approvals.md).
+// Catalog parameters are lowerCamelCase, so it never names one.
+const ApprovalArgument = "approval_id"
+
+const maxApprovalIDLen = 128
 
 func paramSchema(p catalog.Param) map[string]any {
 	desc := p.Description

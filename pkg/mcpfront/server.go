@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -137,8 +138,13 @@ func (s *Server) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallT
 		return errorResult(&gateway.FrontError{Code: codes.InvalidArgument, Reason: gateway.ReasonInvalidParams, Message: err.Error(),
 			Violations: []gateway.FieldViolation{{Field: "arguments", Description: err.Error()}}}), nil
 	}
+	approvalID, err := takeApproval(params)
+	if err != nil {
+		return errorResult(&gateway.FrontError{Code: codes.InvalidArgument, Reason: gateway.ReasonInvalidParams, Message: err.Error(),
+			Violations: []gateway.FieldViolation{{Field: ApprovalArgument, Description: err.Error()}}}), nil
+	}
 	c := &toolCall{action: a, params: params, authorization: authorization(req), agent: agentOf(req), req: req}
-	res, err := s.gw.Call(ctx, gateway.FrontMCP, c.authorization, gateway.FrontRequest{Action: a.Name, Params: params})
+	res, err := s.gw.Call(ctx, gateway.FrontMCP, c.authorization, gateway.FrontRequest{Action: a.Name, Params: params, ApprovalID: approvalID})
 	if err == nil {
 		return okResult(a, res)
 	}
@@ -197,4 +203,18 @@ func (s *Server) CloseSessions() {
 	for ss := range s.mcp.Sessions() {
 		_ = ss.Close()
 	}
+}
+
+// takeApproval removes the approval argument from params and returns it.
+func takeApproval(params map[string]any) (string, error) {
+	v, ok := params[ApprovalArgument]
+	if !ok {
+		return "", nil
+	}
+	delete(params, ApprovalArgument)
+	id, ok := v.(string)
+	if !ok || id == "" || len(id) > maxApprovalIDLen {
+		return "", fmt.Errorf("%s must be the approval_id of an APPROVAL_PENDING error", ApprovalArgument)
+	}
+	return id, nil
 }
