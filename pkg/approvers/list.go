@@ -136,7 +136,8 @@ func (s *Server) readPage(tok, subject string, mask byte) (cursor, error) {
 	if len(tok) > maxPageToken {
 		return cursor{}, errors.New("too long")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
+	// Strict: one token, one spelling.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
 	if err != nil || len(b) < 10+pageMACLen {
 		return cursor{}, errors.New("malformed")
 	}

@@ -47,6 +47,7 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 	changed := s.store.Changed()
 	w := &watcher{person: p.Person, seen: map[string]version{}}
 	send := w.start(s.store.List())
+	overdue := false
 	for {
 		for _, a := range send {
 			select {
@@ -68,13 +69,15 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 			c.sent++
 		}
 		// An approval's expiry is a change the store applies when it is
-		// next read: read it then.
+		// next read: read it then, or at once if it is due already. Due
+		// twice in a row, the store's clock is behind ours: do not spin.
 		var lapse <-chan time.Time
 		if next := w.nextExpiry; !next.IsZero() {
 			d := next.Sub(s.now())
-			if d <= 0 { // the store's clock is behind ours: do not spin
+			if d <= 0 && overdue {
 				d = time.Second
 			}
+			overdue = d <= 0
 			lapse = s.after(d)
 		}
 		select {
