@@ -49,7 +49,7 @@ const (
 // until when their token vouches for it.
 type Approver struct {
 	approval.Person
-	// Expires is the token's exp: a watch ends then.
+	// Expires is the token's exp: a watch ends then (at once when zero).
 	Expires time.Time
 }
 

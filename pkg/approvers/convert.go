@@ -1,7 +1,9 @@
 package approvers
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -44,6 +46,18 @@ func toProto(a approval.Approval) (*bollardv1.Approval, error) {
 		})
 	}
 	return out, nil
+}
+
+// shown is an approval as a listing or a watch shows it. One that cannot
+// be shown is left out, and logged: nobody approves a call they cannot
+// see, and one such approval does not end every listing and watch.
+func (s *Server) shown(ctx context.Context, a approval.Approval) (*bollardv1.Approval, bool) {
+	msg, err := toProto(a)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "approval not shown", slog.String("approval_id", a.ID), slog.String("error", err.Error()))
+		return nil, false
+	}
+	return msg, true
 }
 
 // requirement shows who may approve. The store's requirement is a list of

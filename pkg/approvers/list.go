@@ -89,9 +89,9 @@ func (s *Server) list(ctx context.Context, c *call, req *bollardv1.ListApprovals
 			resp.NextPageToken = s.pageToken(p.Subject, mask, last)
 			break
 		}
-		msg, err := toProto(a)
-		if err != nil {
-			return nil, err
+		msg, ok := s.shown(ctx, a)
+		if !ok {
+			continue
 		}
 		resp.Approvals = append(resp.Approvals, msg)
 		last = a

@@ -226,3 +226,26 @@ func (nopAuth) Authenticate(context.Context, string) (Approver, error) {
 type nopAuditor struct{}
 
 func (nopAuditor) Write(context.Context, *audit.Record) error { return nil }
+
+// An approval whose parameters cannot be shown is left out of listings
+// and watches, and GetApproval fails on it: nobody approves a call they
+// cannot see, and the others are still listed.
+func TestUnshowableApproval(t *testing.T) {
+	h := newHarness(t)
+	bad, err := h.store.Create(approval.Request{Binding: approval.Binding{Agent: agentID, Action: "users.delete"},
+		Params:      map[string]any{"userId": "\xff"},
+		Requirement: approval.Requirement{Approvers: []approval.Set{{Groups: []string{approvers}}}, Approvals: 1, Reason: "r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clk.advance(time.Second)
+	good := h.create(t, 1)
+	ctx := as(t.Context(), h.token(t, ann))
+	resp, err := h.client.ListApprovals(ctx, &bollardv1.ListApprovalsRequest{})
+	if err != nil || !slices.Equal(ids(resp.GetApprovals()), []string{good.ID}) {
+		t.Errorf("listed %v, %v; want the good one only", ids(resp.GetApprovals()), err)
+	}
+	_, err = h.client.GetApproval(ctx, &bollardv1.GetApprovalRequest{ApprovalId: bad.ID})
+	wantStatus(t, err, codes.Internal, ReasonInternal)
+	next(t, watch(t, h, h.token(t, ann)), good.ID, pending)
+}

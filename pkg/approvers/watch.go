@@ -59,9 +59,9 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 				return ctx.Err()
 			default:
 			}
-			msg, err := toProto(a)
-			if err != nil {
-				return err
+			msg, ok := s.shown(ctx, a)
+			if !ok {
+				continue
 			}
 			if err := stream.Send(&bollardv1.WatchApprovalsResponse{Approval: msg}); err != nil {
 				return &failure{kind: kindCanceled, err: fmt.Errorf("send: %w", err)}
