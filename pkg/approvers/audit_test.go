@@ -36,7 +36,7 @@ func TestAuditRecords(t *testing.T) {
 
 	type want struct {
 		result, subject, email, vote, comment, state, refusal string
-		given                                                  float64
+		given                                                 float64
 	}
 	wants := []want{
 		{"ok", ann.sub, ann.email, "approve", "ticket 42", "pending", "", 1},

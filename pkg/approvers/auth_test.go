@@ -122,9 +122,9 @@ func TestAgentsCannotApprove(t *testing.T) {
 	h := newHarness(t)
 	a := h.create(t, 1)
 	for name, token := range map[string]string{
-		"an agent's JWT":                   h.agents.sign(t, h.agents.claims(agentID)),
+		"an agent's JWT":                      h.agents.sign(t, h.agents.claims(agentID)),
 		"a person's token handed to an agent": h.token(t, ann, "act", map[string]any{"sub": agentID}),
-		"a token naming a known agent id":  h.people.sign(t, h.people.claims("reader-bot", "groups", []string{approvers})),
+		"a token naming a known agent id":     h.people.sign(t, h.people.claims("reader-bot", "groups", []string{approvers})),
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := as(t.Context(), token)
