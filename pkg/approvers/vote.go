@@ -94,9 +94,9 @@ func (s *Server) vote(ctx context.Context, c *call, id, comment string, approve 
 	if err != nil || got.State != next.State || len(got.Votes) != len(next.Votes) {
 		// The approval changed between the check and the vote (it expired,
 		// or was changed elsewhere): the record written above is not what
-		// happened, and a second one says what did.
-		// Its failure is logged; the caller is told what happened to the
-		// vote, which the first record already covers.
+		// happened, and a second one says what did. Its failure is only
+		// logged: the caller is told what became of the vote, and no vote
+		// counted unrecorded.
 		var f *failure
 		if err != nil {
 			f = storeFailure(err, got)
