@@ -123,14 +123,28 @@ func (s *Store) List(states ...State) []Approval {
 	return out
 }
 
-// Vote records p's answer. A vote is refused (and nothing recorded) when p
-// is an agent identity, the request's own agent, the person it acts for or
-// a user the call changes, not among the requirement's approvers, or
-// already answered;
-// or when the approval is no longer pending. A denial, by any qualified
-// person, is final and needs a reason; enough approvals by distinct people
-// make it Approved.
+// Vote records p's answer. A vote is refused (and nothing recorded) for the
+// reasons Check gives. A denial, by any qualified person, is final and
+// needs a reason; enough approvals by distinct people make it Approved.
 func (s *Store) Vote(id string, p Person, approve bool, comment string) (Approval, error) {
+	return s.vote(id, p, approve, comment, true)
+}
+
+// Check tells whether Vote would record p's answer now, and returns the
+// approval as that vote would leave it (its state included), recording
+// nothing. A caller that must write something down before the vote counts
+// (the approvers' audit record) checks, writes, then votes. The refusals,
+// in the order the ApprovalService promises: ErrNoReason for a denial
+// without a reason; ErrNotFound; ErrAgentApprover for an agent identity
+// (or no subject); ErrNotApprover for a person outside the requirement's
+// sets; ErrSelfApproval for the request's own agent, the person it acts
+// for or a user the call changes; ErrNotPending once the approval is no
+// longer pending; ErrAlreadyVoted for a person who answered already.
+func (s *Store) Check(id string, p Person, approve bool, comment string) (Approval, error) {
+	return s.vote(id, p, approve, comment, false)
+}
+
+func (s *Store) vote(id string, p Person, approve bool, comment string, commit bool) (Approval, error) {
 	if len(comment) > maxCommentLen {
 		comment = comment[:maxCommentLen]
 	}
@@ -145,31 +159,43 @@ func (s *Store) Vote(id string, p Person, approve bool, comment string) (Approva
 	if err != nil {
 		return Approval{}, err
 	}
+	if err := s.refuseLocked(a, p); err != nil {
+		return a.clone(), err
+	}
+	next := a.clone()
+	next.Votes = append(next.Votes, Vote{Approver: Person{Subject: p.Subject, Email: p.Email, Groups: slices.Clone(p.Groups)}, Approve: approve, Comment: comment, At: now})
 	switch {
-	case a.State != Pending:
-		return a.clone(), ErrNotPending
+	case !approve:
+		next.State = Denied
+	case next.approvals() >= next.Requirement.Approvals:
+		next.State = Approved
+	}
+	if commit {
+		a.Votes, a.State = slices.Clone(next.Votes), next.State
+		s.notifyLocked()
+	}
+	return next, nil
+}
+
+// refuseLocked is why p may not vote on a, or nil; Check lists the order.
+func (s *Store) refuseLocked(a *Approval, p Person) error {
+	switch {
 	case p.Subject == "" || s.isAgent(p.Subject) || s.isAgent(p.Email):
-		return a.clone(), ErrAgentApprover
+		return ErrAgentApprover
+	case !a.Requirement.Qualifies(p):
+		return ErrNotApprover
 	case p.Subject == a.Agent || (a.OnBehalfOf != "" && (p.Subject == a.OnBehalfOf || strings.EqualFold(p.Email, a.OnBehalfOf))),
 		slices.Contains(a.Concerns, p.Subject) || (p.Email != "" && slices.ContainsFunc(a.Concerns, func(c string) bool { return strings.EqualFold(c, p.Email) })):
-		return a.clone(), ErrSelfApproval
-	case !a.Requirement.Qualifies(p):
-		return a.clone(), ErrNotApprover
+		return ErrSelfApproval
+	case a.State != Pending:
+		return ErrNotPending
 	}
 	for _, v := range a.Votes {
 		if v.Approver.Subject == p.Subject || (p.Email != "" && strings.EqualFold(v.Approver.Email, p.Email)) {
-			return a.clone(), ErrAlreadyVoted
+			return ErrAlreadyVoted
 		}
 	}
-	a.Votes = append(a.Votes, Vote{Approver: Person{Subject: p.Subject, Email: p.Email, Groups: slices.Clone(p.Groups)}, Approve: approve, Comment: comment, At: now})
-	switch {
-	case !approve:
-		a.State = Denied
-	case a.approvals() >= a.Requirement.Approvals:
-		a.State = Approved
-	}
-	s.notifyLocked()
-	return a.clone(), nil
+	return nil
 }
 
 // Redeem marks an approved approval used for the call b, once. It fails

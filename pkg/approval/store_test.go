@@ -265,3 +265,58 @@ func TestConcurrentVotes(t *testing.T) {
 		s.Redeem(a.ID, binding("provisioner-bot", 1))
 	}
 }
+
+// Check answers as Vote would, with the approval as the vote would leave
+// it, and records nothing: the approvers' service writes its audit record
+// between the two.
+func TestCheckRecordsNothing(t *testing.T) {
+	s := New()
+	a := mustCreate(t, s, request("provisioner-bot", 1))
+	ch := s.Changed()
+	next, err := s.Check(a.ID, ann, true, "fine")
+	if err != nil || next.State != Approved || len(next.Votes) != 1 || next.Votes[0].Comment != "fine" {
+		t.Fatalf("check: %+v, %v; want the approval as approved by ann", next, err)
+	}
+	if got, _ := s.Get(a.ID); got.State != Pending || len(got.Votes) != 0 {
+		t.Fatalf("after check: %+v, want untouched", got)
+	}
+	select {
+	case <-ch:
+		t.Fatal("Check woke the watchers")
+	default:
+	}
+	if next, err := s.Check(a.ID, bob, false, "no"); err != nil || next.State != Denied {
+		t.Errorf("check of a denial: %+v, %v", next, err)
+	}
+	if _, err := s.Check("ap_unknown", ann, true, ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("check of an unknown id: %v, want ErrNotFound", err)
+	}
+}
+
+// The refusals come in the order the ApprovalService promises: not an
+// approver, then self-approval, then not pending, then already voted. A
+// person outside the sets learns nothing of the approval's state.
+func TestRefusalOrder(t *testing.T) {
+	s := New()
+	r := request("provisioner-bot", 2)
+	r.Concerns = []string{"00uDAVE"}
+	a := mustCreate(t, s, r)
+	dave := Person{Subject: "00uDAVE", Groups: []string{"helpdesk"}}
+	if _, err := s.Vote(a.ID, dave, true, ""); !errors.Is(err, ErrNotApprover) {
+		t.Errorf("the user the call changes, outside the sets: %v, want ErrNotApprover", err)
+	}
+	s.Vote(a.ID, ann, true, "")
+	s.Vote(a.ID, bob, false, "no")
+	for name, tc := range map[string]struct {
+		p    Person
+		want error
+	}{
+		"outside the sets, on a denied approval": {carol, ErrNotApprover},
+		"the user the call changes, qualified":   {Person{Subject: "00uDAVE", Groups: []string{"security-approvers"}}, ErrSelfApproval},
+		"ann, who voted, once it is denied":      {ann, ErrNotPending},
+	} {
+		if _, err := s.Vote(a.ID, tc.p, true, ""); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}

@@ -14,7 +14,8 @@ type Record struct {
 	// Kind says what the record is about (KindCall when empty): a call
 	// decided without reaching Okta, the intent written before a call goes
 	// to Okta and its outcome, a person's answer to a confirmation, a
-	// ListActions, a WatchEvents stream, or the log's own checkpoint.
+	// person's vote on an approval, a ListActions, a WatchEvents stream, or
+	// the log's own checkpoint.
 	Kind       string
 	DecisionID string
 	TraceID    string
@@ -95,6 +96,14 @@ const (
 	// "answer": that key names a credential, and is masked). It is written
 	// before the confirmed call runs, or before the refusal leaves.
 	KindConfirmation = "confirmation"
+	// KindApproval is a person's vote on an approval (ApprovalService's
+	// Approve or Deny, pkg/approvers), accepted or refused, with the
+	// decision_id, agent and action of the call that asked for it and, in
+	// detail, the approver's subject and email (never their token). An
+	// accepted vote's record is written before the vote counts: when no
+	// sink takes it, the vote is refused with AUDIT_UNAVAILABLE and the
+	// approval stays as it was. See docs/audit.md, "Approvals".
+	KindApproval = "approval"
 	// KindHookDelivery is an Okta event hook delivery received.
 	KindHookDelivery = "hook_delivery"
 	// KindCheckpoint is written by the log itself: the chain head, sealed.

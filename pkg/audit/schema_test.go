@@ -49,6 +49,10 @@ func TestRecordsMatchSchema(t *testing.T) {
 			Action: "user_lifecycle.deactivate", Area: "user_lifecycle", Access: "manage", Destructive: true,
 			Resource: map[string]string{"userId": "00u1"}, Params: map[string]any{"userId": "00u1"},
 			Result: "decline", Detail: map[string]any{"response": "decline", "waited_ms": 1200}},
+		"approval": {Kind: KindApproval, DecisionID: "d", AgentID: "provisioner-bot", Action: "users.delete", Result: "ok",
+			Detail: map[string]any{"rpc": "Approve", "attempt": "a1", "approval_id": "ap_1",
+				"approver": map[string]any{"subject": "00uANN", "email": "ann@example.com"}, "vote": "approve",
+				"comment": "ticket 42", "state": "approved", "approvals_given": 1, "approvals_needed": 1, "refusal": ""}},
 		"masked path": {Params: map[string]any{"body": map[string]any{"profile": map[string]any{"mobilePhone": "1"}}},
 			Mask: []string{"body.profile.mobilePhone"}, Result: "okta_not_found", OktaStatus: 404, OktaRequestID: "x"},
 	}
