@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
+	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -42,9 +43,13 @@ type parts struct {
 	mcpRef   atomic.Pointer[mcpfront.Server] // for the engine's reload observer
 	state    *state.Store                    // nil with the memory backend
 	gw       *gateway.Server
-	grpc     *grpc.Server
-	health   *health.Server
-	closers  []func(ctx context.Context) // what build opened, closed in reverse by close
+	// approvals is the store of approvals the gateway and the approvers'
+	// service share; approvers is that service, nil unless configured.
+	approvals *approval.Store
+	approvers *approvers.Server
+	grpc      *grpc.Server
+	health    *health.Server
+	closers   []func(ctx context.Context) // what build opened, closed in reverse by close
 }
 
 // build makes the parts, one step at a time, each using what the steps
@@ -60,6 +65,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildOkta(ctx, cfg, o) },
 		func() error { return p.buildAudit(cfg.Audit, o) },
 		func() error { return p.buildHooks(cfg.Hooks) },
+		func() error { return p.buildApprovals(ctx, cfg.Approvals) },
 		func() error { return p.buildGateway(cfg) },
 		func() error { return p.buildGRPC(cfg.Server) },
 		func() error { return p.buildMCP(cfg, o.version) },
@@ -257,8 +263,7 @@ func (p *parts) buildGateway(cfg config.Config) error {
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
 		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
-		gateway.WithApprovalStore(approval.New(approval.WithAgents(p.isAgent),
-			approval.WithLimits(cfg.Approvals.MaxPending, cfg.Approvals.MaxPendingPerAgent))),
+		gateway.WithApprovalStore(p.approvals),
 		gateway.WithBudget(p.budgets(cfg)),
 		gateway.WithTracerProvider(p.tel.TracerProvider()), gateway.WithInstruments(p.inst),
 		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)
@@ -272,6 +277,7 @@ func (p *parts) buildGRPC(cfg config.Server) error {
 	if err := p.gw.Register(p.grpc); err != nil {
 		return err
 	}
+	p.registerApprovers()
 	p.health = health.NewServer()
 	healthpb.RegisterHealthServer(p.grpc, p.health)
 	reflection.Register(p.grpc)

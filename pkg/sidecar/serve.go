@@ -172,6 +172,9 @@ func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, rea
 // 10 s), and the admin server stops last.
 func (p *parts) stop(ctx context.Context, admin *http.Server) {
 	p.health.Shutdown()
+	if p.approvers != nil {
+		p.approvers.Close() // approvers' watches never end on their own
+	}
 	if p.hooks != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		p.hooks.shutdown(shutdownCtx)
