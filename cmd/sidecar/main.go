@@ -24,6 +24,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // policies use time zones; scratch images have no zoneinfo
 
+	"github.com/bollard-dev/bollard/pkg/approvalcli"
 	"github.com/bollard-dev/bollard/pkg/policytool"
 )
 
@@ -68,6 +69,7 @@ commands:
   health   ask a running sidecar's gRPC health service (the pod's liveness probe)
   audit    audit verify FILE...: check the hash chain of audit files, oldest first
   policy   policy test|check|fmt|lint|replay|data: test, explain, format, lint and replay policies; the catalog as OPA data
+  approvals approvals list|show|approve|deny: decide agents' calls as an approver (--token-file: your identity provider's token)
   version  print the version
 `
 
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditCmd(ctx, args, stdout, stderr)
 	case "policy":
 		return policy(ctx, args, stdout, stderr)
+	case "approvals":
+		return approvalcli.Run(ctx, args, os.Stdin, stdout, stderr)
 	case "version":
 		return printVersion(stdout)
 	case "-h", "-help", "--help", "help":
