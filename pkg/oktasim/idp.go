@@ -218,7 +218,7 @@ func (s *Sim) servePeopleAS(w http.ResponseWriter, r *http.Request, segs []strin
 	issuer := baseURL(r) + PeopleAuthServerPath
 	switch rest {
 	case "v1/authorize":
-		return s.serveAuthorize(w, r, issuer, reqID)
+		return s.serveAuthorize(w, r, reqID)
 	case "v1/token":
 		as.allowCORS(w.Header(), r)
 		return s.servePeopleToken(w, r, issuer, reqID)

@@ -37,7 +37,7 @@ type authzError struct {
 // request and shows the sign-in page; POST is the page's form, which
 // carries the request again with the username and password, and on success
 // redirects to the client with a code.
-func (s *Sim) serveAuthorize(w http.ResponseWriter, r *http.Request, issuer, reqID string) reply {
+func (s *Sim) serveAuthorize(w http.ResponseWriter, r *http.Request, reqID string) reply {
 	as := s.people
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
