@@ -69,6 +69,82 @@
 // Requests records, for each request, the scheme presented, the app and the
 // scopes of a valid token, and the User-Agent.
 //
+// # The people's authorization server
+//
+// Bollard's approvers are people, who authenticate with JWTs from the
+// company's identity provider (docs/approvals.md). WithPeopleAuthServer
+// makes the simulator that provider: a custom authorization server like an
+// Okta org's "default" one, at /oauth2/default (PeopleAuthServerPath), whose
+// issuer is the request's origin plus that path. It serves
+// /.well-known/openid-configuration (and the same document as
+// oauth-authorization-server), listing only what it serves:
+// response_types_supported ["code"], grant_types_supported
+// ["authorization_code"], code_challenge_methods_supported ["S256"],
+// token_endpoint_auth_methods_supported ["none"], scopes openid, profile
+// and email, RS256; /v1/keys, the JWKS of one RSA key generated at New
+// (kid its JWK thumbprint); /v1/authorize; and /v1/token. These endpoints
+// are public, as at Okta; anything else under /oauth2/{authServerId} is a
+// 404, and with no WithPeopleAuthServer the server does not exist. They
+// have one rate-limit bucket, BucketAuthServer, and answer CORS from the
+// origins of the registered redirect URIs, Okta's trusted origins.
+//
+// Its clients are PeopleClients: public apps (no secret) that must use
+// PKCE, such as a single-page console. GET /v1/authorize checks the request
+// in Okta's order: an unknown client_id or a redirect_uri that is not one
+// of the client's, compared exactly, gets a 400 HTML page; any other fault
+// is redirected to the client with error, error_description and the state
+// (state and response_type=code required, scope of openid, profile and
+// email including openid, code_challenge with code_challenge_method S256,
+// no parameter repeated or longer than 2048 bytes, prompt=none answered
+// login_required as there is no browser session). A good request gets a
+// sign-in page: server-rendered HTML with no script and no external asset,
+// a Content-Security-Policy (default-src 'none', its style by hash,
+// form-action itself and the redirect URI's origin), and the request in
+// hidden fields beside Okta's widget ids (okta-signin-username, -password,
+// -submit), so that the form's POST carries everything and needs no
+// cookie. The user signs in with their login and the one dev password,
+// DefaultPeoplePassword or WithPeoplePassword's; an empty one is never
+// accepted. Only an ACTIVE user with a password signs in; a wrong password,
+// an unknown login or any other status shows the page again with Okta's
+// "Unable to sign in". There is no MFA and no lockout. A sign-in opens a
+// session and records user.session.start (a known user's failure too),
+// then redirects with a code and the state.
+//
+// POST /v1/token takes grant_type=authorization_code with client_id,
+// code, redirect_uri and code_verifier. The code lasts PeopleCodeTTL (60
+// seconds) on the simulator's clock, is bound to its client, redirect URI
+// and PKCE challenge, and is used up by the first attempt to redeem it,
+// whatever the outcome; the user must still be ACTIVE. Failures answer
+// as Okta's: 401 invalid_client for an unknown client or one that sends
+// credentials (a secret, an assertion, Basic); 400 invalid_grant,
+// unsupported_grant_type, unauthorized_client or invalid_request. The
+// answer is {"token_type": "Bearer", "expires_in": 3600, "access_token",
+// "scope", "id_token"}, and the grants are logged
+// (app.oauth2.as.token.grant.access_token and .id_token).
+//
+// Both tokens are RS256 JWTs with a kid, lasting PeopleTokenTTL (an hour).
+// The access token has Okta's claims ver, jti ("AT.…"), iss, aud (the
+// configured audience, DefaultPeopleAudience when none), iat, exp, cid,
+// uid (the user's id, 00u…), scp, auth_time and sub, which is the user's
+// login as Okta's default sub claim (appuser.userName) makes it, then the
+// custom claims an admin would add for Bollard: email, and groups, the
+// names of all the user's groups, sorted, read when the token is issued so
+// that a membership change shows in the next token. The ID token has sub
+// (the user's id), name and preferred_username with scope profile, email
+// and email_verified with scope email, ver, iss, aud (the client id), iat,
+// exp, jti ("ID.…"), amr ["pwd"], idp, nonce when the request had one,
+// auth_time, at_hash, and groups. Neither is accepted by the Management
+// API. PersonToken signs an access token for an ACTIVE user exactly so,
+// without a sign-in, for tests and dev mode; its issuer is the org URL
+// (Serve's address, or SetOrgURL's for an httptest server).
+//
+// Not served: userinfo, introspection, revocation, logout, refresh tokens,
+// the implicit flow, consent and confidential clients.
+//
+// The seed has two people for approvals: Sam Singh and Tess Turner, ACTIVE
+// security engineers in the group security-approvers (the one the shipped
+// approval policy names), holding no admin role.
+//
 // # Pagination
 //
 // List endpoints page with opaque after cursors in rel="next" Link headers:

@@ -13,8 +13,8 @@ func TestExtraUsers(t *testing.T) {
 	const n = 1000
 	e := newEnv(t, WithExtraUsers(n))
 	all, pages := walk(t, e, "/api/v1/users?limit=200")
-	// The seed's ten users that are not DEPROVISIONED, and the extra ones.
-	if len(all) != n+10 || pages != (n+10+199)/200 {
+	// The seed's twelve users that are not DEPROVISIONED, and the extra ones.
+	if len(all) != n+12 || pages != (n+12+199)/200 {
 		t.Fatalf("walked %d users in %d pages", len(all), pages)
 	}
 	if !slices.IsSorted(all) {
@@ -32,8 +32,8 @@ func TestExtraUsers(t *testing.T) {
 	e.do("GET", "/api/v1/users/bulk.user000042", nil).want(t, 200)
 
 	members, _ := walk(t, e, "/api/v1/groups/"+SeedGroupEveryone+"/users?limit=300")
-	if len(members) != n+11 || !slices.IsSorted(members) {
-		t.Errorf("Everyone has %d members listed, want %d in order", len(members), n+11)
+	if len(members) != n+13 || !slices.IsSorted(members) {
+		t.Errorf("Everyone has %d members listed, want %d in order", len(members), n+13)
 	}
 	search := url.QueryEscape(`profile.lastName eq "User000999"`)
 	if got := ids(e.do("GET", "/api/v1/users?search="+search, nil).want(t, 200).array(t)); !slices.Equal(got, []string{ExtraUserID(999)}) {

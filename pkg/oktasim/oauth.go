@@ -177,22 +177,9 @@ func (s *Sim) serveToken(w http.ResponseWriter, r *http.Request, reqID string) r
 func (s *Sim) grant(r *http.Request, body []byte, reqID string) (obj, authResult, *oauthError) {
 	var who authResult
 	now := s.now()
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return nil, who, badRequest("invalid_request", "The token request must be sent as application/x-www-form-urlencoded.")
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, who, badRequest("invalid_request", "The token request body is malformed.")
-	}
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		if len(form[k]) > 1 {
-			return nil, who, badRequest("invalid_request", "The '"+k+"' parameter must not be repeated.")
-		}
+	form, oerr := parseTokenForm(r, body)
+	if oerr != nil {
+		return nil, who, oerr
 	}
 	gt := form.Get("grant_type")
 	switch {
@@ -260,6 +247,38 @@ func (s *Sim) grant(r *http.Request, body []byte, reqID string) (obj, authResult
 		{"access_token", token},
 		{"scope", strings.Join(scopes, " ")},
 	}, who, nil
+}
+
+// parseTokenForm reads the body of a token request: form-encoded, each
+// parameter at most once (RFC 6749 section 3.2).
+func parseTokenForm(r *http.Request, body []byte) (url.Values, *oauthError) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return nil, badRequest("invalid_request", "The token request must be sent as application/x-www-form-urlencoded.")
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, badRequest("invalid_request", "The token request body is malformed.")
+	}
+	if k := repeatedParam(form); k != "" {
+		return nil, badRequest("invalid_request", "The '"+k+"' parameter must not be repeated.")
+	}
+	return form, nil
+}
+
+// repeatedParam is the first parameter, in name order, given more than
+// once; "" when none is.
+func repeatedParam(form url.Values) string {
+	names := make([]string, 0, len(form))
+	for k := range form {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if len(form[k]) > 1 {
+			return k
+		}
+	}
+	return ""
 }
 
 // storeToken keeps an access token, and drops the expired ones whenever

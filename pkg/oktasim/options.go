@@ -38,6 +38,7 @@ type config struct {
 	resNonce     bool
 	hooks        hookConfig
 	marker       string
+	people       peopleConfig
 }
 
 func defaultConfig() config {
@@ -49,6 +50,7 @@ func defaultConfig() config {
 		rateWindow: DefaultRateWindow,
 		logger:     slog.New(slog.DiscardHandler),
 		hooks:      hookConfig{timeout: DefaultEventHookTimeout, queueSize: DefaultEventHookQueue},
+		people:     peopleConfig{audience: DefaultPeopleAudience, password: DefaultPeoplePassword},
 	}
 }
 

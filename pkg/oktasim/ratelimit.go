@@ -17,7 +17,8 @@ const (
 	BucketSessions    = "/api/v1/sessions"
 	BucketPolicies    = "/api/v1/policies"
 	BucketLogs        = "/api/v1/logs"
-	BucketToken       = "/oauth2/v1/token" // the org authorization server's token endpoint
+	BucketToken       = "/oauth2/v1/token"          // the org authorization server's token endpoint
+	BucketAuthServer  = "/oauth2/{authServerId}/v1" // the people's authorization server (idp.go), every endpoint
 	BucketOther       = "/api/v1"
 )
 
@@ -30,6 +31,9 @@ type bucket struct {
 func bucketFor(segs []string) string {
 	if isTokenPath(segs) {
 		return BucketToken
+	}
+	if isPeopleASPath(segs) {
+		return BucketAuthServer
 	}
 	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v1" {
 		return BucketOther

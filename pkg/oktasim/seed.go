@@ -45,6 +45,8 @@ func (s *Sim) seedUsers(now time.Time, day time.Duration) {
 		{SeedUserHeidi, StatusDeprovisioned, "Heidi", "Hughes", SeedLoginHeidi, "Support", "Former Contractor", true, 600},
 		{SeedUserIvan, StatusPasswordExpired, "Ivan", "Ivanov", SeedLoginIvan, "Engineering", "Engineer", true, 250},
 		{SeedUserJudy, StatusRecovery, "Judy", "Jones", SeedLoginJudy, "Support", "Support Agent", true, 150},
+		{SeedUserSam, StatusActive, "Sam", "Singh", SeedLoginSam, "Security", "Security Engineer", true, 420},
+		{SeedUserTess, StatusActive, "Tess", "Turner", SeedLoginTess, "Security", "Security Engineer", true, 400},
 	}
 	for i, su := range users {
 		created := now.Add(-time.Duration(su.ageDays) * day)
@@ -99,6 +101,8 @@ func (s *Sim) seedGroups(now time.Time, day time.Duration) {
 		SeedUserAlice, SeedUserBob, SeedUserDave, SeedUserErin, SeedUserGrace, SeedUserIvan)
 	mk(SeedGroupSupport, groupOkta, "Support", "Customer support", "okta:user_group",
 		SeedUserBob, SeedUserCarol, SeedUserFrank, SeedUserHeidi, SeedUserJudy)
+	mk(SeedGroupSecurityApprovers, groupOkta, "security-approvers", "Security engineers who approve agents' risky calls in Bollard",
+		"okta:user_group", SeedUserSam, SeedUserTess)
 	reps := mk(SeedGroupSalesforceReps, groupApp, "Salesforce Sales Reps", "Imported from Salesforce", "okta:app_group",
 		SeedUserBob, SeedUserCarol)
 	reps.profile["externalId"] = "00e5f000000Repq"

@@ -8,7 +8,10 @@ const (
 	// it is the actor of every System Log event the simulator records.
 	// Admin roles (roles.go): the admin is SUPER_ADMIN by direct assignment
 	// and ORG_ADMIN through Okta Admins; Carol is HELP_DESK_ADMIN; no one
-	// else holds a role.
+	// else holds a role. Sam and Tess are the security engineers who
+	// approve agents' calls in Bollard (docs/approvals.md): members of
+	// security-approvers, holding no admin role, and never the subject of
+	// another test's change.
 	SeedUserAdmin = "00uADAadmin0000000g7" // ACTIVE, in Okta Admins; SUPER_ADMIN and ORG_ADMIN
 	SeedUserAlice = "00uALIactive000000g7" // ACTIVE, Engineering; SMS, push, FastPass, TOTP factors; a session
 	SeedUserBob   = "00uBOBactive000000g7" // ACTIVE, Engineering and Support; email, question, WebAuthn factors; a session
@@ -20,6 +23,8 @@ const (
 	SeedUserHeidi = "00uHEIdeprov000000g7" // DEPROVISIONED
 	SeedUserIvan  = "00uIVApwexpired000g7" // PASSWORD_EXPIRED
 	SeedUserJudy  = "00uJUDrecovery0000g7" // RECOVERY
+	SeedUserSam   = "00uSAMsecurity0000g7" // ACTIVE, security-approvers
+	SeedUserTess  = "00uTESsecurity0000g7" // ACTIVE, security-approvers
 
 	// Groups.
 	SeedGroupEveryone       = "00gEVERYONE0000000g7" // BUILT_IN: every user
@@ -27,6 +32,9 @@ const (
 	SeedGroupEngineering    = "00gENGINEERING0000g7" // OKTA_GROUP, assigned to GitHub
 	SeedGroupSupport        = "00gSUPPORT00000000g7" // OKTA_GROUP
 	SeedGroupSalesforceReps = "00gSFDCREPS0000000g7" // APP_GROUP imported from Salesforce
+	// OKTA_GROUP named "security-approvers": Sam and Tess, the people the
+	// shipped approval policy asks (policies/approval.rego).
+	SeedGroupSecurityApprovers = "00gSECAPPROVERS000g7"
 
 	// Applications.
 	SeedAppSalesforce = "0oaSALESFORCE00000g7" // ACTIVE SAML_2_0
@@ -80,6 +88,8 @@ const (
 	SeedLoginHeidi = "heidi.hughes@example.com"
 	SeedLoginIvan  = "ivan.ivanov@example.com"
 	SeedLoginJudy  = "judy.jones@example.com"
+	SeedLoginSam   = "sam.singh@example.com"
+	SeedLoginTess  = "tess.turner@example.com"
 )
 
 // Ids of org metadata the users and sessions point at.

@@ -35,7 +35,8 @@ type Request struct {
 	// assertion instead.
 	AuthScheme string
 	// ClientID is the service app behind the access token used, or the app
-	// a token request authenticated as; "" otherwise.
+	// a token request authenticated as (a service app, or a PeopleClient at
+	// the people's token endpoint); "" otherwise.
 	ClientID string
 	// Scopes are the scopes of the access token used, once it was found
 	// valid; nil for SSWS, which has none.
@@ -170,7 +171,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case rep.status == http.StatusNoContent || rep.payload == nil:
 		w.WriteHeader(rep.status)
 	default:
-		h.Set("Content-Type", contentType)
+		ct := rep.contentType
+		if ct == "" {
+			ct = contentType
+		}
+		h.Set("Content-Type", ct)
 		h.Set("Content-Length", strconv.Itoa(len(rep.payload)))
 		w.WriteHeader(rep.status)
 		_, _ = w.Write(rep.payload)
@@ -183,6 +188,8 @@ type reply struct {
 	payload []byte
 	abort   bool
 	auth    authResult // who the request authenticated as, for Requests
+	// contentType replaces the JSON one, for the sign-in page's HTML.
+	contentType string
 }
 
 // answer works out the response. It may set headers on w but writes
@@ -207,6 +214,9 @@ func (s *Sim) answer(w http.ResponseWriter, r *http.Request, segs []string, path
 	}
 	if isTokenPath(segs) {
 		return s.serveToken(w, r, reqID)
+	}
+	if pathOK && isPeopleASPath(segs) {
+		return s.servePeopleAS(w, r, segs, reqID)
 	}
 	var (
 		rt            *route

@@ -89,8 +89,8 @@ func TestRequestBodies(t *testing.T) {
 	}
 	big := `{"profile":{"name":"x","description":"` + strings.Repeat("a", MaxBodyBytes) + `"}}`
 	e.do("POST", "/api/v1/groups", big).wantError(t, http.StatusRequestEntityTooLarge, CodeValidation)
-	if n := len(e.do("GET", "/api/v1/groups", nil).want(t, 200).array(t)); n != 5 {
-		t.Errorf("refused bodies created groups: %d groups, want the 5 seeded", n)
+	if n := len(e.do("GET", "/api/v1/groups", nil).want(t, 200).array(t)); n != 6 {
+		t.Errorf("refused bodies created groups: %d groups, want the 6 seeded", n)
 	}
 }
 

@@ -120,15 +120,21 @@ func (s *Sim) StartSession(user string) (string, error) {
 	if u.status != StatusActive {
 		return "", fmt.Errorf("oktasim: user %s is %s; only an ACTIVE user can sign in", u.id, u.status)
 	}
-	now := s.now()
+	return s.openSession(u, eventSpec{reqID: s.nextRequestID(), ip: "127.0.0.1", agent: signInAgent, uri: "/api/v1/authn"}, s.now()).id, nil
+}
+
+// openSession signs an ACTIVE user in with their password: a session
+// that lasts the idle lifetime, the user's lastLogin, and a
+// user.session.start event with the request's id, IP, user agent and URI
+// from where. Callers hold s.mu.
+func (s *Sim) openSession(u *user, where eventSpec, now time.Time) *session {
 	ss := &session{id: "102" + s.marker + s.objectIDs.chars(22), userID: u.id, status: "ACTIVE", createdAt: now,
 		expiresAt: now.Add(sessionIdle), lastPasswordVerification: now, amr: []string{"pwd"}}
 	s.sessions[ss.id] = ss
 	u.lastLogin = now
-	s.appendEvent(eventSpec{
-		eventType: "user.session.start", message: "User login to Okta", severity: "INFO", result: "SUCCESS",
-		actor: u.target(), reqID: s.nextRequestID(), ip: "127.0.0.1", agent: signInAgent,
-		uri: "/api/v1/authn", published: now, sessionID: ss.id,
-	})
-	return ss.id, nil
+	e := where
+	e.eventType, e.message, e.severity, e.result = "user.session.start", "User login to Okta", "INFO", "SUCCESS"
+	e.actor, e.published, e.sessionID = u.target(), now, ss.id
+	s.appendEvent(e)
+	return ss
 }

@@ -26,6 +26,7 @@ type Sim struct {
 	secret []byte
 
 	clients map[string]*serviceApp // OAuth service apps by client id; fixed after New
+	people  *peopleAS              // the people's authorization server (idp.go); nil unless configured
 
 	// mu guards everything below. Handlers run and encode their response
 	// with it held, so a response is a consistent snapshot and the encoder
@@ -120,6 +121,13 @@ func New(opts ...Option) *Sim {
 			panic("oktasim: WithServiceApp: " + err.Error())
 		}
 		s.clients[a.ClientID] = sa
+	}
+	if cfg.people.on {
+		as, err := newPeopleAS(cfg.people)
+		if err != nil {
+			panic("oktasim: WithPeopleAuthServer: " + err.Error())
+		}
+		s.people = as
 	}
 	if cfg.seed {
 		s.seed()

@@ -146,7 +146,7 @@ func TestListUsersSearchAndFilter(t *testing.T) {
 		want  []string
 	}{
 		// A plain listing leaves deactivated users out.
-		{"", []string{SeedUserAdmin, SeedUserAlice, SeedUserBob, SeedUserCarol, SeedUserDave, SeedUserErin, SeedUserFrank, SeedUserGrace, SeedUserIvan, SeedUserJudy}},
+		{"", []string{SeedUserAdmin, SeedUserAlice, SeedUserBob, SeedUserCarol, SeedUserDave, SeedUserErin, SeedUserFrank, SeedUserGrace, SeedUserIvan, SeedUserJudy, SeedUserSam, SeedUserTess}},
 		{"search=" + url.QueryEscape(`status eq "DEPROVISIONED"`), []string{SeedUserHeidi}},
 		{"search=" + url.QueryEscape(`profile.department eq "Support" and status eq "ACTIVE"`), []string{SeedUserCarol}},
 		{"search=" + url.QueryEscape(`profile.department eq "support" or profile.title sw "Identity"`), []string{SeedUserAdmin, SeedUserCarol, SeedUserFrank, SeedUserHeidi, SeedUserJudy}},
