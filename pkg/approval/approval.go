@@ -11,9 +11,12 @@ import (
 // Person is an approver as their identity provider vouches for them (a
 // verified JWT): never an agent.
 type Person struct {
-	Subject string // the token's sub
+	Subject string // the token's sub (at an Okta custom authorization server, the login)
 	Email   string
-	Groups  []string
+	// UserID is the person's Okta user id (the uid claim of an Okta
+	// token), when the token has one.
+	UserID string
+	Groups []string
 }
 
 // Binding is what an approval covers, once: the agent, the action and the

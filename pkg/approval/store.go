@@ -163,7 +163,7 @@ func (s *Store) vote(id string, p Person, approve bool, comment string, commit b
 		return a.clone(), err
 	}
 	next := a.clone()
-	next.Votes = append(next.Votes, Vote{Approver: Person{Subject: p.Subject, Email: p.Email, Groups: slices.Clone(p.Groups)}, Approve: approve, Comment: comment, At: now})
+	next.Votes = append(next.Votes, Vote{Approver: Person{Subject: p.Subject, Email: p.Email, UserID: p.UserID, Groups: slices.Clone(p.Groups)}, Approve: approve, Comment: comment, At: now})
 	switch {
 	case !approve:
 		next.State = Denied
@@ -184,14 +184,14 @@ func (s *Store) refuseLocked(a *Approval, p Person) error {
 		return ErrAgentApprover
 	case !a.Requirement.Qualifies(p):
 		return ErrNotApprover
-	case p.Subject == a.Agent || (a.OnBehalfOf != "" && (p.Subject == a.OnBehalfOf || strings.EqualFold(p.Email, a.OnBehalfOf))),
-		slices.Contains(a.Concerns, p.Subject) || (p.Email != "" && slices.ContainsFunc(a.Concerns, func(c string) bool { return strings.EqualFold(c, p.Email) })):
+	case p.Subject == a.Agent, a.OnBehalfOf != "" && p.is(a.OnBehalfOf), slices.ContainsFunc(a.Concerns, p.is):
 		return ErrSelfApproval
 	case a.State != Pending:
 		return ErrNotPending
 	}
 	for _, v := range a.Votes {
-		if v.Approver.Subject == p.Subject || (p.Email != "" && strings.EqualFold(v.Approver.Email, p.Email)) {
+		if v.Approver.Subject == p.Subject || (p.Email != "" && strings.EqualFold(v.Approver.Email, p.Email)) ||
+			(p.UserID != "" && v.Approver.UserID == p.UserID) {
 			return ErrAlreadyVoted
 		}
 	}
@@ -284,4 +284,16 @@ func (s *Store) sweepLocked(now time.Time) {
 func (s *Store) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// is reports whether name (a user id, a login, an email or a subject, as
+// an agent or a policy names a person) names p: by subject or Okta user
+// id exactly, by subject or email in any case (logins and emails are case
+// insensitive at Okta).
+func (p Person) is(name string) bool {
+	if name == "" {
+		return false
+	}
+	return name == p.Subject || (p.UserID != "" && name == p.UserID) ||
+		strings.EqualFold(name, p.Subject) || (p.Email != "" && strings.EqualFold(name, p.Email))
 }

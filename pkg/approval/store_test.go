@@ -320,3 +320,19 @@ func TestRefusalOrder(t *testing.T) {
 		}
 	}
 }
+
+// Okta's custom authorization servers put the login in sub and the user id
+// in uid; an agent names a user by id or by login. The user a call
+// changes may not vote on it, whichever way either side names them.
+func TestSelfApprovalByOktaUserIDOrLogin(t *testing.T) {
+	sam := Person{Subject: "sam.singh@example.com", Email: "sam.singh@example.com", UserID: "00uSAMsecurity0000g7", Groups: []string{"security-approvers"}}
+	for _, named := range []string{"00uSAMsecurity0000g7", "Sam.Singh@example.com"} {
+		s := New()
+		r := request("provisioner-bot", 1)
+		r.Concerns = []string{named}
+		a := mustCreate(t, s, r)
+		if _, err := s.Vote(a.ID, sam, true, ""); !errors.Is(err, ErrSelfApproval) {
+			t.Errorf("Sam approving a change to the user named %q: %v, want ErrSelfApproval", named, err)
+		}
+	}
+}

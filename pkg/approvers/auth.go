@@ -17,6 +17,7 @@ import (
 const (
 	DefaultEmailClaim  = "email"
 	DefaultGroupsClaim = "groups"
+	DefaultUserIDClaim = "uid"
 )
 
 // Bounds on what a token may name.
@@ -100,6 +101,7 @@ type JWTAuthenticator struct {
 	verifier    *identity.JWTVerifier
 	emailClaim  string
 	groupsClaim string
+	userIDClaim string
 	isAgent     func(string) bool
 	agents      identity.Authenticator
 }
@@ -121,6 +123,14 @@ func WithGroupsClaim(name string) AuthOption {
 	return func(a *JWTAuthenticator) { a.groupsClaim = name }
 }
 
+// WithUserIDClaim names the claim holding the person's Okta user id
+// (default "uid", where an Okta custom authorization server puts it; its
+// sub is the login). A token without it has no user id; any other shape is
+// refused. The approval store compares it with the users a call changes.
+func WithUserIDClaim(name string) AuthOption {
+	return func(a *JWTAuthenticator) { a.userIDClaim = name }
+}
+
 // WithAgentIDs tells the authenticator which names are agents' ids: a
 // token whose subject or email is one is an agent's, refused with
 // AGENT_CANNOT_APPROVE. Give it what the approval store's WithAgents has.
@@ -140,7 +150,7 @@ func WithAgentCredentials(agents identity.Authenticator) AuthOption {
 // NewJWTAuthenticator returns an authenticator of people's tokens verified
 // by v. The person's subject is v's id claim (sub unless set otherwise).
 func NewJWTAuthenticator(v *identity.JWTVerifier, opts ...AuthOption) (*JWTAuthenticator, error) {
-	a := &JWTAuthenticator{verifier: v, emailClaim: DefaultEmailClaim, groupsClaim: DefaultGroupsClaim,
+	a := &JWTAuthenticator{verifier: v, emailClaim: DefaultEmailClaim, groupsClaim: DefaultGroupsClaim, userIDClaim: DefaultUserIDClaim,
 		isAgent: func(string) bool { return false }}
 	for _, o := range opts {
 		o(a)
@@ -190,14 +200,20 @@ func (a *JWTAuthenticator) Authenticate(ctx context.Context, credential string) 
 	if err != nil {
 		return Approver{}, err
 	}
-	if a.isAgent(id.ID) || (email != "" && a.isAgent(email)) {
+	userID := ""
+	if raw, has := id.Claims[a.userIDClaim]; has {
+		if userID, _ = raw.(string); userID == "" || !printable(userID) {
+			return Approver{}, unauthenticated(DetailBadClaim, fmt.Errorf("claim %q is not a printable string of 1 to %d bytes", a.userIDClaim, maxClaimLen))
+		}
+	}
+	if a.isAgent(id.ID) || (email != "" && a.isAgent(email)) || (userID != "" && a.isAgent(userID)) {
 		return Approver{}, agentCredential(DetailAgentID, id.ID)
 	}
 	exp, ok := id.Claims["exp"].(float64)
 	if !ok || exp <= 0 || exp > maxExp {
 		return Approver{}, unauthenticated(identity.ReasonInvalidClaimsSet, errors.New("exp is not a number of seconds"))
 	}
-	return Approver{Person: approval.Person{Subject: id.ID, Email: email, Groups: groups}, Expires: time.Unix(int64(exp), 0)}, nil
+	return Approver{Person: approval.Person{Subject: id.ID, Email: email, UserID: userID, Groups: groups}, Expires: time.Unix(int64(exp), 0)}, nil
 }
 
 func (a *JWTAuthenticator) email(claims map[string]any) (string, error) {

@@ -34,6 +34,11 @@ type Approvers struct {
 	// strings (default "groups").
 	EmailClaim  string `yaml:"email_claim"`
 	GroupsClaim string `yaml:"groups_claim"`
+	// UserIDClaim names the claim holding the person's Okta user id
+	// (default "uid": an Okta custom authorization server's sub is the
+	// login), so that nobody approves a change to their own account
+	// however the call names it.
+	UserIDClaim string `yaml:"user_id_claim"`
 	// Leeway tolerates clock skew on exp, nbf and iat (default 1m).
 	Leeway time.Duration `yaml:"leeway"`
 }
@@ -48,6 +53,7 @@ func (a *Approvals) setDefaults() {
 	if p := a.Approvers; p != nil {
 		setDefault(&p.EmailClaim, "email")
 		setDefault(&p.GroupsClaim, "groups")
+		setDefault(&p.UserIDClaim, "uid")
 		if p.Leeway == 0 {
 			p.Leeway = time.Minute
 		}
@@ -87,8 +93,8 @@ func (a *Approvals) validate(agentIssuer string) []error {
 			bad("approvers.jwks_url: must be an https URL")
 		}
 	}
-	if p.EmailClaim == "" || p.GroupsClaim == "" || p.EmailClaim == p.GroupsClaim {
-		bad("approvers: email_claim and groups_claim must be two different claims")
+	if p.EmailClaim == "" || p.GroupsClaim == "" || p.UserIDClaim == "" || p.EmailClaim == p.GroupsClaim || p.UserIDClaim == p.GroupsClaim {
+		bad("approvers: email_claim, groups_claim and user_id_claim must be set, and groups_claim a claim of its own")
 	}
 	if p.Leeway < 0 || p.Leeway > 5*time.Minute {
 		bad("approvers.leeway: must be between 0 and 5m")

@@ -12,7 +12,7 @@ func TestApprovalsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := c.Approvals
-	if a.MaxPending != 10_000 || a.MaxPendingPerAgent != 20 || a.Approvers.EmailClaim != "email" || a.Approvers.GroupsClaim != "groups" || a.Approvers.Leeway != time.Minute {
+	if a.MaxPending != 10_000 || a.MaxPendingPerAgent != 20 || a.Approvers.EmailClaim != "email" || a.Approvers.GroupsClaim != "groups" || a.Approvers.UserIDClaim != "uid" || a.Approvers.Leeway != time.Minute {
 		t.Errorf("approvals defaults: %+v %+v", a, a.Approvers)
 	}
 	c, err = Parse([]byte(minimal))
@@ -32,7 +32,7 @@ func TestApprovalsValidate(t *testing.T) {
 			section: "max_pending: -5\n  max_pending_per_agent: -1\n  approvers:\n    issuer: http://idp.example.com\n    jwks_file: /a\n    jwks_url: http://idp.example.com/keys\n    email_claim: groups\n    leeway: 1h",
 			want: []string{"approvals.max_pending:", "approvals.max_pending_per_agent:", "approvals.approvers.issuer: must be the identity provider's https issuer URL",
 				"approvals.approvers.audience: is required", "approvals.approvers: set exactly one of jwks_file and jwks_url",
-				"approvals.approvers.jwks_url: must be an https URL", "email_claim and groups_claim must be two different claims", "approvals.approvers.leeway:"},
+				"approvals.approvers.jwks_url: must be an https URL", "groups_claim a claim of its own", "approvals.approvers.leeway:"},
 		},
 		"the agents' issuer": {
 			section: "approvers:\n    issuer: https://k8s.example.com\n    audience: a\n    jwks_file: /a",

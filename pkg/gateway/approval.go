@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -191,16 +192,32 @@ func approvalsGiven(a approval.Approval) int {
 	return n
 }
 
-// concerns are the Okta users the call changes, by id: they may not vote
-// on it.
+// concerns are the Okta users the call changes, as the agent named them
+// (an id or a login) and as Okta resolved them (their ids and the names
+// the lookups read): none of them may vote on it.
 func concerns(out *outcome) []string {
-	var ids []string
-	for k, v := range out.call.Resource {
-		if k == "userId" && v != "" {
-			ids = append(ids, v)
+	var names []string
+	add := func(v any) {
+		if s, ok := v.(string); ok && s != "" && !slices.Contains(names, s) {
+			names = append(names, s)
 		}
 	}
-	return ids
+	for k, v := range out.call.Resource {
+		if k == "userId" {
+			add(v)
+		}
+	}
+	if target, ok := out.context["target"].(map[string]any); ok {
+		users, _ := target["users"].([]any)
+		for _, u := range users {
+			if m, ok := u.(map[string]any); ok {
+				add(m["id"])
+				add(m["ref"])
+				add(m["login"])
+			}
+		}
+	}
+	return names
 }
 
 // traceParent is the W3C traceparent of the span in ctx, "" without one.

@@ -353,3 +353,19 @@ func TestApprovalThroughTypedRPC(t *testing.T) {
 		t.Errorf("okta saw %v, want one suspension", reqs)
 	}
 }
+
+// A call that names its user by login is bound, for self-approval, to the
+// login and to the id Okta resolved it to: the user may not vote on it
+// whichever their token carries.
+func TestApprovalConcernsTheResolvedUser(t *testing.T) {
+	store := approval.New()
+	h := newHarness(t, withDecider(approvalPolicy{Decider: sharedEngine(t)}), withGateway(WithApprovalStore(store)))
+	_, err := h.client.Execute(as(t.Context(), devKey("provisioner-bot")), deleteRequest(t, "bob.baker@example.com"))
+	a, gerr := store.Get(wantStatus(t, err, codes.FailedPrecondition, ReasonApprovalPending).Metadata["approval_id"])
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	if !slices.Contains(a.Concerns, "bob.baker@example.com") || !slices.Contains(a.Concerns, oktasim.SeedUserBob) {
+		t.Errorf("concerns %v, want the login and the id", a.Concerns)
+	}
+}

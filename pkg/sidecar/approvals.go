@@ -34,7 +34,7 @@ func (p *parts) buildApprovals(ctx context.Context, cfg config.Approvals) error 
 	if err != nil {
 		return fmt.Errorf("approvals.approvers: set up JWT verification: %w", err)
 	}
-	auth, err := approvers.NewJWTAuthenticator(v, approvers.WithEmailClaim(a.EmailClaim), approvers.WithGroupsClaim(a.GroupsClaim),
+	auth, err := approvers.NewJWTAuthenticator(v, approvers.WithEmailClaim(a.EmailClaim), approvers.WithGroupsClaim(a.GroupsClaim), approvers.WithUserIDClaim(a.UserIDClaim),
 		approvers.WithAgentIDs(p.isAgent), approvers.WithAgentCredentials(p.auth))
 	if err != nil {
 		return fmt.Errorf("approvals.approvers: %w", err)
