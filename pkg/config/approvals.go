@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/loopback"
 )
 
 // Approvals configures human approval (docs/approvals.md): the calls policy
@@ -76,20 +78,20 @@ func (a *Approvals) validate(agentIssuer string) []error {
 	if p == nil {
 		return errs
 	}
-	if u, err := url.Parse(p.Issuer); p.Issuer == "" || err != nil || (u.Scheme != "https" && !isLoopbackURL(u)) {
+	if u, err := url.Parse(p.Issuer); p.Issuer == "" || err != nil || loopback.CheckURL(u) != nil {
 		bad("approvers.issuer: must be the identity provider's https issuer URL")
 	}
 	if agentIssuer != "" && strings.TrimSuffix(p.Issuer, "/") == strings.TrimSuffix(agentIssuer, "/") {
 		bad("approvers.issuer: must not be identity.jwt.issuer: agents' tokens must never pass for a person's")
 	}
 	if p.Audience == "" {
-		bad("approvers.audience: is required (the audience the approvers' tokens are issued for)")
+		bad("approvers.audience: is required (the audience of the approvers' access tokens: an API's, never a client id, which ID tokens carry)")
 	}
 	if (p.JWKSFile == "") == (p.JWKSURL == "") {
 		bad("approvers: set exactly one of jwks_file and jwks_url")
 	}
 	if p.JWKSURL != "" {
-		if u, err := url.Parse(p.JWKSURL); err != nil || (u.Scheme != "https" && !isLoopbackURL(u)) {
+		if u, err := url.Parse(p.JWKSURL); err != nil || loopback.CheckURL(u) != nil {
 			bad("approvers.jwks_url: must be an https URL")
 		}
 	}
@@ -100,10 +102,4 @@ func (a *Approvals) validate(agentIssuer string) []error {
 		bad("approvers.leeway: must be between 0 and 5m")
 	}
 	return errs
-}
-
-// isLoopbackURL allows plain http to a loopback host (dev, tests).
-func isLoopbackURL(u *url.URL) bool {
-	h := u.Hostname()
-	return u.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1")
 }
