@@ -45,7 +45,9 @@ type Approvers struct {
 	Leeway time.Duration `yaml:"leeway"`
 }
 
-func (a *Approvals) setDefaults() {
+// SetDefaults fills in what the section leaves out (Parse does it for a
+// file; dev mode, which builds its configuration, calls it).
+func (a *Approvals) SetDefaults() {
 	if a.MaxPending == 0 {
 		a.MaxPending = 10_000
 	}

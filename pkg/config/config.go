@@ -207,7 +207,7 @@ func (c *Config) SetDefaults() {
 	c.Policy.setDefaults()
 	c.Hooks.setDefaults()
 	c.MCP.setDefaults()
-	c.Approvals.setDefaults()
+	c.Approvals.SetDefaults()
 	c.State.setDefaults()
 	if c.Confirmation.TTL == 0 {
 		c.Confirmation.TTL = 5 * time.Minute

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
@@ -59,12 +60,23 @@ func Dev(ctx context.Context, o DevOptions) error {
 	if err != nil {
 		return err
 	}
-	sim := oktasim.New(oktasim.WithAPIToken(simToken), oktasim.WithLogger(o.Logger))
+	// The simulator is also the people's identity provider: the security
+	// engineers who approve agents' calls sign in there.
+	sim := oktasim.New(oktasim.WithAPIToken(simToken), oktasim.WithLogger(o.Logger), oktasim.WithPeopleAuthServer(devApproversAudience))
 	simAddr, err := sim.Serve(ctx, o.SimListen)
 	if err != nil {
 		return fmt.Errorf("start the Okta simulator: %w", err)
 	}
 	orgURL := "http://" + simAddr.String()
+	approverTokens, err := devApproverTokens(sim)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range approverTokens {
+			os.Remove(f)
+		}
+	}()
 
 	cfg := config.Default()
 	cfg.Okta.OrgURL = orgURL
@@ -94,6 +106,9 @@ func Dev(ctx context.Context, o DevOptions) error {
 	cfg.Hooks.Listen = cmp.Or(o.HooksListen, "127.0.0.1:0")
 	cfg.Server.Pprof = o.Pprof
 	cfg.Hooks.SecretFile = secretFile
+	cfg.Approvals.Approvers = &config.Approvers{Issuer: orgURL + oktasim.PeopleAuthServerPath, Audience: devApproversAudience,
+		JWKSURL: orgURL + oktasim.PeopleAuthServerPath + "/v1/keys"}
+	cfg.Approvals.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -119,6 +134,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 			}
 			var banner bytes.Buffer
 			printBanner(&banner, a, orgURL)
+			printApprovers(&banner, a, approverTokens)
 			out.Write(banner.Bytes())
 			if o.Ready != nil {
 				o.Ready(a)
@@ -193,4 +209,39 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// devApproversAudience is the audience of the approvers' tokens in dev mode.
+const devApproversAudience = "api://bollard-approvals"
+
+// devApprovers are the simulator's security engineers, who approve what
+// the shipped policy asks a person to approve.
+var devApprovers = []string{"sam.singh@example.com", "tess.turner@example.com"}
+
+// devApproverTokens writes a token of each dev approver, as the
+// simulator's identity provider issues them, to a file of its own (24 h).
+func devApproverTokens(sim *oktasim.Sim) (map[string]string, error) {
+	files := map[string]string{}
+	for _, login := range devApprovers {
+		tok, err := sim.PersonToken(login, 24*time.Hour)
+		if err != nil {
+			return files, fmt.Errorf("dev: a token for %s: %w", login, err)
+		}
+		f, err := writeTemp("bollard-dev-approver-*", tok)
+		if err != nil {
+			return files, err
+		}
+		files[login] = f
+	}
+	return files, nil
+}
+
+func printApprovers(w io.Writer, a Addrs, tokens map[string]string) {
+	grpcAddr := addrString(a.GRPC)
+	fmt.Fprintf(w, "Approvers (security-approvers at the simulator's identity provider; docs/approvals.md):\n")
+	for _, login := range devApprovers {
+		fmt.Fprintf(w, "  %-26s token in %s\n", login, tokens[login])
+	}
+	fmt.Fprintf(w, "  suspending Carol (an admin) as helpdesk-bot waits for one of them:\n")
+	fmt.Fprintf(w, "  go run ./cmd/sidecar approvals list --addr %s --token-file %s\n\n", grpcAddr, tokens[devApprovers[0]])
 }
