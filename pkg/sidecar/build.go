@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
+	"github.com/bollard-dev/bollard/pkg/approvalnotify"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/decision"
@@ -45,6 +46,9 @@ type parts struct {
 	grpc     *grpc.Server
 	health   *health.Server
 	closers  []func(ctx context.Context) // what build opened, closed in reverse by close
+
+	approvals *approval.Store          // the gateway's, shared with the notifier
+	notifier  *approvalnotify.Notifier // nil without approvals.notify
 }
 
 // build makes the parts, one step at a time, each using what the steps
@@ -61,6 +65,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildAudit(cfg.Audit, o) },
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildGateway(cfg) },
+		func() error { return p.buildNotify(ctx, cfg.Approvals.Notify, o.version) },
 		func() error { return p.buildGRPC(cfg.Server) },
 		func() error { return p.buildMCP(cfg, o.version) },
 	}
@@ -254,11 +259,12 @@ func (p *parts) buildGateway(cfg config.Config) error {
 		opts = append(opts, gateway.WithEvents(p.hooks.hub))
 	}
 	opts = append(opts, p.impactOption(cfg)...)
+	p.approvals = approval.New(approval.WithAgents(p.isAgent),
+		approval.WithLimits(cfg.Approvals.MaxPending, cfg.Approvals.MaxPendingPerAgent))
 	var err error
 	p.gw, err = gateway.New(p.auth, p.engine, p.okta, append(opts, gateway.WithLogger(p.log), gateway.WithAuditor(p.auditLog),
 		gateway.WithConfirmStore(p.confirmStore(cfg.Confirmation)),
-		gateway.WithApprovalStore(approval.New(approval.WithAgents(p.isAgent),
-			approval.WithLimits(cfg.Approvals.MaxPending, cfg.Approvals.MaxPendingPerAgent))),
+		gateway.WithApprovalStore(p.approvals),
 		gateway.WithBudget(p.budgets(cfg)),
 		gateway.WithTracerProvider(p.tel.TracerProvider()), gateway.WithInstruments(p.inst),
 		gateway.WithMaxConcurrentStreams(cfg.Server.MaxConcurrentStreams), gateway.WithWatchersPerAgent(cfg.Hooks.MaxWatchersPerAgent))...)
