@@ -158,11 +158,14 @@ func (n *Notifier) check() error {
 		errs = append(errs, errors.New("no approval store"))
 	}
 	u, err := url.Parse(n.url)
+	if err == nil {
+		err = loopback.CheckURL(u)
+	} else {
+		err = errors.New("does not parse") // url's error would repeat the URL
+	}
 	switch {
-	case err != nil || n.url == "":
-		errs = append(errs, errors.New("webhook URL: does not parse")) // url's error would repeat it
-	case loopback.CheckURL(u) != nil:
-		errs = append(errs, fmt.Errorf("webhook URL: %w", loopback.CheckURL(u)))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("webhook URL: %w", err))
 	case u.User != nil || u.Fragment != "":
 		errs = append(errs, errors.New("webhook URL: no credentials before the host and no fragment"))
 	default:
@@ -189,6 +192,9 @@ func (n *Notifier) check() error {
 	}
 	if n.workers < 1 || n.workers > maxWorkers {
 		errs = append(errs, fmt.Errorf("workers: must be between 1 and %d", maxWorkers))
+	}
+	if n.log == nil {
+		n.log = slog.Default()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("approval notifications: %w", errors.Join(errs...))
