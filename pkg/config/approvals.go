@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +25,27 @@ type Approvals struct {
 	// approve present (an Okta org authorization server is the expected
 	// one): ApprovalService is served on the gRPC listener when it is set.
 	Approvers *Approvers `yaml:"approvers"`
+	// Notify posts a webhook for each new pending approval; nil: none.
+	Notify *Notify `yaml:"notify"`
+}
+
+// Notify is the webhook that tells approvers a call waits for them
+// (package approvalnotify). No body carries the call's parameters.
+type Notify struct {
+	// WebhookURLFile holds the webhook URL (a mounted Secret: a Slack
+	// webhook URL is its own credential). https, or http to a literal
+	// loopback IP; read at start by WebhookURL, never logged whole.
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	// Format is json (a documented generic body, the default) or slack
+	// ({"text": "..."}).
+	Format string `yaml:"format"`
+	// ConsoleURL is the approvers' console: a notification links to
+	// CONSOLE_URL/approvals/ID. Optional; https.
+	ConsoleURL string `yaml:"console_url"`
+	// Timeout bounds one POST (default 5s); MaxAttempts the POSTs for one
+	// approval (default 6), retried on network errors, 429 and 5xx only.
+	Timeout     time.Duration `yaml:"timeout"`
+	MaxAttempts int           `yaml:"max_attempts"`
 }
 
 // Approvers verifies the people who approve: never an agent credential.
@@ -62,6 +85,15 @@ func (a *Approvals) SetDefaults() {
 			p.Leeway = time.Minute
 		}
 	}
+	if n := a.Notify; n != nil {
+		setDefault(&n.Format, "json")
+		if n.Timeout == 0 {
+			n.Timeout = 5 * time.Second
+		}
+		if n.MaxAttempts == 0 {
+			n.MaxAttempts = 6
+		}
+	}
 }
 
 // validate checks the section; agentIssuer is identity.jwt.issuer, which
@@ -75,6 +107,9 @@ func (a *Approvals) validate(agentIssuer string) []error {
 	}
 	if a.MaxPendingPerAgent < 1 || a.MaxPendingPerAgent > a.MaxPending {
 		bad("max_pending_per_agent: must be between 1 and max_pending")
+	}
+	if a.Notify != nil {
+		errs = append(errs, a.Notify.validate()...)
 	}
 	p := a.Approvers
 	if p == nil {
@@ -104,4 +139,51 @@ func (a *Approvals) validate(agentIssuer string) []error {
 		bad("approvers.leeway: must be between 0 and 5m")
 	}
 	return errs
+}
+
+func (n *Notify) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("approvals.notify."+format, args...)) }
+	if n.WebhookURLFile == "" {
+		bad("webhook_url_file: required (the file holding the webhook URL, a secret)")
+	}
+	if n.Format != "json" && n.Format != "slack" {
+		bad("format: must be json or slack")
+	}
+	if n.ConsoleURL != "" {
+		if u, err := checkURL(n.ConsoleURL); err != nil {
+			bad("console_url: %w", err)
+		} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad("console_url: a base URL without credentials, query or fragment")
+		}
+	}
+	if n.Timeout < 100*time.Millisecond || n.Timeout > time.Minute {
+		bad("timeout: must be between 100ms and 1m")
+	}
+	if n.MaxAttempts < 1 || n.MaxAttempts > 20 {
+		bad("max_attempts: must be between 1 and 20")
+	}
+	return errs
+}
+
+// WebhookURL reads the webhook URL from its file, trimmed of surrounding
+// whitespace, and checks it: https, or http to a literal loopback IP, no
+// credentials before the host. Errors never repeat it.
+func (n Notify) WebhookURL() (string, error) {
+	raw, err := os.ReadFile(n.WebhookURLFile)
+	if err != nil {
+		return "", fmt.Errorf("read approvals.notify.webhook_url_file: %w", err)
+	}
+	s := strings.TrimSpace(string(raw))
+	switch u, err := checkURL(s); {
+	case s == "":
+		return "", errors.New("approvals.notify.webhook_url_file: empty")
+	case strings.ContainsAny(s, " \t\r\n"):
+		return "", errors.New("approvals.notify.webhook_url_file: the URL contains whitespace")
+	case err != nil:
+		return "", fmt.Errorf("approvals.notify.webhook_url_file: the URL %w", err)
+	case u.User != nil || u.Fragment != "":
+		return "", errors.New("approvals.notify.webhook_url_file: the URL must have no credentials before the host and no fragment")
+	}
+	return s, nil
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,75 @@ func TestApprovalsValidate(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
+			}
+		})
+	}
+}
+
+func TestApprovalsNotify(t *testing.T) {
+	c, err := Parse([]byte(minimal + "approvals:\n  notify:\n    webhook_url_file: /run/secrets/approvals-webhook\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Approvals.Notify; n == nil || n.Format != "json" || n.Timeout != 5*time.Second || n.MaxAttempts != 6 || n.ConsoleURL != "" {
+		t.Errorf("notify defaults: %+v", n)
+	}
+	if c, err := Parse([]byte(minimal)); err != nil || c.Approvals.Notify != nil {
+		t.Errorf("without notify: %+v, %v", c.Approvals.Notify, err)
+	}
+	ok := "approvals:\n  notify:\n    webhook_url_file: /w\n    format: slack\n    console_url: http://127.0.0.1:8443/console\n    timeout: 100ms\n    max_attempts: 20\n"
+	if _, err := Parse([]byte(minimal + ok)); err != nil {
+		t.Errorf("valid notify refused: %v", err)
+	}
+	_, err = Parse([]byte(minimal + "approvals:\n  notify:\n    format: teams\n    console_url: http://console.example.com/?a=b\n    timeout: 2m\n    max_attempts: 21\n"))
+	if err == nil {
+		t.Fatal("invalid notify accepted")
+	}
+	for _, w := range []string{"approvals.notify.webhook_url_file: required", "approvals.notify.format: must be json or slack",
+		"approvals.notify.console_url: must use https", "approvals.notify.timeout:", "approvals.notify.max_attempts:"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not say %q:\n%v", w, err)
+		}
+	}
+	if _, err := Parse([]byte(minimal + "approvals:\n  notify:\n    webhook_url_file: /w\n    console_url: https://u:p@console.example.com\n")); err == nil || !strings.Contains(err.Error(), "without credentials") {
+		t.Errorf("console URL with credentials: %v", err)
+	}
+}
+
+// The webhook URL is read from its file and checked; no error repeats it.
+func TestNotifyWebhookURL(t *testing.T) {
+	const secret = "/services/T000/B000/SECRETXYZ"
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ content, want string }{
+		"https":          {content: "https://hooks.slack.com" + secret + "\n"},
+		"loopback http":  {content: "http://127.0.0.1:9000" + secret},
+		"http elsewhere": {content: "http://hooks.example.com" + secret, want: "must use https"},
+		"localhost":      {content: "http://localhost:9000" + secret, want: "must use https"},
+		"credentials":    {content: "https://u:p@hooks.example.com" + secret, want: "no credentials"},
+		"empty":          {content: " \n", want: "empty"},
+		"two lines":      {content: "https://a.example.com" + secret + "\nhttps://b.example.com", want: "whitespace"},
+		"not a URL":      {content: "hooks.example.com" + secret, want: "absolute https URL"},
+		"missing file":   {want: "read approvals.notify.webhook_url_file"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			if name != "missing file" {
+				if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := Notify{WebhookURLFile: path}.WebhookURL()
+			if tc.want == "" {
+				if err != nil || got != strings.TrimSpace(tc.content) {
+					t.Errorf("WebhookURL() = %q, %v", got, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if err != nil && (strings.Contains(err.Error(), "SECRETXYZ") || strings.Contains(err.Error(), "u:p")) {
+				t.Errorf("the error repeats the URL: %v", err)
 			}
 		})
 	}

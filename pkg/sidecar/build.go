@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
+	"github.com/bollard-dev/bollard/pkg/approvalnotify"
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/config"
@@ -43,10 +44,12 @@ type parts struct {
 	mcpRef   atomic.Pointer[mcpfront.Server] // for the engine's reload observer
 	state    *state.Store                    // nil with the memory backend
 	gw       *gateway.Server
-	// approvals is the store of approvals the gateway and the approvers'
-	// service share; approvers is that service, nil unless configured.
+	// approvals is the store of approvals the gateway, the approvers'
+	// service and the notifier share; approvers is that service and
+	// notifier the webhook, each nil unless configured.
 	approvals *approval.Store
 	approvers *approvers.Server
+	notifier  *approvalnotify.Notifier
 	grpc      *grpc.Server
 	health    *health.Server
 	closers   []func(ctx context.Context) // what build opened, closed in reverse by close
@@ -67,6 +70,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildApprovals(ctx, cfg.Approvals) },
 		func() error { return p.buildGateway(cfg) },
+		func() error { return p.buildNotify(ctx, cfg.Approvals.Notify, o.version) },
 		func() error { return p.buildGRPC(cfg.Server) },
 		func() error { return p.buildMCP(cfg, o.version) },
 	}
