@@ -15,4 +15,12 @@
 // denial by any qualified person is final, silence expires into a denial,
 // and an approval is used at most once. It is safe for concurrent use and
 // bounded. Every change wakes Changed's watchers.
+//
+// By default a Store keeps its approvals in this process. WithShared keeps
+// them in the store a fleet of sidecars shares (Redis, package state): each
+// change is one server-side script that applies the same rules to the
+// approval as the store holds it (shared.go, sharedscripts.go), and a
+// reader of the store's change stream wakes this Store's watchers for
+// changes made through other replicas (sharedwatch.go). Close stops that
+// reader.
 package approval

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // Defaults of a Store's bounds.
@@ -18,15 +20,19 @@ const (
 	keepFinal = time.Hour
 )
 
-// Store keeps approvals in this process (the memory backend).
+// Store keeps approvals in this process (the memory backend), or in the
+// store the fleet shares (WithShared).
 type Store struct {
 	now                func() time.Time
 	isAgent            func(subject string) bool
 	maxPending, perAgt int
+	shared             *state.Store // nil: this process alone
+	follow             follower     // with shared: the change stream's reader
 
 	mu        sync.Mutex
 	approvals map[string]*Approval
-	changed   chan struct{} // closed and replaced at every change
+	claims    map[string]time.Time // purpose and id → kept until (Claim)
+	changed   chan struct{}        // closed and replaced at every change
 }
 
 // Option configures a Store.
@@ -50,11 +56,22 @@ func WithLimits(total, perAgent int) Option {
 func New(opts ...Option) *Store {
 	s := &Store{now: time.Now, isAgent: func(string) bool { return false },
 		maxPending: DefaultMaxPending, perAgt: DefaultMaxPendingPerAgent,
-		approvals: map[string]*Approval{}, changed: make(chan struct{})}
+		approvals: map[string]*Approval{}, changed: make(chan struct{}), follow: follower{block: followBlock}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// Close stops what the store runs in the background: with WithShared, the
+// reader of the change stream (Close waits for its current read, at most
+// a second). The memory store runs nothing. The store stays usable, but
+// its watchers no longer learn of other replicas' changes.
+func (s *Store) Close() error {
+	if s.shared != nil {
+		s.stopFollowing()
+	}
+	return nil
 }
 
 // Create records a pending approval for r, expiring after its
@@ -62,6 +79,13 @@ func New(opts ...Option) *Store {
 func (s *Store) Create(r Request) (Approval, error) {
 	if r.Requirement.Approvals < minApprovals || r.Requirement.Approvals > maxApprovals || len(r.Requirement.Approvers) == 0 {
 		return Approval{}, fmt.Errorf("%w: no approver or approvals out of range", ErrInvalidRequirement)
+	}
+	ttl := r.Requirement.TTL
+	if ttl <= 0 || ttl > MaxTTL {
+		ttl = DefaultTTL
+	}
+	if s.shared != nil {
+		return s.sharedCreate(r, ttl)
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -79,10 +103,6 @@ func (s *Store) Create(r Request) (Approval, error) {
 	if pending >= s.maxPending || mine >= s.perAgt {
 		return Approval{}, ErrTooManyPending
 	}
-	ttl := r.Requirement.TTL
-	if ttl <= 0 || ttl > MaxTTL {
-		ttl = DefaultTTL
-	}
 	a := &Approval{ID: newID(), Request: r, State: Pending, Created: now, Expires: now.Add(ttl)}
 	s.approvals[a.ID] = a
 	s.notifyLocked()
@@ -91,6 +111,9 @@ func (s *Store) Create(r Request) (Approval, error) {
 
 // Get returns the approval, its expiry applied.
 func (s *Store) Get(id string) (Approval, error) {
+	if s.shared != nil {
+		return s.sharedGet(id)
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,8 +125,11 @@ func (s *Store) Get(id string) (Approval, error) {
 }
 
 // List returns the approvals in the given states (all when none), oldest
-// first.
-func (s *Store) List(states ...State) []Approval {
+// first. Only the shared store fails (state.ErrUnavailable).
+func (s *Store) List(states ...State) ([]Approval, error) {
+	if s.shared != nil {
+		return s.sharedList(states)
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,13 +140,18 @@ func (s *Store) List(states ...State) []Approval {
 			out = append(out, a.clone())
 		}
 	}
+	sortApprovals(out)
+	return out, nil
+}
+
+// sortApprovals puts approvals in List's order: oldest first, then by id.
+func sortApprovals(out []Approval) {
 	slices.SortFunc(out, func(a, b Approval) int {
 		if c := a.Created.Compare(b.Created); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out
 }
 
 // Vote records p's answer. A vote is refused (and nothing recorded) for the
@@ -151,6 +182,9 @@ func (s *Store) vote(id string, p Person, approve bool, comment string, commit b
 	comment = strings.TrimSpace(comment)
 	if !approve && comment == "" {
 		return Approval{}, ErrNoReason
+	}
+	if s.shared != nil {
+		return s.sharedVote(id, p, approve, comment, commit)
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -204,6 +238,9 @@ func (s *Store) refuseLocked(a *Approval, p Person) error {
 // ErrNotPending once expired or used. An unknown id, and one of another
 // agent, is ErrNotFound: an id tells an agent nothing of others' calls.
 func (s *Store) Redeem(id string, b Binding) (Approval, error) {
+	if s.shared != nil {
+		return s.sharedRedeem(id, b)
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,8 +264,15 @@ func (s *Store) Redeem(id string, b Binding) (Approval, error) {
 }
 
 // Changed returns a channel closed at the next change to any approval:
-// read what you watch, then wait on a new one.
+// read what you watch, then wait on a new one. With WithShared, a change
+// through another replica closes it too, as soon as this Store's reader
+// of the change stream gets it (the first Changed starts the reader); it
+// may also close when nothing changed (the reader starting, or finding
+// the store again): read again and compare.
 func (s *Store) Changed() <-chan struct{} {
+	if s.shared != nil {
+		s.startFollowing()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.changed

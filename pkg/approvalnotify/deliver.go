@@ -28,6 +28,9 @@ const (
 	stopped           // the notifier is closing
 )
 
+// claimPurpose names the notification in Store.Claim.
+const claimPurpose = "notify"
+
 // deliver POSTs the approval's notification until the webhook takes it,
 // refuses it, every attempt is spent, the approval is no longer pending,
 // or the notifier closes.
@@ -41,6 +44,17 @@ func (n *Notifier) deliver(ctx context.Context, id string) {
 			n.abandoned.Add(1)
 			log.Debug("approval notification not sent: no longer pending", "attempts", attempt-1)
 			return
+		}
+		// One replica of a fleet announces it; the others, which see it
+		// in the shared store too, leave it.
+		if attempt == 1 {
+			if first, err := n.store.Claim(claimPurpose, a); !first {
+				if err != nil {
+					n.failed.Add(1)
+					log.Warn("approval notification not sent: the store cannot say whether another replica sends it", "error", err.Error())
+				}
+				return
+			}
 		}
 		body, err := n.body(a)
 		if err != nil {

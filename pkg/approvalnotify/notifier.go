@@ -223,7 +223,19 @@ func (n *Notifier) watch(ctx context.Context) {
 	seen := map[string]struct{}{}
 	for {
 		changed := n.store.Changed() // before List: a change in between is not missed
-		pending := n.store.List(approval.Pending)
+		pending, err := n.store.List(approval.Pending)
+		if err != nil {
+			// A shared store that cannot be reached: try again at its next
+			// change, or in a while.
+			n.log.Warn("approval notifications: the approvals cannot be listed", "error", err.Error())
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
 		now := make(map[string]struct{}, len(pending))
 		for _, a := range pending {
 			now[a.ID] = struct{}{}

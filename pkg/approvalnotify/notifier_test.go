@@ -248,11 +248,13 @@ func TestTheURLSecretIsNeverLogged(t *testing.T) {
 	deadURL := "http://" + dead.Addr().String()
 	dead.Close() // nothing listens there: a network error
 	var l logs
-	s, _ := newStore()
 	for _, base := range []string{h.URL, deadURL} {
+		// A store each: notifiers sharing a store announce an approval
+		// once between them (TestOneNotificationPerStore).
+		s, _ := newStore()
 		start(t, s, base+secretPath+"?"+secretQuery, approvalnotify.WithLogger(l.logger()), approvalnotify.WithMaxAttempts(2))
+		create(t, s, request("helpdesk-bot", 1))
 	}
-	create(t, s, request("helpdesk-bot", 1))
 	eventually(t, "both notifiers to give up", func() bool {
 		return strings.Count(l.String(), "not retried")+strings.Count(l.String(), "giving up") == 2
 	})
@@ -268,6 +270,7 @@ func TestTheURLSecretIsNeverLogged(t *testing.T) {
 		}
 	}
 
+	s, _ := newStore()
 	for _, bad := range []string{"http://hooks.example.com" + secretPath, "ftp://hooks.example.com" + secretPath, "https://user:pw@hooks.example.com" + secretPath, "://" + secretPath} {
 		_, err := approvalnotify.Start(t.Context(), s, bad)
 		if err == nil {
@@ -291,5 +294,22 @@ func TestStartRefusesBadSettings(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
 		}
+	}
+}
+
+// Notifiers watching one store, as the replicas of a fleet watch the
+// store they share, announce each approval once between them.
+func TestOneNotificationPerStore(t *testing.T) {
+	h := newHook(t, nil)
+	s, _ := newStore()
+	for range 3 {
+		start(t, s, h.URL)
+	}
+	create(t, s, request("helpdesk-bot", 1))
+	create(t, s, request("helpdesk-bot", 1))
+	eventually(t, "the notifications", func() bool { return len(h.received()) >= 2 })
+	time.Sleep(100 * time.Millisecond)
+	if got := len(h.received()); got != 2 {
+		t.Errorf("%d POSTs for 2 approvals and 3 notifiers, want 2", got)
 	}
 }

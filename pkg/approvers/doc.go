@@ -42,7 +42,8 @@
 //
 // Votes on one approval through one Server take turns from 2 to 5, so
 // that step 5 happens only when the approval changed outside this server
-// (its expiry). The order errs on the safe side: a crash between 3 and 4
+// (its expiry, or, with a store the fleet shares, a vote through another
+// replica). The order errs on the safe side: a crash between 3 and 4
 // leaves a record of a vote that did not count, never a vote that counted
 // without a record. Recording after the vote instead would need an undo,
 // and the approval may have been used by then. A refused vote's record is

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // Domain is the ErrorInfo domain of every Bollard error (as
@@ -30,6 +31,7 @@ const (
 	ReasonAlreadyVoted       = "ALREADY_VOTED"
 	ReasonAuditUnavailable   = "AUDIT_UNAVAILABLE"
 	ReasonShuttingDown       = "SHUTTING_DOWN"
+	ReasonStateUnavailable   = "STATE_UNAVAILABLE"
 	ReasonInternal           = "INTERNAL"
 )
 
@@ -67,6 +69,11 @@ var (
 	// Fail closed: a vote that cannot be recorded does not count.
 	kindAudit = &errKind{result: "audit_unavailable", code: codes.Unavailable, reason: ReasonAuditUnavailable,
 		msg: "the audit log cannot record votes; nothing was changed (audit_unavailable)", fault: true}
+	// Fail closed: with approvals in the store the fleet shares, nothing is
+	// read or decided while it cannot be reached (as gateway's
+	// STATE_UNAVAILABLE).
+	kindStateUnavailable = &errKind{result: "state_unavailable", code: codes.Unavailable, reason: ReasonStateUnavailable,
+		msg: "the store of approvals cannot be reached; nothing was changed; try again", fault: true}
 	kindShutdown = &errKind{result: "shutting_down", code: codes.Unavailable, reason: ReasonShuttingDown,
 		msg: "the sidecar is shutting down; watch again"}
 	kindCanceled = &errKind{result: "canceled", code: codes.Canceled, msg: "request canceled"}
@@ -77,7 +84,7 @@ var (
 // errorTable is every row, for the tests that walk it.
 var errorTable = []*errKind{
 	kindUnauthenticated, kindAgent, kindInvalid, kindNotFound, kindNotApprover, kindSelf, kindNotPending,
-	kindAlreadyVoted, kindAudit, kindShutdown, kindCanceled, kindDeadline, kindInternal,
+	kindAlreadyVoted, kindAudit, kindStateUnavailable, kindShutdown, kindCanceled, kindDeadline, kindInternal,
 }
 
 // failure is an error with its row, and what its status adds to the row:
@@ -141,6 +148,8 @@ func classify(err error) *failure {
 func storeFailure(err error, a approval.Approval) *failure {
 	var k *errKind
 	switch {
+	case errors.Is(err, state.ErrUnavailable):
+		k = kindStateUnavailable
 	case errors.Is(err, approval.ErrNotFound):
 		k = kindNotFound
 	case errors.Is(err, approval.ErrAgentApprover):

@@ -34,6 +34,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 const (
@@ -246,22 +247,30 @@ func (s *syncBuffer) String() string {
 // newHarness records votes in a file, read back by records.
 func newHarness(t *testing.T, opts ...Option) *harness {
 	t.Helper()
-	return build(t, false, opts...)
+	return build(t, false, nil, opts...)
 }
 
 // newFlakyHarness records votes in a sink that fails on demand (failAudit).
 func newFlakyHarness(t *testing.T, opts ...Option) *harness {
 	t.Helper()
-	return build(t, true, opts...)
+	return build(t, true, nil, opts...)
 }
 
-func build(t *testing.T, flaky bool, opts ...Option) *harness {
+// newSharedHarness keeps the approvals in the store st shares with other
+// harnesses (replicas).
+func newSharedHarness(t *testing.T, st *state.Store, opts ...Option) *harness {
+	t.Helper()
+	return build(t, false, []approval.Option{approval.WithShared(st)}, opts...)
+}
+
+func build(t *testing.T, flaky bool, storeOpts []approval.Option, opts ...Option) *harness {
 	t.Helper()
 	h := &harness{clk: newClock(), people: newSigner(t, peopleKey(), "people-1", peopleIssuer, peopleAud),
 		agents: newSigner(t, agentsKey(), "agents-1", agentsIssuer, agentsAud), sink: &flakySink{},
 		spans: tracetest.NewInMemoryExporter(), auditLog: filepath.Join(t.TempDir(), "audit.log")}
 	isAgent := func(s string) bool { return s == agentID || s == "reader-bot" }
-	h.store = approval.New(approval.WithClock(h.clk.now), approval.WithAgents(isAgent))
+	h.store = approval.New(append([]approval.Option{approval.WithClock(h.clk.now), approval.WithAgents(isAgent)}, storeOpts...)...)
+	t.Cleanup(func() { h.store.Close() })
 	agentChain, err := identity.New(identity.WithJWT(h.agents.verifier(t, h.clk)))
 	if err != nil {
 		t.Fatal(err)

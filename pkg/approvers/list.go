@@ -80,8 +80,12 @@ func (s *Server) list(ctx context.Context, c *call, req *bollardv1.ListApprovals
 		from = &cur
 	}
 	resp := &bollardv1.ListApprovalsResponse{}
+	all, err := s.store.List(wanted...)
+	if err != nil {
+		return nil, storeFailure(err, approval.Approval{})
+	}
 	var last approval.Approval
-	for _, a := range s.store.List(wanted...) {
+	for _, a := range all {
 		if !a.Requirement.Qualifies(p.Person) || (from != nil && !from.before(a)) {
 			continue
 		}

@@ -46,7 +46,11 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 	// Taken before the first read, so that no change after it is missed.
 	changed := s.store.Changed()
 	w := &watcher{person: p.Person, seen: map[string]version{}}
-	send := w.start(s.store.List())
+	all, err := s.store.List()
+	if err != nil {
+		return storeFailure(err, approval.Approval{})
+	}
+	send := w.start(all)
 	overdue := false
 	for {
 		for _, a := range send {
@@ -91,7 +95,12 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 		case <-lapse:
 		}
 		changed = s.store.Changed()
-		send = w.changes(s.store.List())
+		if all, err = s.store.List(); err != nil {
+			// The store the fleet shares cannot be reached: the caller
+			// watches again, and is sent every pending approval then.
+			return storeFailure(err, approval.Approval{})
+		}
+		send = w.changes(all)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/confirm"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // maxApprovalIDLen bounds the approval id a request may carry.
@@ -37,7 +38,9 @@ func readApproval(out *outcome) error {
 // the call and answers APPROVAL_PENDING. With one, the approval must be
 // this agent's, approved, unexpired and for this exact call; it is used
 // when the call is cleared to go (redeemApproval). A person's approval
-// stands for the agent's own confirmation.
+// stands for the agent's own confirmation. A store of approvals the
+// fleet shares that cannot be reached fails the call with
+// STATE_UNAVAILABLE (state.ErrUnavailable), never as an unknown approval.
 func (s *Server) approvalStep(ctx context.Context, out *outcome, id string) error {
 	b, err := approvalBinding(out)
 	if err != nil {
@@ -54,6 +57,9 @@ func (s *Server) approvalStep(ctx context.Context, out *outcome, id string) erro
 	}
 	out.approvalRef = id
 	a, err := s.approvals.Get(id)
+	if errors.Is(err, state.ErrUnavailable) {
+		return fmt.Errorf("approval: %w", err)
+	}
 	if err != nil || a.Agent != out.identity.ID {
 		return &approvalRefused{err: approval.ErrNotFound, decisionID: out.decision.ID}
 	}
@@ -83,6 +89,10 @@ func (s *Server) redeemApproval(out *outcome) error {
 		return err
 	}
 	a, err := s.approvals.Redeem(out.approvalID, b)
+	if errors.Is(err, state.ErrUnavailable) {
+		// Not used, as far as this replica knows: the call does not go.
+		return fmt.Errorf("approval: %w", err)
+	}
 	if err != nil {
 		return &approvalRefused{err: err, state: a.State, decisionID: out.decision.ID}
 	}

@@ -73,6 +73,12 @@ func errorSamples() []errorSample {
 			"approval_denied", false, codes.PermissionDenied, ReasonApprovalDenied, "a person denied this call: not now"},
 		{"approval refused", &approvalRefused{err: approval.ErrMismatch, decisionID: "d1"},
 			"approval_refused", false, codes.FailedPrecondition, ReasonApprovalInvalid, "this approval does not let this call run (mismatch); send the request without an approval id to ask for a new one"},
+		// The store of approvals the fleet shares, unreachable: never an
+		// unknown or refused approval, whichever step met it.
+		{"approval store unavailable", fmt.Errorf("approval: %w", fmt.Errorf("approval get: %w: %w", state.ErrUnavailable, errors.New("EOF"))),
+			"state_unavailable", true, codes.Unavailable, ReasonStateUnavailable, "the state the sidecars share cannot be reached; refused (state_unavailable)"},
+		{"approval refused, store unavailable", &approvalRefused{err: fmt.Errorf("approval redeem: %w: %w", state.ErrUnavailable, errors.New("EOF"))},
+			"state_unavailable", true, codes.Unavailable, ReasonStateUnavailable, "the state the sidecars share cannot be reached; refused (state_unavailable)"},
 		{"too many approvals", fmt.Errorf("approval: %w", approval.ErrTooManyPending),
 			"too_many_approvals", false, codes.ResourceExhausted, ReasonTooManyApprovals, "too many approvals pending for this agent"},
 		{"decision changed", errDecisionChanged,

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"time"
 
 	"google.golang.org/grpc"
@@ -11,14 +12,17 @@ import (
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/audit"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 const rpcWaitApproval = "WaitApproval"
 
 // WaitApproval streams the state of one of the agent's approvals until it
 // is final (approved counts as final for the agent: it sends its call
-// then). Another agent's id, and an unknown one, are NOT_FOUND alike. The
-// stream's opening and end are recorded.
+// then). Another agent's id, and an unknown one, are NOT_FOUND alike. A
+// store of approvals the fleet shares that cannot be reached ends it with
+// UNAVAILABLE STATE_UNAVAILABLE: the agent waits again. The stream's
+// opening and end are recorded.
 func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.ServerStreamingServer[bollardv1.WaitApprovalResponse]) error {
 	ctx, start := stream.Context(), time.Now()
 	id, err := s.authenticate(ctx)
@@ -34,6 +38,10 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 	}
 	changed := s.approvals.Changed()
 	a, err := s.approvals.Get(aid)
+	if errors.Is(err, state.ErrUnavailable) {
+		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, resultOf(err), detail)
+		return toStatus(err)
+	}
 	if err != nil || a.Agent != id.ID {
 		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, "not_found", detail)
 		return status.Error(codes.NotFound, "no such approval")
@@ -71,7 +79,10 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 		}
 		timer.Stop()
 		changed = s.approvals.Changed()
-		if a, err = s.approvals.Get(aid); err != nil {
+		if a, err = s.approvals.Get(aid); errors.Is(err, state.ErrUnavailable) {
+			end = resultOf(err)
+			return toStatus(err)
+		} else if err != nil {
 			end = "forgotten"
 			return status.Error(codes.NotFound, "no such approval")
 		}

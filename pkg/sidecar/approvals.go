@@ -10,14 +10,24 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // buildApprovals makes the store of approvals that the gateway (the agents'
 // side) and the approvers' service share, and that service when the
 // approvers' identity provider is configured. The agent ids no person may
 // vote as come from one place, for the store and the authenticator alike.
+// With the redis state backend the approvals are the fleet's: created,
+// decided, watched and used through any replica.
 func (p *parts) buildApprovals(ctx context.Context, cfg config.Approvals) error {
-	p.approvals = approval.New(approval.WithAgents(p.isAgent), approval.WithLimits(cfg.MaxPending, cfg.MaxPendingPerAgent))
+	opts := []approval.Option{approval.WithAgents(p.isAgent), approval.WithLimits(cfg.MaxPending, cfg.MaxPendingPerAgent)}
+	if p.state != nil {
+		opts = append(opts, approval.WithShared(p.state.Part(state.PartApprovals)))
+	}
+	p.approvals = approval.New(opts...)
+	// Its reader of the fleet's changes stops before the store closes
+	// (closers run in reverse).
+	p.onClose(func(context.Context) { _ = p.approvals.Close() })
 	a := cfg.Approvers
 	if a == nil {
 		return nil

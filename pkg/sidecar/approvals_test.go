@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -26,43 +27,63 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
-// TestApprovalEndToEnd runs the sidecar as configured for human approval
-// with the shipped policy: helpdesk-bot's suspension of Carol (who holds
-// an admin role) waits; a security engineer, signed in with the approvers'
-// identity provider, approves it over ApprovalService on the same
-// listener; the agent's WaitApproval ends approved and the same call runs
-// once at the simulator. The agent's key is no approver's credential.
-func TestApprovalEndToEnd(t *testing.T) {
+// approvalRig is what a sidecar configured for human approval needs: the
+// approvers' identity provider (its key, served as a JWKS file), an agent
+// key for helpdesk-bot, and the Okta simulator.
+type approvalRig struct {
+	dir    string
+	key    *ecdsa.PrivateKey
+	sim    *oktasim.Sim
+	okta   string
+	signer jose.Signer
+}
+
+const (
+	approvalsAgentKey = "bk_approvals_test_helpdesk"
+	approvalsIssuer   = "https://idp.example.com/oauth2/default"
+)
+
+func newApprovalRig(t *testing.T) *approvalRig {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	r := &approvalRig{dir: t.TempDir(), key: key, sim: oktasim.New(oktasim.WithAPIToken("t"))}
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "p1", Algorithm: "ES256", Use: "sig"}}})
-	const agentKey = "bk_approvals_test_helpdesk"
 	paths := map[string][]byte{
 		"jwks.json":  jwks,
 		"okta-token": []byte("t"),
-		"keys.yaml":  fmt.Appendf(nil, "agents:\n  - id: helpdesk-bot\n    key_sha256: %s\n", identity.HashKey(agentKey)),
+		"keys.yaml":  fmt.Appendf(nil, "agents:\n  - id: helpdesk-bot\n    key_sha256: %s\n", identity.HashKey(approvalsAgentKey)),
 	}
 	for name, body := range paths {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(r.dir, name), body, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sim := oktasim.New(oktasim.WithAPIToken("t"))
-	okta := httptest.NewServer(sim.Handler())
-	defer okta.Close()
-	const issuer = "https://idp.example.com/oauth2/default"
+	okta := httptest.NewServer(r.sim.Handler())
+	t.Cleanup(okta.Close)
+	r.okta = okta.URL
+	if r.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "p1"}}, (&jose.SignerOptions{}).WithType("JWT")); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sidecar starts one, with extra configuration (a state section), and
+// returns its two services on its one listener.
+func (r *approvalRig) sidecar(t *testing.T, extra string) (bollardv1.GatewayServiceClient, bollardv1.ApprovalServiceClient) {
+	t.Helper()
 	cfg, err := config.Parse(fmt.Appendf(nil, `
 server: {grpc_listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0"}
 okta: {org_url: %q, api_token_file: %q}
 identity: {keys_file: %q}
 approvals:
   approvers: {issuer: %q, audience: api://bollard-approvals, jwks_file: %q}
-`, okta.URL, filepath.Join(dir, "okta-token"), filepath.Join(dir, "keys.yaml"), issuer, filepath.Join(dir, "jwks.json")))
+%s`, r.okta, filepath.Join(r.dir, "okta-token"), filepath.Join(r.dir, "keys.yaml"), approvalsIssuer, filepath.Join(r.dir, "jwks.json"), extra))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,34 +92,65 @@ approvals:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	gw, people := bollardv1.NewGatewayServiceClient(conn), bollardv1.NewApprovalServiceClient(conn)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "p1"}}, (&jose.SignerOptions{}).WithType("JWT"))
+	t.Cleanup(func() { conn.Close() })
+	return bollardv1.NewGatewayServiceClient(conn), bollardv1.NewApprovalServiceClient(conn)
+}
+
+// person is a context carrying a person's token from the approvers'
+// identity provider.
+func (r *approvalRig) person(t *testing.T, sub, email string, groups ...string) context.Context {
+	t.Helper()
+	tok, err := jwt.Signed(r.signer).Claims(map[string]any{"iss": approvalsIssuer, "aud": "api://bollard-approvals", "sub": sub, "email": email,
+		"groups": groups, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}).Serialize()
 	if err != nil {
 		t.Fatal(err)
 	}
-	person := func(sub, email string, groups ...string) string {
-		tok, err := jwt.Signed(signer).Claims(map[string]any{"iss": issuer, "aud": "api://bollard-approvals", "sub": sub, "email": email,
-			"groups": groups, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}).Serialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	as := func(cred string) metadata.MD { return metadata.Pairs("authorization", "Bearer "+cred) }
-	agent := metadata.NewOutgoingContext(t.Context(), as(agentKey))
+	return metadata.NewOutgoingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+tok))
+}
+
+// agent is a context carrying helpdesk-bot's key.
+func (r *approvalRig) agent(t *testing.T) context.Context {
+	return metadata.NewOutgoingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+approvalsAgentKey))
+}
+
+// suspendCarol is the call the shipped policy holds for a person's
+// approval (Carol holds an admin role); it returns the approval's id.
+func (r *approvalRig) suspendCarol(t *testing.T, gw bollardv1.GatewayServiceClient) (*bollardv1.ExecuteRequest, string) {
+	t.Helper()
 	params, _ := structpb.NewStruct(map[string]any{"userId": oktasim.SeedUserCarol})
 	req := &bollardv1.ExecuteRequest{Action: "user_lifecycle.suspend", Params: params}
-	_, err = gw.Execute(agent, req)
-	id := ""
+	_, err := gw.Execute(r.agent(t), req)
 	for _, d := range status.Convert(err).Details() {
 		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Reason == "APPROVAL_PENDING" {
-			id = ei.Metadata["approval_id"]
+			return req, ei.Metadata["approval_id"]
 		}
 	}
-	if id == "" {
-		t.Fatalf("suspending Carol: %v, want APPROVAL_PENDING", err)
+	t.Fatalf("suspending Carol: %v, want APPROVAL_PENDING", err)
+	return nil, ""
+}
+
+// suspensions counts the calls that reached Okta.
+func (r *approvalRig) suspensions() int {
+	posts := 0
+	for _, q := range r.sim.Requests() {
+		if q.Method == "POST" {
+			posts++
+		}
 	}
+	return posts
+}
+
+// TestApprovalEndToEnd runs the sidecar as configured for human approval
+// with the shipped policy: helpdesk-bot's suspension of Carol (who holds
+// an admin role) waits; a security engineer, signed in with the approvers'
+// identity provider, approves it over ApprovalService on the same
+// listener; the agent's WaitApproval ends approved and the same call runs
+// once at the simulator. The agent's key is no approver's credential.
+func TestApprovalEndToEnd(t *testing.T) {
+	r := newApprovalRig(t)
+	gw, people := r.sidecar(t, "")
+	agent := r.agent(t)
+	req, id := r.suspendCarol(t, gw)
 	wait, err := gw.WaitApproval(agent, &bollardv1.WaitApprovalRequest{ApprovalId: id})
 	if err != nil {
 		t.Fatal(err)
@@ -108,14 +160,14 @@ approvals:
 	}
 	// The agent's own key is not a person's credential; nor is someone
 	// outside security-approvers an approver.
-	if _, err := people.Approve(metadata.NewOutgoingContext(t.Context(), as(agentKey)), &bollardv1.ApproveRequest{ApprovalId: id}); status.Code(err) != codes.PermissionDenied {
+	if _, err := people.Approve(agent, &bollardv1.ApproveRequest{ApprovalId: id}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("approval with the agent's key: %v, want PERMISSION_DENIED", err)
 	}
-	outsider := metadata.NewOutgoingContext(t.Context(), as(person("00uOUT", "out@example.com", "helpdesk")))
+	outsider := r.person(t, "00uOUT", "out@example.com", "helpdesk")
 	if _, err := people.Approve(outsider, &bollardv1.ApproveRequest{ApprovalId: id}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("approval by someone outside the group: %v, want PERMISSION_DENIED", err)
 	}
-	engineer := metadata.NewOutgoingContext(t.Context(), as(person("00uSEC", "sec@example.com", "security-approvers")))
+	engineer := r.person(t, "00uSEC", "sec@example.com", "security-approvers")
 	list, err := people.ListApprovals(engineer, &bollardv1.ListApprovalsRequest{})
 	if err != nil || len(list.GetApprovals()) != 1 || list.GetApprovals()[0].GetAgentId() != "helpdesk-bot" {
 		t.Fatalf("the engineer's pending list: %v, %v", list, err)
@@ -130,13 +182,53 @@ approvals:
 	if _, err := gw.Execute(agent, req); err != nil {
 		t.Fatalf("the approved call: %v", err)
 	}
-	posts := 0
-	for _, r := range sim.Requests() {
-		if r.Method == "POST" {
-			posts++
-		}
+	if n := r.suspensions(); n != 1 {
+		t.Errorf("%d suspensions reached Okta, want 1", n)
 	}
-	if posts != 1 {
-		t.Errorf("%d suspensions reached Okta, want 1", posts)
+}
+
+// TestApprovalAcrossSidecars: two sidecars with state.backend redis share
+// their approvals. The agent asks through A and waits there; the engineer
+// lists and approves through B's ApprovalService; A's wait ends approved;
+// the call runs once, through B, and a replay through A is refused.
+func TestApprovalAcrossSidecars(t *testing.T) {
+	srv := redistest.Start(t)
+	r := newApprovalRig(t)
+	shared := fmt.Sprintf("state:\n  backend: redis\n  redis: {address: %q, key_prefix: %q}\n", srv.Addr(), srv.Config().KeyPrefix)
+	gwA, _ := r.sidecar(t, shared)
+	gwB, peopleB := r.sidecar(t, shared)
+	agent := r.agent(t)
+	req, id := r.suspendCarol(t, gwA)
+	wait, err := gwA.WaitApproval(agent, &bollardv1.WaitApprovalRequest{ApprovalId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := wait.Recv(); err != nil || m.GetState() != bollardv1.ApprovalState_APPROVAL_STATE_PENDING {
+		t.Fatalf("first WaitApproval message through A: %v, %v", m, err)
+	}
+	engineer := r.person(t, "00uSEC", "sec@example.com", "security-approvers")
+	list, err := peopleB.ListApprovals(engineer, &bollardv1.ListApprovalsRequest{})
+	if err != nil || len(list.GetApprovals()) != 1 || list.GetApprovals()[0].GetId() != id {
+		t.Fatalf("the engineer's pending list through B: %v, %v", list, err)
+	}
+	if _, err := peopleB.Approve(engineer, &bollardv1.ApproveRequest{ApprovalId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := wait.Recv(); err != nil || m.GetState() != bollardv1.ApprovalState_APPROVAL_STATE_APPROVED {
+		t.Fatalf("WaitApproval through A after the approval through B: %v, %v", m, err)
+	}
+	req.ApprovalId = id
+	if _, err := gwB.Execute(agent, req); err != nil {
+		t.Fatalf("the approved call through B: %v", err)
+	}
+	if _, err := gwA.Execute(agent, req); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("a replay through A: %v, want FAILED_PRECONDITION APPROVAL_INVALID", err)
+	}
+	if n := r.suspensions(); n != 1 {
+		t.Errorf("%d suspensions reached Okta, want 1", n)
+	}
+	keys, err := srv.Client().Keys(t.Context(), srv.Config().KeyPrefix+"{approval}:a:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Errorf("approvals in the store: %v, %v; want the one", keys, err)
 	}
 }

@@ -4,7 +4,7 @@
 // reached.
 //
 // The packages whose state a fleet shares (impact, budget, confirm, the
-// forwarder's Okta limits, hooks) take a *Store and keep their keys under
+// forwarder's Okta limits, hooks, approval) take a *Store and keep their keys under
 // its prefix; with the memory backend they keep their state in process, as
 // one sidecar always did. docs/scaling.md says what is shared and what a
 // call costs.
