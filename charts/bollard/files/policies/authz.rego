@@ -10,6 +10,7 @@
 #   says. docs/policies.md describes each rule and its data.
 package bollard.authz
 
+import data.bollard.approval
 import data.bollard.business_hours
 import data.bollard.confirmation
 import data.bollard.grants
@@ -91,6 +92,8 @@ log_window := w if {
 
 standing_reasons contains r if some r in grants.deny
 
+standing_reasons contains r if some r in approval.invalid
+
 standing_reasons contains r if some r in read_shaping.settings_deny
 
 standing_reasons contains version_reason if not input.version == 1
@@ -143,7 +146,7 @@ decision := {"allow": true, "deny": [], "obligations": input.standing.obligation
 	clock >= h.start
 	clock < h.end
 	not date in h.holidays
-} else := {"allow": true, "deny": [], "obligations": s.obligations} if {
+} else := {"allow": true, "deny": [], "obligations": ob} if {
 	input.stage == "effect"
 	s := input.standing
 	s.clear == true
@@ -155,6 +158,7 @@ decision := {"allow": true, "deny": [], "obligations": input.standing.obligation
 	is_number(c.day)
 	input.context.target.resolved == true
 	not protected.hit
+	ob := object.union(s.obligations, approval_obligation)
 } else := {"allow": true, "deny": [], "obligations": obligations} if {
 	input.version == 1
 	st.clear == true
@@ -172,7 +176,14 @@ decision := {"allow": true, "deny": [], "obligations": input.standing.obligation
 obligations := object.union(st.obligations, {"constraints": c}) if {
 	input.action.name == "logs.list"
 	c := read_shaping.constraints(st.log_window_hours)
-} else := st.obligations
+} else := object.union(st.obligations, approval_obligation)
+
+# The approval a person must give before the call goes (pkg approval's
+# requirement), as an obligation; none at stage grant, where what the
+# call changes is not known yet, and none for reads.
+approval_obligation := {"require_approval": r} if {
+	r := approval.requirement
+} else := {}
 
 # What needs no looked-up facts: hours, the System Log window, impact
 # limits. At stage effect the same policy revision has already decided it.
