@@ -206,18 +206,19 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Origin is the console's origin, as the browser sends it.
 func (c *Console) Origin() string { return c.origin }
 
-// sameOrigin refuses what a browser says came from elsewhere: an Origin
-// other than the console's, a Sec-Fetch-Site other than same-origin. A
-// request without them (an older browser, a script) still needs the CSRF
-// token.
+// sameOrigin refuses what a browser says came from elsewhere. A browser
+// that sends Sec-Fetch-Site (a header no page can set) must say
+// same-origin; it then sends Origin: null on the console's own forms,
+// because the pages' Referrer-Policy is no-referrer, so Origin is checked
+// only when it names an origin. Without Sec-Fetch-Site (an older browser,
+// a script), an Origin must be the console's. A request without either
+// still needs the CSRF token.
 func (c *Console) sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-		return false
+	origin := r.Header.Get("Origin")
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" && (origin == "" || origin == "null" || origin == c.origin)
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != c.origin {
-		return false
-	}
-	return true
+	return origin == "" || origin == c.origin
 }
 
 // safeNext is where to go after sign-in: a path of the console, nothing

@@ -94,6 +94,7 @@ func TestCSRF(t *testing.T) {
 		"token in the query":   {form: url.Values{}},
 		"another origin":       {form: url.Values{"csrf": {tok}}, header: http.Header{"Origin": {"https://evil.example.com"}}},
 		"null origin":          {form: url.Values{"csrf": {tok}}, header: http.Header{"Origin": {"null"}}},
+		"same-origin, another": {form: url.Values{"csrf": {tok}}, header: http.Header{"Origin": {"https://evil.example.com"}, "Sec-Fetch-Site": {"same-origin"}}},
 		"cross-site fetch":     {form: url.Values{"csrf": {tok}}, header: http.Header{"Sec-Fetch-Site": {"cross-site"}}},
 		"same-site fetch":      {form: url.Values{"csrf": {tok}}, header: http.Header{"Sec-Fetch-Site": {"same-site"}}},
 		"no session":           {form: url.Values{"csrf": {tok}}, c: e.client()},
@@ -127,7 +128,11 @@ func TestCSRF(t *testing.T) {
 	if recs := e.approvalRecords(); len(recs) != 0 {
 		t.Fatalf("a refused POST reached the service: %+v", recs)
 	}
-	// Still signed in: the same session's own form works.
+	// Still signed in: the same session's own form works, as a browser
+	// sends it under Referrer-Policy: no-referrer (Origin: null), or with
+	// the console's origin.
+	c.header = http.Header{"Origin": {"null"}, "Sec-Fetch-Site": {"same-origin"}}
+	c.do("POST", e.srv.URL+"/approvals/"+a.ID+"/deny", url.Values{"csrf": {tok}}).want(t, http.StatusBadRequest) // reached the service: no reason
 	c.header = http.Header{"Origin": {e.console.Origin()}, "Sec-Fetch-Site": {"same-origin"}}
 	c.do("POST", approve, url.Values{"csrf": {tok}}).want(t, http.StatusSeeOther)
 }

@@ -46,8 +46,10 @@
 // Every POST carries the session's CSRF token (a synchronizer token, a
 // hidden field, compared in constant time) and is refused with 403,
 // before anything is read or recorded, without it, with another, without
-// a session, or with an Origin other than the console's or a
-// Sec-Fetch-Site other than same-origin when the browser sends them.
+// a session, or with a Sec-Fetch-Site other than same-origin or an Origin
+// other than the console's when the browser sends them (a browser that
+// sends Sec-Fetch-Site: same-origin sends Origin: null on these forms,
+// because of Referrer-Policy: no-referrer, and that is accepted).
 //
 // # Headers
 //
