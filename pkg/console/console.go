@@ -28,10 +28,12 @@ const (
 )
 
 // Cookie names. The session's is Path=/; the pre-login one is sent to the
-// callback only.
+// callback only. Their prefixes make the browser refuse them unless set
+// Secure by the console's own host (__Host-: and Path=/ without Domain),
+// so that a sibling subdomain cannot plant a session or a sign-in.
 const (
-	SessionCookie = "bollard_console"
-	LoginCookie   = "bollard_console_login"
+	SessionCookie = "__Host-bollard_console"
+	LoginCookie   = "__Secure-bollard_console_login"
 )
 
 // Defaults and bounds.

@@ -36,12 +36,13 @@
 //
 // # Sessions and forms
 //
-// A session is a random id (130 bits) in a cookie, HttpOnly, Secure,
-// SameSite=Strict, Path=/, held in memory (keyed by its SHA-256, bounded,
+// A session is a random id (130 bits) in a cookie (__Host-bollard_console:
+// HttpOnly, Secure, SameSite=Strict, Path=/), held in memory (keyed by its SHA-256, bounded,
 // the soonest to expire dropped first when full) until the token's exp,
 // at most 12 hours, or sign-out. Secure is set on loopback http too:
 // browsers treat http://127.0.0.1 and http://localhost as secure contexts
-// and keep such cookies (the browser test checks it with Chromium).
+// and keep such cookies, prefixes included (the browser test checks it
+// with Chromium).
 //
 // Every POST carries the session's CSRF token (a synchronizer token, a
 // hidden field, compared in constant time) and is refused with 403,
