@@ -15,7 +15,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var o sidecar.DevOptions
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8181", "gRPC address")
-	fs.StringVar(&o.AdminListen, "admin-listen", "127.0.0.1:8182", "admin HTTP address (/healthz, /readyz)")
+	fs.StringVar(&o.AdminListen, "admin-listen", "127.0.0.1:8182", "admin HTTP address (/healthz, /readyz, the approvers' web console at /approvals/)")
 	fs.StringVar(&o.MCPListen, "mcp-listen", "127.0.0.1:8183", "MCP (Streamable HTTP) address, or unix:///path")
 	fs.StringVar(&o.SimListen, "okta-sim-listen", "127.0.0.1:0", "address of the built-in Okta simulator")
 	fs.StringVar(&o.PolicyDir, "policy-dir", "", "policy directory to use (and watch) instead of the embedded policies")

@@ -19,6 +19,12 @@
 // NOT_AN_APPROVER before saying anything else of them, and WatchApprovals
 // never sends them.
 //
+// The web console (package console) calls the same service in process
+// (inprocess.go): PendingFor, ApprovalFor, ApproveAs and DenyAs take the
+// Approver it authenticated at sign-in instead of a token, and run the
+// same checks, records and spans; each record and log line says which way
+// a call came (via api or console).
+//
 // # Votes are recorded before they count
 //
 // Every Approve and Deny leaves an audit record (kind approval; see

@@ -172,6 +172,16 @@ func storeFailure(err error, a approval.Approval) *failure {
 	return &failure{kind: k, err: err}
 }
 
+// message is the sentence the caller gets: the row's, with the fields of a
+// bad request (fixed sentences of this package).
+func (f *failure) message() string {
+	msg := f.kind.msg
+	for _, v := range f.fields {
+		msg += "; " + v.Field + ": " + v.Description
+	}
+	return msg
+}
+
 // toStatus is the status the caller gets for f: its row's code, reason and
 // sentence, with its metadata and field violations. Nothing else of the
 // cause goes out.
@@ -179,15 +189,11 @@ func toStatus(f *failure) error {
 	if f.kind.reason == "" {
 		return status.Error(f.kind.code, f.kind.msg)
 	}
-	msg := f.kind.msg
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: f.kind.reason, Domain: Domain, Metadata: f.meta}}
 	if len(f.fields) > 0 {
 		details = append(details, &errdetails.BadRequest{FieldViolations: f.fields})
-		for _, v := range f.fields { // fixed sentences of this package
-			msg += "; " + v.Field + ": " + v.Description
-		}
 	}
-	st := status.New(f.kind.code, msg)
+	st := status.New(f.kind.code, f.message())
 	if withD, err := st.WithDetails(details...); err == nil {
 		st = withD
 	}

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
@@ -88,27 +89,46 @@ func New(store *approval.Store, auth Authenticator, auditor Auditor, opts ...Opt
 // end by itself. Other RPCs go on being served.
 func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
 
+// via is how a call came: through ApprovalService, or in process from
+// the web console (console.go). Log lines and vote records name it.
+type via string
+
+const (
+	viaAPI     via = "api"
+	viaConsole via = "console"
+)
+
 // call is one RPC as it runs: what its span and log line name.
 type call struct {
 	rpc        string
+	via        via
 	approvalID string
 	subject    string
 	sent       int
 }
 
-// run is the boundary of every RPC: one span, one log line, panics turned
-// into INTERNAL, and the error mapped to the status the caller gets. The
-// full error is logged; the caller gets its row's fixed sentence.
-func (s *Server) run(ctx context.Context, rpc string, fn func(context.Context, *call) error) (err error) {
+// run is the boundary of every RPC: do, and the error mapped to the
+// status the caller gets. The full error is logged; the caller gets its
+// row's fixed sentence.
+func (s *Server) run(ctx context.Context, rpc string, fn func(context.Context, *call) error) error {
+	if f := s.do(ctx, rpc, viaAPI, fn); f != nil {
+		return toStatus(f)
+	}
+	return nil
+}
+
+// do is the boundary of every call, through the API or in process: one
+// span, one log line, panics turned into INTERNAL, and the error
+// classified.
+func (s *Server) do(ctx context.Context, rpc string, v via, fn func(context.Context, *call) error) (f *failure) {
 	ctx, span := s.tracer.Start(ctx, "bollard.approval."+rpc, trace.WithSpanKind(trace.SpanKindInternal))
-	c := &call{rpc: rpc}
+	c := &call{rpc: rpc, via: v}
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.ErrorContext(ctx, "panic in approvals handler", "rpc", rpc, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = &failure{kind: kindInternal, err: fmt.Errorf("panic: %v", r)}
+			f = &failure{kind: kindInternal, err: fmt.Errorf("panic: %v", r)}
 		}
-		f := classify(err)
 		result := "ok"
 		if f != nil {
 			result = f.kind.result
@@ -120,7 +140,7 @@ func (s *Server) run(ctx context.Context, rpc string, fn func(context.Context, *
 		if rpc == rpcList || rpc == rpcWatch {
 			span.SetAttributes(attribute.Int(attrSent, c.sent))
 		}
-		attrs := []slog.Attr{slog.String("rpc", rpc), slog.String("result", result), slog.String("approver", c.subject),
+		attrs := []slog.Attr{slog.String("rpc", rpc), slog.String("via", string(v)), slog.String("result", result), slog.String("approver", c.subject),
 			slog.String("approval_id", c.approvalID), slog.Duration("took", time.Since(start))}
 		switch {
 		case f == nil:
@@ -132,11 +152,8 @@ func (s *Server) run(ctx context.Context, rpc string, fn func(context.Context, *
 			s.log.LogAttrs(ctx, slog.LevelInfo, "approvals call refused", append(attrs, slog.String("error", f.Error()))...)
 		}
 		span.End()
-		if f != nil {
-			err = toStatus(f)
-		}
 	}()
-	return fn(ctx, c)
+	return classify(fn(ctx, c))
 }
 
 // authenticate verifies the person behind the call's `authorization:
@@ -205,31 +222,43 @@ func (s *Server) get(ctx context.Context, c *call, id string) (*bollardv1.Approv
 	if err != nil {
 		return nil, err
 	}
-	c.subject = p.Subject
-	if f := checkID(id); f != nil {
-		return nil, f
-	}
-	a, err := s.store.Get(id)
+	a, target, err := s.getFor(ctx, c, p, id)
 	if err != nil {
-		return nil, storeFailure(err, a)
-	}
-	// Before anything else is read or said of it.
-	if !a.Requirement.Qualifies(p.Person) {
-		return nil, &failure{kind: kindNotApprover, err: fmt.Errorf("%s is not an approver of %s", p.Subject, id)}
+		return nil, err
 	}
 	out, err := toProto(a)
 	if err != nil {
 		return nil, err
 	}
-	if s.target != nil {
-		t, err := s.target.ReadTarget(ctx, a)
-		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "approval target not read", slog.String("approval_id", id), slog.String("error", err.Error()))
-		} else {
-			out.Target = t
-		}
-	}
+	out.Target = target
 	return out, nil
+}
+
+// getFor is GetApproval for a person already authenticated: the approval
+// and, when a TargetReader is set and reads it, its target.
+func (s *Server) getFor(ctx context.Context, c *call, p Approver, id string) (approval.Approval, *structpb.Struct, error) {
+	c.approvalID = truncate(id, maxIDLen)
+	c.subject = p.Subject
+	if f := checkID(id); f != nil {
+		return approval.Approval{}, nil, f
+	}
+	a, err := s.store.Get(id)
+	if err != nil {
+		return approval.Approval{}, nil, storeFailure(err, a)
+	}
+	// Before anything else is read or said of it.
+	if !a.Requirement.Qualifies(p.Person) {
+		return approval.Approval{}, nil, &failure{kind: kindNotApprover, err: fmt.Errorf("%s is not an approver of %s", p.Subject, id)}
+	}
+	if s.target == nil {
+		return a, nil, nil
+	}
+	t, err := s.target.ReadTarget(ctx, a)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "approval target not read", slog.String("approval_id", id), slog.String("error", err.Error()))
+		return a, nil, nil
+	}
+	return a, t, nil
 }
 
 // truncate keeps at most n bytes of s, whole characters only.

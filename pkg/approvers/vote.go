@@ -54,6 +54,7 @@ func (s *Server) Deny(ctx context.Context, req *bollardv1.DenyRequest) (*bollard
 type attempt struct {
 	id         string // random, the same in each record of the attempt
 	rpc        string
+	via        via
 	approvalID string
 	approver   approval.Person // subject and email only
 	approve    bool
@@ -63,9 +64,7 @@ type attempt struct {
 // vote is Approve and Deny: checked in the order the proto promises,
 // recorded, then cast. See the package doc for why in this order.
 func (s *Server) vote(ctx context.Context, c *call, id, comment string, approve bool) (*bollardv1.Approval, error) {
-	at := &attempt{id: rand.Text(), rpc: c.rpc, approvalID: truncate(id, maxIDLen), approve: approve,
-		comment: truncate(strings.TrimSpace(comment), maxCommentLen)}
-	c.approvalID = at.approvalID
+	at := newAttempt(c, id, comment, approve)
 	p, err := s.authenticate(ctx)
 	if err != nil {
 		var ae *AuthError
@@ -74,10 +73,26 @@ func (s *Server) vote(ctx context.Context, c *call, id, comment string, approve 
 		}
 		return nil, s.refuse(ctx, at, s.lookup(id), err)
 	}
+	got, err := s.voteAs(ctx, c, at, p, id, comment, approve)
+	if err != nil {
+		return nil, err
+	}
+	return toProto(got)
+}
+
+func newAttempt(c *call, id, comment string, approve bool) *attempt {
+	c.approvalID = truncate(id, maxIDLen)
+	return &attempt{id: rand.Text(), rpc: c.rpc, via: c.via, approvalID: c.approvalID, approve: approve,
+		comment: truncate(strings.TrimSpace(comment), maxCommentLen)}
+}
+
+// voteAs is a vote of a person already authenticated: checked, recorded,
+// then cast; the approval as the vote left it.
+func (s *Server) voteAs(ctx context.Context, c *call, at *attempt, p Approver, id, comment string, approve bool) (approval.Approval, error) {
 	c.subject = p.Subject
 	at.approver = approval.Person{Subject: p.Subject, Email: p.Email}
 	if f := checkVote(id, comment, approve); f != nil {
-		return nil, s.refuse(ctx, at, s.lookup(id), f)
+		return approval.Approval{}, s.refuse(ctx, at, s.lookup(id), f)
 	}
 
 	// Votes on one approval through this server take turns, so that the
@@ -85,10 +100,10 @@ func (s *Server) vote(ctx context.Context, c *call, id, comment string, approve 
 	defer s.votes.lock(id)()
 	next, err := s.store.Check(id, p.Person, approve, comment)
 	if err != nil {
-		return nil, s.refuse(ctx, at, next, storeFailure(err, next))
+		return approval.Approval{}, s.refuse(ctx, at, next, storeFailure(err, next))
 	}
 	if err := s.record(ctx, at, next, nil, false); err != nil {
-		return nil, auditFailure(err)
+		return approval.Approval{}, auditFailure(err)
 	}
 	got, err := s.store.Vote(id, p.Person, approve, comment)
 	if err != nil || got.State != next.State || len(got.Votes) != len(next.Votes) {
@@ -103,10 +118,10 @@ func (s *Server) vote(ctx context.Context, c *call, id, comment string, approve 
 		}
 		_ = s.record(ctx, at, got, f, true)
 		if f != nil {
-			return nil, f
+			return approval.Approval{}, f
 		}
 	}
-	return toProto(got)
+	return got, nil
 }
 
 // checkVote is the validation of a vote's request, before the store.
@@ -168,6 +183,7 @@ func (s *Server) record(ctx context.Context, at *attempt, a approval.Approval, f
 	}
 	detail := map[string]any{
 		"rpc":              at.rpc,
+		"via":              string(at.via),
 		"attempt":          at.id,
 		"approval_id":      at.approvalID,
 		"approver":         map[string]any{"subject": at.approver.Subject, "email": at.approver.Email},

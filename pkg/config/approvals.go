@@ -27,6 +27,8 @@ type Approvals struct {
 	Approvers *Approvers `yaml:"approvers"`
 	// Notify posts a webhook for each new pending approval; nil: none.
 	Notify *Notify `yaml:"notify"`
+	// Console is the approvers' web console; nil or not enabled: none.
+	Console *Console `yaml:"console"`
 }
 
 // Notify is the webhook that tells approvers a call waits for them
@@ -85,6 +87,9 @@ func (a *Approvals) SetDefaults() {
 			p.Leeway = time.Minute
 		}
 	}
+	if a.Console != nil {
+		a.Console.setDefaults()
+	}
 	if n := a.Notify; n != nil {
 		setDefault(&n.Format, "json")
 		if n.Timeout == 0 {
@@ -98,8 +103,8 @@ func (a *Approvals) SetDefaults() {
 
 // validate checks the section; agentIssuer is identity.jwt.issuer, which
 // the approvers' must not be: an agent's token would then pass for a
-// person's.
-func (a *Approvals) validate(agentIssuer string) []error {
+// person's. adminListen is server.admin_listen, which serves the console.
+func (a *Approvals) validate(agentIssuer, adminListen string) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("approvals."+format, args...)) }
 	if a.MaxPending < 1 || a.MaxPending > 1_000_000 {
@@ -110,6 +115,9 @@ func (a *Approvals) validate(agentIssuer string) []error {
 	}
 	if a.Notify != nil {
 		errs = append(errs, a.Notify.validate()...)
+	}
+	if a.Console != nil {
+		errs = append(errs, a.Console.validate(a.Approvers, adminListen)...)
 	}
 	p := a.Approvers
 	if p == nil {

@@ -376,7 +376,7 @@ func (c *Config) Validate() error {
 	if c.Identity.JWT != nil {
 		agentIssuer = c.Identity.JWT.Issuer
 	}
-	errs = append(errs, c.Approvals.validate(agentIssuer)...)
+	errs = append(errs, c.Approvals.validate(agentIssuer, s.AdminListen)...)
 	if c.Confirmation.TTL < 10*time.Second || c.Confirmation.TTL > time.Hour {
 		bad("confirmation.ttl: must be between 10s and 1h")
 	}

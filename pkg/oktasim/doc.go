@@ -89,7 +89,9 @@
 // origins of the registered redirect URIs, Okta's trusted origins.
 //
 // Its clients are PeopleClients: public apps (no secret) that must use
-// PKCE, such as a single-page console. GET /v1/authorize checks the request
+// PKCE, such as a single-page console, given to WithPeopleAuthServer or
+// registered later with RegisterPeopleClient (an app whose redirect URI is
+// known only once it listens). GET /v1/authorize checks the request
 // in Okta's order: an unknown client_id or a redirect_uri that is not one
 // of the client's, compared exactly, gets a 400 HTML page; any other fault
 // is redirected to the client with error, error_description and the state

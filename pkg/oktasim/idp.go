@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -102,17 +103,21 @@ func WithPeoplePassword(password string) Option {
 	}
 }
 
-// peopleAS is the server's fixed configuration, its key and the codes it
-// has issued. Only codes changes after New, guarded by Sim.mu.
+// peopleAS is the server's configuration, its key and the codes it has
+// issued. codes is guarded by Sim.mu; the clients, which
+// RegisterPeopleClient may add to after New, by mu. A registered client
+// never changes.
 type peopleAS struct {
 	audience string
 	password string
-	clients  map[string]*peopleClient
-	order    []string        // client ids in registration order
-	origins  map[string]bool // the redirect URIs' origins: CORS is allowed from them
 	signer   jose.Signer
 	jwks     []byte // the public key set, encoded
 	codes    map[string]*authCode
+
+	mu      sync.RWMutex
+	clients map[string]*peopleClient
+	order   []string        // client ids in registration order
+	origins map[string]bool // the redirect URIs' origins: CORS is allowed from them
 }
 
 type peopleClient struct {
@@ -124,30 +129,9 @@ func newPeopleAS(cfg peopleConfig) (*peopleAS, error) {
 	as := &peopleAS{audience: cfg.audience, password: cfg.password, clients: map[string]*peopleClient{},
 		origins: map[string]bool{}, codes: map[string]*authCode{}}
 	for _, pc := range cfg.clients {
-		if pc.ClientID == "" {
-			return nil, errors.New("a client without a client id")
+		if err := as.addClient(pc); err != nil {
+			return nil, err
 		}
-		if as.clients[pc.ClientID] != nil {
-			return nil, fmt.Errorf("client id %q registered twice", pc.ClientID)
-		}
-		if len(pc.RedirectURIs) == 0 {
-			return nil, fmt.Errorf("client %q has no redirect URI", pc.ClientID)
-		}
-		c := &peopleClient{PeopleClient: pc, origins: map[string]string{}}
-		c.RedirectURIs = slices.Clone(pc.RedirectURIs)
-		if c.Name == "" {
-			c.Name = pc.ClientID
-		}
-		for _, raw := range c.RedirectURIs {
-			origin, err := redirectOrigin(raw)
-			if err != nil {
-				return nil, fmt.Errorf("client %q: redirect URI %q: %w", pc.ClientID, raw, err)
-			}
-			c.origins[raw] = origin
-			as.origins[origin] = true
-		}
-		as.clients[pc.ClientID] = c
-		as.order = append(as.order, pc.ClientID)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -169,6 +153,62 @@ func newPeopleAS(cfg peopleConfig) (*peopleAS, error) {
 		return nil, fmt.Errorf("signer: %w", err)
 	}
 	return as, nil
+}
+
+// addClient checks a client and registers it.
+func (as *peopleAS) addClient(pc PeopleClient) error {
+	if pc.ClientID == "" {
+		return errors.New("a client without a client id")
+	}
+	if len(pc.RedirectURIs) == 0 {
+		return fmt.Errorf("client %q has no redirect URI", pc.ClientID)
+	}
+	c := &peopleClient{PeopleClient: pc, origins: map[string]string{}}
+	c.RedirectURIs = slices.Clone(pc.RedirectURIs)
+	if c.Name == "" {
+		c.Name = pc.ClientID
+	}
+	for _, raw := range c.RedirectURIs {
+		origin, err := redirectOrigin(raw)
+		if err != nil {
+			return fmt.Errorf("client %q: redirect URI %q: %w", pc.ClientID, raw, err)
+		}
+		c.origins[raw] = origin
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.clients[pc.ClientID] != nil {
+		return fmt.Errorf("client id %q registered twice", pc.ClientID)
+	}
+	for _, origin := range c.origins {
+		as.origins[origin] = true
+	}
+	as.clients[pc.ClientID] = c
+	as.order = append(as.order, pc.ClientID)
+	return nil
+}
+
+// client is the registered client of that id, or nil.
+func (as *peopleAS) client(id string) *peopleClient {
+	as.mu.RLock()
+	defer as.mu.RUnlock()
+	return as.clients[id]
+}
+
+// RegisterPeopleClient adds an app to the people's authorization server
+// after New, as an admin adds one to a running org: for a client whose
+// redirect URI is known only once it listens, such as Bollard's console in
+// dev mode on a port chosen by the system. It takes the rules of
+// WithPeopleAuthServer and returns their errors rather than panic; a
+// client id cannot be registered twice.
+func (s *Sim) RegisterPeopleClient(pc PeopleClient) error {
+	if s.people == nil {
+		return errors.New("oktasim: RegisterPeopleClient needs WithPeopleAuthServer")
+	}
+	if err := s.people.addClient(pc); err != nil {
+		return fmt.Errorf("oktasim: %w", err)
+	}
+	return nil
 }
 
 // redirectOrigin checks a registered redirect URI and returns its origin.
@@ -259,7 +299,11 @@ func peopleMetadata(issuer string) obj {
 // trusted origins. A preflight is answered in servePeopleToken.
 func (as *peopleAS) allowCORS(h http.Header, r *http.Request) {
 	h.Add("Vary", "Origin")
-	if origin := r.Header.Get("Origin"); as.origins[origin] {
+	origin := r.Header.Get("Origin")
+	as.mu.RLock()
+	allowed := as.origins[origin]
+	as.mu.RUnlock()
+	if allowed {
 		h.Set("Access-Control-Allow-Origin", origin)
 	}
 }
@@ -303,9 +347,11 @@ func (s *Sim) PersonToken(user string, ttl time.Duration) (string, error) {
 		return "", fmt.Errorf("oktasim: token lifetime %s is longer than %s", ttl, maxPersonTokenTTL)
 	}
 	cid := PersonTokenClientID
+	as.mu.RLock()
 	if len(as.order) > 0 {
 		cid = as.order[0]
 	}
+	as.mu.RUnlock()
 	now := s.now()
 	s.mu.Lock()
 	if s.orgURL == "" {

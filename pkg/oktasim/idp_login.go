@@ -84,7 +84,7 @@ func (as *peopleAS) parseAuthorize(q url.Values) (*authzRequest, *authzError) {
 			return page("invalid_request", "The '"+k+"' parameter must not be repeated.")
 		}
 	}
-	c := as.clients[q.Get("client_id")]
+	c := as.client(q.Get("client_id"))
 	switch {
 	case q.Get("client_id") == "":
 		return page("invalid_request", "The 'client_id' parameter is required.")

@@ -64,7 +64,7 @@ func (s *Sim) redeemCode(r *http.Request, body []byte, issuer, reqID string) (ob
 	if r.Header.Get("Authorization") != "" || form.Has("client_secret") || form.Has("client_assertion") || form.Has("client_assertion_type") {
 		return nil, who, invalidClient("Client authentication failed. The client's token endpoint authentication method is 'none': it must not send client credentials.")
 	}
-	client := as.clients[form.Get("client_id")]
+	client := as.client(form.Get("client_id"))
 	if client == nil {
 		return nil, who, invalidClient(descBadClient)
 	}

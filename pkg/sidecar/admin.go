@@ -29,11 +29,15 @@ func serveAdmin(l net.Listener, h http.Handler, log *slog.Logger) *http.Server {
 	return srv
 }
 
-// adminHandler serves liveness, readiness and Prometheus metrics, and
-// with withPprof Go's profiles to loopback peers.
-func adminHandler(engine *decision.Engine, auditLog *audit.Logger, shared *state.Store, metrics http.Handler, withPprof bool) http.Handler {
+// adminHandler serves liveness, readiness and Prometheus metrics, with
+// withPprof Go's profiles to loopback peers, and the approvers' web
+// console under /approvals/ when it is not nil.
+func adminHandler(engine *decision.Engine, auditLog *audit.Logger, shared *state.Store, metrics http.Handler, withPprof bool, console http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	if console != nil {
+		mux.Handle("/approvals/", console)
+	}
 	if withPprof {
 		// pprof's handlers, never the default mux they also register on.
 		profiles := http.NewServeMux()

@@ -3,12 +3,14 @@ package sidecar
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/console"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/state"
 )
@@ -44,12 +46,12 @@ func (p *parts) buildApprovals(ctx context.Context, cfg config.Approvals) error 
 	if err != nil {
 		return fmt.Errorf("approvals.approvers: set up JWT verification: %w", err)
 	}
-	auth, err := approvers.NewJWTAuthenticator(v, approvers.WithEmailClaim(a.EmailClaim), approvers.WithGroupsClaim(a.GroupsClaim), approvers.WithUserIDClaim(a.UserIDClaim),
+	p.approverAuth, err = approvers.NewJWTAuthenticator(v, approvers.WithEmailClaim(a.EmailClaim), approvers.WithGroupsClaim(a.GroupsClaim), approvers.WithUserIDClaim(a.UserIDClaim),
 		approvers.WithAgentIDs(p.isAgent), approvers.WithAgentCredentials(p.auth))
 	if err != nil {
 		return fmt.Errorf("approvals.approvers: %w", err)
 	}
-	p.approvers, err = approvers.New(p.approvals, auth, p.auditLog, approvers.WithLogger(p.log),
+	p.approvers, err = approvers.New(p.approvals, p.approverAuth, p.auditLog, approvers.WithLogger(p.log),
 		approvers.WithTracerProvider(p.tel.TracerProvider()))
 	if err != nil {
 		return fmt.Errorf("approvals: %w", err)
@@ -63,4 +65,22 @@ func (p *parts) registerApprovers() {
 	if p.approvers != nil {
 		bollardv1.RegisterApprovalServiceServer(p.grpc, p.approvers)
 	}
+}
+
+// buildConsole makes the approvers' web console when it is enabled, once
+// the admin listener it is served on is bound: its redirect URL may be
+// that listener's address. It records the console's URLs in ls.addrs.
+func (p *parts) buildConsole(cfg config.Approvals, ls *listeners) (http.Handler, error) {
+	c := cfg.Console
+	if c == nil || !c.Enabled || p.approvers == nil || ls.admin == nil {
+		return nil, nil
+	}
+	redirect := c.CallbackURL(ls.addrs.Admin)
+	h, err := console.New(console.Config{Issuer: cfg.Approvers.Issuer, ClientID: c.ClientID, RedirectURL: redirect,
+		Auth: p.approverAuth, Approvals: p.approvers, Logger: p.log})
+	if err != nil {
+		return nil, fmt.Errorf("approvals.console: %w", err)
+	}
+	ls.addrs.ConsoleURL, ls.addrs.ConsoleRedirectURL = h.Origin()+console.Prefix, redirect
+	return h, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -49,10 +50,15 @@ type parts struct {
 	// notifier the webhook, each nil unless configured.
 	approvals *approval.Store
 	approvers *approvers.Server
-	notifier  *approvalnotify.Notifier
-	grpc      *grpc.Server
-	health    *health.Server
-	closers   []func(ctx context.Context) // what build opened, closed in reverse by close
+	// approverAuth verifies people's tokens, for the service and the
+	// console alike; console is the web console, nil unless enabled (built
+	// once the admin listener is bound).
+	approverAuth approvers.Authenticator
+	console      http.Handler
+	notifier     *approvalnotify.Notifier
+	grpc         *grpc.Server
+	health       *health.Server
+	closers      []func(ctx context.Context) // what build opened, closed in reverse by close
 }
 
 // build makes the parts, one step at a time, each using what the steps

@@ -108,6 +108,9 @@ func Dev(ctx context.Context, o DevOptions) error {
 	cfg.Hooks.SecretFile = secretFile
 	cfg.Approvals.Approvers = &config.Approvers{Issuer: orgURL + oktasim.PeopleAuthServerPath, Audience: devApproversAudience,
 		JWKSURL: orgURL + oktasim.PeopleAuthServerPath + "/v1/keys"}
+	// The web console on the admin listener; its client is registered at
+	// the simulator once that listener has its address (below).
+	cfg.Approvals.Console = &config.Console{Enabled: true, ClientID: devConsoleClientID}
 	cfg.Approvals.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -131,6 +134,12 @@ func Dev(ctx context.Context, o DevOptions) error {
 				Headers: map[string]string{cfg.Hooks.AuthHeader: hookSecret}, EventTypes: catalog.EventTypes,
 			}); err != nil {
 				o.Logger.Error("dev: the simulator's event hook was not registered; WatchEvents will stay quiet", "error", err)
+			}
+			if a.ConsoleRedirectURL != "" {
+				if err := sim.RegisterPeopleClient(oktasim.PeopleClient{ClientID: devConsoleClientID, Name: "Bollard approvals",
+					RedirectURIs: []string{a.ConsoleRedirectURL}}); err != nil {
+					o.Logger.Error("dev: the console's client was not registered at the simulator; signing in to the console will fail", "error", err)
+				}
 			}
 			var banner bytes.Buffer
 			printBanner(&banner, a, orgURL)
@@ -214,6 +223,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // devApproversAudience is the audience of the approvers' tokens in dev mode.
 const devApproversAudience = "api://bollard-approvals"
 
+// devConsoleClientID is the web console's app at the simulator's identity
+// provider.
+const devConsoleClientID = "0oaBOLLARDCONSOLE0g7"
+
 // devApprovers are the simulator's security engineers, who approve what
 // the shipped policy asks a person to approve.
 var devApprovers = []string{"sam.singh@example.com", "tess.turner@example.com"}
@@ -241,6 +254,9 @@ func printApprovers(w io.Writer, a Addrs, tokens map[string]string) {
 	fmt.Fprintf(w, "Approvers (security-approvers at the simulator's identity provider; docs/approvals.md):\n")
 	for _, login := range devApprovers {
 		fmt.Fprintf(w, "  %-26s token in %s\n", login, tokens[login])
+	}
+	if a.ConsoleURL != "" {
+		fmt.Fprintf(w, "  web console %s  (sign in as one of them, password %s)\n", a.ConsoleURL, oktasim.DefaultPeoplePassword)
 	}
 	fmt.Fprintf(w, "  suspending Carol (an admin) as helpdesk-bot waits for one of them:\n")
 	fmt.Fprintf(w, "  go run ./cmd/sidecar approvals list --addr %s --token-file %s\n\n", grpcAddr, tokens[devApprovers[0]])

@@ -23,7 +23,7 @@ func TestPprofIsOptInAndLoopbackOnly(t *testing.T) {
 		{"on, peer on the pod network", true, "10.1.2.3:5000", http.StatusForbidden},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := adminHandler(nil, nil, nil, metrics, c.on)
+			h := adminHandler(nil, nil, nil, metrics, c.on, nil)
 			for _, path := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
 				req := httptest.NewRequest("GET", path, nil)
 				req.RemoteAddr = c.remote

@@ -24,6 +24,9 @@ type Addrs struct {
 	MCP        net.Addr // the MCP front (TCP or Unix); nil when off
 	// MCPURL is the MCP endpoint as clients name it; empty when off.
 	MCPURL string
+	// ConsoleURL is the approvers' web console (origin + /approvals/), and
+	// ConsoleRedirectURL its sign-in callback; empty when off.
+	ConsoleURL, ConsoleRedirectURL string
 }
 
 // Run serves Bollard with cfg until ctx ends. cfg must be validated.
@@ -39,6 +42,10 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	}
 	ls, err := listen(cfg, p.hooks)
 	if err != nil {
+		return err
+	}
+	if p.console, err = p.buildConsole(cfg.Approvals, ls); err != nil {
+		ls.close()
 		return err
 	}
 	return p.serve(ctx, cfg, ls, o.ready)
@@ -132,7 +139,7 @@ func listenUnix(path string) (net.Listener, error) {
 func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, ready func(Addrs)) error {
 	var admin *http.Server
 	if ls.admin != nil {
-		admin = serveAdmin(ls.admin, adminHandler(p.engine, p.auditLog, p.state, p.tel.MetricsHandler(), cfg.Server.Pprof), p.log)
+		admin = serveAdmin(ls.admin, adminHandler(p.engine, p.auditLog, p.state, p.tel.MetricsHandler(), cfg.Server.Pprof, p.console), p.log)
 	}
 	if ls.hooks != nil {
 		go p.hooks.serve(ls.hooks)
@@ -147,7 +154,8 @@ func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, rea
 	}
 	p.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	a := ls.addrs
-	p.log.Info("bollard serving", "grpc", addrString(a.GRPC), "unix_socket", a.UnixSocket, "mcp", a.MCPURL, "admin", addrString(a.Admin), "event_hooks", addrString(a.Hooks),
+	p.log.Info("bollard serving", "grpc", addrString(a.GRPC), "unix_socket", a.UnixSocket, "mcp", a.MCPURL, "admin", addrString(a.Admin),
+		"approvals_console", a.ConsoleURL, "event_hooks", addrString(a.Hooks),
 		"okta_org", cfg.Okta.OrgURL, "actions", len(catalog.Actions()), "policy_revision", p.engine.Revision())
 	ready(a)
 
