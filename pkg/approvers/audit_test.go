@@ -173,6 +173,22 @@ func TestSpans(t *testing.T) {
 			}
 		}
 	}
+	// The vote's span links to the agent's call that asked for it.
+	links := spans[1].Links
+	if len(links) != 1 || links[0].SpanContext.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" || links[0].SpanContext.SpanID().String() != "b7ad6b7169203331" {
+		t.Errorf("the Approve span's links %+v, want the agent's call", links)
+	}
+}
+
+func TestParseTraceParent(t *testing.T) {
+	if sc, ok := parseTraceParent(agentTraceParent); !ok || !sc.IsSampled() || !sc.IsRemote() {
+		t.Errorf("%s: %v %v", agentTraceParent, sc, ok)
+	}
+	for _, bad := range []string{"", "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-00000000000000000000000000000000-b7ad6b7169203331-01", "00-xyz-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331"} {
+		if _, ok := parseTraceParent(bad); ok {
+			t.Errorf("%q read as a trace", bad)
+		}
+	}
 }
 
 // Every row of the error table becomes a status with its code, and an

@@ -337,12 +337,17 @@ func as(ctx context.Context, token string) context.Context {
 // create stores a pending approval of agentID, for the approver sets given
 // as groups (one set per argument), changing user 00uDAVE on behalf of
 // erin.
+// agentTraceParent is the trace of the agent's call that asked for every
+// approval the harness creates.
+const agentTraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
 func (h *harness) create(t *testing.T, approvals int, sets ...[]string) approval.Approval {
 	t.Helper()
 	req := approval.Request{
 		Binding:    approval.Binding{Agent: agentID, Action: "users.delete", ParamsHash: [32]byte{1}},
 		Params:     map[string]any{"userId": dave.sub},
 		OnBehalfOf: erin.email, Concerns: []string{dave.sub}, DecisionID: "dec-" + rand.Text()[:6],
+		TraceParent: agentTraceParent,
 		Requirement: approval.Requirement{Approvals: approvals, TTL: 15 * time.Minute, Reason: "deleting a user"},
 	}
 	if len(sets) == 0 {

@@ -3,10 +3,12 @@ package approvers
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -105,6 +107,9 @@ type call struct {
 	approvalID string
 	subject    string
 	sent       int
+	// traceParent is the asking call's, when the approval was read: the
+	// span links to the agent's trace.
+	traceParent string
 }
 
 // run is the boundary of every RPC: do, and the error mapped to the
@@ -136,6 +141,9 @@ func (s *Server) do(ctx context.Context, rpc string, v via, fn func(context.Cont
 		span.SetAttributes(attribute.String(attrResult, result), attribute.String(attrSubject, c.subject))
 		if c.approvalID != "" {
 			span.SetAttributes(attribute.String(attrApprovalID, c.approvalID))
+		}
+		if sc, ok := parseTraceParent(c.traceParent); ok {
+			span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("bollard.link", "agent_call")}})
 		}
 		if rpc == rpcList || rpc == rpcWatch {
 			span.SetAttributes(attribute.Int(attrSent, c.sent))
@@ -270,4 +278,21 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// parseTraceParent reads a W3C traceparent (version 00) as the gateway
+// writes it.
+func parseTraceParent(tp string) (trace.SpanContext, bool) {
+	parts := strings.Split(tp, "-")
+	if len(parts) != 4 || parts[0] != "00" {
+		return trace.SpanContext{}, false
+	}
+	tid, err1 := trace.TraceIDFromHex(parts[1])
+	sid, err2 := trace.SpanIDFromHex(parts[2])
+	flags, err3 := hex.DecodeString(parts[3])
+	if err1 != nil || err2 != nil || err3 != nil || len(flags) != 1 {
+		return trace.SpanContext{}, false
+	}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.TraceFlags(flags[0]), Remote: true})
+	return sc, sc.IsValid()
 }

@@ -99,6 +99,7 @@ func (s *Server) voteAs(ctx context.Context, c *call, at *attempt, p Approver, i
 	// state the record announces is the state the vote leaves.
 	defer s.votes.lock(id)()
 	next, err := s.store.Check(id, p.Person, approve, comment)
+	c.traceParent = next.TraceParent
 	if err != nil {
 		return approval.Approval{}, s.refuse(ctx, at, next, storeFailure(err, next))
 	}
