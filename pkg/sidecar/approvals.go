@@ -9,6 +9,7 @@ import (
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
+	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/console"
 	"github.com/bollard-dev/bollard/pkg/identity"
@@ -51,8 +52,18 @@ func (p *parts) buildApprovals(ctx context.Context, cfg config.Approvals) error 
 	if err != nil {
 		return fmt.Errorf("approvals.approvers: %w", err)
 	}
+	target := approvalTarget{mask: p.auditLog, get: func(ctx context.Context, call *catalog.Call, decisionID string) ([]byte, error) {
+		resp, err := p.okta.Do(ctx, call, decisionID)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != http.StatusOK {
+			return nil, fmt.Errorf("okta answered %d", resp.Status)
+		}
+		return resp.Body, nil
+	}}
 	p.approvers, err = approvers.New(p.approvals, p.approverAuth, p.auditLog, approvers.WithLogger(p.log),
-		approvers.WithTracerProvider(p.tel.TracerProvider()))
+		approvers.WithTracerProvider(p.tel.TracerProvider()), approvers.WithTargetReader(target))
 	if err != nil {
 		return fmt.Errorf("approvals: %w", err)
 	}

@@ -172,6 +172,16 @@ func TestApprovalEndToEnd(t *testing.T) {
 	if err != nil || len(list.GetApprovals()) != 1 || list.GetApprovals()[0].GetAgentId() != "helpdesk-bot" {
 		t.Fatalf("the engineer's pending list: %v, %v", list, err)
 	}
+	// The engineer sees what the call would change, as Okta has it now:
+	// Carol, read with Bollard's own credential as a lookup.
+	got, err := people.GetApproval(engineer, &bollardv1.GetApprovalRequest{ApprovalId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := got.GetApproval().GetTarget().GetFields()["user"].GetStructValue().GetFields()
+	if user["id"].GetStringValue() != oktasim.SeedUserCarol || user["status"].GetStringValue() != "ACTIVE" {
+		t.Errorf("the target shown to the approver: %v, want Carol as she is", got.GetApproval().GetTarget())
+	}
 	if _, err := people.Approve(engineer, &bollardv1.ApproveRequest{ApprovalId: id, Comment: "ticket SEC-42"}); err != nil {
 		t.Fatal(err)
 	}
