@@ -15,13 +15,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/config"
@@ -117,16 +115,10 @@ func (r *approvalRig) agent(t *testing.T) context.Context {
 // approval (Carol holds an admin role); it returns the approval's id.
 func (r *approvalRig) suspendCarol(t *testing.T, gw bollardv1.GatewayServiceClient) (*bollardv1.ExecuteRequest, string) {
 	t.Helper()
-	params, _ := structpb.NewStruct(map[string]any{"userId": oktasim.SeedUserCarol})
-	req := &bollardv1.ExecuteRequest{Action: "user_lifecycle.suspend", Params: params}
-	_, err := gw.Execute(r.agent(t), req)
-	for _, d := range status.Convert(err).Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Reason == "APPROVAL_PENDING" {
-			return req, ei.Metadata["approval_id"]
-		}
-	}
-	t.Fatalf("suspending Carol: %v, want APPROVAL_PENDING", err)
-	return nil, ""
+	req := suspendCarol(t, gw, r.agent(t))
+	id := req.ApprovalId
+	req.ApprovalId = ""
+	return req, id
 }
 
 // suspensions counts the calls that reached Okta.

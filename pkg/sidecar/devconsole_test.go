@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,17 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
 
-	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
@@ -40,22 +31,8 @@ import (
 // pkg/console's), approves helpdesk-bot's suspension of Carol, and the
 // call then runs.
 func TestDevModeConsole(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ready := make(chan Addrs, 1)
-	done := make(chan error, 1)
 	out := &syncBuffer{}
-	go func() {
-		done <- Dev(ctx, DevOptions{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", Logger: quiet, Out: out, Ready: func(a Addrs) { ready <- a }})
-	}()
-	var a Addrs
-	select {
-	case a = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("dev did not start")
-	}
+	a := startDevWith(t, DevOptions{Out: out})
 	if want := "http://" + a.Admin.String() + "/approvals/"; a.ConsoleURL != want || a.ConsoleRedirectURL != want+"callback" {
 		t.Fatalf("console %q, redirect %q; want %s", a.ConsoleURL, a.ConsoleRedirectURL, want)
 	}
@@ -63,24 +40,8 @@ func TestDevModeConsole(t *testing.T) {
 		t.Errorf("the banner does not name the console:\n%s", out.String())
 	}
 
-	conn, err := grpc.NewClient(a.GRPC.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	gw := bollardv1.NewGatewayServiceClient(conn)
-	agent := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+identity.DevKeys()["helpdesk-bot"])
-	p, _ := structpb.NewStruct(map[string]any{"userId": oktasim.SeedUserCarol})
-	req := &bollardv1.ExecuteRequest{Action: "user_lifecycle.suspend", Params: p}
-	_, err = gw.Execute(agent, req)
-	for _, d := range status.Convert(err).Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Reason == "APPROVAL_PENDING" {
-			req.ApprovalId = ei.Metadata["approval_id"]
-		}
-	}
-	if req.ApprovalId == "" {
-		t.Fatalf("suspending Carol in dev: %v, want APPROVAL_PENDING", err)
-	}
+	gw, agent := devHelpdesk(t, a)
+	req := suspendCarol(t, gw, agent)
 
 	b := &pageClient{t: t, jar: map[string]string{}}
 	page := b.signIn(a.ConsoleURL+req.ApprovalId, oktasim.SeedLoginSam)
@@ -97,12 +58,6 @@ func TestDevModeConsole(t *testing.T) {
 	}
 	if _, err := gw.Execute(agent, req); err != nil {
 		t.Fatalf("the approved call: %v", err)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("dev did not stop")
 	}
 }
 
