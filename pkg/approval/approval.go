@@ -27,7 +27,9 @@ type Binding struct {
 	ParamsHash [32]byte
 }
 
-func (a Binding) matches(b Binding) bool {
+// Matches reports whether b is the same call as a: agent, action and
+// parameter hash (compared in constant time).
+func (a Binding) Matches(b Binding) bool {
 	return a.Agent == b.Agent && a.Action == b.Action && subtle.ConstantTimeCompare(a.ParamsHash[:], b.ParamsHash[:]) == 1
 }
 

@@ -201,7 +201,7 @@ func (s *Store) vote(id string, p Person, approve bool, comment string, commit b
 	switch {
 	case !approve:
 		next.State = Denied
-	case next.approvals() >= next.Requirement.Approvals:
+	case next.Given() >= next.Requirement.Approvals:
 		next.State = Approved
 	}
 	if commit {
@@ -255,7 +255,7 @@ func (s *Store) Redeem(id string, b Binding) (Approval, error) {
 	default:
 		return a.clone(), ErrNotPending
 	}
-	if !a.Binding.matches(b) {
+	if !a.Binding.Matches(b) {
 		return a.clone(), ErrMismatch
 	}
 	a.State = Used
@@ -278,7 +278,8 @@ func (s *Store) Changed() <-chan struct{} {
 	return s.changed
 }
 
-func (a *Approval) approvals() int {
+// Given is how many of the votes approve.
+func (a Approval) Given() int {
 	n := 0
 	for _, v := range a.Votes {
 		if v.Approve {

@@ -176,12 +176,7 @@ func (s *Server) record(ctx context.Context, at *attempt, a approval.Approval, f
 	if a.ID != "" {
 		state = a.State.String()
 	}
-	given := 0
-	for _, v := range a.Votes {
-		if v.Approve {
-			given++
-		}
-	}
+	given := a.Given()
 	detail := map[string]any{
 		"rpc":              at.rpc,
 		"via":              string(at.via),

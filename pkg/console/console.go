@@ -114,7 +114,7 @@ type Console struct {
 var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"clean": clean, "when": when, "json": showJSON, "given": given, "pathid": url.PathEscape,
+	"clean": clean, "when": when, "json": showJSON, "pathid": url.PathEscape,
 }).ParseFS(assets, "templates/*.html"))
 
 var styleSheet = func() []byte {

@@ -231,14 +231,3 @@ func when(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
-
-// given counts the approvals among the votes.
-func given(votes []approval.Vote) int {
-	n := 0
-	for _, v := range votes {
-		if v.Approve {
-			n++
-		}
-	}
-	return n
-}

@@ -72,7 +72,7 @@ func (s *Server) approvalStep(ctx context.Context, out *outcome, id string) erro
 	default:
 		return &approvalRefused{err: approval.ErrNotPending, state: a.State, decisionID: out.decision.ID}
 	}
-	if !sameBinding(a.Binding, b) {
+	if !a.Binding.Matches(b) {
 		return &approvalRefused{err: approval.ErrMismatch, decisionID: out.decision.ID}
 	}
 	out.approvalID = id
@@ -106,10 +106,6 @@ func approvalBinding(out *outcome) (approval.Binding, error) {
 		return approval.Binding{}, fmt.Errorf("approval binding: %w", err)
 	}
 	return approval.Binding{Agent: out.identity.ID, Action: out.call.Action.Name, ParamsHash: hash}, nil
-}
-
-func sameBinding(a, b approval.Binding) bool {
-	return a.Agent == b.Agent && a.Action == b.Action && a.ParamsHash == b.ParamsHash
 }
 
 // paramMasker is an audit log that can show parameters as its records
@@ -190,16 +186,6 @@ func (e *approvalRefused) detail() string {
 		return "pending"
 	}
 	return "unknown_or_used"
-}
-
-func approvalsGiven(a approval.Approval) int {
-	n := 0
-	for _, v := range a.Votes {
-		if v.Approve {
-			n++
-		}
-	}
-	return n
 }
 
 // concerns are the Okta users the call changes, as the agent named them

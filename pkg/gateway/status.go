@@ -187,7 +187,7 @@ func toStatus(err error) error {
 				"approval_id":        ap.a.ID,
 				"expires_at":         ap.a.Expires.UTC().Format(time.RFC3339),
 				"approvals_required": strconv.Itoa(ap.a.Requirement.Approvals),
-				"approvals_given":    strconv.Itoa(approvalsGiven(ap.a)),
+				"approvals_given":    strconv.Itoa(ap.a.Given()),
 				"decision_id":        ap.a.DecisionID,
 			}))
 	case kindApprovalDenied:

@@ -94,7 +94,7 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 func waitMessage(a approval.Approval) *bollardv1.WaitApprovalResponse {
 	m := &bollardv1.WaitApprovalResponse{
 		ApprovalId: a.ID, State: stateOf(a.State), ApprovalsNeeded: int32(a.Requirement.Approvals),
-		ApprovalsGiven: int32(approvalsGiven(a)), ExpiresAt: timestamppb.New(a.Expires),
+		ApprovalsGiven: int32(a.Given()), ExpiresAt: timestamppb.New(a.Expires),
 	}
 	if a.State == approval.Denied {
 		m.DenyReason = (&approvalDenied{a: a}).reason()
