@@ -107,6 +107,10 @@ type Server struct {
 	// AllowNonLoopback must be true to listen on an address that is not
 	// loopback: Bollard is meant to be reached from inside the pod only.
 	AllowNonLoopback bool `yaml:"allow_non_loopback"`
+	// TLS serves GRPCListen over TLS (the Unix socket stays plaintext);
+	// nil: plaintext. Required by `sidecar approver` on an address that is
+	// not loopback.
+	TLS *TLS `yaml:"tls"`
 	// Pprof serves Go's profiles at /debug/pprof/ on the admin listener, to
 	// loopback peers only (kubectl port-forward, or a shell in the pod).
 	// Default false.
@@ -265,6 +269,18 @@ func Load(path string) (Config, error) {
 
 // Parse decodes, defaults and validates a configuration document.
 func Parse(raw []byte) (Config, error) {
+	c, err := decode(raw)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// decode decodes a configuration document and sets its defaults.
+func decode(raw []byte) (Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -274,9 +290,6 @@ func Parse(raw []byte) (Config, error) {
 		return Config{}, fmt.Errorf("parse config: %w", err)
 	}
 	c.SetDefaults()
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
 	return c, nil
 }
 
@@ -297,6 +310,7 @@ func (c *Config) Validate() error {
 			bad("server.%s: %v", name, err)
 		}
 	}
+	errs = append(errs, s.TLS.validate()...)
 	if s.MaxConcurrentStreams < 1 || s.MaxConcurrentStreams > 100_000 {
 		bad("server.max_concurrent_streams: must be between 1 and 100,000")
 	}
