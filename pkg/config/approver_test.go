@@ -34,7 +34,7 @@ func TestApproverModeValidate(t *testing.T) {
 		want []string // every one reported at once; none: valid
 	}{
 		"loopback without tls": {doc: approverBase},
-		"network with tls": {doc: approverBase + "server:\n  grpc_listen: 0.0.0.0:8443\n  allow_non_loopback: true\n  tls: {cert_file: /t/tls.crt, key_file: /t/tls.key}\n"},
+		"network with tls":     {doc: approverBase + "server:\n  grpc_listen: 0.0.0.0:8443\n  allow_non_loopback: true\n  tls: {cert_file: /t/tls.crt, key_file: /t/tls.key}\n"},
 		"network without tls": {doc: approverBase + "server:\n  grpc_listen: 0.0.0.0:8443\n  allow_non_loopback: true\n",
 			want: []string{"server.tls: required in approver mode"}},
 		"every problem": {
