@@ -3,6 +3,7 @@
 //
 //	sidecar serve --config bollard.yaml   serve with a configuration file
 //	sidecar dev [flags]                   serve on the embedded default (--listen, --admin-listen, ...)
+//	sidecar approver --config bollard.yaml serve the approvers of a fleet: ApprovalService, console, notifications
 //	sidecar load [flags]                  drive a running sidecar and report latency
 //	sidecar mcp-stdio [flags]             relay MCP between stdio and a running sidecar (key from $BOLLARD_AGENT_KEY)
 //	sidecar bench [flags]                 benchmark the service on the simulator, against Okta straight
@@ -61,6 +62,8 @@ const usage = `usage: sidecar <command> [flags]
 commands:
   serve    serve with a configuration file (--config)
   dev      serve on the embedded default: Okta simulator, shipped policies, sample agents
+  approver serve a fleet's approvers (--config): ApprovalService over TLS, the web console, notifications;
+           no agent calls; needs state.backend redis (docs/approvals.md#approver-mode)
   load     drive a running sidecar over gRPC and report requests per second and latency
   mcp-stdio relay MCP between stdin/stdout and a running sidecar's MCP endpoint (--url), for desktop clients;
            the agent key or JWT comes from $BOLLARD_AGENT_KEY (--credential-env names another variable)
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "dev":
 		return dev(ctx, args, stdout, stderr)
+	case "approver":
+		return approver(ctx, args, stderr)
 	case "load":
 		return load(ctx, args, stdout, stderr)
 	case "mcp-stdio":

@@ -16,16 +16,31 @@ import (
 // serve is `sidecar serve --config FILE`: serve with a configuration file
 // until the process is signalled.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	return serveMode(ctx, "serve", args, stderr, config.Load, sidecar.Run)
+}
+
+// approver is `sidecar approver --config FILE`: serve the approvers of a
+// whole fleet (ApprovalService, the web console, the notifications) from
+// the same configuration file the sidecars read, with state.backend redis.
+func approver(ctx context.Context, args []string, stderr io.Writer) error {
+	return serveMode(ctx, "approver", args, stderr, config.LoadApprover, sidecar.RunApprover)
+}
+
+func serveMode(ctx context.Context, name string, args []string, stderr io.Writer,
+	load func(string) (config.Config, error), run func(context.Context, config.Config, ...sidecar.Option) error) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (YAML)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("serve: --config is required")
+		return errors.New(name + ": --config is required")
 	}
-	cfg, err := config.Load(*path)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments: %v", name, fs.Args())
+	}
+	cfg, err := load(*path)
 	if err != nil {
 		return err
 	}
@@ -33,7 +48,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return sidecar.Run(ctx, cfg, sidecar.WithLogger(log), sidecar.WithVersion(version))
+	return run(ctx, cfg, sidecar.WithLogger(log), sidecar.WithVersion(version))
 }
 
 // newLogger is the process logger, on stderr (stdout carries the audit

@@ -69,22 +69,27 @@ func loopbackPeersOnly(h http.Handler) http.Handler {
 	})
 }
 
-// readyzHandler reports readiness as JSON. Ready means a policy is loaded and the
-// audit log can take records; a rejected reload is reported but the
+// readyzHandler reports readiness as JSON. Ready means a policy is loaded
+// (engine is nil in approver mode, which has none) and the audit log can
+// take records; a rejected reload is reported but the
 // previous policy still serves. The shared store's state is reported and
 // does not make the sidecar unready: reads go on under local limits, and
 // taking the pod out of service would stop its agent altogether
 // (state.when_unavailable, docs/scaling.md).
 func readyzHandler(engine *decision.Engine, auditLog *audit.Logger, shared *state.Store) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		st := engine.Status()
 		auditErr := auditLog.Ready()
-		ready := st.Revision != "" && auditErr == nil
-		body := map[string]any{"ready": ready, "policy_revision": st.Revision, "policy_source": st.Source,
-			"policy_loaded_at": st.LoadedAt.UTC().Format(time.RFC3339), "audit_writable": auditErr == nil}
-		if st.LastError != nil {
-			body["policy_reload_error"] = st.LastError.Error()
+		ready := auditErr == nil
+		body := map[string]any{"audit_writable": auditErr == nil}
+		if engine != nil { // approver mode decides no call: it has no policy
+			st := engine.Status()
+			ready = ready && st.Revision != ""
+			body["policy_revision"], body["policy_source"], body["policy_loaded_at"] = st.Revision, st.Source, st.LoadedAt.UTC().Format(time.RFC3339)
+			if st.LastError != nil {
+				body["policy_reload_error"] = st.LastError.Error()
+			}
 		}
+		body["ready"] = ready
 		if auditErr != nil {
 			body["audit_error"] = auditErr.Error()
 		}

@@ -56,6 +56,7 @@ type parts struct {
 	approverAuth approvers.Authenticator
 	console      http.Handler
 	notifier     *approvalnotify.Notifier
+	certs        *certFiles // server.tls; nil: plaintext
 	grpc         *grpc.Server
 	health       *health.Server
 	closers      []func(ctx context.Context) // what build opened, closed in reverse by close
@@ -68,6 +69,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 	p := &parts{log: o.logger}
 	steps := []func() error{
 		func() error { return p.buildTelemetry(ctx, o) },
+		func() error { return p.buildTLS(cfg.Server.TLS) },
 		func() error { return p.buildIdentity(ctx, cfg.Identity, o) },
 		func() error { return p.buildPolicy(ctx, cfg.Policy) },
 		func() error { return p.buildState(ctx, cfg.State) }, // the Okta client shares its limits through it
@@ -76,7 +78,6 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildHooks(cfg.Hooks) },
 		func() error { return p.buildApprovals(ctx, cfg.Approvals) },
 		func() error { return p.buildGateway(cfg) },
-		func() error { return p.buildNotify(ctx, cfg.Approvals.Notify, o.version) },
 		func() error { return p.buildGRPC(cfg.Server) },
 		func() error { return p.buildMCP(cfg, o.version) },
 	}
@@ -213,12 +214,25 @@ func (p *parts) observed() telemetry.Observed {
 			}
 			return p.okta.RateLimitRemaining()
 		},
-		PolicyRevision: p.engine.Revision,
+	}
+	if p.engine != nil { // approver mode has none
+		o.PolicyRevision = p.engine.Revision
 	}
 	if p.state != nil {
 		o.StateAvailable = p.state.Available
 	}
 	return o
+}
+
+// buildTLS reads server.tls's certificate, when set, so that a pair that
+// does not load stops the start rather than the first handshake.
+func (p *parts) buildTLS(cfg *config.TLS) error {
+	if cfg == nil {
+		return nil
+	}
+	var err error
+	p.certs, err = loadCertFiles(*cfg, p.log)
+	return err
 }
 
 func (p *parts) buildAudit(cfg config.Audit, o runOptions) error {

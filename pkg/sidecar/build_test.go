@@ -30,7 +30,7 @@ func TestListenLeavesNothingBoundOnFailure(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "bollard.sock")
 	cfg := config.Server{GRPCListen: "127.0.0.1:0", UnixSocket: sock, AdminListen: adminAddr}
 	hooks := &hookReceiver{cfg: config.Hooks{Listen: taken.Addr().String()}}
-	if _, err := listen(config.Config{Server: cfg}, hooks); err == nil || !strings.Contains(err.Error(), "listen for event hooks") {
+	if _, err := listen(config.Config{Server: cfg}, hooks, nil); err == nil || !strings.Contains(err.Error(), "listen for event hooks") {
 		t.Fatalf("listen with the event hook port taken: %v", err)
 	}
 	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
@@ -43,7 +43,7 @@ func TestListenLeavesNothingBoundOnFailure(t *testing.T) {
 	again.Close()
 
 	// Without event hooks: everything is bound, the socket for its group.
-	ls, err := listen(config.Config{Server: cfg}, nil)
+	ls, err := listen(config.Config{Server: cfg}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

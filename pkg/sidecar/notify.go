@@ -2,24 +2,33 @@ package sidecar
 
 import (
 	"context"
+	"strings"
 
 	"github.com/bollard-dev/bollard/pkg/approvalnotify"
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/console"
 )
 
 // buildNotify starts the webhook that announces each new pending approval
 // of the gateway's store, when approvals.notify is set. It runs until the
 // parts close, whatever ctx does, like the other background work.
-func (p *parts) buildNotify(ctx context.Context, cfg *config.Notify, version string) error {
+// Notifications link to approvals.notify.console_url, or, when that is not
+// set, to the console this process serves (consoleURL, its /approvals/
+// page; empty when off).
+func (p *parts) buildNotify(ctx context.Context, cfg *config.Notify, version, consoleURL string) error {
 	if cfg == nil {
 		return nil
+	}
+	link := cfg.ConsoleURL
+	if link == "" {
+		link = strings.TrimSuffix(consoleURL, console.Prefix)
 	}
 	webhook, err := cfg.WebhookURL()
 	if err != nil {
 		return err
 	}
 	p.notifier, err = approvalnotify.Start(context.WithoutCancel(ctx), p.approvals, webhook,
-		approvalnotify.WithFormat(approvalnotify.Format(cfg.Format)), approvalnotify.WithConsoleURL(cfg.ConsoleURL),
+		approvalnotify.WithFormat(approvalnotify.Format(cfg.Format)), approvalnotify.WithConsoleURL(link),
 		approvalnotify.WithTimeout(cfg.Timeout), approvalnotify.WithMaxAttempts(cfg.MaxAttempts),
 		approvalnotify.WithUserAgent("bollard/"+version), approvalnotify.WithLogger(p.log))
 	if err != nil {

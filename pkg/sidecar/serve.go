@@ -40,11 +40,20 @@ func Run(ctx context.Context, cfg config.Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	ls, err := listen(cfg, p.hooks)
+	return p.listenAndServe(ctx, cfg, o)
+}
+
+// listenAndServe binds the addresses, makes what needs them (the console,
+// then the notifier, which links to it) and serves until ctx ends.
+func (p *parts) listenAndServe(ctx context.Context, cfg config.Config, o runOptions) error {
+	ls, err := listen(cfg, p.hooks, p.certs)
 	if err != nil {
 		return err
 	}
-	if p.console, err = p.buildConsole(cfg.Approvals, ls); err != nil {
+	if p.console, err = p.buildConsole(cfg.Approvals, ls); err == nil {
+		err = p.buildNotify(ctx, cfg.Approvals.Notify, o.version, ls.addrs.ConsoleURL)
+	}
+	if err != nil {
 		ls.close()
 		return err
 	}
@@ -68,8 +77,9 @@ func (ls *listeners) close() {
 	}
 }
 
-// listen binds every configured address; on error, none stays bound.
-func listen(c config.Config, hooks *hookReceiver) (*listeners, error) {
+// listen binds every configured address, the gRPC TCP one behind TLS when
+// certs is not nil; on error, none stays bound.
+func listen(c config.Config, hooks *hookReceiver, certs *certFiles) (*listeners, error) {
 	cfg := c.Server
 	ls := &listeners{}
 	fail := func(err error) (*listeners, error) {
@@ -81,7 +91,11 @@ func listen(c config.Config, hooks *hookReceiver) (*listeners, error) {
 		if err != nil {
 			return fail(fmt.Errorf("listen for gRPC: %w", err))
 		}
-		ls.grpc, ls.addrs.GRPC = append(ls.grpc, l), l.Addr()
+		ls.addrs.GRPC = l.Addr()
+		if certs != nil {
+			l = tlsListener(l, certs)
+		}
+		ls.grpc = append(ls.grpc, l)
 	}
 	if cfg.UnixSocket != "" {
 		l, err := listenUnix(cfg.UnixSocket)
@@ -154,9 +168,12 @@ func (p *parts) serve(ctx context.Context, cfg config.Config, ls *listeners, rea
 	}
 	p.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	a := ls.addrs
-	p.log.Info("bollard serving", "grpc", addrString(a.GRPC), "unix_socket", a.UnixSocket, "mcp", a.MCPURL, "admin", addrString(a.Admin),
-		"approvals_console", a.ConsoleURL, "event_hooks", addrString(a.Hooks),
-		"okta_org", cfg.Okta.OrgURL, "actions", len(catalog.Actions()), "policy_revision", p.engine.Revision())
+	fields := []any{"mode", p.mode(), "grpc", addrString(a.GRPC), "grpc_tls", p.certs != nil, "unix_socket", a.UnixSocket, "admin", addrString(a.Admin),
+		"approvals_console", a.ConsoleURL, "okta_org", cfg.Okta.OrgURL}
+	if p.engine != nil {
+		fields = append(fields, "mcp", a.MCPURL, "event_hooks", addrString(a.Hooks), "actions", len(catalog.Actions()), "policy_revision", p.engine.Revision())
+	}
+	p.log.Info("bollard serving", fields...)
 	ready(a)
 
 	var err error

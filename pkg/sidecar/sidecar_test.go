@@ -32,13 +32,17 @@ import (
 var quiet = slog.New(slog.DiscardHandler)
 
 // start runs Run in the background and returns its addresses.
-func start(t *testing.T, cfg config.Config) Addrs {
+func start(t *testing.T, cfg config.Config) Addrs { return startMode(t, Run, cfg) }
+
+// startMode runs run (Run or RunApprover) in the background and returns
+// its addresses; the test's end stops it and checks it stopped cleanly.
+func startMode(t *testing.T, run func(context.Context, config.Config, ...Option) error, cfg config.Config, opts ...Option) Addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, WithLogger(quiet), WithAuditStdout(io.Discard), WithReady(func(a Addrs) { ready <- a }))
+		done <- run(ctx, cfg, append([]Option{WithLogger(quiet), WithAuditStdout(io.Discard), WithReady(func(a Addrs) { ready <- a })}, opts...)...)
 	}()
 	t.Cleanup(func() {
 		cancel()
