@@ -19,6 +19,7 @@ import (
 
 // With approvals.notify, the sidecar announces the gateway's own pending
 // approvals to the webhook, read from its file, and stops as it closes.
+// console_url, when set, wins over the console the process serves.
 func TestApprovalWebhookWatchesTheGatewayStore(t *testing.T) {
 	got := make(chan []byte, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +52,10 @@ approvals:
 			p.close(t.Context())
 		}
 	}()
+	if err == nil {
+		// Started once the console's address is known (listenAndServe).
+		err = p.buildNotify(t.Context(), cfg.Approvals.Notify, "test", "http://127.0.0.1:1/approvals/")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +91,9 @@ approvals:
 	// Without its file, the sidecar does not start.
 	cfg.Approvals.Notify.WebhookURLFile = filepath.Join(t.TempDir(), "missing")
 	p2, err := build(t.Context(), cfg, newRunOptions([]Option{WithLogger(quiet), WithAuditStdout(io.Discard)}))
+	if err == nil {
+		err = p2.buildNotify(t.Context(), cfg.Approvals.Notify, "test", "")
+	}
 	p2.close(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "approvals.notify.webhook_url_file") {
 		t.Errorf("build without the webhook URL file: %v", err)
