@@ -72,3 +72,15 @@ func TestServerTLSValidate(t *testing.T) {
 		t.Fatalf("tls without a certificate: %v", err)
 	}
 }
+
+// TestShippedApproverExampleLoads keeps the documented approver example
+// valid for approver mode.
+func TestShippedApproverExampleLoads(t *testing.T) {
+	c, err := LoadApprover("../../examples/config/approver.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.TLS == nil || !c.State.Shared() || c.Approvals.Console == nil || !c.Approvals.Console.Enabled {
+		t.Errorf("example parsed as %+v", c)
+	}
+}
