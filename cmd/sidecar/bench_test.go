@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/bollard-dev/bollard/pkg/state/redistest"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // runMainEnv makes the test binary run as the sidecar binary itself, so
@@ -78,13 +77,7 @@ func TestBenchEndToEnd(t *testing.T) {
 // Skips without redis-server unless
 // BOLLARD_REQUIRE_TOOLS=1, as the shared-state tests do.
 func TestBenchWithRedis(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		msg := "redis-server is not installed: bench --state redis needs one (Debian: apt-get install redis-server)"
-		if os.Getenv(redistest.RequireToolsEnv) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	tooltest.Find(t, "redis-server is not installed: bench --state redis needs one (Debian: apt-get install redis-server)", "redis-server")
 	t.Setenv(runMainEnv, "1")
 	var out, errOut bytes.Buffer
 	if err := run(t.Context(), []string{"bench", "--state", "redis", "--callers", "1", "-d", "200ms"}, &out, &errOut); err != nil {

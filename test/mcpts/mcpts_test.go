@@ -14,10 +14,9 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/identity"
-)
 
-// requireToolsEnv set to 1 turns a missing tool from a skip into a failure.
-const requireToolsEnv = "BOLLARD_REQUIRE_TOOLS"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
+)
 
 // devMCPEndpoint is where `sidecar dev` serves MCP unless its "bollard
 // serving" line says otherwise (mcp=127.0.0.1:PORT or mcp=http://...).
@@ -55,16 +54,7 @@ func TestTypeScriptAgent(t *testing.T) {
 // BOLLARD_REQUIRE_TOOLS=1) saying how to get it.
 func lookTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not found: the TypeScript MCP example needs Node.js 20+ and npm (Debian: apt-get install nodejs npm; or https://nodejs.org)"
-	if os.Getenv(requireToolsEnv) == "1" {
-		t.Fatalf("%s; %s=1 makes this a failure", msg, requireToolsEnv)
-	}
-	t.Skipf("%s; set %s=1 to fail instead", msg, requireToolsEnv)
-	return ""
+	return tooltest.Find(t, name+" not found: the TypeScript MCP example needs Node.js 20+ and npm (Debian: apt-get install nodejs npm; or https://nodejs.org)", name)
 }
 
 // copyExample copies the example's sources to a temporary directory, so the

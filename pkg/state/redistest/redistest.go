@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -16,10 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
-
-// RequireToolsEnv turns a missing tool into a failure.
-const RequireToolsEnv = "BOLLARD_REQUIRE_TOOLS"
 
 // ErrNotInstalled is returned by StartProcess when redis-server is not on
 // PATH; its text says how to get it.
@@ -36,14 +33,7 @@ type Server struct {
 // Start starts a redis-server for t.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed: the shared-state tests need a real one (Debian: apt-get install redis-server)"
-		if os.Getenv(RequireToolsEnv) == "1" {
-			t.Fatal(msg + "; " + RequireToolsEnv + "=1 makes this a failure")
-		}
-		t.Skip(msg)
-	}
+	bin := tooltest.Find(t, "redis-server is not installed: the shared-state tests need a real one (Debian: apt-get install redis-server)", "redis-server")
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
