@@ -105,8 +105,51 @@ type Approval struct {
 // clone is a copy the caller may keep: the store's own is never handed out.
 func (a *Approval) clone() Approval {
 	c := *a
+	c.Request = a.Request.clone()
 	c.Votes = slices.Clone(a.Votes)
+	for i := range c.Votes {
+		c.Votes[i].Approver.Groups = slices.Clone(c.Votes[i].Approver.Groups)
+	}
 	return c
+}
+
+// clone is a deep copy: the store keeps none of its caller's maps or
+// slices, so that nobody changes what it decides with (the users a call
+// concerns, the approver sets) by changing their own copy.
+func (r Request) clone() Request {
+	r.Params, _ = cloneJSON(r.Params).(map[string]any)
+	r.Concerns = slices.Clone(r.Concerns)
+	r.Requirement.Approvers = slices.Clone(r.Requirement.Approvers)
+	for i, set := range r.Requirement.Approvers {
+		r.Requirement.Approvers[i] = Set{Groups: slices.Clone(set.Groups), Users: slices.Clone(set.Users)}
+	}
+	return r
+}
+
+// cloneJSON copies a value decoded from JSON (or built like one): maps and
+// slices are copied all the way down; anything else is a value.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		c := make(map[string]any, len(v))
+		for k, e := range v {
+			c[k] = cloneJSON(e)
+		}
+		return c
+	case []any:
+		if v == nil {
+			return v
+		}
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = cloneJSON(e)
+		}
+		return c
+	}
+	return v
 }
 
 // Errors of the store. Each refusal of a vote is its own, so that the

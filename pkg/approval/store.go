@@ -103,7 +103,7 @@ func (s *Store) Create(r Request) (Approval, error) {
 	if pending >= s.maxPending || mine >= s.perAgt {
 		return Approval{}, ErrTooManyPending
 	}
-	a := &Approval{ID: newID(), Request: r, State: Pending, Created: now, Expires: now.Add(ttl)}
+	a := &Approval{ID: newID(), Request: r.clone(), State: Pending, Created: now, Expires: now.Add(ttl)}
 	s.approvals[a.ID] = a
 	s.notifyLocked()
 	return a.clone(), nil

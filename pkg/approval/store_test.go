@@ -400,3 +400,36 @@ func TestSelfApprovalByOktaUserIDOrLogin(t *testing.T) {
 		}
 	}
 }
+
+// The store's approvals are its own: neither the request a caller created
+// one from nor an approval it was handed can change what the store holds,
+// down to nested parameters, the users a call concerns and the approver
+// sets (a concern dropped after the fact would let that user approve a
+// change to their own account).
+func TestApprovalsAreTheStoresOwn(t *testing.T) {
+	s := New(WithClock(newClock().now))
+	r := request("helpdesk-bot", 1)
+	r.Params = map[string]any{"userId": "00uCAROL", "profile": map[string]any{"groups": []any{"admins"}}}
+	r.Concerns = []string{"00uCAROL"}
+	a := mustCreate(t, s, r)
+
+	r.Params["userId"] = "00uOTHER"
+	r.Params["profile"].(map[string]any)["groups"].([]any)[0] = "nobody"
+	r.Concerns[0] = "00uOTHER"
+	r.Requirement.Approvers[0].Groups[0] = "everyone"
+	a.Params["userId"] = "00uHANDED"
+	a.Concerns[0] = "00uHANDED"
+	a.Requirement.Approvers[0].Groups[0] = "handed"
+
+	got, err := s.Get(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Params["userId"] != "00uCAROL" || got.Params["profile"].(map[string]any)["groups"].([]any)[0] != "admins" ||
+		got.Concerns[0] != "00uCAROL" || got.Requirement.Approvers[0].Groups[0] != "security-approvers" {
+		t.Fatalf("the store's approval changed with its callers' copies: %+v", got)
+	}
+	if _, err := s.Vote(a.ID, Person{Subject: "00uCAROL", Email: "carol@example.com", Groups: []string{"security-approvers"}}, true, ""); !errors.Is(err, ErrSelfApproval) {
+		t.Errorf("Carol's vote on a change to her account: %v, want ErrSelfApproval", err)
+	}
+}
