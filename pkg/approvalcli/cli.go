@@ -14,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -252,7 +253,7 @@ func (p printer) list(as []*bollardv1.Approval) error {
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGENT\tACTION\tAPPROVALS\tEXPIRES\tREASON")
 	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", a.GetId(), stateName(a.GetState()), a.GetAgentId(), a.GetAction(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", oneLine(a.GetId()), stateName(a.GetState()), oneLine(a.GetAgentId()), oneLine(a.GetAction()),
 			given(a), a.GetApprovers().GetApprovalsNeeded(), a.GetExpiresAt().AsTime().Local().Format(time.DateTime), oneLine(a.GetReason()))
 	}
 	return tw.Flush()
@@ -265,7 +266,7 @@ func (p printer) approval(a *bollardv1.Approval) error {
 	params, _ := json.Marshal(a.GetParams().AsMap())
 	lines := [][2]string{
 		{"id", a.GetId()}, {"state", stateName(a.GetState())}, {"agent", a.GetAgentId()}, {"action", a.GetAction()},
-		{"parameters", string(params)}, {"reason", oneLine(a.GetReason())},
+		{"parameters", string(params)}, {"reason", a.GetReason()},
 		{"approvals", fmt.Sprintf("%d of %d", given(a), a.GetApprovers().GetApprovalsNeeded())},
 		{"approvers", approvers(a.GetApprovers())},
 		{"created", a.GetCreatedAt().AsTime().Local().Format(time.DateTime)},
@@ -278,14 +279,14 @@ func (p printer) approval(a *bollardv1.Approval) error {
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s:\t%s\n", l[0], l[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", l[0], oneLine(l[1])) // every value, whoever wrote it
 	}
 	for _, v := range a.GetVotes() {
 		verb := "approved"
 		if !v.GetApprove() {
 			verb = "denied"
 		}
-		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, v.GetApproverEmail(), v.GetApproverSubject(),
+		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, oneLine(v.GetApproverEmail()), oneLine(v.GetApproverSubject()),
 			v.GetVotedAt().AsTime().Local().Format(time.DateTime), oneLine(v.GetComment()))
 	}
 	return tw.Flush()
@@ -295,7 +296,7 @@ func (p printer) vote(verb string, a *bollardv1.Approval) error {
 	if p.json {
 		return p.printJSON(a)
 	}
-	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, a.GetId(), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
+	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, oneLine(a.GetId()), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
 	return err
 }
 
@@ -333,13 +334,26 @@ func approvers(r *bollardv1.ApproverRequirement) string {
 	return strings.Join(parts, "; ")
 }
 
-// oneLine keeps what a person or a policy wrote on one line of a terminal:
-// no control characters that could redraw it.
+// oneLine keeps what an agent, a policy, Okta or a person wrote on one
+// line of a terminal, as written, except that control and format
+// characters (escape sequences, newlines, bidi overrides, zero-width
+// joiners) are shown as \uXXXX, as the console shows them: nothing can
+// redraw the screen or reorder what the approver reads.
 func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
+	if strings.IndexFunc(s, hidden) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			fmt.Fprintf(&b, `\u%04X`, r)
+			continue
 		}
-		return r
-	}, s)
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar || r == '\u2028' || r == '\u2029'
 }

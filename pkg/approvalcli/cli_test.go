@@ -148,6 +148,41 @@ func TestListShowApprove(t *testing.T) {
 	}
 }
 
+// What an agent sent (the parameters), a policy wrote (the reason) or Okta
+// holds reaches the terminal with its control and format characters shown
+// as \uXXXX: an escape sequence cannot redraw the screen, and a bidi
+// override cannot reorder what the approver reads.
+func TestShowHiddenCharacters(t *testing.T) {
+	s := newServer(t)
+	a, err := s.store.Create(approval.Request{
+		Binding: approval.Binding{Agent: "helpdesk-bot", Action: "user_lifecycle.suspend", ParamsHash: [32]byte{2}},
+		Params:  map[string]any{"userId": "00uCAR\u202eevil\x1b[2J"}, DecisionID: "d2",
+		Requirement: approval.Requirement{Approvers: []approval.Set{{Groups: []string{"security-approvers"}}}, Approvals: 1,
+			TTL: 15 * time.Minute, Reason: "suspend\u2066 now\u200b\n"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"show", a.ID}, {"list"}} {
+		out, err := run(t, s, "ann", args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return r == 0x1b || r == 0x202e || r == 0x2066 || r == 0x200b
+		}); i >= 0 {
+			t.Errorf("%v: a hidden character reached the terminal at %d: %q", args, i, out)
+		}
+		if !strings.Contains(out, `suspend\u2066 now\u200B`) {
+			t.Errorf("%v: the reason is not shown with its hidden characters named:\n%s", args, out)
+		}
+	}
+	out, _ := run(t, s, "ann", "show", a.ID)
+	if !strings.Contains(out, `{"userId":"00uCAR\u202Eevil\u001b[2J"}`) {
+		t.Errorf("show: the parameters are not shown with their hidden characters named:\n%s", out)
+	}
+}
+
 // A denial needs a reason, given to the agent.
 func TestDeny(t *testing.T) {
 	s := newServer(t)
