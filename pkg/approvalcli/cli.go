@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -268,11 +269,13 @@ func (p printer) approval(a *bollardv1.Approval) error {
 		{"id", a.GetId()}, {"state", stateName(a.GetState())}, {"agent", a.GetAgentId()}, {"action", a.GetAction()},
 		{"parameters", string(params)}, {"reason", a.GetReason()},
 		{"approvals", fmt.Sprintf("%d of %d", given(a), a.GetApprovers().GetApprovalsNeeded())},
-		{"approvers", approvers(a.GetApprovers())},
+	}
+	lines = append(lines, approvers(a.GetApprovers())...)
+	lines = append(lines, [][2]string{
 		{"created", a.GetCreatedAt().AsTime().Local().Format(time.DateTime)},
 		{"expires", a.GetExpiresAt().AsTime().Local().Format(time.DateTime)},
 		{"decision", a.GetDecisionId()},
-	}
+	}...)
 	if t := a.GetTarget(); t != nil {
 		raw, _ := json.Marshal(t.AsMap())
 		lines = append(lines, [2]string{"target now", string(raw)})
@@ -323,15 +326,50 @@ func stateName(s bollardv1.ApprovalState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "APPROVAL_STATE_"))
 }
 
-func approvers(r *bollardv1.ApproverRequirement) string {
+// approvers are the lines that say who may approve: the sets exactly, a
+// person qualifying only when in every one. Names are quoted, so that a
+// name holding a comma or the word "or" still reads as one name. A
+// sidecar older than the sets sends only their union, which reads wider
+// than the rule: it is shown as such, never as the rule.
+func approvers(r *bollardv1.ApproverRequirement) [][2]string {
+	sets := r.GetSets()
+	switch {
+	case len(sets) == 1:
+		return [][2]string{{"approvers", anyOf(sets[0].GetGroups(), sets[0].GetUsers())}}
+	case len(sets) > 1:
+		out := [][2]string{{"approvers", fmt.Sprintf("a person in every one of these %d sets", len(sets))}}
+		for i, s := range sets {
+			out = append(out, [2]string{fmt.Sprintf("  set %d", i+1), anyOf(s.GetGroups(), s.GetUsers())})
+		}
+		return out
+	case len(r.GetGroups())+len(r.GetUsers()) > 0:
+		return [][2]string{{"approvers", anyOf(r.GetGroups(), r.GetUsers()) +
+			" (the union of the policy's sets: this sidecar does not send the sets, so a person named here may still not be an approver)"}}
+	}
+	return [][2]string{{"approvers", "none named"}}
+}
+
+// anyOf is one set: a person in any of its groups, or one of its users.
+func anyOf(groups, users []string) string {
 	var parts []string
-	if len(r.GetGroups()) > 0 {
-		parts = append(parts, "groups "+strings.Join(r.GetGroups(), ", "))
+	if len(groups) > 0 {
+		parts = append(parts, "groups "+quoted(groups))
 	}
-	if len(r.GetUsers()) > 0 {
-		parts = append(parts, "users "+strings.Join(r.GetUsers(), ", "))
+	if len(users) > 0 {
+		parts = append(parts, "users "+quoted(users))
 	}
-	return strings.Join(parts, "; ")
+	if len(parts) == 0 {
+		return "nobody"
+	}
+	return strings.Join(parts, " or ")
+}
+
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // oneLine keeps what an agent, a policy, Okta or a person wrote on one
