@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -252,7 +254,7 @@ func (p printer) list(as []*bollardv1.Approval) error {
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGENT\tACTION\tAPPROVALS\tEXPIRES\tREASON")
 	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", a.GetId(), stateName(a.GetState()), a.GetAgentId(), a.GetAction(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", oneLine(a.GetId()), stateName(a.GetState()), oneLine(a.GetAgentId()), oneLine(a.GetAction()),
 			given(a), a.GetApprovers().GetApprovalsNeeded(), a.GetExpiresAt().AsTime().Local().Format(time.DateTime), oneLine(a.GetReason()))
 	}
 	return tw.Flush()
@@ -265,27 +267,29 @@ func (p printer) approval(a *bollardv1.Approval) error {
 	params, _ := json.Marshal(a.GetParams().AsMap())
 	lines := [][2]string{
 		{"id", a.GetId()}, {"state", stateName(a.GetState())}, {"agent", a.GetAgentId()}, {"action", a.GetAction()},
-		{"parameters", string(params)}, {"reason", oneLine(a.GetReason())},
+		{"parameters", string(params)}, {"reason", a.GetReason()},
 		{"approvals", fmt.Sprintf("%d of %d", given(a), a.GetApprovers().GetApprovalsNeeded())},
-		{"approvers", approvers(a.GetApprovers())},
+	}
+	lines = append(lines, approvers(a.GetApprovers())...)
+	lines = append(lines, [][2]string{
 		{"created", a.GetCreatedAt().AsTime().Local().Format(time.DateTime)},
 		{"expires", a.GetExpiresAt().AsTime().Local().Format(time.DateTime)},
 		{"decision", a.GetDecisionId()},
-	}
+	}...)
 	if t := a.GetTarget(); t != nil {
 		raw, _ := json.Marshal(t.AsMap())
 		lines = append(lines, [2]string{"target now", string(raw)})
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s:\t%s\n", l[0], l[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", l[0], oneLine(l[1])) // every value, whoever wrote it
 	}
 	for _, v := range a.GetVotes() {
 		verb := "approved"
 		if !v.GetApprove() {
 			verb = "denied"
 		}
-		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, v.GetApproverEmail(), v.GetApproverSubject(),
+		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, oneLine(v.GetApproverEmail()), oneLine(v.GetApproverSubject()),
 			v.GetVotedAt().AsTime().Local().Format(time.DateTime), oneLine(v.GetComment()))
 	}
 	return tw.Flush()
@@ -295,7 +299,7 @@ func (p printer) vote(verb string, a *bollardv1.Approval) error {
 	if p.json {
 		return p.printJSON(a)
 	}
-	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, a.GetId(), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
+	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, oneLine(a.GetId()), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
 	return err
 }
 
@@ -322,24 +326,72 @@ func stateName(s bollardv1.ApprovalState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "APPROVAL_STATE_"))
 }
 
-func approvers(r *bollardv1.ApproverRequirement) string {
-	var parts []string
-	if len(r.GetGroups()) > 0 {
-		parts = append(parts, "groups "+strings.Join(r.GetGroups(), ", "))
+// approvers are the lines that say who may approve: the sets exactly, a
+// person qualifying only when in every one. Names are quoted, so that a
+// name holding a comma or the word "or" still reads as one name. A
+// sidecar older than the sets sends only their union, which reads wider
+// than the rule: it is shown as such, never as the rule.
+func approvers(r *bollardv1.ApproverRequirement) [][2]string {
+	sets := r.GetSets()
+	switch {
+	case len(sets) == 1:
+		return [][2]string{{"approvers", anyOf(sets[0].GetGroups(), sets[0].GetUsers())}}
+	case len(sets) > 1:
+		out := [][2]string{{"approvers", fmt.Sprintf("a person in every one of these %d sets", len(sets))}}
+		for i, s := range sets {
+			out = append(out, [2]string{fmt.Sprintf("  set %d", i+1), anyOf(s.GetGroups(), s.GetUsers())})
+		}
+		return out
+	case len(r.GetGroups())+len(r.GetUsers()) > 0:
+		return [][2]string{{"approvers", anyOf(r.GetGroups(), r.GetUsers()) +
+			" (the union of the policy's sets: this sidecar does not send the sets, so a person named here may still not be an approver)"}}
 	}
-	if len(r.GetUsers()) > 0 {
-		parts = append(parts, "users "+strings.Join(r.GetUsers(), ", "))
-	}
-	return strings.Join(parts, "; ")
+	return [][2]string{{"approvers", "none named"}}
 }
 
-// oneLine keeps what a person or a policy wrote on one line of a terminal:
-// no control characters that could redraw it.
+// anyOf is one set: a person in any of its groups, or one of its users.
+func anyOf(groups, users []string) string {
+	var parts []string
+	if len(groups) > 0 {
+		parts = append(parts, "groups "+quoted(groups))
+	}
+	if len(users) > 0 {
+		parts = append(parts, "users "+quoted(users))
+	}
+	if len(parts) == 0 {
+		return "nobody"
+	}
+	return strings.Join(parts, " or ")
+}
+
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// oneLine keeps what an agent, a policy, Okta or a person wrote on one
+// line of a terminal, as written, except that control and format
+// characters (escape sequences, newlines, bidi overrides, zero-width
+// joiners) are shown as \uXXXX, as the console shows them: nothing can
+// redraw the screen or reorder what the approver reads.
 func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
+	if strings.IndexFunc(s, hidden) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			fmt.Fprintf(&b, `\u%04X`, r)
+			continue
 		}
-		return r
-	}, s)
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar || r == '\u2028' || r == '\u2029'
 }

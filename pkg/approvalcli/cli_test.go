@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestListShowApprove(t *testing.T) {
 		t.Errorf("a control character reached the terminal: %q", out)
 	}
 	out, err = run(t, s, "ann", "show", a.ID)
-	if err != nil || !strings.Contains(out, `{"userId":"00uCARactive000000g7"}`) || !strings.Contains(out, "groups security-approvers") {
+	if err != nil || !strings.Contains(out, `{"userId":"00uCARactive000000g7"}`) || !strings.Contains(out, `groups "security-approvers"`) {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
 	if _, err := run(t, s, "bob", "approve", a.ID); err == nil || !strings.Contains(err.Error(), "NOT_AN_APPROVER") {
@@ -145,6 +146,86 @@ func TestListShowApprove(t *testing.T) {
 	var resp struct{ Approvals []struct{ ID string } }
 	if err != nil || json.Unmarshal([]byte(out), &resp) != nil || len(resp.Approvals) != 1 || resp.Approvals[0].ID != a.ID {
 		t.Errorf("list --state approved --json: %v\n%s", err, out)
+	}
+}
+
+// show prints the rule exactly: with several approver sets, each set, and
+// that a person must be in every one; --json carries the sets.
+func TestShowApproverSets(t *testing.T) {
+	s := newServer(t)
+	a, err := s.store.Create(approval.Request{
+		Binding: approval.Binding{Agent: "helpdesk-bot", Action: "user_lifecycle.suspend", ParamsHash: [32]byte{3}},
+		Params:  map[string]any{"userId": "00uCARactive000000g7"}, DecisionID: "d3",
+		Requirement: approval.Requirement{Approvals: 1, TTL: 15 * time.Minute, Reason: "r", Approvers: []approval.Set{
+			{Groups: []string{"security-approvers"}, Users: []string{"sam@example.com"}},
+			{Groups: []string{"helpdesk", "on call, EMEA"}, Users: []string{"ann@example.com"}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, s, "ann", "show", a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (f[0] == "approvers:" || f[0] == "set") {
+			got = append(got, strings.Join(f, " "))
+		}
+	}
+	want := []string{
+		"approvers: a person in every one of these 2 sets",
+		`set 1: groups "security-approvers" or users "sam@example.com"`,
+		`set 2: groups "helpdesk", "on call, EMEA" or users "ann@example.com"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("show's approvers:\n%s\nwant\n%s\nin\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), out)
+	}
+	out, err = run(t, s, "ann", "show", a.ID, "--json")
+	var msg struct {
+		Approvers struct {
+			Sets []struct{ Groups, Users []string }
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(out), &msg) != nil || len(msg.Approvers.Sets) != 2 ||
+		!slices.Equal(msg.Approvers.Sets[1].Groups, []string{"helpdesk", "on call, EMEA"}) || !slices.Equal(msg.Approvers.Sets[0].Users, []string{"sam@example.com"}) {
+		t.Errorf("show --json: %v\n%s", err, out)
+	}
+}
+
+// What an agent sent (the parameters), a policy wrote (the reason) or Okta
+// holds reaches the terminal with its control and format characters shown
+// as \uXXXX: an escape sequence cannot redraw the screen, and a bidi
+// override cannot reorder what the approver reads.
+func TestShowHiddenCharacters(t *testing.T) {
+	s := newServer(t)
+	a, err := s.store.Create(approval.Request{
+		Binding: approval.Binding{Agent: "helpdesk-bot", Action: "user_lifecycle.suspend", ParamsHash: [32]byte{2}},
+		Params:  map[string]any{"userId": "00uCAR\u202eevil\x1b[2J"}, DecisionID: "d2",
+		Requirement: approval.Requirement{Approvers: []approval.Set{{Groups: []string{"security-approvers"}}}, Approvals: 1,
+			TTL: 15 * time.Minute, Reason: "suspend\u2066 now\u200b\n"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"show", a.ID}, {"list"}} {
+		out, err := run(t, s, "ann", args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return r == 0x1b || r == 0x202e || r == 0x2066 || r == 0x200b
+		}); i >= 0 {
+			t.Errorf("%v: a hidden character reached the terminal at %d: %q", args, i, out)
+		}
+		if !strings.Contains(out, `suspend\u2066 now\u200B`) {
+			t.Errorf("%v: the reason is not shown with its hidden characters named:\n%s", args, out)
+		}
+	}
+	out, _ := run(t, s, "ann", "show", a.ID)
+	if !strings.Contains(out, `{"userId":"00uCAR\u202Eevil\u001b[2J"}`) {
+		t.Errorf("show: the parameters are not shown with their hidden characters named:\n%s", out)
 	}
 }
 

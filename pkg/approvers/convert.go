@@ -60,17 +60,16 @@ func (s *Server) shown(ctx context.Context, a approval.Approval) (*bollardv1.App
 	return msg, true
 }
 
-// requirement shows who may approve. The store's requirement is a list of
-// sets, a person qualifying only when in every set (a group of one set and
-// a group or user of each other); the message has one list of groups and
-// one of users, a person qualifying when in any. With one set, the two
-// say the same. With several, the message shows the union of the sets'
-// groups and users, which reads wider than the rule: a person named there
-// may still be NOT_AN_APPROVER for lack of another set. The message needs
-// a field for the sets (see the package doc).
+// requirement shows who may approve: sets is the store's rule exactly, a
+// person qualifying only when in every set (Requirement.Qualifies). groups
+// and users are the union of the sets, for clients written before sets:
+// with one set they say the same as the rule; with several they read
+// wider than it (a person named there may still be NOT_AN_APPROVER for
+// lack of another set), which the proto says.
 func requirement(r approval.Requirement) *bollardv1.ApproverRequirement {
-	out := &bollardv1.ApproverRequirement{ApprovalsNeeded: int32(r.Approvals)}
+	out := &bollardv1.ApproverRequirement{ApprovalsNeeded: int32(r.Approvals), Sets: make([]*bollardv1.ApproverSet, 0, len(r.Approvers))}
 	for _, s := range r.Approvers {
+		out.Sets = append(out.Sets, &bollardv1.ApproverSet{Groups: slices.Clone(s.Groups), Users: slices.Clone(s.Users)})
 		for _, g := range s.Groups {
 			if !slices.Contains(out.Groups, g) {
 				out.Groups = append(out.Groups, g)

@@ -56,13 +56,14 @@
 // written before the refusal is returned; when it cannot be, the caller
 // gets AUDIT_UNAVAILABLE, as an agent does for a call.
 //
-// # Where the proto and the store differ
+// # The approver rule in the proto
 //
 // The store's requirement is a list of approver sets, a person qualifying
-// only when in every set; the message's ApproverRequirement has one list
-// of groups and one of users, a person qualifying when in any. With one
-// set they agree. With several, the message shows the union of the sets
-// (see requirement in convert.go): it reads wider than the rule it shows.
+// only when in every set. ApproverRequirement.sets carries them exactly
+// (see requirement in convert.go). Its groups and users, older than sets,
+// hold the union of the sets' groups and users: with one set they say
+// the same as the rule; with several they read wider than it, and the
+// proto says they are not for deciding who may approve.
 //
 // Every status carries a google.rpc.ErrorInfo of domain bollard.dev; the
 // reasons are the Reason constants. Each RPC is one span,

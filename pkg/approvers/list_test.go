@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
@@ -186,15 +188,41 @@ func (f *fakeTarget) ReadTarget(_ context.Context, a approval.Approval) (*struct
 	return structpb.NewStruct(map[string]any{"id": a.Params["userId"], "status": "ACTIVE"})
 }
 
-// Several approver sets show as their union; one set as it is.
+// The message carries the store's rule exactly: the sets, a person
+// qualifying only when in every one; groups and users are their union,
+// for older clients. Through the API as through the conversion.
 func TestRequirementShown(t *testing.T) {
 	r := requirement(approval.Requirement{Approvals: 2, Approvers: []approval.Set{
 		{Groups: []string{"security"}, Users: []string{"ann@example.com"}},
 		{Groups: []string{"oncall", "security"}},
 	}})
-	if !slices.Equal(r.GetGroups(), []string{"security", "oncall"}) || !slices.Equal(r.GetUsers(), []string{"ann@example.com"}) || r.GetApprovalsNeeded() != 2 {
-		t.Errorf("requirement %v", r)
+	want := &bollardv1.ApproverRequirement{
+		Groups: []string{"security", "oncall"}, Users: []string{"ann@example.com"}, ApprovalsNeeded: 2,
+		Sets: []*bollardv1.ApproverSet{
+			{Groups: []string{"security"}, Users: []string{"ann@example.com"}},
+			{Groups: []string{"oncall", "security"}},
+		},
 	}
+	if !proto.Equal(r, want) {
+		t.Errorf("requirement\n%v\nwant\n%v", prototext.Format(r), prototext.Format(want))
+	}
+
+	// bob is in both sets; ann in the first only: the union names her
+	// group, the sets say she may not approve, and the store agrees.
+	h := newHarness(t)
+	a := h.create(t, 1, []string{approvers}, []string{"oncall"})
+	resp, err := h.client.GetApproval(as(t.Context(), h.token(t, bob)), &bollardv1.GetApprovalRequest{ApprovalId: a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.GetApproval().GetApprovers()
+	want = &bollardv1.ApproverRequirement{Groups: []string{approvers, "oncall"}, ApprovalsNeeded: 1,
+		Sets: []*bollardv1.ApproverSet{{Groups: []string{approvers}}, {Groups: []string{"oncall"}}}}
+	if !proto.Equal(got, want) {
+		t.Errorf("GetApproval's approvers\n%v\nwant\n%v", prototext.Format(got), prototext.Format(want))
+	}
+	_, err = h.client.GetApproval(as(t.Context(), h.token(t, ann)), &bollardv1.GetApprovalRequest{ApprovalId: a.ID})
+	wantStatus(t, err, codes.PermissionDenied, ReasonNotAnApprover)
 }
 
 // Page tokens are person input: whatever comes, the reader refuses what it

@@ -26,7 +26,8 @@ func TestApprove(t *testing.T) {
 	params, _ := structpb.NewStruct(map[string]any{"userId": dave.sub})
 	want := &bollardv1.Approval{
 		Id: a.ID, AgentId: agentID, Action: "users.delete", Params: params, DecisionId: a.DecisionID, Reason: "deleting a user",
-		Approvers: &bollardv1.ApproverRequirement{Groups: []string{approvers}, ApprovalsNeeded: 1},
+		Approvers: &bollardv1.ApproverRequirement{Groups: []string{approvers}, ApprovalsNeeded: 1,
+			Sets: []*bollardv1.ApproverSet{{Groups: []string{approvers}}}},
 		State:     bollardv1.ApprovalState_APPROVAL_STATE_APPROVED,
 		CreatedAt: timestamppb.New(t0), ExpiresAt: timestamppb.New(t0.Add(15 * time.Minute)),
 		Votes: []*bollardv1.Vote{{ApproverSubject: ann.sub, ApproverEmail: ann.email, Approve: true, Comment: "ticket 42",

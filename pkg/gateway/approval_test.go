@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -288,6 +289,63 @@ func TestWaitApproval(t *testing.T) {
 		if status.Code(err) != c.code {
 			t.Errorf("WaitApproval(%q) as %s: %v, want %v", c.id, c.key, err, c.code)
 		}
+	}
+}
+
+// At shutdown a waiting WaitApproval ends at once with UNAVAILABLE
+// SHUTTING_DOWN, not when GracefulStop gives up on it, and its close
+// record says why; a wait opened after is refused the same way. Nothing
+// happens to the approval: the agent waits again elsewhere.
+func TestWaitApprovalEndsAtShutdown(t *testing.T) {
+	store := approval.New()
+	logger, records := auditFile(t)
+	h := newHarness(t, withGateway(WithApprovalStore(store), WithAuditor(logger)))
+	a, err := store.Create(approval.Request{
+		Binding:     approval.Binding{Agent: "provisioner-bot", Action: "users.delete", ParamsHash: [32]byte{1}},
+		Params:      map[string]any{"userId": oktasim.SeedUserBob},
+		Requirement: approval.Requirement{Approvers: []approval.Set{{Groups: []string{"security-approvers"}}}, Approvals: 1, TTL: time.Hour, Reason: "r"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A guard only: the stream must end long before.
+	ctx, cancel := context.WithTimeout(as(t.Context(), devKey("provisioner-bot")), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.WaitApproval(ctx, &bollardv1.WaitApprovalRequest{ApprovalId: a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := stream.Recv(); err != nil || m.GetState() != bollardv1.ApprovalState_APPROVAL_STATE_PENDING {
+		t.Fatalf("first message %v, %v; want pending", m, err)
+	}
+	h.server.Shutdown()
+	h.server.Shutdown() // twice is once
+	_, err = stream.Recv()
+	wantStatus(t, err, codes.Unavailable, ReasonShuttingDown)
+
+	again, err := h.client.WaitApproval(ctx, &bollardv1.WaitApprovalRequest{ApprovalId: a.ID})
+	if err == nil {
+		_, err = again.Recv()
+	}
+	wantStatus(t, err, codes.Unavailable, ReasonShuttingDown)
+	if got, _ := store.Get(a.ID); got.State != approval.Pending {
+		t.Errorf("the approval is %v after shutdown, want pending", got.State)
+	}
+
+	var streams []string
+	for _, r := range records() {
+		if r["action"] != rpcWaitApproval {
+			continue
+		}
+		d, _ := r["detail"].(map[string]any)
+		if d["approval_id"] != a.ID {
+			t.Errorf("record %v names another approval", r)
+		}
+		streams = append(streams, fmt.Sprint(r["kind"], " ", r["result"]))
+	}
+	want := []string{"stream_open ok", "stream_close shutdown", "stream_open shutting_down"}
+	if !slices.Equal(streams, want) {
+		t.Errorf("WaitApproval records %q, want %q", streams, want)
 	}
 }
 

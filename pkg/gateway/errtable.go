@@ -56,6 +56,9 @@ var (
 	// Fail closed: a call whose limit, budget or token the fleet shares
 	// waits for the store rather than count alone (state.when_unavailable).
 	kindStateUnavailable = &errKind{result: "state_unavailable", code: codes.Unavailable, reason: ReasonStateUnavailable, fault: true}
+	// The sidecar is stopping: the agent calls again, here once it is back
+	// or on another replica. Expected, so no operator's page.
+	kindShuttingDown = &errKind{result: "shutting_down", code: codes.Unavailable, reason: ReasonShuttingDown}
 
 	kindOktaBadRequest            = &errKind{result: string(forward.KindBadRequest), code: codes.InvalidArgument, reason: ReasonOktaBadRequest}
 	kindOktaNotFound              = &errKind{result: string(forward.KindNotFound), code: codes.NotFound, reason: ReasonOktaNotFound}
@@ -84,7 +87,7 @@ var errorTable = []*errKind{
 	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
 	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
 	kindDecisionChanged, kindApprovalPending, kindApprovalDenied, kindApprovalRefused, kindTooManyApprovals,
-	kindAuditUnavailable, kindStateUnavailable,
+	kindAuditUnavailable, kindStateUnavailable, kindShuttingDown,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
 	kindOktaOutcomeUnknown, kindOktaInternal,
@@ -129,6 +132,8 @@ func classify(err error) (*errKind, error) {
 		return kindAuditUnavailable, err
 	case errors.Is(err, state.ErrUnavailable):
 		return kindStateUnavailable, err
+	case errors.Is(err, errShuttingDown):
+		return kindShuttingDown, err
 	case errors.As(err, &ae):
 		return kindUnauthenticated, ae
 	case errors.Is(err, catalog.ErrUnknownAction):

@@ -47,6 +47,8 @@ func errorSamples() []errorSample {
 			"audit_unavailable", true, codes.Unavailable, ReasonAuditUnavailable, "the audit log cannot record calls; refused (audit_unavailable)"},
 		{"state unavailable", fmt.Errorf("impact: %w: %w", state.ErrUnavailable, errors.New("dial tcp: connection refused")),
 			"state_unavailable", true, codes.Unavailable, ReasonStateUnavailable, "the state the sidecars share cannot be reached; refused (state_unavailable)"},
+		{"shutting down", fmt.Errorf("wait approval: %w", errShuttingDown),
+			"shutting_down", false, codes.Unavailable, ReasonShuttingDown, "the sidecar is shutting down; call again, on another replica or once it is back"},
 		{"unauthenticated", &authError{err: errors.New("no credential")},
 			"unauthenticated", false, codes.Unauthenticated, ReasonUnauthenticated, "missing or invalid agent credential"},
 		{"unknown action", fmt.Errorf("%w: %q", catalog.ErrUnknownAction, "users.nope"),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -82,6 +83,10 @@ type Server struct {
 	audit    Auditor
 	log      *slog.Logger
 	now      func() time.Time
+
+	// shutdown is closed by Shutdown.
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
 }
 
 var _ bollardv1.GatewayServiceServer = (*Server)(nil)
@@ -180,7 +185,7 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	s := &Server{auth: auth, decider: decider, okta: okta, log: slog.New(slog.DiscardHandler), now: time.Now, maxPages: 1000,
 		tracer: noop.NewTracerProvider().Tracer(""), maxStreams: DefaultMaxConcurrentStreams,
-		watchers: &watchSlots{perAgent: DefaultWatchersPerAgent, open: map[string]int{}}}
+		watchers: &watchSlots{perAgent: DefaultWatchersPerAgent, open: map[string]int{}}, shutdown: make(chan struct{})}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -204,6 +209,14 @@ func New(auth Authenticator, decider Decider, okta Forwarder, opts ...Option) (*
 	}
 	return s, nil
 }
+
+// Shutdown ends every WaitApproval stream with UNAVAILABLE SHUTTING_DOWN,
+// its close record saying so, and refuses new ones the same way:
+// grpc.Server.GracefulStop waits for every stream, and a wait ends by
+// itself only when its approval does, up to a day later. Call it before
+// GracefulStop. Other RPCs go on being served; WatchEvents streams end
+// when their hub closes (WithEvents). Safe to call more than once.
+func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdown) }) }
 
 // Register adds the gateway service and every typed area service to g.
 func (s *Server) Register(g grpc.ServiceRegistrar) error {

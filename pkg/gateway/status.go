@@ -64,6 +64,10 @@ var errDecisionChanged = errors.New("the decision changed with the agent's impac
 // errAuditUnavailable: no audit sink could take the call's record.
 var errAuditUnavailable = errors.New("audit log unavailable")
 
+// errShuttingDown: the sidecar is stopping (Shutdown), and a stream that
+// would not end by itself is ended, or not opened.
+var errShuttingDown = errors.New("the sidecar is shutting down")
+
 type authError struct{ err error }
 
 func (e *authError) Error() string { return "authenticate: " + e.err.Error() }
@@ -204,6 +208,8 @@ func toStatus(err error) error {
 		return withDetails(k.code,
 			"the agent's destructive calls on other replicas changed this call's decision before it went; it did not reach Okta: send it again (with a new confirmation if it needs one)",
 			info(k.reason, nil))
+	case kindShuttingDown:
+		return withDetails(k.code, "the sidecar is shutting down; call again, on another replica or once it is back", info(k.reason, nil))
 	case kindCanceled:
 		return status.Error(k.code, "request canceled")
 	case kindDeadlineExceeded:

@@ -21,8 +21,9 @@ const rpcWaitApproval = "WaitApproval"
 // is final (approved counts as final for the agent: it sends its call
 // then). Another agent's id, and an unknown one, are NOT_FOUND alike. A
 // store of approvals the fleet shares that cannot be reached ends it with
-// UNAVAILABLE STATE_UNAVAILABLE: the agent waits again. The stream's
-// opening and end are recorded.
+// UNAVAILABLE STATE_UNAVAILABLE, and Shutdown with UNAVAILABLE
+// SHUTTING_DOWN: the agent waits again. The stream's opening and end are
+// recorded.
 func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.ServerStreamingServer[bollardv1.WaitApprovalResponse]) error {
 	ctx, start := stream.Context(), time.Now()
 	id, err := s.authenticate(ctx)
@@ -35,6 +36,12 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 	if aid == "" || len(aid) > maxApprovalIDLen {
 		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, "invalid", detail)
 		return withDetails(codes.InvalidArgument, "approval_id must be the id of an APPROVAL_PENDING answer", info(ReasonInvalidParams, nil))
+	}
+	select {
+	case <-s.shutdown:
+		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, resultOf(errShuttingDown), detail)
+		return toStatus(errShuttingDown)
+	default:
 	}
 	changed := s.approvals.Changed()
 	a, err := s.approvals.Get(aid)
@@ -74,6 +81,10 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 		case <-ctx.Done():
 			timer.Stop()
 			return status.FromContextError(ctx.Err()).Err()
+		case <-s.shutdown:
+			timer.Stop()
+			end = "shutdown" // as WatchEvents' close records name it
+			return toStatus(errShuttingDown)
 		case <-changed:
 		case <-timer.C:
 		}

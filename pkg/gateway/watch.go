@@ -173,8 +173,8 @@ func (s *Server) openWatch(ctx context.Context, req *bollardv1.WatchEventsReques
 		return id, nil, &refused{"too_many_watchers",
 			withDetails(codes.ResourceExhausted, "too many agents are watching events", info(ReasonTooManyWatchers, nil))}
 	case errors.Is(err, hooks.ErrClosed):
-		return id, nil, &refused{"shutting_down",
-			withDetails(codes.Unavailable, "the sidecar is shutting down; reconnect with your cursor", info(ReasonShuttingDown, nil))}
+		return id, nil, &refused{kindShuttingDown.result,
+			withDetails(kindShuttingDown.code, "the sidecar is shutting down; reconnect with your cursor", info(kindShuttingDown.reason, nil))}
 	case err != nil:
 		s.log.ErrorContext(ctx, "watch events", "agent", id.ID, "error", err)
 		return id, nil, fmt.Errorf("subscribe: %w", err)

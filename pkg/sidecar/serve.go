@@ -200,6 +200,9 @@ func (p *parts) stop(ctx context.Context, admin *http.Server) {
 	if p.approvers != nil {
 		p.approvers.Close() // approvers' watches never end on their own
 	}
+	if p.gw != nil { // nil in approver mode
+		p.gw.Shutdown() // nor do agents' WaitApproval streams, until their approval does
+	}
 	if p.hooks != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		p.hooks.shutdown(shutdownCtx)

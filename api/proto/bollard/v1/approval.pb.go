@@ -251,19 +251,31 @@ func (x *Approval) GetTarget() *structpb.Struct {
 }
 
 // ApproverRequirement says who may approve a call and how many of them must.
-// A person is an approver of the call when the email in their token is one
-// of users, or a group in their token is one of groups.
+//
+// The rule is sets: a person may approve only when in every one of them
+// (policy's several rules combine by intersection). Bollard also refuses,
+// whatever the sets say, an agent's identity, the person the call concerns
+// (the Okta user it changes, or the person the agent acts for) and a second
+// vote by the same person; see ApprovalService.
 type ApproverRequirement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The groups whose members may approve, as the identity provider names
-	// them in the approver's token.
+	// The union of the groups of every set. Kept for clients written before
+	// sets; deprecated for deciding who may approve: with several sets, a
+	// member of one of these groups may still not be an approver (not in
+	// every set). Use sets.
 	Groups []string `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
-	// The people who may approve, by the email in their token.
+	// The union of the users of every set, as policy names them. Kept for
+	// clients written before sets; deprecated for deciding who may approve,
+	// as groups is. Use sets.
 	Users []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
 	// How many different approvers must approve: 1 or 2.
 	ApprovalsNeeded int32 `protobuf:"varint,3,opt,name=approvals_needed,json=approvalsNeeded,proto3" json:"approvals_needed,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The approver sets, exactly as policy gave them (at most 64, each of at
+	// most 64 groups and 64 users). A person may approve only when in every
+	// set. Never empty on an approval Bollard returns.
+	Sets          []*ApproverSet `protobuf:"bytes,4,rep,name=sets,proto3" json:"sets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApproverRequirement) Reset() {
@@ -317,6 +329,73 @@ func (x *ApproverRequirement) GetApprovalsNeeded() int32 {
 	return 0
 }
 
+func (x *ApproverRequirement) GetSets() []*ApproverSet {
+	if x != nil {
+		return x.Sets
+	}
+	return nil
+}
+
+// ApproverSet is one set of people who may approve: a person is in it when
+// a group in their token is one of groups, or their token's email (compared
+// in any case) or subject is one of users. A set names at least one group
+// or user.
+type ApproverSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Groups whose members are in the set, as the identity provider names
+	// them in the approver's token (its groups claim), compared exactly.
+	Groups []string `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	// People in the set, by the email in their token (any case) or by their
+	// subject (the sub claim).
+	Users         []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproverSet) Reset() {
+	*x = ApproverSet{}
+	mi := &file_bollard_v1_approval_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproverSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproverSet) ProtoMessage() {}
+
+func (x *ApproverSet) ProtoReflect() protoreflect.Message {
+	mi := &file_bollard_v1_approval_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproverSet.ProtoReflect.Descriptor instead.
+func (*ApproverSet) Descriptor() ([]byte, []int) {
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ApproverSet) GetGroups() []string {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *ApproverSet) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
 // Vote is one approver's approval or denial.
 type Vote struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -336,7 +415,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[2]
+	mi := &file_bollard_v1_approval_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +427,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[2]
+	mi := &file_bollard_v1_approval_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +440,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{2}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Vote) GetApproverSubject() string {
@@ -416,7 +495,7 @@ type ListApprovalsRequest struct {
 
 func (x *ListApprovalsRequest) Reset() {
 	*x = ListApprovalsRequest{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[3]
+	mi := &file_bollard_v1_approval_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +507,7 @@ func (x *ListApprovalsRequest) String() string {
 func (*ListApprovalsRequest) ProtoMessage() {}
 
 func (x *ListApprovalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[3]
+	mi := &file_bollard_v1_approval_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +520,7 @@ func (x *ListApprovalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApprovalsRequest.ProtoReflect.Descriptor instead.
 func (*ListApprovalsRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{3}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListApprovalsRequest) GetStates() []ApprovalState {
@@ -478,7 +557,7 @@ type ListApprovalsResponse struct {
 
 func (x *ListApprovalsResponse) Reset() {
 	*x = ListApprovalsResponse{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[4]
+	mi := &file_bollard_v1_approval_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +569,7 @@ func (x *ListApprovalsResponse) String() string {
 func (*ListApprovalsResponse) ProtoMessage() {}
 
 func (x *ListApprovalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[4]
+	mi := &file_bollard_v1_approval_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +582,7 @@ func (x *ListApprovalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApprovalsResponse.ProtoReflect.Descriptor instead.
 func (*ListApprovalsResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{4}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListApprovalsResponse) GetApprovals() []*Approval {
@@ -531,7 +610,7 @@ type GetApprovalRequest struct {
 
 func (x *GetApprovalRequest) Reset() {
 	*x = GetApprovalRequest{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[5]
+	mi := &file_bollard_v1_approval_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +622,7 @@ func (x *GetApprovalRequest) String() string {
 func (*GetApprovalRequest) ProtoMessage() {}
 
 func (x *GetApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[5]
+	mi := &file_bollard_v1_approval_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +635,7 @@ func (x *GetApprovalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApprovalRequest.ProtoReflect.Descriptor instead.
 func (*GetApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{5}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetApprovalRequest) GetApprovalId() string {
@@ -577,7 +656,7 @@ type GetApprovalResponse struct {
 
 func (x *GetApprovalResponse) Reset() {
 	*x = GetApprovalResponse{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[6]
+	mi := &file_bollard_v1_approval_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +668,7 @@ func (x *GetApprovalResponse) String() string {
 func (*GetApprovalResponse) ProtoMessage() {}
 
 func (x *GetApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[6]
+	mi := &file_bollard_v1_approval_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +681,7 @@ func (x *GetApprovalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApprovalResponse.ProtoReflect.Descriptor instead.
 func (*GetApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{6}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetApprovalResponse) GetApproval() *Approval {
@@ -625,7 +704,7 @@ type ApproveRequest struct {
 
 func (x *ApproveRequest) Reset() {
 	*x = ApproveRequest{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[7]
+	mi := &file_bollard_v1_approval_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -637,7 +716,7 @@ func (x *ApproveRequest) String() string {
 func (*ApproveRequest) ProtoMessage() {}
 
 func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[7]
+	mi := &file_bollard_v1_approval_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -650,7 +729,7 @@ func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{7}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApproveRequest) GetApprovalId() string {
@@ -678,7 +757,7 @@ type ApproveResponse struct {
 
 func (x *ApproveResponse) Reset() {
 	*x = ApproveResponse{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[8]
+	mi := &file_bollard_v1_approval_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +769,7 @@ func (x *ApproveResponse) String() string {
 func (*ApproveResponse) ProtoMessage() {}
 
 func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[8]
+	mi := &file_bollard_v1_approval_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +782,7 @@ func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveResponse.ProtoReflect.Descriptor instead.
 func (*ApproveResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{8}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ApproveResponse) GetApproval() *Approval {
@@ -728,7 +807,7 @@ type DenyRequest struct {
 
 func (x *DenyRequest) Reset() {
 	*x = DenyRequest{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[9]
+	mi := &file_bollard_v1_approval_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +819,7 @@ func (x *DenyRequest) String() string {
 func (*DenyRequest) ProtoMessage() {}
 
 func (x *DenyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[9]
+	mi := &file_bollard_v1_approval_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +832,7 @@ func (x *DenyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyRequest.ProtoReflect.Descriptor instead.
 func (*DenyRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{9}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DenyRequest) GetApprovalId() string {
@@ -781,7 +860,7 @@ type DenyResponse struct {
 
 func (x *DenyResponse) Reset() {
 	*x = DenyResponse{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[10]
+	mi := &file_bollard_v1_approval_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +872,7 @@ func (x *DenyResponse) String() string {
 func (*DenyResponse) ProtoMessage() {}
 
 func (x *DenyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[10]
+	mi := &file_bollard_v1_approval_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +885,7 @@ func (x *DenyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyResponse.ProtoReflect.Descriptor instead.
 func (*DenyResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{10}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DenyResponse) GetApproval() *Approval {
@@ -825,7 +904,7 @@ type WatchApprovalsRequest struct {
 
 func (x *WatchApprovalsRequest) Reset() {
 	*x = WatchApprovalsRequest{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[11]
+	mi := &file_bollard_v1_approval_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +916,7 @@ func (x *WatchApprovalsRequest) String() string {
 func (*WatchApprovalsRequest) ProtoMessage() {}
 
 func (x *WatchApprovalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[11]
+	mi := &file_bollard_v1_approval_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +929,7 @@ func (x *WatchApprovalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApprovalsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApprovalsRequest) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{11}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{12}
 }
 
 // WatchApprovalsResponse is one approval, as it is now.
@@ -864,7 +943,7 @@ type WatchApprovalsResponse struct {
 
 func (x *WatchApprovalsResponse) Reset() {
 	*x = WatchApprovalsResponse{}
-	mi := &file_bollard_v1_approval_proto_msgTypes[12]
+	mi := &file_bollard_v1_approval_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +955,7 @@ func (x *WatchApprovalsResponse) String() string {
 func (*WatchApprovalsResponse) ProtoMessage() {}
 
 func (x *WatchApprovalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bollard_v1_approval_proto_msgTypes[12]
+	mi := &file_bollard_v1_approval_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +968,7 @@ func (x *WatchApprovalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApprovalsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApprovalsResponse) Descriptor() ([]byte, []int) {
-	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{12}
+	return file_bollard_v1_approval_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchApprovalsResponse) GetApproval() *Approval {
@@ -921,11 +1000,15 @@ const file_bollard_v1_approval_proto_rawDesc = "" +
 	"expires_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12&\n" +
 	"\x05votes\x18\v \x03(\v2\x10.bollard.v1.VoteR\x05votes\x12/\n" +
-	"\x06target\x18\f \x01(\v2\x17.google.protobuf.StructR\x06target\"n\n" +
+	"\x06target\x18\f \x01(\v2\x17.google.protobuf.StructR\x06target\"\x9b\x01\n" +
 	"\x13ApproverRequirement\x12\x16\n" +
 	"\x06groups\x18\x01 \x03(\tR\x06groups\x12\x14\n" +
 	"\x05users\x18\x02 \x03(\tR\x05users\x12)\n" +
-	"\x10approvals_needed\x18\x03 \x01(\x05R\x0fapprovalsNeeded\"\xc3\x01\n" +
+	"\x10approvals_needed\x18\x03 \x01(\x05R\x0fapprovalsNeeded\x12+\n" +
+	"\x04sets\x18\x04 \x03(\v2\x17.bollard.v1.ApproverSetR\x04sets\";\n" +
+	"\vApproverSet\x12\x16\n" +
+	"\x06groups\x18\x01 \x03(\tR\x06groups\x12\x14\n" +
+	"\x05users\x18\x02 \x03(\tR\x05users\"\xc3\x01\n" +
 	"\x04Vote\x12)\n" +
 	"\x10approver_subject\x18\x01 \x01(\tR\x0fapproverSubject\x12%\n" +
 	"\x0eapprover_email\x18\x02 \x01(\tR\rapproverEmail\x12\x18\n" +
@@ -987,55 +1070,57 @@ func file_bollard_v1_approval_proto_rawDescGZIP() []byte {
 }
 
 var file_bollard_v1_approval_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bollard_v1_approval_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_bollard_v1_approval_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_bollard_v1_approval_proto_goTypes = []any{
 	(ApprovalState)(0),             // 0: bollard.v1.ApprovalState
 	(*Approval)(nil),               // 1: bollard.v1.Approval
 	(*ApproverRequirement)(nil),    // 2: bollard.v1.ApproverRequirement
-	(*Vote)(nil),                   // 3: bollard.v1.Vote
-	(*ListApprovalsRequest)(nil),   // 4: bollard.v1.ListApprovalsRequest
-	(*ListApprovalsResponse)(nil),  // 5: bollard.v1.ListApprovalsResponse
-	(*GetApprovalRequest)(nil),     // 6: bollard.v1.GetApprovalRequest
-	(*GetApprovalResponse)(nil),    // 7: bollard.v1.GetApprovalResponse
-	(*ApproveRequest)(nil),         // 8: bollard.v1.ApproveRequest
-	(*ApproveResponse)(nil),        // 9: bollard.v1.ApproveResponse
-	(*DenyRequest)(nil),            // 10: bollard.v1.DenyRequest
-	(*DenyResponse)(nil),           // 11: bollard.v1.DenyResponse
-	(*WatchApprovalsRequest)(nil),  // 12: bollard.v1.WatchApprovalsRequest
-	(*WatchApprovalsResponse)(nil), // 13: bollard.v1.WatchApprovalsResponse
-	(*structpb.Struct)(nil),        // 14: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
+	(*ApproverSet)(nil),            // 3: bollard.v1.ApproverSet
+	(*Vote)(nil),                   // 4: bollard.v1.Vote
+	(*ListApprovalsRequest)(nil),   // 5: bollard.v1.ListApprovalsRequest
+	(*ListApprovalsResponse)(nil),  // 6: bollard.v1.ListApprovalsResponse
+	(*GetApprovalRequest)(nil),     // 7: bollard.v1.GetApprovalRequest
+	(*GetApprovalResponse)(nil),    // 8: bollard.v1.GetApprovalResponse
+	(*ApproveRequest)(nil),         // 9: bollard.v1.ApproveRequest
+	(*ApproveResponse)(nil),        // 10: bollard.v1.ApproveResponse
+	(*DenyRequest)(nil),            // 11: bollard.v1.DenyRequest
+	(*DenyResponse)(nil),           // 12: bollard.v1.DenyResponse
+	(*WatchApprovalsRequest)(nil),  // 13: bollard.v1.WatchApprovalsRequest
+	(*WatchApprovalsResponse)(nil), // 14: bollard.v1.WatchApprovalsResponse
+	(*structpb.Struct)(nil),        // 15: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
 }
 var file_bollard_v1_approval_proto_depIdxs = []int32{
-	14, // 0: bollard.v1.Approval.params:type_name -> google.protobuf.Struct
+	15, // 0: bollard.v1.Approval.params:type_name -> google.protobuf.Struct
 	2,  // 1: bollard.v1.Approval.approvers:type_name -> bollard.v1.ApproverRequirement
 	0,  // 2: bollard.v1.Approval.state:type_name -> bollard.v1.ApprovalState
-	15, // 3: bollard.v1.Approval.created_at:type_name -> google.protobuf.Timestamp
-	15, // 4: bollard.v1.Approval.expires_at:type_name -> google.protobuf.Timestamp
-	3,  // 5: bollard.v1.Approval.votes:type_name -> bollard.v1.Vote
-	14, // 6: bollard.v1.Approval.target:type_name -> google.protobuf.Struct
-	15, // 7: bollard.v1.Vote.voted_at:type_name -> google.protobuf.Timestamp
-	0,  // 8: bollard.v1.ListApprovalsRequest.states:type_name -> bollard.v1.ApprovalState
-	1,  // 9: bollard.v1.ListApprovalsResponse.approvals:type_name -> bollard.v1.Approval
-	1,  // 10: bollard.v1.GetApprovalResponse.approval:type_name -> bollard.v1.Approval
-	1,  // 11: bollard.v1.ApproveResponse.approval:type_name -> bollard.v1.Approval
-	1,  // 12: bollard.v1.DenyResponse.approval:type_name -> bollard.v1.Approval
-	1,  // 13: bollard.v1.WatchApprovalsResponse.approval:type_name -> bollard.v1.Approval
-	4,  // 14: bollard.v1.ApprovalService.ListApprovals:input_type -> bollard.v1.ListApprovalsRequest
-	6,  // 15: bollard.v1.ApprovalService.GetApproval:input_type -> bollard.v1.GetApprovalRequest
-	8,  // 16: bollard.v1.ApprovalService.Approve:input_type -> bollard.v1.ApproveRequest
-	10, // 17: bollard.v1.ApprovalService.Deny:input_type -> bollard.v1.DenyRequest
-	12, // 18: bollard.v1.ApprovalService.WatchApprovals:input_type -> bollard.v1.WatchApprovalsRequest
-	5,  // 19: bollard.v1.ApprovalService.ListApprovals:output_type -> bollard.v1.ListApprovalsResponse
-	7,  // 20: bollard.v1.ApprovalService.GetApproval:output_type -> bollard.v1.GetApprovalResponse
-	9,  // 21: bollard.v1.ApprovalService.Approve:output_type -> bollard.v1.ApproveResponse
-	11, // 22: bollard.v1.ApprovalService.Deny:output_type -> bollard.v1.DenyResponse
-	13, // 23: bollard.v1.ApprovalService.WatchApprovals:output_type -> bollard.v1.WatchApprovalsResponse
-	19, // [19:24] is the sub-list for method output_type
-	14, // [14:19] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	16, // 3: bollard.v1.Approval.created_at:type_name -> google.protobuf.Timestamp
+	16, // 4: bollard.v1.Approval.expires_at:type_name -> google.protobuf.Timestamp
+	4,  // 5: bollard.v1.Approval.votes:type_name -> bollard.v1.Vote
+	15, // 6: bollard.v1.Approval.target:type_name -> google.protobuf.Struct
+	3,  // 7: bollard.v1.ApproverRequirement.sets:type_name -> bollard.v1.ApproverSet
+	16, // 8: bollard.v1.Vote.voted_at:type_name -> google.protobuf.Timestamp
+	0,  // 9: bollard.v1.ListApprovalsRequest.states:type_name -> bollard.v1.ApprovalState
+	1,  // 10: bollard.v1.ListApprovalsResponse.approvals:type_name -> bollard.v1.Approval
+	1,  // 11: bollard.v1.GetApprovalResponse.approval:type_name -> bollard.v1.Approval
+	1,  // 12: bollard.v1.ApproveResponse.approval:type_name -> bollard.v1.Approval
+	1,  // 13: bollard.v1.DenyResponse.approval:type_name -> bollard.v1.Approval
+	1,  // 14: bollard.v1.WatchApprovalsResponse.approval:type_name -> bollard.v1.Approval
+	5,  // 15: bollard.v1.ApprovalService.ListApprovals:input_type -> bollard.v1.ListApprovalsRequest
+	7,  // 16: bollard.v1.ApprovalService.GetApproval:input_type -> bollard.v1.GetApprovalRequest
+	9,  // 17: bollard.v1.ApprovalService.Approve:input_type -> bollard.v1.ApproveRequest
+	11, // 18: bollard.v1.ApprovalService.Deny:input_type -> bollard.v1.DenyRequest
+	13, // 19: bollard.v1.ApprovalService.WatchApprovals:input_type -> bollard.v1.WatchApprovalsRequest
+	6,  // 20: bollard.v1.ApprovalService.ListApprovals:output_type -> bollard.v1.ListApprovalsResponse
+	8,  // 21: bollard.v1.ApprovalService.GetApproval:output_type -> bollard.v1.GetApprovalResponse
+	10, // 22: bollard.v1.ApprovalService.Approve:output_type -> bollard.v1.ApproveResponse
+	12, // 23: bollard.v1.ApprovalService.Deny:output_type -> bollard.v1.DenyResponse
+	14, // 24: bollard.v1.ApprovalService.WatchApprovals:output_type -> bollard.v1.WatchApprovalsResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_bollard_v1_approval_proto_init() }
@@ -1049,7 +1134,7 @@ func file_bollard_v1_approval_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bollard_v1_approval_proto_rawDesc), len(file_bollard_v1_approval_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -43,31 +43,50 @@ const (
 // Approvers are people. Every RPC of this service takes a person's JWT,
 // issued by the company's identity provider, in
 // `authorization: Bearer <token>`; an agent's credential is never accepted
-// here. Errors that every RPC of this service can return:
-// UNAUTHENTICATED (ErrorInfo reason UNAUTHENTICATED) without a person's
-// JWT: no credential, or a token that is malformed, expired, or not issued
-// by the identity provider Bollard trusts for approvers;
-// PERMISSION_DENIED with reason AGENT_CANNOT_APPROVE for a credential that
-// an agent holds: an agent key, an agent's JWT, or a person's token handed
-// to an agent (one that names an actor). Approval ids are random and cannot
-// be guessed. Every vote leaves an audit record with the approver's subject
-// and email.
+// here. Approval ids are random and cannot be guessed. Every vote, and
+// every refused one, leaves an audit record with the approver's subject and
+// email, written before the vote counts.
+//
+// Errors are gRPC statuses with a google.rpc.ErrorInfo of domain
+// bollard.dev whose reason is stable: branch on it. Errors that every RPC
+// of this service can return:
+//
+//   - UNAUTHENTICATED with reason UNAUTHENTICATED (metadata: detail, such as
+//     missing, malformed or expired) without a person's JWT: no credential,
+//     or a token that is malformed, expired, or not issued by the identity
+//     provider Bollard trusts for approvers.
+//   - PERMISSION_DENIED with reason AGENT_CANNOT_APPROVE (metadata: detail)
+//     for a credential that an agent holds: an agent key, an agent's JWT, a
+//     person's token handed to an agent (one that names an actor), or a token
+//     whose subject or email is an agent's id.
+//   - UNAVAILABLE with reason STATE_UNAVAILABLE when the approvals are kept
+//     in a store the sidecars share (state.backend redis) and it cannot be
+//     reached: nothing was read or changed; try again.
+//   - INTERNAL with reason INTERNAL for what Bollard did not foresee (the
+//     sidecar's log has the error).
+//   - CANCELLED or DEADLINE_EXCEEDED, without ErrorInfo, when the caller went
+//     away or its deadline passed.
+//
+// INVALID_ARGUMENT always has reason INVALID_ARGUMENT and a
+// google.rpc.BadRequest naming the field.
 type ApprovalServiceClient interface {
 	// ListApprovals lists the approvals the caller is an approver of (see
 	// ApproverRequirement), pending ones by default, oldest first, a page at a
 	// time. A person who is an approver of none gets an empty list.
 	//
-	// Errors: those of every RPC of this service, and INVALID_ARGUMENT for an
-	// unspecified state in states, a negative page_size, or a page_token that
-	// is not the next_page_token of the same listing.
+	// Errors: those of every RPC of this service, and INVALID_ARGUMENT with
+	// reason INVALID_ARGUMENT for an unspecified state in states, a negative
+	// page_size, or a page_token that is not the next_page_token of the same
+	// listing.
 	ListApprovals(ctx context.Context, in *ListApprovalsRequest, opts ...grpc.CallOption) (*ListApprovalsResponse, error)
 	// GetApproval returns one approval, with target: what the call would
 	// change, as it is now at Okta.
 	//
-	// Errors: those of every RPC of this service; INVALID_ARGUMENT for an
-	// empty or over-long approval_id; NOT_FOUND for an unknown id;
-	// PERMISSION_DENIED with reason NOT_AN_APPROVER when the caller is not an
-	// approver of this approval.
+	// Errors: those of every RPC of this service; INVALID_ARGUMENT with reason
+	// INVALID_ARGUMENT for an empty or over-long approval_id; NOT_FOUND with
+	// reason APPROVAL_NOT_FOUND for an unknown id; PERMISSION_DENIED with
+	// reason NOT_AN_APPROVER when the caller is not an approver of this
+	// approval (nothing else of it is said).
 	GetApproval(ctx context.Context, in *GetApprovalRequest, opts ...grpc.CallOption) (*GetApprovalResponse, error)
 	// Approve casts the caller's vote for the call. The approval becomes
 	// APPROVED when approvers.approvals_needed different people have
@@ -75,23 +94,28 @@ type ApprovalServiceClient interface {
 	// expires_at to send the call.
 	//
 	// Errors, checked in this order: those of every RPC of this service;
-	// INVALID_ARGUMENT for an empty or over-long approval_id or an over-long
-	// comment; NOT_FOUND for an unknown id; PERMISSION_DENIED with reason
+	// INVALID_ARGUMENT with reason INVALID_ARGUMENT for an empty or over-long
+	// approval_id or an over-long comment; NOT_FOUND with reason
+	// APPROVAL_NOT_FOUND for an unknown id; PERMISSION_DENIED with reason
 	// NOT_AN_APPROVER when the caller is not an approver of this approval,
 	// with reason SELF_APPROVAL when the caller is the person the call
 	// concerns (the Okta user it changes, or the person the agent acts for);
 	// FAILED_PRECONDITION with reason APPROVAL_NOT_PENDING (metadata: state)
 	// when the approval is no longer pending (approved, denied, expired or
 	// used); PERMISSION_DENIED with reason ALREADY_VOTED when the caller has
-	// already voted on it: one person never counts twice.
+	// already voted on it: one person never counts twice. Then UNAVAILABLE
+	// with reason AUDIT_UNAVAILABLE when the vote, or its refusal, cannot be
+	// recorded: a vote that is not on record does not count, and the approval
+	// is as it was.
 	Approve(ctx context.Context, in *ApproveRequest, opts ...grpc.CallOption) (*ApproveResponse, error)
 	// Deny refuses the call, with a reason that the agent receives. One denial
 	// ends the approval: it becomes DENIED whatever approvals it already has,
 	// and the agent's call can no longer run with it.
 	//
-	// Errors: those of Approve, in the same order, with INVALID_ARGUMENT also
-	// for an empty or over-long reason. SELF_APPROVAL applies to Deny as to
-	// Approve: the person a call concerns neither approves nor denies it.
+	// Errors: those of Approve, in the same order, with INVALID_ARGUMENT
+	// (reason INVALID_ARGUMENT) also for an empty or over-long reason.
+	// SELF_APPROVAL applies to Deny as to Approve: the person a call concerns
+	// neither approves nor denies it.
 	Deny(ctx context.Context, in *DenyRequest, opts ...grpc.CallOption) (*DenyResponse, error)
 	// WatchApprovals streams the approvals the caller is an approver of: first
 	// every pending one, then each approval again whenever it is created or
@@ -100,10 +124,15 @@ type ApprovalServiceClient interface {
 	//
 	// A caller that cannot keep up is not allowed to slow Bollard down: while
 	// it is behind, only the latest state of each approval is kept for it, so
-	// that it may miss intermediate states but never the latest one. The
-	// stream ends with UNAUTHENTICATED when the caller's token expires, and
-	// with UNAVAILABLE when the sidecar shuts down; watch again to go on.
-	// Errors: those of every RPC of this service.
+	// that it may miss intermediate states but never the latest one.
+	//
+	// Errors: those of every RPC of this service. The stream ends with
+	// UNAUTHENTICATED (reason UNAUTHENTICATED, metadata detail expired) when
+	// the caller's token expires; with UNAVAILABLE and reason SHUTTING_DOWN
+	// when the sidecar shuts down, and a watch opened while it does is
+	// refused so; with UNAVAILABLE and reason STATE_UNAVAILABLE when the
+	// shared store is lost. In each case, watch again (with a new token, or
+	// on another sidecar) to go on: every pending approval is sent again.
 	WatchApprovals(ctx context.Context, in *WatchApprovalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApprovalsResponse], error)
 }
 
@@ -191,31 +220,50 @@ type ApprovalService_WatchApprovalsClient = grpc.ServerStreamingClient[WatchAppr
 // Approvers are people. Every RPC of this service takes a person's JWT,
 // issued by the company's identity provider, in
 // `authorization: Bearer <token>`; an agent's credential is never accepted
-// here. Errors that every RPC of this service can return:
-// UNAUTHENTICATED (ErrorInfo reason UNAUTHENTICATED) without a person's
-// JWT: no credential, or a token that is malformed, expired, or not issued
-// by the identity provider Bollard trusts for approvers;
-// PERMISSION_DENIED with reason AGENT_CANNOT_APPROVE for a credential that
-// an agent holds: an agent key, an agent's JWT, or a person's token handed
-// to an agent (one that names an actor). Approval ids are random and cannot
-// be guessed. Every vote leaves an audit record with the approver's subject
-// and email.
+// here. Approval ids are random and cannot be guessed. Every vote, and
+// every refused one, leaves an audit record with the approver's subject and
+// email, written before the vote counts.
+//
+// Errors are gRPC statuses with a google.rpc.ErrorInfo of domain
+// bollard.dev whose reason is stable: branch on it. Errors that every RPC
+// of this service can return:
+//
+//   - UNAUTHENTICATED with reason UNAUTHENTICATED (metadata: detail, such as
+//     missing, malformed or expired) without a person's JWT: no credential,
+//     or a token that is malformed, expired, or not issued by the identity
+//     provider Bollard trusts for approvers.
+//   - PERMISSION_DENIED with reason AGENT_CANNOT_APPROVE (metadata: detail)
+//     for a credential that an agent holds: an agent key, an agent's JWT, a
+//     person's token handed to an agent (one that names an actor), or a token
+//     whose subject or email is an agent's id.
+//   - UNAVAILABLE with reason STATE_UNAVAILABLE when the approvals are kept
+//     in a store the sidecars share (state.backend redis) and it cannot be
+//     reached: nothing was read or changed; try again.
+//   - INTERNAL with reason INTERNAL for what Bollard did not foresee (the
+//     sidecar's log has the error).
+//   - CANCELLED or DEADLINE_EXCEEDED, without ErrorInfo, when the caller went
+//     away or its deadline passed.
+//
+// INVALID_ARGUMENT always has reason INVALID_ARGUMENT and a
+// google.rpc.BadRequest naming the field.
 type ApprovalServiceServer interface {
 	// ListApprovals lists the approvals the caller is an approver of (see
 	// ApproverRequirement), pending ones by default, oldest first, a page at a
 	// time. A person who is an approver of none gets an empty list.
 	//
-	// Errors: those of every RPC of this service, and INVALID_ARGUMENT for an
-	// unspecified state in states, a negative page_size, or a page_token that
-	// is not the next_page_token of the same listing.
+	// Errors: those of every RPC of this service, and INVALID_ARGUMENT with
+	// reason INVALID_ARGUMENT for an unspecified state in states, a negative
+	// page_size, or a page_token that is not the next_page_token of the same
+	// listing.
 	ListApprovals(context.Context, *ListApprovalsRequest) (*ListApprovalsResponse, error)
 	// GetApproval returns one approval, with target: what the call would
 	// change, as it is now at Okta.
 	//
-	// Errors: those of every RPC of this service; INVALID_ARGUMENT for an
-	// empty or over-long approval_id; NOT_FOUND for an unknown id;
-	// PERMISSION_DENIED with reason NOT_AN_APPROVER when the caller is not an
-	// approver of this approval.
+	// Errors: those of every RPC of this service; INVALID_ARGUMENT with reason
+	// INVALID_ARGUMENT for an empty or over-long approval_id; NOT_FOUND with
+	// reason APPROVAL_NOT_FOUND for an unknown id; PERMISSION_DENIED with
+	// reason NOT_AN_APPROVER when the caller is not an approver of this
+	// approval (nothing else of it is said).
 	GetApproval(context.Context, *GetApprovalRequest) (*GetApprovalResponse, error)
 	// Approve casts the caller's vote for the call. The approval becomes
 	// APPROVED when approvers.approvals_needed different people have
@@ -223,23 +271,28 @@ type ApprovalServiceServer interface {
 	// expires_at to send the call.
 	//
 	// Errors, checked in this order: those of every RPC of this service;
-	// INVALID_ARGUMENT for an empty or over-long approval_id or an over-long
-	// comment; NOT_FOUND for an unknown id; PERMISSION_DENIED with reason
+	// INVALID_ARGUMENT with reason INVALID_ARGUMENT for an empty or over-long
+	// approval_id or an over-long comment; NOT_FOUND with reason
+	// APPROVAL_NOT_FOUND for an unknown id; PERMISSION_DENIED with reason
 	// NOT_AN_APPROVER when the caller is not an approver of this approval,
 	// with reason SELF_APPROVAL when the caller is the person the call
 	// concerns (the Okta user it changes, or the person the agent acts for);
 	// FAILED_PRECONDITION with reason APPROVAL_NOT_PENDING (metadata: state)
 	// when the approval is no longer pending (approved, denied, expired or
 	// used); PERMISSION_DENIED with reason ALREADY_VOTED when the caller has
-	// already voted on it: one person never counts twice.
+	// already voted on it: one person never counts twice. Then UNAVAILABLE
+	// with reason AUDIT_UNAVAILABLE when the vote, or its refusal, cannot be
+	// recorded: a vote that is not on record does not count, and the approval
+	// is as it was.
 	Approve(context.Context, *ApproveRequest) (*ApproveResponse, error)
 	// Deny refuses the call, with a reason that the agent receives. One denial
 	// ends the approval: it becomes DENIED whatever approvals it already has,
 	// and the agent's call can no longer run with it.
 	//
-	// Errors: those of Approve, in the same order, with INVALID_ARGUMENT also
-	// for an empty or over-long reason. SELF_APPROVAL applies to Deny as to
-	// Approve: the person a call concerns neither approves nor denies it.
+	// Errors: those of Approve, in the same order, with INVALID_ARGUMENT
+	// (reason INVALID_ARGUMENT) also for an empty or over-long reason.
+	// SELF_APPROVAL applies to Deny as to Approve: the person a call concerns
+	// neither approves nor denies it.
 	Deny(context.Context, *DenyRequest) (*DenyResponse, error)
 	// WatchApprovals streams the approvals the caller is an approver of: first
 	// every pending one, then each approval again whenever it is created or
@@ -248,10 +301,15 @@ type ApprovalServiceServer interface {
 	//
 	// A caller that cannot keep up is not allowed to slow Bollard down: while
 	// it is behind, only the latest state of each approval is kept for it, so
-	// that it may miss intermediate states but never the latest one. The
-	// stream ends with UNAUTHENTICATED when the caller's token expires, and
-	// with UNAVAILABLE when the sidecar shuts down; watch again to go on.
-	// Errors: those of every RPC of this service.
+	// that it may miss intermediate states but never the latest one.
+	//
+	// Errors: those of every RPC of this service. The stream ends with
+	// UNAUTHENTICATED (reason UNAUTHENTICATED, metadata detail expired) when
+	// the caller's token expires; with UNAVAILABLE and reason SHUTTING_DOWN
+	// when the sidecar shuts down, and a watch opened while it does is
+	// refused so; with UNAVAILABLE and reason STATE_UNAVAILABLE when the
+	// shared store is lost. In each case, watch again (with a new token, or
+	// on another sidecar) to go on: every pending approval is sent again.
 	WatchApprovals(*WatchApprovalsRequest, grpc.ServerStreamingServer[WatchApprovalsResponse]) error
 	mustEmbedUnimplementedApprovalServiceServer()
 }

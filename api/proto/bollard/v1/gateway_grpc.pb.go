@@ -84,7 +84,8 @@ type GatewayServiceClient interface {
 	// gap saying how many. A reconnecting caller passes the cursor of the last
 	// event it received to get what is still in the short replay window; a gap
 	// says when some of it is gone. The stream ends when the sidecar shuts
-	// down.
+	// down; one opened while it does is refused with UNAVAILABLE and
+	// ErrorInfo reason SHUTTING_DOWN: reconnect with the cursor.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// WaitApproval streams the state of an approval that one of the caller's
 	// calls asked for (see ExecuteRequest.approval_id): first its state now,
@@ -97,10 +98,17 @@ type GatewayServiceClient interface {
 	// Only the agent that made the call may wait on its approval: for any
 	// other caller the id fails with NOT_FOUND, exactly as an unknown id
 	// does, so that an id reveals nothing about another agent's calls.
-	// Errors: UNAUTHENTICATED without a valid agent credential,
-	// INVALID_ARGUMENT for an empty or over-long approval_id, NOT_FOUND as
-	// above. The stream also ends, with UNAVAILABLE, when the sidecar shuts
-	// down; wait again to go on.
+	//
+	// Errors: UNAUTHENTICATED with ErrorInfo reason UNAUTHENTICATED without a
+	// valid agent credential; INVALID_ARGUMENT with reason INVALID_PARAMETERS
+	// for an empty or over-long approval_id; NOT_FOUND, without ErrorInfo, as
+	// above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
+	// opening cannot be recorded. The stream ends early, and a new one is
+	// refused, with UNAVAILABLE and reason SHUTTING_DOWN when the sidecar
+	// shuts down, and with UNAVAILABLE and reason STATE_UNAVAILABLE when the
+	// store of approvals the sidecars share cannot be reached. Neither
+	// changes the approval: wait again, on another replica or once this one
+	// is back, to go on.
 	WaitApproval(ctx context.Context, in *WaitApprovalRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WaitApprovalResponse], error)
 }
 
@@ -256,7 +264,8 @@ type GatewayServiceServer interface {
 	// gap saying how many. A reconnecting caller passes the cursor of the last
 	// event it received to get what is still in the short replay window; a gap
 	// says when some of it is gone. The stream ends when the sidecar shuts
-	// down.
+	// down; one opened while it does is refused with UNAVAILABLE and
+	// ErrorInfo reason SHUTTING_DOWN: reconnect with the cursor.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// WaitApproval streams the state of an approval that one of the caller's
 	// calls asked for (see ExecuteRequest.approval_id): first its state now,
@@ -269,10 +278,17 @@ type GatewayServiceServer interface {
 	// Only the agent that made the call may wait on its approval: for any
 	// other caller the id fails with NOT_FOUND, exactly as an unknown id
 	// does, so that an id reveals nothing about another agent's calls.
-	// Errors: UNAUTHENTICATED without a valid agent credential,
-	// INVALID_ARGUMENT for an empty or over-long approval_id, NOT_FOUND as
-	// above. The stream also ends, with UNAVAILABLE, when the sidecar shuts
-	// down; wait again to go on.
+	//
+	// Errors: UNAUTHENTICATED with ErrorInfo reason UNAUTHENTICATED without a
+	// valid agent credential; INVALID_ARGUMENT with reason INVALID_PARAMETERS
+	// for an empty or over-long approval_id; NOT_FOUND, without ErrorInfo, as
+	// above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
+	// opening cannot be recorded. The stream ends early, and a new one is
+	// refused, with UNAVAILABLE and reason SHUTTING_DOWN when the sidecar
+	// shuts down, and with UNAVAILABLE and reason STATE_UNAVAILABLE when the
+	// store of approvals the sidecars share cannot be reached. Neither
+	// changes the approval: wait again, on another replica or once this one
+	// is back, to go on.
 	WaitApproval(*WaitApprovalRequest, grpc.ServerStreamingServer[WaitApprovalResponse]) error
 	mustEmbedUnimplementedGatewayServiceServer()
 }
