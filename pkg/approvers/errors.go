@@ -31,6 +31,7 @@ const (
 	ReasonAlreadyVoted       = "ALREADY_VOTED"
 	ReasonAuditUnavailable   = "AUDIT_UNAVAILABLE"
 	ReasonShuttingDown       = "SHUTTING_DOWN"
+	ReasonTooManyWatches     = "TOO_MANY_WATCHES"
 	ReasonStateUnavailable   = "STATE_UNAVAILABLE"
 	ReasonInternal           = "INTERNAL"
 )
@@ -76,6 +77,10 @@ var (
 		msg: "the store of approvals cannot be reached; nothing was changed; try again", fault: true}
 	kindShutdown = &errKind{result: "shutting_down", code: codes.Unavailable, reason: ReasonShuttingDown,
 		msg: "the sidecar is shutting down; watch again"}
+	// A watch re-reads the approvals at every change: their number is
+	// bounded, per person and in all.
+	kindTooManyWatches = &errKind{result: "too_many_watches", code: codes.ResourceExhausted, reason: ReasonTooManyWatches,
+		msg: "too many watches open at once; end one (or wait) and watch again"}
 	kindCanceled = &errKind{result: "canceled", code: codes.Canceled, msg: "request canceled"}
 	kindDeadline = &errKind{result: "deadline_exceeded", code: codes.DeadlineExceeded, msg: "deadline exceeded"}
 	kindInternal = &errKind{result: "error", code: codes.Internal, reason: ReasonInternal, msg: "internal error", fault: true}
@@ -84,7 +89,7 @@ var (
 // errorTable is every row, for the tests that walk it.
 var errorTable = []*errKind{
 	kindUnauthenticated, kindAgent, kindInvalid, kindNotFound, kindNotApprover, kindSelf, kindNotPending,
-	kindAlreadyVoted, kindAudit, kindStateUnavailable, kindShutdown, kindCanceled, kindDeadline, kindInternal,
+	kindAlreadyVoted, kindAudit, kindStateUnavailable, kindShutdown, kindTooManyWatches, kindCanceled, kindDeadline, kindInternal,
 }
 
 // failure is an error with its row, and what its status adds to the row:

@@ -47,3 +47,25 @@ func WithTargetReader(r TargetReader) Option { return func(s *Server) { s.target
 // expires, for tests. Give the approval store and the JWT verifier the
 // same one.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// Bounds of WatchApprovals: a console tab or a CLI holds one watch, so a
+// person needs few; the service's total is far above a security team's.
+const (
+	DefaultMaxWatches          = 1000
+	DefaultMaxWatchesPerPerson = 4
+)
+
+// WithMaxWatches bounds the watches open at once, in all and per person
+// (by subject); past either, WatchApprovals is refused with
+// RESOURCE_EXHAUSTED TOO_MANY_WATCHES. Non-positive values keep the
+// defaults.
+func WithMaxWatches(total, perPerson int) Option {
+	return func(s *Server) {
+		if total > 0 {
+			s.watches.max = total
+		}
+		if perPerson > 0 {
+			s.watches.perPerson = perPerson
+		}
+	}
+}

@@ -59,6 +59,7 @@ type Server struct {
 	after   func(time.Duration) <-chan time.Time
 	pageKey []byte
 	votes   keyedLock
+	watches watchCount
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -75,7 +76,8 @@ func New(store *approval.Store, auth Authenticator, auditor Auditor, opts ...Opt
 	}
 	s := &Server{store: store, auth: auth, audit: auditor, tracer: noop.NewTracerProvider().Tracer(""),
 		log: slog.New(slog.DiscardHandler), now: time.Now, after: time.After,
-		pageKey: make([]byte, 32), votes: keyedLock{held: map[string]*keyEntry{}}, closed: make(chan struct{})}
+		pageKey: make([]byte, 32), votes: keyedLock{held: map[string]*keyEntry{}}, closed: make(chan struct{}),
+		watches: watchCount{max: DefaultMaxWatches, perPerson: DefaultMaxWatchesPerPerson, held: map[string]int{}}}
 	rand.Read(s.pageKey) // never fails on supported platforms
 	for _, o := range opts {
 		o(s)

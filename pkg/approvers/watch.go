@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -38,6 +39,10 @@ func (s *Server) watch(ctx context.Context, c *call, stream grpc.ServerStreaming
 		return err
 	}
 	c.subject = p.Subject
+	if !s.watches.take(p.Subject) {
+		return &failure{kind: kindTooManyWatches, err: fmt.Errorf("watches: %d open for this person or %d in all", s.watches.perPerson, s.watches.max)}
+	}
+	defer s.watches.give(p.Subject)
 	expiry := s.now()
 	if !p.Expires.After(expiry) {
 		return tokenExpired()
@@ -175,5 +180,34 @@ func (w *watcher) changes(all []approval.Approval) []approval.Approval {
 func (w *watcher) track(a approval.Approval) {
 	if (a.State == approval.Pending || a.State == approval.Approved) && (w.nextExpiry.IsZero() || a.Expires.Before(w.nextExpiry)) {
 		w.nextExpiry = a.Expires
+	}
+}
+
+// watchCount is the watches open, per person (subject) and in all.
+type watchCount struct {
+	mu             sync.Mutex
+	max, perPerson int
+	total          int
+	held           map[string]int
+}
+
+// take counts one more watch for subject, unless a bound is reached.
+func (w *watchCount) take(subject string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.total >= w.max || w.held[subject] >= w.perPerson {
+		return false
+	}
+	w.total++
+	w.held[subject]++
+	return true
+}
+
+func (w *watchCount) give(subject string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.total--
+	if w.held[subject]--; w.held[subject] <= 0 {
+		delete(w.held, subject)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approval"
@@ -154,4 +155,46 @@ func listAll(t *testing.T, s *approval.Store) []approval.Approval {
 		t.Fatal(err)
 	}
 	return all
+}
+
+// Watches are bounded: one person holds at most DefaultMaxWatchesPerPerson
+// at once, the service DefaultMaxWatches; past that a watch is refused
+// with RESOURCE_EXHAUSTED TOO_MANY_WATCHES before it reads the store, and
+// a watch that ends gives its place back. Each open watch re-reads the
+// approvals at every change: an unbounded number of them would let one
+// signed-in person, or a leaked token, wear down the store of the fleet.
+func TestWatchesAreBounded(t *testing.T) {
+	h := newHarness(t)
+	a := h.create(t, 1)
+	annTok := h.token(t, ann)
+	cancels := make([]context.CancelFunc, 0, DefaultMaxWatchesPerPerson)
+	for range DefaultMaxWatchesPerPerson {
+		ctx, cancel := context.WithCancel(t.Context())
+		t.Cleanup(cancel)
+		stream, err := h.client.WatchApprovals(as(ctx, annTok), &bollardv1.WatchApprovalsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		next(t, stream, a.ID, pending)
+		cancels = append(cancels, cancel)
+	}
+	_, err := watch(t, h, annTok).Recv()
+	wantStatus(t, err, codes.ResourceExhausted, ReasonTooManyWatches)
+	// Someone else still watches.
+	next(t, watch(t, h, h.token(t, bob)), a.ID, pending)
+	// An ended watch gives its place back (the server learns of the
+	// cancellation asynchronously).
+	cancels[0]()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stream := watch(t, h, annTok)
+		m, err := stream.Recv()
+		if err == nil && m.GetApproval().GetId() == a.ID {
+			break
+		}
+		if status.Code(err) != codes.ResourceExhausted || time.Now().After(deadline) {
+			t.Fatalf("a watch after one ended: %v, %v", m, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -133,6 +133,9 @@ type ApprovalServiceClient interface {
 	// refused so; with UNAVAILABLE and reason STATE_UNAVAILABLE when the
 	// shared store is lost. In each case, watch again (with a new token, or
 	// on another sidecar) to go on: every pending approval is sent again.
+	// A watch is refused with RESOURCE_EXHAUSTED and reason TOO_MANY_WATCHES
+	// when the caller already holds 4 open watches, or the service 1,000:
+	// end one first.
 	WatchApprovals(ctx context.Context, in *WatchApprovalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApprovalsResponse], error)
 }
 
@@ -310,6 +313,9 @@ type ApprovalServiceServer interface {
 	// refused so; with UNAVAILABLE and reason STATE_UNAVAILABLE when the
 	// shared store is lost. In each case, watch again (with a new token, or
 	// on another sidecar) to go on: every pending approval is sent again.
+	// A watch is refused with RESOURCE_EXHAUSTED and reason TOO_MANY_WATCHES
+	// when the caller already holds 4 open watches, or the service 1,000:
+	// end one first.
 	WatchApprovals(*WatchApprovalsRequest, grpc.ServerStreamingServer[WatchApprovalsResponse]) error
 	mustEmbedUnimplementedApprovalServiceServer()
 }
