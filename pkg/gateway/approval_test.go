@@ -278,17 +278,19 @@ func TestWaitApproval(t *testing.T) {
 	if msgs := wait(expiring, nil); len(msgs) != 2 || msgs[1].GetState() != bollardv1.ApprovalState_APPROVAL_STATE_EXPIRED {
 		t.Errorf("waiting on an approval nobody answers: %v", msgs)
 	}
+	// Another agent's id and an unknown one get the same answer, with a
+	// reason to branch on as every other error has.
 	for _, c := range []struct {
 		key, id string
 		code    codes.Code
-	}{{adminBotKey, approved, codes.NotFound}, {devKey("provisioner-bot"), "ap_nope", codes.NotFound}, {devKey("provisioner-bot"), "", codes.InvalidArgument}} {
+		reason  string
+	}{{adminBotKey, approved, codes.NotFound, ReasonApprovalNotFound}, {devKey("provisioner-bot"), "ap_nope", codes.NotFound, ReasonApprovalNotFound},
+		{devKey("provisioner-bot"), "", codes.InvalidArgument, ReasonInvalidParams}} {
 		stream, err := h.client.WaitApproval(as(t.Context(), c.key), &bollardv1.WaitApprovalRequest{ApprovalId: c.id})
 		if err == nil {
 			_, err = stream.Recv()
 		}
-		if status.Code(err) != c.code {
-			t.Errorf("WaitApproval(%q) as %s: %v, want %v", c.id, c.key, err, c.code)
-		}
+		wantStatus(t, err, c.code, c.reason)
 	}
 }
 

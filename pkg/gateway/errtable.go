@@ -48,6 +48,9 @@ var (
 	kindApprovalDenied   = &errKind{result: "approval_denied", code: codes.PermissionDenied, reason: ReasonApprovalDenied}
 	kindApprovalRefused  = &errKind{result: "approval_refused", code: codes.FailedPrecondition, reason: ReasonApprovalInvalid}
 	kindTooManyApprovals = &errKind{result: "too_many_approvals", code: codes.ResourceExhausted, reason: ReasonTooManyApprovals}
+	// WaitApproval on an id that is not the agent's own, or no approval's:
+	// the same answer, so that an id says nothing of another agent's calls.
+	kindApprovalNotFound = &errKind{result: "not_found", code: codes.NotFound, reason: ReasonApprovalNotFound}
 	// Another replica's calls of the agent changed the decision: the
 	// agent's to send again, not an operator's.
 	kindDecisionChanged = &errKind{result: "decision_changed", code: codes.Aborted, reason: ReasonDecisionChanged}
@@ -86,7 +89,7 @@ var (
 var errorTable = []*errKind{
 	kindUnauthenticated, kindUnknownAction, kindRequestTooLarge, kindNotAList, kindInvalidParams,
 	kindDenied, kindConfirmationRequired, kindConfirmationRefused, kindBudgetExceeded, kindTooManyConfirmations,
-	kindDecisionChanged, kindApprovalPending, kindApprovalDenied, kindApprovalRefused, kindTooManyApprovals,
+	kindDecisionChanged, kindApprovalPending, kindApprovalDenied, kindApprovalRefused, kindTooManyApprovals, kindApprovalNotFound,
 	kindAuditUnavailable, kindStateUnavailable, kindShuttingDown,
 	kindOktaBadRequest, kindOktaNotFound, kindOktaRateLimited, kindOktaCredential, kindOktaRejected,
 	kindOktaUnsupported, kindOktaCredentialUnavailable, kindOktaTimeout, kindOktaUnavailable,
@@ -134,6 +137,8 @@ func classify(err error) (*errKind, error) {
 		return kindStateUnavailable, err
 	case errors.Is(err, errShuttingDown):
 		return kindShuttingDown, err
+	case errors.Is(err, errApprovalNotFound):
+		return kindApprovalNotFound, err
 	case errors.As(err, &ae):
 		return kindUnauthenticated, ae
 	case errors.Is(err, catalog.ErrUnknownAction):

@@ -49,6 +49,8 @@ func errorSamples() []errorSample {
 			"state_unavailable", true, codes.Unavailable, ReasonStateUnavailable, "the state the sidecars share cannot be reached; refused (state_unavailable)"},
 		{"shutting down", fmt.Errorf("wait approval: %w", errShuttingDown),
 			"shutting_down", false, codes.Unavailable, ReasonShuttingDown, "the sidecar is shutting down; call again, on another replica or once it is back"},
+		{"approval not found", fmt.Errorf("wait approval: %w", errApprovalNotFound),
+			"not_found", false, codes.NotFound, ReasonApprovalNotFound, "no such approval"},
 		{"unauthenticated", &authError{err: errors.New("no credential")},
 			"unauthenticated", false, codes.Unauthenticated, ReasonUnauthenticated, "missing or invalid agent credential"},
 		{"unknown action", fmt.Errorf("%w: %q", catalog.ErrUnknownAction, "users.nope"),

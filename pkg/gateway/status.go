@@ -41,6 +41,7 @@ const (
 	ReasonApprovalPending           = "APPROVAL_PENDING"
 	ReasonApprovalDenied            = "APPROVAL_DENIED"
 	ReasonApprovalInvalid           = "APPROVAL_INVALID"
+	ReasonApprovalNotFound          = "APPROVAL_NOT_FOUND"
 	ReasonTooManyApprovals          = "TOO_MANY_PENDING_APPROVALS"
 	ReasonOktaBadRequest            = "OKTA_BAD_REQUEST"
 	ReasonOktaNotFound              = "OKTA_NOT_FOUND"
@@ -67,6 +68,10 @@ var errAuditUnavailable = errors.New("audit log unavailable")
 // errShuttingDown: the sidecar is stopping (Shutdown), and a stream that
 // would not end by itself is ended, or not opened.
 var errShuttingDown = errors.New("the sidecar is shutting down")
+
+// errApprovalNotFound: WaitApproval named an id that is not one of the
+// agent's approvals, another agent's or none.
+var errApprovalNotFound = errors.New("no such approval for this agent")
 
 type authError struct{ err error }
 
@@ -210,6 +215,8 @@ func toStatus(err error) error {
 			info(k.reason, nil))
 	case kindShuttingDown:
 		return withDetails(k.code, "the sidecar is shutting down; call again, on another replica or once it is back", info(k.reason, nil))
+	case kindApprovalNotFound:
+		return withDetails(k.code, "no such approval", info(k.reason, nil))
 	case kindCanceled:
 		return status.Error(k.code, "request canceled")
 	case kindDeadlineExceeded:

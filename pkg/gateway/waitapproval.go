@@ -50,8 +50,8 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 		return toStatus(err)
 	}
 	if err != nil || a.Agent != id.ID {
-		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, "not_found", detail)
-		return status.Error(codes.NotFound, "no such approval")
+		s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, resultOf(errApprovalNotFound), detail)
+		return toStatus(errApprovalNotFound)
 	}
 	if werr := s.recordRPC(ctx, audit.KindStreamOpen, rpcWaitApproval, id, "ok", detail); werr != nil {
 		return toStatus(werr)
@@ -95,7 +95,7 @@ func (s *Server) WaitApproval(req *bollardv1.WaitApprovalRequest, stream grpc.Se
 			return toStatus(err)
 		} else if err != nil {
 			end = "forgotten"
-			return status.Error(codes.NotFound, "no such approval")
+			return toStatus(errApprovalNotFound)
 		}
 	}
 }

@@ -101,8 +101,8 @@ type GatewayServiceClient interface {
 	//
 	// Errors: UNAUTHENTICATED with ErrorInfo reason UNAUTHENTICATED without a
 	// valid agent credential; INVALID_ARGUMENT with reason INVALID_PARAMETERS
-	// for an empty or over-long approval_id; NOT_FOUND, without ErrorInfo, as
-	// above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
+	// for an empty or over-long approval_id; NOT_FOUND with reason
+	// APPROVAL_NOT_FOUND, as above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
 	// opening cannot be recorded. The stream ends early, and a new one is
 	// refused, with UNAVAILABLE and reason SHUTTING_DOWN when the sidecar
 	// shuts down, and with UNAVAILABLE and reason STATE_UNAVAILABLE when the
@@ -281,8 +281,8 @@ type GatewayServiceServer interface {
 	//
 	// Errors: UNAUTHENTICATED with ErrorInfo reason UNAUTHENTICATED without a
 	// valid agent credential; INVALID_ARGUMENT with reason INVALID_PARAMETERS
-	// for an empty or over-long approval_id; NOT_FOUND, without ErrorInfo, as
-	// above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
+	// for an empty or over-long approval_id; NOT_FOUND with reason
+	// APPROVAL_NOT_FOUND, as above; UNAVAILABLE with reason AUDIT_UNAVAILABLE when the stream's
 	// opening cannot be recorded. The stream ends early, and a new one is
 	// refused, with UNAVAILABLE and reason SHUTTING_DOWN when the sidecar
 	// shuts down, and with UNAVAILABLE and reason STATE_UNAVAILABLE when the
