@@ -106,6 +106,117 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
 {{- end -}}
 
+{{/* The okta section: the org and Bollard's credential (the sidecar and the approver). */}}
+{{- define "bollard.config.okta" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+okta:
+  org_url: {{ $v.okta.orgUrl | quote }}
+  {{- if eq $v.okta.credential "ssws" }}
+  api_token_file: {{ printf "%s/okta/%s" $secrets $v.okta.ssws.key | quote }}
+  {{- else }}
+  oauth:
+    client_id: {{ $v.okta.oauth.clientId | quote }}
+    private_key_file: {{ printf "%s/okta/%s" $secrets $v.okta.oauth.key | quote }}
+    key_id: {{ $v.okta.oauth.keyId | quote }}
+    {{- with $v.okta.oauth.scopes }}
+    scopes: {{ toJson . }}
+    {{- end }}
+    dpop: {{ $v.okta.oauth.dpop }}
+  {{- end }}
+  timeout: {{ $v.okta.timeout }}
+{{- end -}}
+
+{{/* The identity section: the agents (the sidecar authenticates them; the approver refuses them as approvers). */}}
+{{- define "bollard.config.identity" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+identity:
+  {{- if $v.identity.agentKeys.existingSecret }}
+  keys_file: {{ printf "%s/agent-keys/%s" $secrets $v.identity.agentKeys.key | quote }}
+  {{- end }}
+  {{- if $v.identity.jwt.enabled }}
+  jwt:
+    issuer: {{ $v.identity.jwt.issuer | quote }}
+    audience: {{ $v.identity.jwt.audience | quote }}
+    {{- if $v.identity.jwt.jwksUrl }}
+    jwks_url: {{ $v.identity.jwt.jwksUrl | quote }}
+    {{- else }}
+    jwks_file: {{ printf "/etc/bollard/jwks/%s" $v.identity.jwt.jwksConfigMap.key | quote }}
+    {{- end }}
+    agent_claim: {{ $v.identity.jwt.agentClaim | quote }}
+    leeway: {{ $v.identity.jwt.leeway }}
+    refresh_interval: {{ $v.identity.jwt.refreshInterval }}
+  {{- end }}
+{{- end -}}
+
+{{/* The audit section. */}}
+{{- define "bollard.config.audit" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+audit:
+  stdout: {{ $v.audit.stdout }}
+  file: {{ ternary (printf "/var/log/bollard/%s" $v.audit.file) "" (ne $v.audit.file "") | quote }}
+  max_file_bytes: {{ int64 $v.audit.maxFileBytes }}
+  max_backups: {{ int $v.audit.maxBackups }}
+  {{- if $v.audit.hmacKey.existingSecret }}
+  hmac_key_file: {{ printf "%s/audit/%s" $secrets $v.audit.hmacKey.key | quote }}
+  {{- end }}
+  write_timeout: {{ $v.audit.writeTimeout }}
+  fail_open: {{ $v.audit.failOpen }}
+  spool_file: {{ printf "/var/log/bollard/%s.spool" (default "audit" $v.audit.file) | quote }}
+  spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
+  checkpoint_interval: {{ $v.audit.checkpointInterval }}
+{{- end -}}
+
+{{/* The state section: the store the fleet shares. */}}
+{{- define "bollard.config.state" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+state:
+  backend: {{ $v.state.backend | quote }}
+  when_unavailable: {{ $v.state.whenUnavailable | quote }}
+  {{- if eq $v.state.backend "redis" }}
+  {{- $r := $v.state.redis }}
+  redis:
+    address: {{ $r.address | quote }}
+    {{- with $r.username }}
+    username: {{ . | quote }}
+    {{- end }}
+    {{- if $r.password.existingSecret }}
+    password_file: {{ printf "%s/redis/%s" $secrets $r.password.key | quote }}
+    {{- end }}
+    db: {{ int $r.db }}
+    key_prefix: {{ $r.keyPrefix | quote }}
+    {{- if $r.tls.enabled }}
+    tls:
+      enabled: true
+      {{- if $r.tls.existingSecret }}
+      ca_file: {{ printf "%s/redis-tls/ca.crt" $secrets | quote }}
+      {{- end }}
+      {{- with $r.tls.serverName }}
+      server_name: {{ . | quote }}
+      {{- end }}
+      {{- if $r.tls.clientCertificate }}
+      cert_file: {{ printf "%s/redis-tls/tls.crt" $secrets | quote }}
+      key_file: {{ printf "%s/redis-tls/tls.key" $secrets | quote }}
+      {{- end }}
+    {{- end }}
+    dial_timeout: {{ $r.dialTimeout }}
+    read_timeout: {{ $r.readTimeout }}
+    write_timeout: {{ $r.writeTimeout }}
+    pool_size: {{ int $r.poolSize }}
+  {{- end }}
+{{- end -}}
+
+{{/* The log section. */}}
+{{- define "bollard.config.log" -}}
+{{- $v := .Values -}}
+log:
+  level: {{ $v.log.level | quote }}
+  format: {{ $v.log.format | quote }}
+{{- end -}}
+
 {{/* bollard.yaml, the file `sidecar serve --config` reads (pkg/config). */}}
 {{- define "bollard.config" -}}
 {{- $v := .Values -}}
@@ -126,38 +237,8 @@ mcp:
   enabled: true
   listen: {{ include "bollard.mcpListen" . | quote }}
 {{- end }}
-okta:
-  org_url: {{ $v.okta.orgUrl | quote }}
-  {{- if eq $v.okta.credential "ssws" }}
-  api_token_file: {{ printf "%s/okta/%s" $secrets $v.okta.ssws.key | quote }}
-  {{- else }}
-  oauth:
-    client_id: {{ $v.okta.oauth.clientId | quote }}
-    private_key_file: {{ printf "%s/okta/%s" $secrets $v.okta.oauth.key | quote }}
-    key_id: {{ $v.okta.oauth.keyId | quote }}
-    {{- with $v.okta.oauth.scopes }}
-    scopes: {{ toJson . }}
-    {{- end }}
-    dpop: {{ $v.okta.oauth.dpop }}
-  {{- end }}
-  timeout: {{ $v.okta.timeout }}
-identity:
-  {{- if $v.identity.agentKeys.existingSecret }}
-  keys_file: {{ printf "%s/agent-keys/%s" $secrets $v.identity.agentKeys.key | quote }}
-  {{- end }}
-  {{- if $v.identity.jwt.enabled }}
-  jwt:
-    issuer: {{ $v.identity.jwt.issuer | quote }}
-    audience: {{ $v.identity.jwt.audience | quote }}
-    {{- if $v.identity.jwt.jwksUrl }}
-    jwks_url: {{ $v.identity.jwt.jwksUrl | quote }}
-    {{- else }}
-    jwks_file: {{ printf "/etc/bollard/jwks/%s" $v.identity.jwt.jwksConfigMap.key | quote }}
-    {{- end }}
-    agent_claim: {{ $v.identity.jwt.agentClaim | quote }}
-    leeway: {{ $v.identity.jwt.leeway }}
-    refresh_interval: {{ $v.identity.jwt.refreshInterval }}
-  {{- end }}
+{{ include "bollard.config.okta" . }}
+{{ include "bollard.config.identity" . }}
 policy:
   {{- if include "bollard.policyConfigMap" . }}
   dir: /etc/bollard/policies
@@ -193,19 +274,7 @@ limits:
   okta_max_waiting: {{ int $v.limits.oktaMaxWaiting }}
   okta_fleet_max_in_flight: {{ int $v.limits.oktaFleetMaxInFlight }}
   okta_reserve: {{ $v.limits.oktaReserve }}
-audit:
-  stdout: {{ $v.audit.stdout }}
-  file: {{ ternary (printf "/var/log/bollard/%s" $v.audit.file) "" (ne $v.audit.file "") | quote }}
-  max_file_bytes: {{ int64 $v.audit.maxFileBytes }}
-  max_backups: {{ int $v.audit.maxBackups }}
-  {{- if $v.audit.hmacKey.existingSecret }}
-  hmac_key_file: {{ printf "%s/audit/%s" $secrets $v.audit.hmacKey.key | quote }}
-  {{- end }}
-  write_timeout: {{ $v.audit.writeTimeout }}
-  fail_open: {{ $v.audit.failOpen }}
-  spool_file: {{ printf "/var/log/bollard/%s.spool" (default "audit" $v.audit.file) | quote }}
-  spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
-  checkpoint_interval: {{ $v.audit.checkpointInterval }}
+{{ include "bollard.config.audit" . }}
 {{- if $v.hooks.enabled }}
 hooks:
   listen: {{ printf ":%d" (int $v.hooks.port) | quote }}
@@ -219,43 +288,8 @@ hooks:
   max_watchers: {{ int $v.hooks.maxWatchers }}
   max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
-state:
-  backend: {{ $v.state.backend | quote }}
-  when_unavailable: {{ $v.state.whenUnavailable | quote }}
-  {{- if eq $v.state.backend "redis" }}
-  {{- $r := $v.state.redis }}
-  redis:
-    address: {{ $r.address | quote }}
-    {{- with $r.username }}
-    username: {{ . | quote }}
-    {{- end }}
-    {{- if $r.password.existingSecret }}
-    password_file: {{ printf "%s/redis/%s" $secrets $r.password.key | quote }}
-    {{- end }}
-    db: {{ int $r.db }}
-    key_prefix: {{ $r.keyPrefix | quote }}
-    {{- if $r.tls.enabled }}
-    tls:
-      enabled: true
-      {{- if $r.tls.existingSecret }}
-      ca_file: {{ printf "%s/redis-tls/ca.crt" $secrets | quote }}
-      {{- end }}
-      {{- with $r.tls.serverName }}
-      server_name: {{ . | quote }}
-      {{- end }}
-      {{- if $r.tls.clientCertificate }}
-      cert_file: {{ printf "%s/redis-tls/tls.crt" $secrets | quote }}
-      key_file: {{ printf "%s/redis-tls/tls.key" $secrets | quote }}
-      {{- end }}
-    {{- end }}
-    dial_timeout: {{ $r.dialTimeout }}
-    read_timeout: {{ $r.readTimeout }}
-    write_timeout: {{ $r.writeTimeout }}
-    pool_size: {{ int $r.poolSize }}
-  {{- end }}
-log:
-  level: {{ $v.log.level | quote }}
-  format: {{ $v.log.format | quote }}
+{{ include "bollard.config.state" . }}
+{{ include "bollard.config.log" . }}
 {{- end -}}
 
 {{/* A hardened container securityContext. */}}
