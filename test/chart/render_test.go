@@ -398,6 +398,7 @@ func checkConfig(t *testing.T, r rendered) {
 		"audit.spool_file":     cfg.Audit.SpoolFile,
 		"hooks.secret_file":    cfg.Hooks.SecretFile,
 		"server.unix_socket":   cfg.Server.UnixSocket,
+		"approvals.notify":     "",
 		"okta.oauth.key":       "",
 		"identity.jwt.jwks":    "",
 		"policy.bundle.token":  "",
@@ -408,6 +409,9 @@ func checkConfig(t *testing.T, r rendered) {
 	}
 	if j := cfg.Identity.JWT; j != nil {
 		paths["identity.jwt.jwks"] = j.JWKSFile
+	}
+	if n := cfg.Approvals.Notify; n != nil {
+		paths["approvals.notify"] = n.WebhookURLFile
 	}
 	if b := cfg.Policy.Bundle; b != nil {
 		paths["policy.bundle.token"] = b.BearerTokenFile

@@ -104,6 +104,25 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $v.state.redis.tls.clientCertificate (not $v.state.redis.tls.existingSecret) -}}{{- fail "state.redis.tls.existingSecret is required with state.redis.tls.clientCertificate" -}}{{- end -}}
 {{- end -}}
 {{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
+{{- include "bollard.validateApprovals" . -}}
+{{- end -}}
+
+{{/* Fails rendering on approvals settings that cannot work. */}}
+{{- define "bollard.validateApprovals" -}}
+{{- $v := .Values -}}
+{{- $a := $v.approvals -}}
+{{- if gt (int $a.maxPendingPerAgent) (int $a.maxPending) -}}{{- fail "approvals.maxPendingPerAgent must be at most approvals.maxPending" -}}{{- end -}}
+{{- with $a.approvers -}}
+{{- if .issuer -}}
+{{- if not .audience -}}{{- fail "approvals.approvers.audience is required with approvals.approvers.issuer: the audience of the approvers' access tokens (an API's, e.g. api://bollard-approvals; never a client id)" -}}{{- end -}}
+{{- if not .jwksUrl -}}{{- fail "approvals.approvers.jwksUrl is required with approvals.approvers.issuer (an Okta authorization server's is ISSUER/v1/keys)" -}}{{- end -}}
+{{- if and $v.identity.jwt.enabled (eq (trimSuffix "/" .issuer) (trimSuffix "/" $v.identity.jwt.issuer)) -}}{{- fail "approvals.approvers.issuer must not be identity.jwt.issuer: an agent's token must never pass for a person's" -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $a.console.enabled (not $a.approvers.issuer) -}}{{- fail "approvals.console.enabled needs approvals.approvers.issuer: people sign in to the console at that identity provider" -}}{{- end -}}
+{{- if and $a.console.enabled (not $a.console.clientId) -}}{{- fail "approvals.console.clientId is required with approvals.console.enabled: the console's public OpenID Connect app (PKCE) at the approvers' issuer" -}}{{- end -}}
+{{- if and $a.notify.enabled (not $a.notify.webhookUrl.existingSecret) -}}{{- fail "approvals.notify.webhookUrl.existingSecret is required with approvals.notify.enabled: the webhook URL is a credential, read from a Secret you create (mounted as a file), never from values" -}}{{- end -}}
+{{- if and $a.console.enabled (not $a.console.redirectUrl) -}}{{- fail (printf "approvals.console.redirectUrl is required with the sidecar's console: its admin port is reached only through kubectl port-forward, so http://127.0.0.1:%d/approvals/callback" (int $v.server.adminPort)) -}}{{- end -}}
 {{- end -}}
 
 {{/* The okta section: the org and Bollard's credential (the sidecar and the approver). */}}
@@ -217,6 +236,47 @@ log:
   format: {{ $v.log.format | quote }}
 {{- end -}}
 
+{{/* "true" when the sidecar notifies approvers, and so mounts the webhook Secret. */}}
+{{- define "bollard.sidecarNotifies" -}}
+{{- if .Values.approvals.notify.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The approvals section. */}}
+{{- define "bollard.config.approvals" -}}
+{{- $v := .Values -}}
+{{- $a := $v.approvals -}}
+approvals:
+  max_pending: {{ int $a.maxPending }}
+  max_pending_per_agent: {{ int $a.maxPendingPerAgent }}
+  {{- if $a.approvers.issuer }}
+  approvers:
+    issuer: {{ $a.approvers.issuer | quote }}
+    audience: {{ $a.approvers.audience | quote }}
+    jwks_url: {{ $a.approvers.jwksUrl | quote }}
+    email_claim: {{ $a.approvers.emailClaim | quote }}
+    groups_claim: {{ $a.approvers.groupsClaim | quote }}
+    user_id_claim: {{ $a.approvers.userIdClaim | quote }}
+    leeway: {{ $a.approvers.leeway }}
+  {{- end }}
+  {{- if $a.notify.enabled }}
+  notify:
+    webhook_url_file: {{ printf "%s/approvals-webhook/%s" (include "bollard.secretsDir" .) $a.notify.webhookUrl.key | quote }}
+    format: {{ $a.notify.format | quote }}
+    {{- with $a.notify.consoleUrl }}
+    console_url: {{ . | quote }}
+    {{- end }}
+    timeout: {{ $a.notify.timeout }}
+    max_attempts: {{ int $a.notify.maxAttempts }}
+  {{- end }}
+  {{- if $a.console.enabled }}
+  console:
+    enabled: true
+    client_id: {{ $a.console.clientId | quote }}
+    redirect_url: {{ $a.console.redirectUrl | quote }}
+    listener: admin
+  {{- end }}
+{{- end -}}
+
 {{/* bollard.yaml, the file `sidecar serve --config` reads (pkg/config). */}}
 {{- define "bollard.config" -}}
 {{- $v := .Values -}}
@@ -288,6 +348,7 @@ hooks:
   max_watchers: {{ int $v.hooks.maxWatchers }}
   max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
+{{ include "bollard.config.approvals" . }}
 {{ include "bollard.config.state" . }}
 {{ include "bollard.config.log" . }}
 {{- end -}}
@@ -410,6 +471,9 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     {{- if and (eq .Values.state.backend "redis") .Values.state.redis.tls.enabled .Values.state.redis.tls.existingSecret }}
     - {name: bollard-redis-tls, mountPath: {{ include "bollard.secretsDir" . }}/redis-tls, readOnly: true}
     {{- end }}
+    {{- if include "bollard.sidecarNotifies" . }}
+    - {name: bollard-approvals-webhook, mountPath: {{ include "bollard.secretsDir" . }}/approvals-webhook, readOnly: true}
+    {{- end }}
 {{- end -}}
 
 {{/* public: bollard.volumes, the pod volumes bollard.sidecar and bollard.agentVolumeMounts use. */}}
@@ -496,6 +560,18 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     secretName: {{ .Values.state.redis.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- if include "bollard.sidecarNotifies" . }}
+{{- include "bollard.webhookVolume" . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* The webhook URL's Secret, as a file (never an environment variable). */}}
+{{- define "bollard.webhookVolume" -}}
+- name: bollard-approvals-webhook
+  secret:
+    secretName: {{ .Values.approvals.notify.webhookUrl.existingSecret }}
+    items: [{key: {{ .Values.approvals.notify.webhookUrl.key | quote }}, path: {{ .Values.approvals.notify.webhookUrl.key | quote }}}]
+    defaultMode: 0440
 {{- end -}}
 
 {{/* public: bollard.agentVolumeMounts, what the agent container mounts: the socket and its projected token. */}}
