@@ -11,7 +11,10 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 )
 
-var approvalsValues = []string{"-f", filepath.Join(chartDir, "ci", "approvals-values.yaml")}
+var (
+	approvalsValues = []string{"-f", filepath.Join(chartDir, "ci", "approvals-values.yaml")}
+	approverValues  = []string{"-f", filepath.Join(chartDir, "ci", "approver-values.yaml")}
+)
 
 // sidecarConfig is the rendered bollard.yaml, parsed by the sidecar's loader.
 func sidecarConfig(t *testing.T, r rendered) config.Config {
@@ -175,8 +178,105 @@ func TestApprovalsInTheSidecar(t *testing.T) {
 	}
 }
 
+// With the approver on, the people's side is the approver's alone: the
+// agents' sidecars keep the limits, and neither verify people, notify, serve
+// the console nor hold the webhook Secret.
+func TestApproverTakesThePeoplesSide(t *testing.T) {
+	out, err := template(t, append(slices.Clone(approverValues), "--set", "agent.enabled=true", "--set", "agent.image.repository=registry.example.com/agent")...)
+	if err != nil {
+		t.Fatalf("helm template: %v", err)
+	}
+	r := decode(t, out)
+	checkHardening(t, r, true)
+	checkConfig(t, r)
+	checkApprover(t, r)
+	if a := sidecarConfig(t, r).Approvals; a.Approvers != nil || a.Notify != nil || a.Console != nil || a.MaxPendingPerAgent != 20 {
+		t.Errorf("the sidecar's approvals with the approver on: %+v", a)
+	}
+	if uses := webhookSecretUses(r.podTemplate(t).Spec, "bollard-approvals-webhook"); len(uses) > 0 {
+		t.Errorf("the agent pod uses the webhook Secret (%v) though the approver notifies", uses)
+	}
+	cfg := loadApprover(t, r)
+	if cfg.Approvals.Approvers == nil || cfg.Approvals.Approvers.Issuer != "https://example.okta.com/oauth2/default" {
+		t.Errorf("the approver's approvers: %+v", cfg.Approvals.Approvers)
+	}
+	pod := r.approverPod(t).Spec
+	checkWebhookFile(t, pod, container(t, pod, "approver"), cfg.Approvals.Notify, "bollard-approvals-webhook", "webhook-url")
+	// The console and its links default to the Ingress's host.
+	if c := cfg.Approvals.Console; c == nil || c.RedirectURL != "https://approvals.example.com/approvals/callback" {
+		t.Errorf("the approver's console: %+v", c)
+	}
+	if n := cfg.Approvals.Notify; n.ConsoleURL != "https://approvals.example.com" {
+		t.Errorf("notifications link to %q, want the console's https://approvals.example.com", n.ConsoleURL)
+	}
+	if !cfg.State.Shared() || cfg.State.Redis.KeyPrefix != "bollard:fleet:" {
+		t.Errorf("the approver's state: %+v", cfg.State)
+	}
+	if cfg.Identity.KeysFile == "" || cfg.Identity.JWT == nil {
+		t.Errorf("the approver does not know the agents (keys and JWTs): %+v", cfg.Identity)
+	}
+}
+
+// Values the approver's own rendering follows: an explicit redirect URL
+// and console URL win over the Ingress's, a console without an Ingress,
+// the console off (no admin port for it, no Ingress), and the ports.
+func TestApproverVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		set   []string
+		check func(t *testing.T, r rendered, cfg config.Config)
+	}{
+		{"explicit URLs", []string{"approvals.console.redirectUrl=https://bollard.example.com/approvals/callback", "approver.ingress.host=bollard.example.com",
+			"approvals.notify.consoleUrl=https://links.example.com"}, func(t *testing.T, _ rendered, cfg config.Config) {
+			if cfg.Approvals.Console.RedirectURL != "https://bollard.example.com/approvals/callback" || cfg.Approvals.Notify.ConsoleURL != "https://links.example.com" {
+				t.Errorf("console %+v, notify %+v", cfg.Approvals.Console, cfg.Approvals.Notify)
+			}
+		}},
+		{"console without ingress", []string{"approver.ingress.enabled=false", "approvals.console.redirectUrl=https://approvals.example.com/approvals/callback"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if len(r.ingresses) != 0 || cfg.Approvals.Notify.ConsoleURL != "" {
+				t.Errorf("%d Ingresses, notify console_url %q", len(r.ingresses), cfg.Approvals.Notify.ConsoleURL)
+			}
+		}},
+		{"no console, two replicas", []string{"approvals.console.enabled=false", "approver.ingress.enabled=false", "approver.replicas=2"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if cfg.Approvals.Console != nil || len(r.ingresses) != 0 || *r.approverDeployments()[0].Spec.Replicas != 2 {
+				t.Errorf("console %+v, %d Ingresses", cfg.Approvals.Console, len(r.ingresses))
+			}
+		}},
+		{"no notifications", []string{"approvals.notify.enabled=false"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if cfg.Approvals.Notify != nil || len(webhookSecretUses(r.approverPod(t).Spec, "bollard-approvals-webhook")) > 0 {
+				t.Errorf("notify %+v without notifications", cfg.Approvals.Notify)
+			}
+		}},
+		{"ports and metrics", []string{"approver.grpcPort=9443", "approver.adminPort=9182",
+			"approver.networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if cfg.Server.GRPCListen != "0.0.0.0:9443" || cfg.Server.AdminListen != "0.0.0.0:9182" {
+				t.Errorf("listeners %s, %s", cfg.Server.GRPCListen, cfg.Server.AdminListen)
+			}
+		}},
+		{"agents' JWKS from a ConfigMap", []string{"identity.jwt.jwksUrl=", "identity.jwt.jwksConfigMap.name=cluster-jwks"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if cfg.Identity.JWT.JWKSFile == "" {
+				t.Errorf("identity.jwt: %+v", cfg.Identity.JWT)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Clone(approverValues)
+			for _, s := range tc.set {
+				args = append(args, "--set", s)
+			}
+			out, err := template(t, args...)
+			if err != nil {
+				t.Fatalf("helm template: %v", err)
+			}
+			r := decode(t, out)
+			checkApprover(t, r)
+			tc.check(t, r, loadApprover(t, r))
+		})
+	}
+}
+
 // Settings that cannot work fail the install with a message that says why,
-// not the sidecar at start.
+// not the sidecar or the approver at start.
 func TestApprovalsRequired(t *testing.T) {
 	approvers := []string{"approvals.approvers.issuer=https://example.okta.com/oauth2/default",
 		"approvals.approvers.audience=api://bollard-approvals", "approvals.approvers.jwksUrl=https://example.okta.com/oauth2/default/v1/keys"}
@@ -186,6 +286,7 @@ func TestApprovalsRequired(t *testing.T) {
 		set  []string
 		want string
 	}{
+		// The sidecar's
 		{"issuer without audience", minimalSet, []string{"approvals.approvers.issuer=https://example.okta.com/oauth2/default", "approvals.approvers.jwksUrl=https://example.okta.com/oauth2/default/v1/keys"}, "approvals.approvers.audience is required"},
 		{"issuer without keys", minimalSet, []string{"approvals.approvers.issuer=https://example.okta.com/oauth2/default", "approvals.approvers.audience=api://a"}, "approvals.approvers.jwksUrl is required"},
 		{"the agents' issuer", minimalSet, append(slices.Clone(approvers), "identity.jwt.enabled=true", "identity.jwt.jwksUrl=https://example.okta.com/oauth2/default/v1/keys", "identity.jwt.issuer=https://example.okta.com/oauth2/default/"), "must not be identity.jwt.issuer"},
@@ -194,6 +295,15 @@ func TestApprovalsRequired(t *testing.T) {
 		{"console without client", minimalSet, append(slices.Clone(approvers), "approvals.console.enabled=true", "approvals.console.redirectUrl=http://127.0.0.1:8182/approvals/callback"), "approvals.console.clientId is required"},
 		{"sidecar console without redirect", minimalSet, append(slices.Clone(approvers), "approvals.console.enabled=true", "approvals.console.clientId=0oa1"), "http://127.0.0.1:8182/approvals/callback"},
 		{"notify without a Secret", minimalSet, []string{"approvals.notify.enabled=true"}, "approvals.notify.webhookUrl.existingSecret is required"},
+		// The approver's
+		{"approver on memory", approverValues, []string{"state.backend=memory"}, "approver.enabled needs state.backend=redis (it is memory)"},
+		{"approver without approvers", approverValues, []string{"approvals.approvers.issuer=", "approvals.console.enabled=false", "approver.ingress.enabled=false"}, "approver.enabled needs approvals.approvers.issuer"},
+		{"approver without TLS", approverValues, []string{"approver.tls.existingSecret="}, "approver.tls.existingSecret is required"},
+		{"approver ports clash", approverValues, []string{"approver.adminPort=8443"}, "approver.grpcPort and approver.adminPort must differ"},
+		{"console with two replicas", approverValues, []string{"approver.replicas=2"}, "approver.replicas must be 1 with approvals.console.enabled"},
+		{"console without redirect or ingress", approverValues, []string{"approver.ingress.enabled=false"}, "approvals.console.redirectUrl is required for the approver's console"},
+		{"ingress without console", approverValues, []string{"approvals.console.enabled=false"}, "approver.ingress.enabled exposes the console"},
+		{"ingress without host", approverValues, []string{"approver.ingress.host="}, "approver.ingress.host is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := slices.Clone(tc.base)

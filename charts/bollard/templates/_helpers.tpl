@@ -34,6 +34,29 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The approver's names and labels. Its pods carry another app.kubernetes.io/name
+than the agent pods, so that no selector of the agent's (Deployment,
+Services, NetworkPolicy, PodDisruptionBudget) ever picks an approver pod, nor
+the approver's an agent pod.
+*/}}
+{{- define "bollard.approverFullname" -}}
+{{- printf "%s-approver" (include "bollard.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bollard.approverSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-approver" (include "bollard.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: approver
+{{- end -}}
+
+{{- define "bollard.approverLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "bollard.approverSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
 {{- define "bollard.serviceAccountName" -}}
 {{- if .Values.agent.serviceAccount.create -}}
 {{- default (include "bollard.fullname" .) .Values.agent.serviceAccount.name -}}
@@ -107,7 +130,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- include "bollard.validateApprovals" . -}}
 {{- end -}}
 
-{{/* Fails rendering on approvals settings that cannot work. */}}
+{{/* Fails rendering on approvals and approver settings that cannot work. */}}
 {{- define "bollard.validateApprovals" -}}
 {{- $v := .Values -}}
 {{- $a := $v.approvals -}}
@@ -122,7 +145,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $a.console.enabled (not $a.approvers.issuer) -}}{{- fail "approvals.console.enabled needs approvals.approvers.issuer: people sign in to the console at that identity provider" -}}{{- end -}}
 {{- if and $a.console.enabled (not $a.console.clientId) -}}{{- fail "approvals.console.clientId is required with approvals.console.enabled: the console's public OpenID Connect app (PKCE) at the approvers' issuer" -}}{{- end -}}
 {{- if and $a.notify.enabled (not $a.notify.webhookUrl.existingSecret) -}}{{- fail "approvals.notify.webhookUrl.existingSecret is required with approvals.notify.enabled: the webhook URL is a credential, read from a Secret you create (mounted as a file), never from values" -}}{{- end -}}
-{{- if and $a.console.enabled (not $a.console.redirectUrl) -}}{{- fail (printf "approvals.console.redirectUrl is required with the sidecar's console: its admin port is reached only through kubectl port-forward, so http://127.0.0.1:%d/approvals/callback" (int $v.server.adminPort)) -}}{{- end -}}
+{{- if $v.approver.enabled -}}
+{{- $p := $v.approver -}}
+{{- if ne $v.state.backend "redis" -}}{{- fail (printf "approver.enabled needs state.backend=redis (it is %s): the approver serves the fleet's approvals, which are in the shared store; a memory store would hold none" $v.state.backend) -}}{{- end -}}
+{{- if not $a.approvers.issuer -}}{{- fail "approver.enabled needs approvals.approvers.issuer: the identity provider the people who approve sign in at" -}}{{- end -}}
+{{- if not $p.tls.existingSecret -}}{{- fail "approver.tls.existingSecret is required with approver.enabled: a Secret of type kubernetes.io/tls (tls.crt, tls.key) for the gRPC port, where people's tokens cross the network" -}}{{- end -}}
+{{- if eq (int $p.grpcPort) (int $p.adminPort) -}}{{- fail "approver.grpcPort and approver.adminPort must differ" -}}{{- end -}}
+{{- if and $a.console.enabled (gt (int $p.replicas) 1) -}}{{- fail "approver.replicas must be 1 with approvals.console.enabled: the console's sign-in sessions are kept per process for now, so a person's requests must all reach the replica that signed them in (gRPC needs no affinity; see docs/kubernetes.md)" -}}{{- end -}}
+{{- if and $a.console.enabled (not $a.console.redirectUrl) (not $p.ingress.enabled) -}}{{- fail "approvals.console.redirectUrl is required for the approver's console without approver.ingress.enabled (with it, the default is https://<approver.ingress.host>/approvals/callback)" -}}{{- end -}}
+{{- if and $p.ingress.enabled (not $a.console.enabled) -}}{{- fail "approver.ingress.enabled exposes the console: set approvals.console.enabled, or leave the Ingress off" -}}{{- end -}}
+{{- if and $p.ingress.enabled (not $p.ingress.host) -}}{{- fail "approver.ingress.host is required with approver.ingress.enabled" -}}{{- end -}}
+{{- else -}}
+{{- if and $a.console.enabled (not $a.console.redirectUrl) -}}{{- fail (printf "approvals.console.redirectUrl is required with the sidecar's console: its admin port is reached only through kubectl port-forward, so http://127.0.0.1:%d/approvals/callback; or serve the console from the approver (approver.enabled)" (int $v.server.adminPort)) -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The okta section: the org and Bollard's credential (the sidecar and the approver). */}}
@@ -238,17 +273,45 @@ log:
 
 {{/* "true" when the sidecar notifies approvers, and so mounts the webhook Secret. */}}
 {{- define "bollard.sidecarNotifies" -}}
-{{- if .Values.approvals.notify.enabled -}}true{{- end -}}
+{{- if and .Values.approvals.notify.enabled (not .Values.approver.enabled) -}}true{{- end -}}
 {{- end -}}
 
-{{/* The approvals section. */}}
+{{/* The console's redirect URL; dict: root, approver (for the approver's config). */}}
+{{- define "bollard.consoleRedirectUrl" -}}
+{{- $v := .root.Values -}}
+{{- if $v.approvals.console.redirectUrl -}}
+{{- $v.approvals.console.redirectUrl -}}
+{{- else if and .approver $v.approver.ingress.enabled -}}
+{{- printf "https://%s/approvals/callback" $v.approver.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The console's base URL in notifications; dict: root, approver. */}}
+{{- define "bollard.notifyConsoleUrl" -}}
+{{- $v := .root.Values -}}
+{{- if $v.approvals.notify.consoleUrl -}}
+{{- $v.approvals.notify.consoleUrl -}}
+{{- else if and .approver $v.approver.ingress.enabled $v.approvals.console.enabled -}}
+{{- printf "https://%s" $v.approver.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The approvals section; dict: root, approver (true for the approver's
+config). The people's side (approvers, notify, console) is served by one
+kind of process: the approver when it is on, else the sidecar.
+*/}}
 {{- define "bollard.config.approvals" -}}
-{{- $v := .Values -}}
+{{- $v := .root.Values -}}
 {{- $a := $v.approvals -}}
+{{- $people := or .approver (not $v.approver.enabled) -}}
 approvals:
   max_pending: {{ int $a.maxPending }}
   max_pending_per_agent: {{ int $a.maxPendingPerAgent }}
-  {{- if $a.approvers.issuer }}
+  {{- if not $people }}
+  # approvers, notify and console are the approver's (approver.enabled).
+  {{- end }}
+  {{- if and $people $a.approvers.issuer }}
   approvers:
     issuer: {{ $a.approvers.issuer | quote }}
     audience: {{ $a.approvers.audience | quote }}
@@ -258,21 +321,21 @@ approvals:
     user_id_claim: {{ $a.approvers.userIdClaim | quote }}
     leeway: {{ $a.approvers.leeway }}
   {{- end }}
-  {{- if $a.notify.enabled }}
+  {{- if and $people $a.notify.enabled }}
   notify:
-    webhook_url_file: {{ printf "%s/approvals-webhook/%s" (include "bollard.secretsDir" .) $a.notify.webhookUrl.key | quote }}
+    webhook_url_file: {{ printf "%s/approvals-webhook/%s" (include "bollard.secretsDir" .root) $a.notify.webhookUrl.key | quote }}
     format: {{ $a.notify.format | quote }}
-    {{- with $a.notify.consoleUrl }}
+    {{- with include "bollard.notifyConsoleUrl" . }}
     console_url: {{ . | quote }}
     {{- end }}
     timeout: {{ $a.notify.timeout }}
     max_attempts: {{ int $a.notify.maxAttempts }}
   {{- end }}
-  {{- if $a.console.enabled }}
+  {{- if and $people $a.console.enabled }}
   console:
     enabled: true
     client_id: {{ $a.console.clientId | quote }}
-    redirect_url: {{ $a.console.redirectUrl | quote }}
+    redirect_url: {{ include "bollard.consoleRedirectUrl" . | quote }}
     listener: admin
   {{- end }}
 {{- end -}}
@@ -348,7 +411,35 @@ hooks:
   max_watchers: {{ int $v.hooks.maxWatchers }}
   max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
-{{ include "bollard.config.approvals" . }}
+{{ include "bollard.config.approvals" (dict "root" . "approver" false) }}
+{{ include "bollard.config.state" . }}
+{{ include "bollard.config.log" . }}
+{{- end -}}
+
+{{/*
+approver.yaml, the file `sidecar approver --config` reads (pkg/config,
+LoadApprover): the sidecars' okta, identity, audit, state and log sections,
+the people's side of approvals, and both listeners on the pod IP.
+*/}}
+{{- define "bollard.approverConfig" -}}
+{{- $v := .Values -}}
+server:
+  # gRPC (ApprovalService, health) for people's command line, over TLS;
+  # admin (/healthz, /readyz, /metrics, the console) for the kubelet,
+  # Prometheus and the console's Ingress.
+  grpc_listen: {{ printf "0.0.0.0:%d" (int $v.approver.grpcPort) | quote }}
+  admin_listen: {{ printf "0.0.0.0:%d" (int $v.approver.adminPort) | quote }}
+  allow_non_loopback: true
+  tls:
+    cert_file: {{ printf "%s/tls/tls.crt" (include "bollard.secretsDir" .) | quote }}
+    key_file: {{ printf "%s/tls/tls.key" (include "bollard.secretsDir" .) | quote }}
+  max_request_bytes: {{ int $v.server.maxRequestBytes }}
+  max_concurrent_streams: {{ int $v.server.maxConcurrentStreams }}
+  pprof: {{ $v.server.pprof }}
+{{ include "bollard.config.okta" . }}
+{{ include "bollard.config.identity" . }}
+{{ include "bollard.config.audit" . }}
+{{ include "bollard.config.approvals" (dict "root" . "approver" true) }}
 {{ include "bollard.config.state" . }}
 {{ include "bollard.config.log" . }}
 {{- end -}}
