@@ -165,8 +165,14 @@ func TestRender(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", c.name+".golden.yaml"), out)
 			r := decode(t, out)
-			checkHardening(t, r, true)
-			checkConfig(t, r)
+			// A release of the approver alone renders no agent workload.
+			if len(r.approverDeployments()) == 0 || r.hasAgent() {
+				checkHardening(t, r, true)
+				checkConfig(t, r)
+			}
+			if len(r.approverDeployments()) > 0 {
+				checkApprover(t, r)
+			}
 		})
 	}
 }
@@ -217,10 +223,16 @@ func checkHardening(t *testing.T, r rendered, wantPDB bool) {
 	t.Helper()
 	tmpl := r.podTemplate(t)
 	pod := tmpl.Spec
-	if len(r.networkPolicies) != 1 {
-		t.Errorf("rendered %d NetworkPolicies, want 1", len(r.networkPolicies))
+	var nps []networkingv1.NetworkPolicy
+	for _, np := range r.networkPolicies {
+		if !isApprover(np.Spec.PodSelector.MatchLabels) {
+			nps = append(nps, np)
+		}
+	}
+	if len(nps) != 1 {
+		t.Errorf("rendered %d NetworkPolicies for the agent pods, want 1", len(nps))
 	} else {
-		np := r.networkPolicies[0].Spec
+		np := nps[0].Spec
 		if !slices.Contains(np.PolicyTypes, networkingv1.PolicyTypeIngress) || !slices.Contains(np.PolicyTypes, networkingv1.PolicyTypeEgress) {
 			t.Errorf("NetworkPolicy policyTypes %v, want Ingress and Egress", np.PolicyTypes)
 		}
@@ -248,8 +260,10 @@ func checkHardening(t *testing.T, r rendered, wantPDB bool) {
 			}
 		}
 	}
-	if wantPDB && len(r.pdbs) != 1 {
-		t.Errorf("rendered %d PodDisruptionBudgets, want 1", len(r.pdbs))
+	if pdbs := slices.DeleteFunc(slices.Clone(r.pdbs), func(p policyv1.PodDisruptionBudget) bool {
+		return p.Spec.Selector != nil && isApprover(p.Spec.Selector.MatchLabels)
+	}); wantPDB && len(pdbs) != 1 {
+		t.Errorf("rendered %d PodDisruptionBudgets for the agent pods, want 1", len(pdbs))
 	}
 	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
 		t.Errorf("pod mounts the service account's API token")
@@ -297,12 +311,30 @@ func checkHardening(t *testing.T, r rendered, wantPDB bool) {
 	}
 }
 
-// podTemplate is the one workload's pod template.
+// isApprover reports whether labels are the approver's pods' (or select
+// them): the chart gives them a component of their own.
+func isApprover(labels map[string]string) bool {
+	return labels["app.kubernetes.io/component"] == "approver"
+}
+
+// hasAgent reports whether the rendering has an agent workload.
+func (r rendered) hasAgent() bool {
+	for _, d := range r.deployments {
+		if !isApprover(d.Spec.Template.Labels) {
+			return true
+		}
+	}
+	return len(r.statefulSets) > 0
+}
+
+// podTemplate is the one agent workload's pod template.
 func (r rendered) podTemplate(t *testing.T) corev1.PodTemplateSpec {
 	t.Helper()
 	var ts []corev1.PodTemplateSpec
 	for _, d := range r.deployments {
-		ts = append(ts, d.Spec.Template)
+		if !isApprover(d.Spec.Template.Labels) {
+			ts = append(ts, d.Spec.Template)
+		}
 	}
 	for _, s := range r.statefulSets {
 		ts = append(ts, s.Spec.Template)
@@ -398,6 +430,7 @@ func checkConfig(t *testing.T, r rendered) {
 		"audit.spool_file":     cfg.Audit.SpoolFile,
 		"hooks.secret_file":    cfg.Hooks.SecretFile,
 		"server.unix_socket":   cfg.Server.UnixSocket,
+		"approvals.notify":     "",
 		"okta.oauth.key":       "",
 		"identity.jwt.jwks":    "",
 		"policy.bundle.token":  "",
@@ -408,6 +441,9 @@ func checkConfig(t *testing.T, r rendered) {
 	}
 	if j := cfg.Identity.JWT; j != nil {
 		paths["identity.jwt.jwks"] = j.JWKSFile
+	}
+	if n := cfg.Approvals.Notify; n != nil {
+		paths["approvals.notify"] = n.WebhookURLFile
 	}
 	if b := cfg.Policy.Bundle; b != nil {
 		paths["policy.bundle.token"] = b.BearerTokenFile

@@ -33,6 +33,24 @@ func TestSchemaRejects(t *testing.T) {
 		{"grpc on a 127 prefix", "server:\n  grpcListen: 127.attacker.example:8181\n", []string{"grpcListen"}},
 		{"agent as root", "agent:\n  securityContext:\n    runAsUser: 0\n", []string{"runAsUser"}},
 		{"agent securityContext typo", "agent:\n  securityContext:\n    readOnlyRootFS: false\n", []string{"readOnlyRootFS"}},
+		// Approvals and the approver: no unknown key, no secret as a value,
+		// no plain http to a provider or a console.
+		{"approvals typo", "approvals:\n  maxPendingPerAgnet: 5\n", []string{"maxPendingPerAgnet"}},
+		{"approvers typo", "approvals:\n  approvers:\n    jwksURL: https://example.okta.com/oauth2/default/v1/keys\n", []string{"jwksURL"}},
+		{"webhook URL as a value", "approvals:\n  notify:\n    webhookUrl:\n      value: https://hooks.slack.com/services/T0/B0/x\n", []string{"value"}},
+		{"webhook URL in notify", "approvals:\n  notify:\n    url: https://hooks.slack.com/services/T0/B0/x\n", []string{"url"}},
+		{"console typo", "approvals:\n  console:\n    clientSecret: s\n", []string{"clientSecret"}},
+		{"approvers over http", "approvals:\n  approvers:\n    issuer: http://example.okta.com/oauth2/default\n", []string{"issuer"}},
+		{"redirect elsewhere", "approvals:\n  console:\n    redirectUrl: https://approvals.example.com/callback\n", []string{"redirectUrl"}},
+		{"redirect over http", "approvals:\n  console:\n    redirectUrl: http://approvals.example.com/approvals/callback\n", []string{"redirectUrl"}},
+		{"notify format", "approvals:\n  notify:\n    format: teams\n", []string{"format"}},
+		{"notify attempts", "approvals:\n  notify:\n    maxAttempts: 100\n", []string{"maxAttempts"}},
+		{"approver typo", "approver:\n  replica: 2\n", []string{"replica"}},
+		{"approver tls typo", "approver:\n  tls:\n    secretName: t\n", []string{"secretName"}},
+		{"approver ingress typo", "approver:\n  ingress:\n    paths: [/]\n", []string{"paths"}},
+		{"approver networkPolicy typo", "approver:\n  networkPolicy:\n    ingressFrom: []\n", []string{"ingressFrom"}},
+		{"approver privileged port", "approver:\n  grpcPort: 443\n", []string{"grpcPort"}},
+		{"approver without limits", "approver:\n  resources:\n    limits: null\n", []string{"limits"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "values.yaml")

@@ -15,6 +15,9 @@ var passThrough = map[string]bool{
 	"/agent/env/items": true, "/env/items": true, "/agent/tolerations/items": true,
 	"/networkPolicy/otlpPeers/items": true, "/networkPolicy/hooksFrom/items": true,
 	"/networkPolicy/metricsFrom/items": true, "/networkPolicy/extraEgress/items": true, "/networkPolicy/redisTo/items": true,
+	"/approver/affinity": true, "/approver/env/items": true, "/approver/tolerations/items": true,
+	"/approver/networkPolicy/grpcFrom/items": true, "/approver/networkPolicy/consoleFrom/items": true,
+	"/approver/networkPolicy/metricsFrom/items": true, "/approver/networkPolicy/extraEgress/items": true,
 }
 
 // TestSchemaDescribesEverything checks that values.schema.json describes

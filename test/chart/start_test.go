@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/sidecar"
 )
 
@@ -59,6 +61,7 @@ func TestRenderedPodStarts(t *testing.T) {
 		{"event hooks", []string{"-f", filepath.Join(chartDir, "ci", "event-hooks-ingress-values.yaml")}},
 		{"shipped policies as files", append([]string{"-f", filepath.Join(chartDir, "ci", "sidecar-ssws-values.yaml")}, shippedPolicyArgs(t)...)},
 		{"grants as values", []string{"-f", filepath.Join(chartDir, "ci", "grants-values.yaml")}},
+		{"approvals", approvalsValues},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := template(t, c.args...)
@@ -149,6 +152,23 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 		write(cfg.Hooks.SecretFile, "chart-test-hook-secret")
 		cfg.Hooks.Listen = "127.0.0.1:0"
 	}
+	// The approvers' identity provider is the simulator's, on loopback; the
+	// webhook URL file holds a loopback URL, as the Secret would a Slack one.
+	var people *oktasim.Sim
+	if a := cfg.Approvals.Approvers; a != nil {
+		people = oktasim.New(oktasim.WithAPIToken("t"), oktasim.WithPeopleAuthServer(a.Audience))
+		srv := httptest.NewServer(people.Handler())
+		t.Cleanup(srv.Close)
+		if err := people.SetOrgURL(srv.URL); err != nil {
+			t.Fatal(err)
+		}
+		a.Issuer = srv.URL + oktasim.PeopleAuthServerPath
+		a.JWKSURL = a.Issuer + "/v1/keys"
+	}
+	if n := cfg.Approvals.Notify; n != nil {
+		n.WebhookURLFile = at(n.WebhookURLFile)
+		write(n.WebhookURLFile, "http://127.0.0.1:9/chart-test-webhook\n")
+	}
 	if cfg.Policy.Dir != "" {
 		if len(policies) == 0 {
 			t.Fatalf("policy.dir is %s but the chart built no policy ConfigMap", cfg.Policy.Dir)
@@ -233,6 +253,29 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 			// `sidecar health --addr ADDR` (cmd/sidecar) is this call with its 2s default.
 			if err := sidecar.HealthCheck(t.Context(), addr, 2*time.Second); err != nil {
 				t.Errorf("the liveness probe's command fails on a serving sidecar: %v", err)
+			}
+		}
+	}
+	if people != nil {
+		// A person's token reaches ApprovalService on the socket, and the
+		// console answers under /approvals/ on the admin listener.
+		token, err := people.PersonToken("sam.singh@example.com", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+		if _, err := bollardv1.NewApprovalServiceClient(conn).ListApprovals(ctx, &bollardv1.ListApprovalsRequest{}); err != nil {
+			t.Errorf("ListApprovals as a person: %v", err)
+		}
+		if c := cfg.Approvals.Console; c != nil && c.Enabled {
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := client.Get("http://" + addrs.Admin.String() + "/approvals/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusNotFound || res.StatusCode >= 500 {
+				t.Errorf("the console's /approvals/: %d", res.StatusCode)
 			}
 		}
 	}

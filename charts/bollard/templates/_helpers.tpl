@@ -34,6 +34,29 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The approver's names and labels. Its pods carry another app.kubernetes.io/name
+than the agent pods, so that no selector of the agent's (Deployment,
+Services, NetworkPolicy, PodDisruptionBudget) ever picks an approver pod, nor
+the approver's an agent pod.
+*/}}
+{{- define "bollard.approverFullname" -}}
+{{- printf "%s-approver" (include "bollard.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bollard.approverSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-approver" (include "bollard.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: approver
+{{- end -}}
+
+{{- define "bollard.approverLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "bollard.approverSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
 {{- define "bollard.serviceAccountName" -}}
 {{- if .Values.agent.serviceAccount.create -}}
 {{- default (include "bollard.fullname" .) .Values.agent.serviceAccount.name -}}
@@ -104,6 +127,217 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $v.state.redis.tls.clientCertificate (not $v.state.redis.tls.existingSecret) -}}{{- fail "state.redis.tls.existingSecret is required with state.redis.tls.clientCertificate" -}}{{- end -}}
 {{- end -}}
 {{- if and $v.agent.enabled (not $v.agent.image.repository) -}}{{- fail "agent.image.repository is required with agent.enabled" -}}{{- end -}}
+{{- include "bollard.validateApprovals" . -}}
+{{- end -}}
+
+{{/* Fails rendering on approvals and approver settings that cannot work. */}}
+{{- define "bollard.validateApprovals" -}}
+{{- $v := .Values -}}
+{{- $a := $v.approvals -}}
+{{- if gt (int $a.maxPendingPerAgent) (int $a.maxPending) -}}{{- fail "approvals.maxPendingPerAgent must be at most approvals.maxPending" -}}{{- end -}}
+{{- with $a.approvers -}}
+{{- if .issuer -}}
+{{- if not .audience -}}{{- fail "approvals.approvers.audience is required with approvals.approvers.issuer: the audience of the approvers' access tokens (an API's, e.g. api://bollard-approvals; never a client id)" -}}{{- end -}}
+{{- if not .jwksUrl -}}{{- fail "approvals.approvers.jwksUrl is required with approvals.approvers.issuer (an Okta authorization server's is ISSUER/v1/keys)" -}}{{- end -}}
+{{- if and $v.identity.jwt.enabled (eq (trimSuffix "/" .issuer) (trimSuffix "/" $v.identity.jwt.issuer)) -}}{{- fail "approvals.approvers.issuer must not be identity.jwt.issuer: an agent's token must never pass for a person's" -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $a.console.enabled (not $a.approvers.issuer) -}}{{- fail "approvals.console.enabled needs approvals.approvers.issuer: people sign in to the console at that identity provider" -}}{{- end -}}
+{{- if and $a.console.enabled (not $a.console.clientId) -}}{{- fail "approvals.console.clientId is required with approvals.console.enabled: the console's public OpenID Connect app (PKCE) at the approvers' issuer" -}}{{- end -}}
+{{- if and $a.notify.enabled (not $a.notify.webhookUrl.existingSecret) -}}{{- fail "approvals.notify.webhookUrl.existingSecret is required with approvals.notify.enabled: the webhook URL is a credential, read from a Secret you create (mounted as a file), never from values" -}}{{- end -}}
+{{- if $v.approver.enabled -}}
+{{- $p := $v.approver -}}
+{{- if ne $v.state.backend "redis" -}}{{- fail (printf "approver.enabled needs state.backend=redis (it is %s): the approver serves the fleet's approvals, which are in the shared store; a memory store would hold none" $v.state.backend) -}}{{- end -}}
+{{- if not $a.approvers.issuer -}}{{- fail "approver.enabled needs approvals.approvers.issuer: the identity provider the people who approve sign in at" -}}{{- end -}}
+{{- if not $p.tls.existingSecret -}}{{- fail "approver.tls.existingSecret is required with approver.enabled: a Secret of type kubernetes.io/tls (tls.crt, tls.key) for the gRPC port, where people's tokens cross the network" -}}{{- end -}}
+{{- if eq (int $p.grpcPort) (int $p.adminPort) -}}{{- fail "approver.grpcPort and approver.adminPort must differ" -}}{{- end -}}
+{{- if and $a.console.enabled (gt (int $p.replicas) 1) -}}{{- fail "approver.replicas must be 1 with approvals.console.enabled: the console's sign-in sessions are kept per process for now, so a person's requests must all reach the replica that signed them in (gRPC needs no affinity; see docs/kubernetes.md)" -}}{{- end -}}
+{{- if and $a.console.enabled (not $a.console.redirectUrl) (not $p.ingress.enabled) -}}{{- fail "approvals.console.redirectUrl is required for the approver's console without approver.ingress.enabled (with it, the default is https://<approver.ingress.host>/approvals/callback)" -}}{{- end -}}
+{{- if and $p.ingress.enabled (not $a.console.enabled) -}}{{- fail "approver.ingress.enabled exposes the console: set approvals.console.enabled, or leave the Ingress off" -}}{{- end -}}
+{{- if and $p.ingress.enabled (not $p.ingress.host) -}}{{- fail "approver.ingress.host is required with approver.ingress.enabled" -}}{{- end -}}
+{{- else -}}
+{{- if and $a.console.enabled (not $a.console.redirectUrl) -}}{{- fail (printf "approvals.console.redirectUrl is required with the sidecar's console: its admin port is reached only through kubectl port-forward, so http://127.0.0.1:%d/approvals/callback; or serve the console from the approver (approver.enabled)" (int $v.server.adminPort)) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The okta section: the org and Bollard's credential (the sidecar and the approver). */}}
+{{- define "bollard.config.okta" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+okta:
+  org_url: {{ $v.okta.orgUrl | quote }}
+  {{- if eq $v.okta.credential "ssws" }}
+  api_token_file: {{ printf "%s/okta/%s" $secrets $v.okta.ssws.key | quote }}
+  {{- else }}
+  oauth:
+    client_id: {{ $v.okta.oauth.clientId | quote }}
+    private_key_file: {{ printf "%s/okta/%s" $secrets $v.okta.oauth.key | quote }}
+    key_id: {{ $v.okta.oauth.keyId | quote }}
+    {{- with $v.okta.oauth.scopes }}
+    scopes: {{ toJson . }}
+    {{- end }}
+    dpop: {{ $v.okta.oauth.dpop }}
+  {{- end }}
+  timeout: {{ $v.okta.timeout }}
+{{- end -}}
+
+{{/* The identity section: the agents (the sidecar authenticates them; the approver refuses them as approvers). */}}
+{{- define "bollard.config.identity" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+identity:
+  {{- if $v.identity.agentKeys.existingSecret }}
+  keys_file: {{ printf "%s/agent-keys/%s" $secrets $v.identity.agentKeys.key | quote }}
+  {{- end }}
+  {{- if $v.identity.jwt.enabled }}
+  jwt:
+    issuer: {{ $v.identity.jwt.issuer | quote }}
+    audience: {{ $v.identity.jwt.audience | quote }}
+    {{- if $v.identity.jwt.jwksUrl }}
+    jwks_url: {{ $v.identity.jwt.jwksUrl | quote }}
+    {{- else }}
+    jwks_file: {{ printf "/etc/bollard/jwks/%s" $v.identity.jwt.jwksConfigMap.key | quote }}
+    {{- end }}
+    agent_claim: {{ $v.identity.jwt.agentClaim | quote }}
+    leeway: {{ $v.identity.jwt.leeway }}
+    refresh_interval: {{ $v.identity.jwt.refreshInterval }}
+  {{- end }}
+{{- end -}}
+
+{{/* The audit section. */}}
+{{- define "bollard.config.audit" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+audit:
+  stdout: {{ $v.audit.stdout }}
+  file: {{ ternary (printf "/var/log/bollard/%s" $v.audit.file) "" (ne $v.audit.file "") | quote }}
+  max_file_bytes: {{ int64 $v.audit.maxFileBytes }}
+  max_backups: {{ int $v.audit.maxBackups }}
+  {{- if $v.audit.hmacKey.existingSecret }}
+  hmac_key_file: {{ printf "%s/audit/%s" $secrets $v.audit.hmacKey.key | quote }}
+  {{- end }}
+  write_timeout: {{ $v.audit.writeTimeout }}
+  fail_open: {{ $v.audit.failOpen }}
+  spool_file: {{ printf "/var/log/bollard/%s.spool" (default "audit" $v.audit.file) | quote }}
+  spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
+  checkpoint_interval: {{ $v.audit.checkpointInterval }}
+{{- end -}}
+
+{{/* The state section: the store the fleet shares. */}}
+{{- define "bollard.config.state" -}}
+{{- $v := .Values -}}
+{{- $secrets := include "bollard.secretsDir" . -}}
+state:
+  backend: {{ $v.state.backend | quote }}
+  when_unavailable: {{ $v.state.whenUnavailable | quote }}
+  {{- if eq $v.state.backend "redis" }}
+  {{- $r := $v.state.redis }}
+  redis:
+    address: {{ $r.address | quote }}
+    {{- with $r.username }}
+    username: {{ . | quote }}
+    {{- end }}
+    {{- if $r.password.existingSecret }}
+    password_file: {{ printf "%s/redis/%s" $secrets $r.password.key | quote }}
+    {{- end }}
+    db: {{ int $r.db }}
+    key_prefix: {{ $r.keyPrefix | quote }}
+    {{- if $r.tls.enabled }}
+    tls:
+      enabled: true
+      {{- if $r.tls.existingSecret }}
+      ca_file: {{ printf "%s/redis-tls/ca.crt" $secrets | quote }}
+      {{- end }}
+      {{- with $r.tls.serverName }}
+      server_name: {{ . | quote }}
+      {{- end }}
+      {{- if $r.tls.clientCertificate }}
+      cert_file: {{ printf "%s/redis-tls/tls.crt" $secrets | quote }}
+      key_file: {{ printf "%s/redis-tls/tls.key" $secrets | quote }}
+      {{- end }}
+    {{- end }}
+    dial_timeout: {{ $r.dialTimeout }}
+    read_timeout: {{ $r.readTimeout }}
+    write_timeout: {{ $r.writeTimeout }}
+    pool_size: {{ int $r.poolSize }}
+  {{- end }}
+{{- end -}}
+
+{{/* The log section. */}}
+{{- define "bollard.config.log" -}}
+{{- $v := .Values -}}
+log:
+  level: {{ $v.log.level | quote }}
+  format: {{ $v.log.format | quote }}
+{{- end -}}
+
+{{/* "true" when the sidecar notifies approvers, and so mounts the webhook Secret. */}}
+{{- define "bollard.sidecarNotifies" -}}
+{{- if and .Values.approvals.notify.enabled (not .Values.approver.enabled) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The console's redirect URL; dict: root, approver (for the approver's config). */}}
+{{- define "bollard.consoleRedirectUrl" -}}
+{{- $v := .root.Values -}}
+{{- if $v.approvals.console.redirectUrl -}}
+{{- $v.approvals.console.redirectUrl -}}
+{{- else if and .approver $v.approver.ingress.enabled -}}
+{{- printf "https://%s/approvals/callback" $v.approver.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The console's base URL in notifications; dict: root, approver. */}}
+{{- define "bollard.notifyConsoleUrl" -}}
+{{- $v := .root.Values -}}
+{{- if $v.approvals.notify.consoleUrl -}}
+{{- $v.approvals.notify.consoleUrl -}}
+{{- else if and .approver $v.approver.ingress.enabled $v.approvals.console.enabled -}}
+{{- printf "https://%s" $v.approver.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The approvals section; dict: root, approver (true for the approver's
+config). The people's side (approvers, notify, console) is served by one
+kind of process: the approver when it is on, else the sidecar.
+*/}}
+{{- define "bollard.config.approvals" -}}
+{{- $v := .root.Values -}}
+{{- $a := $v.approvals -}}
+{{- $people := or .approver (not $v.approver.enabled) -}}
+approvals:
+  max_pending: {{ int $a.maxPending }}
+  max_pending_per_agent: {{ int $a.maxPendingPerAgent }}
+  {{- if not $people }}
+  # approvers, notify and console are the approver's (approver.enabled).
+  {{- end }}
+  {{- if and $people $a.approvers.issuer }}
+  approvers:
+    issuer: {{ $a.approvers.issuer | quote }}
+    audience: {{ $a.approvers.audience | quote }}
+    jwks_url: {{ $a.approvers.jwksUrl | quote }}
+    email_claim: {{ $a.approvers.emailClaim | quote }}
+    groups_claim: {{ $a.approvers.groupsClaim | quote }}
+    user_id_claim: {{ $a.approvers.userIdClaim | quote }}
+    leeway: {{ $a.approvers.leeway }}
+  {{- end }}
+  {{- if and $people $a.notify.enabled }}
+  notify:
+    webhook_url_file: {{ printf "%s/approvals-webhook/%s" (include "bollard.secretsDir" .root) $a.notify.webhookUrl.key | quote }}
+    format: {{ $a.notify.format | quote }}
+    {{- with include "bollard.notifyConsoleUrl" . }}
+    console_url: {{ . | quote }}
+    {{- end }}
+    timeout: {{ $a.notify.timeout }}
+    max_attempts: {{ int $a.notify.maxAttempts }}
+  {{- end }}
+  {{- if and $people $a.console.enabled }}
+  console:
+    enabled: true
+    client_id: {{ $a.console.clientId | quote }}
+    redirect_url: {{ include "bollard.consoleRedirectUrl" . | quote }}
+    listener: admin
+  {{- end }}
 {{- end -}}
 
 {{/* bollard.yaml, the file `sidecar serve --config` reads (pkg/config). */}}
@@ -126,38 +360,8 @@ mcp:
   enabled: true
   listen: {{ include "bollard.mcpListen" . | quote }}
 {{- end }}
-okta:
-  org_url: {{ $v.okta.orgUrl | quote }}
-  {{- if eq $v.okta.credential "ssws" }}
-  api_token_file: {{ printf "%s/okta/%s" $secrets $v.okta.ssws.key | quote }}
-  {{- else }}
-  oauth:
-    client_id: {{ $v.okta.oauth.clientId | quote }}
-    private_key_file: {{ printf "%s/okta/%s" $secrets $v.okta.oauth.key | quote }}
-    key_id: {{ $v.okta.oauth.keyId | quote }}
-    {{- with $v.okta.oauth.scopes }}
-    scopes: {{ toJson . }}
-    {{- end }}
-    dpop: {{ $v.okta.oauth.dpop }}
-  {{- end }}
-  timeout: {{ $v.okta.timeout }}
-identity:
-  {{- if $v.identity.agentKeys.existingSecret }}
-  keys_file: {{ printf "%s/agent-keys/%s" $secrets $v.identity.agentKeys.key | quote }}
-  {{- end }}
-  {{- if $v.identity.jwt.enabled }}
-  jwt:
-    issuer: {{ $v.identity.jwt.issuer | quote }}
-    audience: {{ $v.identity.jwt.audience | quote }}
-    {{- if $v.identity.jwt.jwksUrl }}
-    jwks_url: {{ $v.identity.jwt.jwksUrl | quote }}
-    {{- else }}
-    jwks_file: {{ printf "/etc/bollard/jwks/%s" $v.identity.jwt.jwksConfigMap.key | quote }}
-    {{- end }}
-    agent_claim: {{ $v.identity.jwt.agentClaim | quote }}
-    leeway: {{ $v.identity.jwt.leeway }}
-    refresh_interval: {{ $v.identity.jwt.refreshInterval }}
-  {{- end }}
+{{ include "bollard.config.okta" . }}
+{{ include "bollard.config.identity" . }}
 policy:
   {{- if include "bollard.policyConfigMap" . }}
   dir: /etc/bollard/policies
@@ -193,19 +397,7 @@ limits:
   okta_max_waiting: {{ int $v.limits.oktaMaxWaiting }}
   okta_fleet_max_in_flight: {{ int $v.limits.oktaFleetMaxInFlight }}
   okta_reserve: {{ $v.limits.oktaReserve }}
-audit:
-  stdout: {{ $v.audit.stdout }}
-  file: {{ ternary (printf "/var/log/bollard/%s" $v.audit.file) "" (ne $v.audit.file "") | quote }}
-  max_file_bytes: {{ int64 $v.audit.maxFileBytes }}
-  max_backups: {{ int $v.audit.maxBackups }}
-  {{- if $v.audit.hmacKey.existingSecret }}
-  hmac_key_file: {{ printf "%s/audit/%s" $secrets $v.audit.hmacKey.key | quote }}
-  {{- end }}
-  write_timeout: {{ $v.audit.writeTimeout }}
-  fail_open: {{ $v.audit.failOpen }}
-  spool_file: {{ printf "/var/log/bollard/%s.spool" (default "audit" $v.audit.file) | quote }}
-  spool_max_bytes: {{ int64 $v.audit.spoolMaxBytes }}
-  checkpoint_interval: {{ $v.audit.checkpointInterval }}
+{{ include "bollard.config.audit" . }}
 {{- if $v.hooks.enabled }}
 hooks:
   listen: {{ printf ":%d" (int $v.hooks.port) | quote }}
@@ -219,43 +411,37 @@ hooks:
   max_watchers: {{ int $v.hooks.maxWatchers }}
   max_watchers_per_agent: {{ int $v.hooks.maxWatchersPerAgent }}
 {{- end }}
-state:
-  backend: {{ $v.state.backend | quote }}
-  when_unavailable: {{ $v.state.whenUnavailable | quote }}
-  {{- if eq $v.state.backend "redis" }}
-  {{- $r := $v.state.redis }}
-  redis:
-    address: {{ $r.address | quote }}
-    {{- with $r.username }}
-    username: {{ . | quote }}
-    {{- end }}
-    {{- if $r.password.existingSecret }}
-    password_file: {{ printf "%s/redis/%s" $secrets $r.password.key | quote }}
-    {{- end }}
-    db: {{ int $r.db }}
-    key_prefix: {{ $r.keyPrefix | quote }}
-    {{- if $r.tls.enabled }}
-    tls:
-      enabled: true
-      {{- if $r.tls.existingSecret }}
-      ca_file: {{ printf "%s/redis-tls/ca.crt" $secrets | quote }}
-      {{- end }}
-      {{- with $r.tls.serverName }}
-      server_name: {{ . | quote }}
-      {{- end }}
-      {{- if $r.tls.clientCertificate }}
-      cert_file: {{ printf "%s/redis-tls/tls.crt" $secrets | quote }}
-      key_file: {{ printf "%s/redis-tls/tls.key" $secrets | quote }}
-      {{- end }}
-    {{- end }}
-    dial_timeout: {{ $r.dialTimeout }}
-    read_timeout: {{ $r.readTimeout }}
-    write_timeout: {{ $r.writeTimeout }}
-    pool_size: {{ int $r.poolSize }}
-  {{- end }}
-log:
-  level: {{ $v.log.level | quote }}
-  format: {{ $v.log.format | quote }}
+{{ include "bollard.config.approvals" (dict "root" . "approver" false) }}
+{{ include "bollard.config.state" . }}
+{{ include "bollard.config.log" . }}
+{{- end -}}
+
+{{/*
+approver.yaml, the file `sidecar approver --config` reads (pkg/config,
+LoadApprover): the sidecars' okta, identity, audit, state and log sections,
+the people's side of approvals, and both listeners on the pod IP.
+*/}}
+{{- define "bollard.approverConfig" -}}
+{{- $v := .Values -}}
+server:
+  # gRPC (ApprovalService, health) for people's command line, over TLS;
+  # admin (/healthz, /readyz, /metrics, the console) for the kubelet,
+  # Prometheus and the console's Ingress.
+  grpc_listen: {{ printf "0.0.0.0:%d" (int $v.approver.grpcPort) | quote }}
+  admin_listen: {{ printf "0.0.0.0:%d" (int $v.approver.adminPort) | quote }}
+  allow_non_loopback: true
+  tls:
+    cert_file: {{ printf "%s/tls/tls.crt" (include "bollard.secretsDir" .) | quote }}
+    key_file: {{ printf "%s/tls/tls.key" (include "bollard.secretsDir" .) | quote }}
+  max_request_bytes: {{ int $v.server.maxRequestBytes }}
+  max_concurrent_streams: {{ int $v.server.maxConcurrentStreams }}
+  pprof: {{ $v.server.pprof }}
+{{ include "bollard.config.okta" . }}
+{{ include "bollard.config.identity" . }}
+{{ include "bollard.config.audit" . }}
+{{ include "bollard.config.approvals" (dict "root" . "approver" true) }}
+{{ include "bollard.config.state" . }}
+{{ include "bollard.config.log" . }}
 {{- end -}}
 
 {{/* A hardened container securityContext. */}}
@@ -376,6 +562,9 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     {{- if and (eq .Values.state.backend "redis") .Values.state.redis.tls.enabled .Values.state.redis.tls.existingSecret }}
     - {name: bollard-redis-tls, mountPath: {{ include "bollard.secretsDir" . }}/redis-tls, readOnly: true}
     {{- end }}
+    {{- if include "bollard.sidecarNotifies" . }}
+    - {name: bollard-approvals-webhook, mountPath: {{ include "bollard.secretsDir" . }}/approvals-webhook, readOnly: true}
+    {{- end }}
 {{- end -}}
 
 {{/* public: bollard.volumes, the pod volumes bollard.sidecar and bollard.agentVolumeMounts use. */}}
@@ -462,6 +651,18 @@ entry of the pod's initContainers (restartPolicy: Always, Kubernetes 1.29+).
     secretName: {{ .Values.state.redis.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- if include "bollard.sidecarNotifies" . }}
+{{- include "bollard.webhookVolume" . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* The webhook URL's Secret, as a file (never an environment variable). */}}
+{{- define "bollard.webhookVolume" -}}
+- name: bollard-approvals-webhook
+  secret:
+    secretName: {{ .Values.approvals.notify.webhookUrl.existingSecret }}
+    items: [{key: {{ .Values.approvals.notify.webhookUrl.key | quote }}, path: {{ .Values.approvals.notify.webhookUrl.key | quote }}}]
+    defaultMode: 0440
 {{- end -}}
 
 {{/* public: bollard.agentVolumeMounts, what the agent container mounts: the socket and its projected token. */}}
