@@ -194,7 +194,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("sign out",
 		chromedp.Click(chromedp.CSS("#signout")),
 		chromedp.WaitVisible(chromedp.CSS("#signin")))
-	if e.console.sessions.len() != 0 {
+	if e.sessionCount() != 0 {
 		t.Error("the session outlived sign-out")
 	}
 	mu.Lock()

@@ -99,12 +99,11 @@ type Config struct {
 
 // Console is the approvers' web console. It is safe for concurrent use.
 type Console struct {
-	cfg      Config
-	origin   string // the console's, from the redirect URL
-	mux      *http.ServeMux
-	sessions *sessions
-	logins   *logins
-	log      *slog.Logger
+	cfg    Config
+	origin string // the console's, from the redirect URL
+	mux    *http.ServeMux
+	store  store
+	log    *slog.Logger
 
 	provMu sync.Mutex
 	prov   *provider // discovered once, on the first sign-in
@@ -166,8 +165,7 @@ func New(cfg Config) (*Console, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("console: %w", errors.Join(errs...))
 	}
-	c := &Console{cfg: cfg, origin: origin, log: cfg.Logger,
-		sessions: newSessions(cfg.MaxSessions, cfg.Now), logins: newLogins(maxLogins, cfg.Now)}
+	c := &Console{cfg: cfg, origin: origin, log: cfg.Logger, store: newMemStore(cfg.MaxSessions, maxLogins, cfg.Now)}
 	c.routes()
 	return c, nil
 }

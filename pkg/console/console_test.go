@@ -62,8 +62,8 @@ func TestSignInAndApprove(t *testing.T) {
 	if len(recs) != 1 || recs[0].Result != "ok" || recs[0].Detail["via"] != "console" || recs[0].Detail["comment"] != "ticket SEC-42" {
 		t.Fatalf("audit records: %+v", recs)
 	}
-	if e.console.sessions.len() != 1 {
-		t.Errorf("%d sessions", e.console.sessions.len())
+	if e.sessionCount() != 1 {
+		t.Errorf("%d sessions", e.sessionCount())
 	}
 }
 
@@ -266,8 +266,8 @@ func TestSignOut(t *testing.T) {
 	if !strings.Contains(r.body, "You have signed out") || c.cookies[SessionCookie+"/"] != nil {
 		t.Fatalf("sign-out: %s (cookies %v)", r.body, c.cookies)
 	}
-	if e.console.sessions.len() != 0 {
-		t.Errorf("%d sessions after sign-out", e.console.sessions.len())
+	if e.sessionCount() != 0 {
+		t.Errorf("%d sessions after sign-out", e.sessionCount())
 	}
 	c.cookies[SessionCookie+"/"] = &old // a copy kept, as an attacker might
 	c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusSeeOther)
@@ -292,8 +292,8 @@ func TestSessionExpiresWithToken(t *testing.T) {
 		t.Errorf("an expired session is sent to %s", r.header.Get("Location"))
 	}
 	c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusForbidden)
-	if e.console.sessions.len() != 0 {
-		t.Errorf("%d sessions after expiry", e.console.sessions.len())
+	if e.sessionCount() != 0 {
+		t.Errorf("%d sessions after expiry", e.sessionCount())
 	}
 }
 
@@ -381,7 +381,7 @@ func TestCallbackState(t *testing.T) {
 	u, _ = url.Parse(r.header.Get("Location"))
 	e.clk.advance(loginTTL)
 	c.do("GET", e.srv.URL+CallbackPath+"?state="+u.Query().Get("state")+"&code=x", nil).want(t, http.StatusBadRequest)
-	if e.console.sessions.len() != 0 {
+	if e.sessionCount() != 0 {
 		t.Error("a session without a sign-in")
 	}
 }

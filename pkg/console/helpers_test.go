@@ -125,6 +125,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// sessionCount is how many sessions the console's memory store holds.
+func (e *env) sessionCount() int {
+	e.t.Helper()
+	m, ok := e.console.store.(*memStore)
+	if !ok {
+		e.t.Fatalf("the console keeps its sessions in %T, not in memory", e.console.store)
+	}
+	return m.sessionCount()
+}
+
 // targetReader shows the user a call names, as Okta would answer.
 type targetReader struct{}
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/loopback"
@@ -118,8 +119,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	verifier := randomB64(32)
 	state, binding := rand.Text(), rand.Text()
-	c.logins.add(state, &login{binding: sha256.Sum256([]byte(binding)), verifier: verifier,
-		next: safeNext(r.URL.Query().Get("next")), expires: c.cfg.Now().Add(loginTTL)})
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if err := c.store.putLogin(ctx, storeKey(state), &login{binding: sha256.Sum256([]byte(binding)), verifier: verifier,
+		next: safeNext(r.URL.Query().Get("next")), expires: c.cfg.Now().Add(loginTTL)}); err != nil {
+		c.storeDown(w, r, err, "sign-in")
+		return
+	}
 	setLoginCookie(w, binding)
 	challenge := sha256.Sum256([]byte(verifier))
 	u, _ := url.Parse(p.authorize) // checked by discover
@@ -151,7 +157,11 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		cookie = ck.Value
 	}
 	clearLoginCookie(w)
-	in := c.logins.take(q.Get("state"), cookie)
+	in, err := c.takeLogin(r.Context(), q.Get("state"), cookie)
+	if err != nil {
+		c.storeDown(w, r, err, "sign-in callback")
+		return
+	}
 	if in == nil {
 		c.log.Info("console: sign-in callback refused: unknown, used or expired state, or another browser's")
 		c.render(w, r, http.StatusBadRequest, "message", &view{Title: "Sign-in failed",
@@ -189,7 +199,13 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Sign-in refused", Message: msg, SignIn: true})
 		return
 	}
-	id, sess := c.sessions.add(who)
+	id, sess := newSession(who, "", time.Time{}, c.cfg.Now())
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if err := c.store.putSession(ctx, storeKey(id), sess); err != nil {
+		c.storeDown(w, r, err, "sign-in callback")
+		return
+	}
 	c.setSessionCookie(w, id, sess)
 	c.log.Info("console: signed in", "approver", who.Subject, "email", who.Email, "until", sess.expires)
 	// A page, not a redirect: the session cookie is SameSite=Strict, and

@@ -56,7 +56,12 @@ func (c *Console) render(w http.ResponseWriter, _ *http.Request, status int, nam
 // signedIn is the request's session, or a redirect to sign in that comes
 // back to this page.
 func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) *session {
-	if _, sess := c.session(r); sess != nil {
+	_, sess, err := c.session(r)
+	if err != nil {
+		c.storeDown(w, r, err, "GET "+r.URL.Path)
+		return nil
+	}
+	if sess != nil {
 		return sess
 	}
 	http.Redirect(w, r, Prefix+"login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
@@ -143,8 +148,8 @@ func (c *Console) vote(w http.ResponseWriter, r *http.Request, approve bool) {
 // ends.
 func (c *Console) failed(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	if approvers.ReasonOf(err) == approvers.ReasonUnauthenticated {
-		if id, _ := c.session(r); id != "" {
-			c.sessions.remove(id)
+		if id, _, _ := c.session(r); id != "" {
+			_ = c.endSession(r.Context(), id)
 		}
 		clearSessionCookie(w)
 		c.render(w, r, http.StatusUnauthorized, "message", &view{Title: "Signed out", Message: "Your session has ended. Sign in again.", SignIn: true})
@@ -179,7 +184,13 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
-	c.sessions.remove(id)
+	if err := c.endSession(r.Context(), id); err != nil {
+		// The cookie stays, so that signing out can be tried again: the
+		// session is not over until the store says so.
+		c.render(w, r, http.StatusServiceUnavailable, "message", &view{Title: "Not signed out",
+			Message: "The console cannot reach the store that keeps its sessions, so your session could not be ended. Try again shortly."})
+		return
+	}
 	clearSessionCookie(w)
 	c.log.Info("console: signed out", "approver", sess.who.Subject)
 	c.render(w, r, http.StatusOK, "message", &view{Title: "Signed out", Message: "You have signed out.", SignIn: true})
