@@ -18,6 +18,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/loopback"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // Prefix is the path the console is served under; CallbackPath its
@@ -43,6 +44,7 @@ const (
 	maxLogins          = 1024
 	loginTTL           = 10 * time.Minute
 	maxFormBytes       = 64 << 10
+	maxSessionBytes    = 64 << 10 // what a session holds: who, the CSRF token, the ID token
 	listLimit          = 200
 	httpTimeout        = 10 * time.Second
 )
@@ -93,8 +95,15 @@ type Config struct {
 	// Now is the clock of sessions and sign-ins (default time.Now); give
 	// the approvers' service and the token verifier the same.
 	Now func() time.Time
-	// MaxSessions bounds the sessions held (default DefaultMaxSessions).
+	// MaxSessions bounds the sessions held (default DefaultMaxSessions):
+	// by this process, or by the fleet with Shared.
 	MaxSessions int
+	// Shared is the store the fleet shares
+	// (state.Store.Part(state.PartConsole)): sessions and sign-ins are kept
+	// there, so that any replica behind the same front serves them. Nil
+	// keeps them in this process. While it cannot be reached, no session
+	// is honoured and no sign-in starts or ends.
+	Shared *state.Store
 }
 
 // Console is the approvers' web console. It is safe for concurrent use.
@@ -166,6 +175,9 @@ func New(cfg Config) (*Console, error) {
 		return nil, fmt.Errorf("console: %w", errors.Join(errs...))
 	}
 	c := &Console{cfg: cfg, origin: origin, log: cfg.Logger, store: newMemStore(cfg.MaxSessions, maxLogins, cfg.Now)}
+	if cfg.Shared != nil {
+		c.store = &sharedStore{st: cfg.Shared, maxSessions: cfg.MaxSessions, maxLogins: maxLogins, now: cfg.Now}
+	}
 	c.routes()
 	return c, nil
 }

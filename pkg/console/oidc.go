@@ -200,6 +200,12 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, sess := newSession(who, "", time.Time{}, c.cfg.Now())
+	if sess.size() > maxSessionBytes {
+		c.log.Warn("console: sign-in refused: the token names more than a session keeps", "approver", who.Subject, "bytes", sess.size())
+		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Sign-in refused",
+			Message: "Your identity provider's token says more about you (groups, names) than the console keeps.", SignIn: true})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
 	if err := c.store.putSession(ctx, storeKey(id), sess); err != nil {

@@ -19,6 +19,15 @@ type session struct {
 	expires time.Time
 }
 
+// size is about what a session takes in a store: the text it holds.
+func (s *session) size() int {
+	n := len(s.who.Subject) + len(s.who.Email) + len(s.who.UserID) + len(s.csrf) + len(s.idToken)
+	for _, g := range s.who.Groups {
+		n += len(g) + 1
+	}
+	return n
+}
+
 // login is a sign-in under way: the PKCE verifier, the nonce the ID token
 // must carry, where to go after, and the hash of the pre-login cookie that
 // binds it to the browser that started it.
