@@ -176,12 +176,13 @@ func TestSharedSessionExpires(t *testing.T) {
 		}
 	}
 
+	late := e.client() // c is still signed in at the provider
 	e.on(0)
-	authorize := e.startSignIn(c, "/approvals/")
-	callback := e.atProvider(c, authorize, oktasim.SeedLoginSam)
+	authorize := e.startSignIn(late, "/approvals/")
+	callback := e.atProvider(late, authorize, oktasim.SeedLoginSam)
 	e.clk.advance(loginTTL)
 	e.on(1)
-	c.do("GET", callback, nil).want(t, http.StatusBadRequest)
+	late.do("GET", callback, nil).want(t, http.StatusBadRequest)
 }
 
 // While the store cannot be reached, nothing is guessed: no session is
@@ -225,8 +226,9 @@ func TestSharedStoreDownFailsClosed(t *testing.T) {
 
 	srv.Restart()
 	c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusSeeOther) // the session died with the store's data
-	e.signIn(c, "/approvals/", oktasim.SeedLoginSam).want(t, http.StatusOK)
-	c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusOK)
+	again := e.client()
+	e.signIn(again, "/approvals/", oktasim.SeedLoginSam).want(t, http.StatusOK)
+	again.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusOK)
 }
 
 // The shared store is bounded across the fleet as the memory store is in

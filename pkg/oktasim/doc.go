@@ -97,9 +97,11 @@
 // is redirected to the client with error, error_description and the state
 // (state and response_type=code required, scope of openid, profile and
 // email including openid, code_challenge with code_challenge_method S256,
-// no parameter repeated or longer than 2048 bytes, prompt=none answered
-// login_required as there is no browser session). A good request gets a
-// sign-in page: server-rendered HTML with no script and no external asset,
+// no parameter repeated or longer than 2048 bytes, prompt none, login or
+// consent). A browser that signed in before and still has its session
+// (PeopleSessionCookie) goes straight back with a code, as at Okta,
+// unless prompt=login; prompt=none without one is answered
+// login_required. Any other good request gets a sign-in page: server-rendered HTML with no script and no external asset,
 // a Content-Security-Policy (default-src 'none', its style by hash,
 // form-action itself and the redirect URI's origin), and the request in
 // hidden fields beside Okta's widget ids (okta-signin-username, -password,
@@ -109,8 +111,10 @@
 // accepted. Only an ACTIVE user with a password signs in; a wrong password,
 // an unknown login or any other status shows the page again with Okta's
 // "Unable to sign in". There is no MFA and no lockout. A sign-in opens a
-// session and records user.session.start (a known user's failure too),
-// then redirects with a code and the state.
+// session, records user.session.start (a known user's failure too),
+// remembers the browser by PeopleSessionCookie until the session ends
+// (its idle lifetime, its revocation, the user's suspension or
+// deactivation, or /v1/logout), then redirects with a code and the state.
 //
 // POST /v1/token takes grant_type=authorization_code with client_id,
 // code, redirect_uri and code_verifier. The code lasts PeopleCodeTTL (60

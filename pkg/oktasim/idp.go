@@ -103,8 +103,9 @@ func WithPeoplePassword(password string) Option {
 	}
 }
 
-// peopleAS is the server's configuration, its key and the codes it has
-// issued. codes is guarded by Sim.mu; the clients, which
+// peopleAS is the server's configuration, its key, the codes it has
+// issued and the browsers signed in. codes and browsers are guarded by
+// Sim.mu; the clients, which
 // RegisterPeopleClient may add to after New, by mu. A registered client
 // never changes.
 type peopleAS struct {
@@ -113,6 +114,7 @@ type peopleAS struct {
 	signer   jose.Signer
 	jwks     []byte // the public key set, encoded
 	codes    map[string]*authCode
+	browsers map[[32]byte]string // SHA-256 of a PeopleSessionCookie -> session id
 
 	mu      sync.RWMutex
 	clients map[string]*peopleClient
@@ -127,7 +129,7 @@ type peopleClient struct {
 
 func newPeopleAS(cfg peopleConfig) (*peopleAS, error) {
 	as := &peopleAS{audience: cfg.audience, password: cfg.password, clients: map[string]*peopleClient{},
-		origins: map[string]bool{}, codes: map[string]*authCode{}}
+		origins: map[string]bool{}, codes: map[string]*authCode{}, browsers: map[[32]byte]string{}}
 	for _, pc := range cfg.clients {
 		if err := as.addClient(pc); err != nil {
 			return nil, err
