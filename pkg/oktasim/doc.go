@@ -81,8 +81,9 @@
 // response_types_supported ["code"], grant_types_supported
 // ["authorization_code"], code_challenge_methods_supported ["S256"],
 // token_endpoint_auth_methods_supported ["none"], scopes openid, profile
-// and email, RS256; /v1/keys, the JWKS of one RSA key generated at New
-// (kid its JWK thumbprint); /v1/authorize; and /v1/token. These endpoints
+// and email, RS256, end_session_endpoint; /v1/keys, the JWKS of one RSA
+// key generated at New (kid its JWK thumbprint); /v1/authorize;
+// /v1/token; and /v1/logout. These endpoints
 // are public, as at Okta; anything else under /oauth2/{authServerId} is a
 // 404, and with no WithPeopleAuthServer the server does not exist. They
 // have one rate-limit bucket, BucketAuthServer, and answer CORS from the
@@ -127,6 +128,16 @@
 // answer is {"token_type": "Bearer", "expires_in": 3600, "access_token",
 // "scope", "id_token"}, and the grants are logged
 // (app.oauth2.as.token.grant.access_token and .id_token).
+//
+// GET /v1/logout is OpenID Connect RP-initiated logout, as Okta's: it
+// takes id_token_hint (required: an unexpired ID token of this server for
+// one of its clients), post_logout_redirect_uri (optional: one of that
+// client's PostLogoutRedirectURIs, compared exactly) and state. A request
+// that breaks any of these gets a 400 page and ends nothing: the endpoint
+// is no open redirect. Otherwise the browser's session ends when it is the
+// token's subject's (user.session.end, the cookie cleared), and the
+// browser goes to post_logout_redirect_uri with the state, or is shown a
+// page that says it signed out.
 //
 // Both tokens are RS256 JWTs with a kid, lasting PeopleTokenTTL (an hour).
 // The access token has Okta's claims ver, jti ("AT.…"), iss, aud (the
