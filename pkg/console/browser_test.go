@@ -60,10 +60,11 @@ func browser(t *testing.T) context.Context {
 // The console driven in a real browser: sent to the identity provider's
 // sign-in page, Sam signs in, comes back to the pending approval (a
 // notification's link), sees its parameters masked and approves it with a
-// comment. On the way: Chromium keeps the Secure session cookie on loopback
-// http, the page works under its CSP (no violation reported, its style
-// sheet applied), and a form posted from another page of the same site is
-// refused.
+// comment, then signs out, of the console and of the provider. On the way:
+// Chromium keeps the Secure session cookie on loopback http, the page works
+// under its CSP (no violation reported, its style sheet applied), a form
+// posted from another page of the same site is refused, and after sign-out
+// signing in asks for the person again.
 func TestConsoleInBrowser(t *testing.T) {
 	ctx := browser(t) // skips first when there is no browser
 	e := newEnv(t)
@@ -191,12 +192,21 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the store has %+v", got)
 	}
 
+	// Sign-out goes through the provider's end-session endpoint (the
+	// form's redirect there is allowed by form-action) and back; signing in
+	// again then asks for Sam, not only for his browser.
 	do("sign out",
 		chromedp.Click(chromedp.CSS("#signout")),
 		chromedp.WaitVisible(chromedp.CSS("#signin")))
 	if e.sessionCount() != 0 {
 		t.Error("the session outlived sign-out")
 	}
+	if loc := get(chromedp.Location()); !strings.HasPrefix(loc, e.srv.URL+"/approvals/?state=") {
+		t.Errorf("after sign-out at %s, want the console's list back from the provider", loc)
+	}
+	do("sign in again",
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#okta-signin-username")))
 	mu.Lock()
 	defer mu.Unlock()
 	if len(violations) > 0 {

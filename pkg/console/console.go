@@ -49,10 +49,14 @@ const (
 	httpTimeout        = 10 * time.Second
 )
 
-// csp is every response's Content-Security-Policy: nothing but the
-// console's own style sheet, forms that post to the console only, never
-// framed.
-const csp = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// cspFor is every response's Content-Security-Policy: nothing but the
+// console's own style sheet, forms that post to the console, never
+// framed. form-action also names the issuer's origin: browsers apply it to
+// the redirects that answer a form, and the sign-out form's answer is the
+// redirect to the provider's end-session endpoint.
+func cspFor(issuerOrigin string) string {
+	return "default-src 'none'; style-src 'self'; form-action 'self' " + issuerOrigin + "; frame-ancestors 'none'; base-uri 'none'"
+}
 
 // Approvals is the approvers' service in process (*approvers.Server): the
 // console lists, reads and votes through it only, for the person signed
@@ -108,11 +112,13 @@ type Config struct {
 
 // Console is the approvers' web console. It is safe for concurrent use.
 type Console struct {
-	cfg    Config
-	origin string // the console's, from the redirect URL
-	mux    *http.ServeMux
-	store  store
-	log    *slog.Logger
+	cfg          Config
+	origin       string // the console's, from the redirect URL
+	issuerOrigin string
+	csp          string
+	mux          *http.ServeMux
+	store        store
+	log          *slog.Logger
 
 	provMu sync.Mutex
 	prov   *provider // discovered once, on the first sign-in
@@ -152,8 +158,12 @@ func New(cfg Config) (*Console, error) {
 	cfg.Client = &client
 
 	var errs []error
-	if u, err := url.Parse(cfg.Issuer); cfg.Issuer == "" || err != nil || loopback.CheckURL(u) != nil || u.RawQuery != "" || u.Fragment != "" {
-		errs = append(errs, errors.New("the issuer must be an https URL (or http to a loopback IP) without query or fragment"))
+	issuerOrigin := ""
+	if u, err := url.Parse(cfg.Issuer); cfg.Issuer == "" || err != nil || loopback.CheckURL(u) != nil || u.RawQuery != "" || u.Fragment != "" ||
+		u.User != nil || strings.ContainsAny(u.Host, " ;,'\"") {
+		errs = append(errs, errors.New("the issuer must be an https URL (or http to a loopback IP) without user info, query or fragment"))
+	} else {
+		issuerOrigin = u.Scheme + "://" + u.Host
 	}
 	origin := ""
 	if u, err := url.Parse(cfg.RedirectURL); err != nil || loopback.CheckURL(u) != nil || u.User != nil || u.RawQuery != "" ||
@@ -174,7 +184,8 @@ func New(cfg Config) (*Console, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("console: %w", errors.Join(errs...))
 	}
-	c := &Console{cfg: cfg, origin: origin, log: cfg.Logger, store: newMemStore(cfg.MaxSessions, maxLogins, cfg.Now)}
+	c := &Console{cfg: cfg, origin: origin, issuerOrigin: issuerOrigin, csp: cspFor(issuerOrigin), log: cfg.Logger,
+		store: newMemStore(cfg.MaxSessions, maxLogins, cfg.Now)}
 	if cfg.Shared != nil {
 		c.store = &sharedStore{st: cfg.Shared, maxSessions: cfg.MaxSessions, maxLogins: maxLogins, now: cfg.Now}
 	}
@@ -205,7 +216,7 @@ func (c *Console) routes() {
 // request body, and serves the console's pages.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", c.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")

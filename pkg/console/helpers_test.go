@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html"
@@ -139,7 +140,7 @@ func newReplicas(t *testing.T, shared *state.Store, n int) *env {
 	}
 	e.console = e.replicas[0]
 	if err := e.sim.RegisterPeopleClient(oktasim.PeopleClient{ClientID: clientID, Name: "Bollard approvals",
-		RedirectURIs: []string{e.srv.URL + CallbackPath}}); err != nil {
+		RedirectURIs: []string{e.srv.URL + CallbackPath}, PostLogoutRedirectURIs: []string{e.console.PostLogoutURL()}}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -240,6 +241,18 @@ type client struct {
 func (e *env) client() *client {
 	return &client{t: e.t, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		cookies: map[string]*http.Cookie{}, header: http.Header{}}
+}
+
+// clientWith is another browser tab of c's browser: c's cookies, minus the
+// console's session, so that it starts a sign-in of its own.
+func (e *env) clientWith(c *client) *client {
+	n := e.client()
+	for k, ck := range c.cookies {
+		if ck.Name != SessionCookie {
+			n.cookies[k] = ck
+		}
+	}
+	return n
 }
 
 type response struct {
@@ -362,6 +375,25 @@ func (e *env) atProvider(c *client, authorize, login string) string {
 		e.t.Fatalf("the provider sent the browser to %s", callback)
 	}
 	return callback
+}
+
+// idClaims are the claims of an ID token, unverified: the simulator signed
+// it, and the test only reads what it says.
+func idClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // csrf is the CSRF token of the forms on a page.

@@ -76,8 +76,15 @@ func (c *Console) base(sess *session, title string) *view {
 	return &view{Title: title, Who: who, CSRF: sess.csrf}
 }
 
-// list is the pending approvals the person may decide.
+// list is the pending approvals the person may decide; without a session
+// but with a state, the page the provider's sign-out came back to.
 func (c *Console) list(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("state") {
+		if _, sess, err := c.session(r); err == nil && sess == nil {
+			c.signedOut(w, r)
+			return
+		}
+	}
 	sess := c.signedIn(w, r)
 	if sess == nil {
 		return
@@ -176,24 +183,6 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
-}
-
-// logout ends the session.
-func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
-	id, sess := c.checkPost(w, r)
-	if sess == nil {
-		return
-	}
-	if err := c.endSession(r.Context(), id); err != nil {
-		// The cookie stays, so that signing out can be tried again: the
-		// session is not over until the store says so.
-		c.render(w, r, http.StatusServiceUnavailable, "message", &view{Title: "Not signed out",
-			Message: "The console cannot reach the store that keeps its sessions, so your session could not be ended. Try again shortly."})
-		return
-	}
-	clearSessionCookie(w)
-	c.log.Info("console: signed out", "approver", sess.who.Subject)
-	c.render(w, r, http.StatusOK, "message", &view{Title: "Signed out", Message: "You have signed out.", SignIn: true})
 }
 
 // clean shows control and format characters (bidi overrides, zero-width

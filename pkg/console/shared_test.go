@@ -106,8 +106,10 @@ func TestSharedSessionsAcrossReplicas(t *testing.T) {
 	tok = csrf(t, d.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusOK).body)
 	kept := *d.cookies[SessionCookie+"/"]
 	e.on(1)
-	d.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusOK)
-	d.cookies[SessionCookie+"/"] = &kept // a copy kept, as an attacker might
+	// Sign-out goes on to the provider; a copy of the cookie is kept, as
+	// an attacker might.
+	d.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusSeeOther)
+	d.cookies[SessionCookie+"/"] = &kept
 	e.on(0)
 	d.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusSeeOther)
 	d.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusForbidden)
@@ -209,7 +211,7 @@ func TestSharedStoreDownFailsClosed(t *testing.T) {
 		"a sign-out":  c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}),
 	} {
 		r.want(t, http.StatusServiceUnavailable)
-		checkHeaders(t, r)
+		e.checkHeaders(t, r)
 		if !strings.Contains(r.body, "cannot reach the store") {
 			t.Errorf("%s while the store is down:\n%s", name, r.body)
 		}
