@@ -153,6 +153,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	if session == nil || !session.Secure || !session.HTTPOnly || session.SameSite != network.CookieSameSiteStrict || session.Path != "/" {
 		t.Fatalf("Chromium's session cookie on loopback http: %+v (all: %+v)", session, res.Cookies)
 	}
+	// The provider remembers the browser (its session cookie is kept too),
+	// so that sign-out must end its session for the next sign-in to ask.
+	if !providerSignedIn(ctx, t, e) {
+		t.Fatal("Chromium did not keep the provider's session cookie: this test could not show what sign-out ends")
+	}
 	headerBG, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("header")).backgroundColor`))
 	if err != nil || headerBG != "rgb(31, 42, 68)" {
 		t.Errorf("the style sheet is not applied (header background %q, %v): is the CSP blocking it?", headerBG, err)
@@ -204,6 +209,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	if loc := get(chromedp.Location()); !strings.HasPrefix(loc, e.srv.URL+"/approvals/?state=") {
 		t.Errorf("after sign-out at %s, want the console's list back from the provider", loc)
 	}
+	if providerSignedIn(ctx, t, e) {
+		t.Error("the provider's session cookie outlived sign-out")
+	}
 	do("sign in again",
 		chromedp.Click(chromedp.CSS("#signin")),
 		chromedp.WaitVisible(chromedp.CSS("#okta-signin-username")))
@@ -212,4 +220,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	if len(violations) > 0 {
 		t.Errorf("CSP violations reported: %q", violations)
 	}
+}
+
+// providerSignedIn reports whether Chromium holds the simulator's session
+// cookie for its authorization endpoint.
+func providerSignedIn(ctx context.Context, t *testing.T, e *env) bool {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{e.issuer + "/v1/authorize"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range res.Cookies {
+		if ck.Name == oktasim.PeopleSessionCookie {
+			return true
+		}
+	}
+	return false
 }

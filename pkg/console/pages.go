@@ -61,11 +61,15 @@ func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) *session {
 		c.storeDown(w, r, err, "GET "+r.URL.Path)
 		return nil
 	}
-	if sess != nil {
-		return sess
+	if sess == nil {
+		toSignIn(w, r)
 	}
+	return sess
+}
+
+// toSignIn sends the browser to sign in, and back to this page after.
+func toSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, Prefix+"login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
-	return nil
 }
 
 func (c *Console) base(sess *session, title string) *view {
@@ -79,14 +83,16 @@ func (c *Console) base(sess *session, title string) *view {
 // list is the pending approvals the person may decide; without a session
 // but with a state, the page the provider's sign-out came back to.
 func (c *Console) list(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Has("state") {
-		if _, sess, err := c.session(r); err == nil && sess == nil {
-			c.signedOut(w, r)
-			return
-		}
-	}
-	sess := c.signedIn(w, r)
-	if sess == nil {
+	_, sess, err := c.session(r)
+	switch {
+	case err != nil:
+		c.storeDown(w, r, err, "GET "+r.URL.Path)
+		return
+	case sess == nil && r.URL.Query().Has("state"):
+		c.signedOut(w, r)
+		return
+	case sess == nil:
+		toSignIn(w, r)
 		return
 	}
 	v := c.base(sess, "Pending approvals")
