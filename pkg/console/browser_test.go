@@ -60,10 +60,11 @@ func browser(t *testing.T) context.Context {
 // The console driven in a real browser: sent to the identity provider's
 // sign-in page, Sam signs in, comes back to the pending approval (a
 // notification's link), sees its parameters masked and approves it with a
-// comment. On the way: Chromium keeps the Secure session cookie on loopback
-// http, the page works under its CSP (no violation reported, its style
-// sheet applied), and a form posted from another page of the same site is
-// refused.
+// comment, then signs out, of the console and of the provider. On the way:
+// Chromium keeps the Secure session cookie on loopback http, the page works
+// under its CSP (no violation reported, its style sheet applied), a form
+// posted from another page of the same site is refused, and after sign-out
+// signing in asks for the person again.
 func TestConsoleInBrowser(t *testing.T) {
 	ctx := browser(t) // skips first when there is no browser
 	e := newEnv(t)
@@ -152,6 +153,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	if session == nil || !session.Secure || !session.HTTPOnly || session.SameSite != network.CookieSameSiteStrict || session.Path != "/" {
 		t.Fatalf("Chromium's session cookie on loopback http: %+v (all: %+v)", session, res.Cookies)
 	}
+	// The provider remembers the browser (its session cookie is kept too),
+	// so that sign-out must end its session for the next sign-in to ask.
+	if !providerSignedIn(ctx, t, e) {
+		t.Fatal("Chromium did not keep the provider's session cookie: this test could not show what sign-out ends")
+	}
 	headerBG, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("header")).backgroundColor`))
 	if err != nil || headerBG != "rgb(31, 42, 68)" {
 		t.Errorf("the style sheet is not applied (header background %q, %v): is the CSP blocking it?", headerBG, err)
@@ -191,15 +197,43 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the store has %+v", got)
 	}
 
+	// Sign-out goes through the provider's end-session endpoint (the
+	// form's redirect there is allowed by form-action) and back; signing in
+	// again then asks for Sam, not only for his browser.
 	do("sign out",
 		chromedp.Click(chromedp.CSS("#signout")),
 		chromedp.WaitVisible(chromedp.CSS("#signin")))
-	if e.console.sessions.len() != 0 {
+	if e.sessionCount() != 0 {
 		t.Error("the session outlived sign-out")
 	}
+	if loc := get(chromedp.Location()); !strings.HasPrefix(loc, e.srv.URL+"/approvals/?state=") {
+		t.Errorf("after sign-out at %s, want the console's list back from the provider", loc)
+	}
+	if providerSignedIn(ctx, t, e) {
+		t.Error("the provider's session cookie outlived sign-out")
+	}
+	do("sign in again",
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#okta-signin-username")))
 	mu.Lock()
 	defer mu.Unlock()
 	if len(violations) > 0 {
 		t.Errorf("CSP violations reported: %q", violations)
 	}
+}
+
+// providerSignedIn reports whether Chromium holds the simulator's session
+// cookie for its authorization endpoint.
+func providerSignedIn(ctx context.Context, t *testing.T, e *env) bool {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{e.issuer + "/v1/authorize"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range res.Cookies {
+		if ck.Name == oktasim.PeopleSessionCookie {
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/loopback"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 // Prefix is the path the console is served under; CallbackPath its
@@ -43,14 +44,19 @@ const (
 	maxLogins          = 1024
 	loginTTL           = 10 * time.Minute
 	maxFormBytes       = 64 << 10
+	maxSessionBytes    = 64 << 10 // what a session holds: who, the CSRF token, the ID token
 	listLimit          = 200
 	httpTimeout        = 10 * time.Second
 )
 
-// csp is every response's Content-Security-Policy: nothing but the
-// console's own style sheet, forms that post to the console only, never
-// framed.
-const csp = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// cspFor is every response's Content-Security-Policy: nothing but the
+// console's own style sheet, forms that post to the console, never
+// framed. form-action also names the issuer's origin: browsers apply it to
+// the redirects that answer a form, and the sign-out form's answer is the
+// redirect to the provider's end-session endpoint.
+func cspFor(issuerOrigin string) string {
+	return "default-src 'none'; style-src 'self'; form-action 'self' " + issuerOrigin + "; frame-ancestors 'none'; base-uri 'none'"
+}
 
 // Approvals is the approvers' service in process (*approvers.Server): the
 // console lists, reads and votes through it only, for the person signed
@@ -93,18 +99,26 @@ type Config struct {
 	// Now is the clock of sessions and sign-ins (default time.Now); give
 	// the approvers' service and the token verifier the same.
 	Now func() time.Time
-	// MaxSessions bounds the sessions held (default DefaultMaxSessions).
+	// MaxSessions bounds the sessions held (default DefaultMaxSessions):
+	// by this process, or by the fleet with Shared.
 	MaxSessions int
+	// Shared is the store the fleet shares
+	// (state.Store.Part(state.PartConsole)): sessions and sign-ins are kept
+	// there, so that any replica behind the same front serves them. Nil
+	// keeps them in this process. While it cannot be reached, no session
+	// is honoured and no sign-in starts or ends.
+	Shared *state.Store
 }
 
 // Console is the approvers' web console. It is safe for concurrent use.
 type Console struct {
-	cfg      Config
-	origin   string // the console's, from the redirect URL
-	mux      *http.ServeMux
-	sessions *sessions
-	logins   *logins
-	log      *slog.Logger
+	cfg          Config
+	origin       string // the console's, from the redirect URL
+	issuerOrigin string
+	csp          string
+	mux          *http.ServeMux
+	store        store
+	log          *slog.Logger
 
 	provMu sync.Mutex
 	prov   *provider // discovered once, on the first sign-in
@@ -144,8 +158,12 @@ func New(cfg Config) (*Console, error) {
 	cfg.Client = &client
 
 	var errs []error
-	if u, err := url.Parse(cfg.Issuer); cfg.Issuer == "" || err != nil || loopback.CheckURL(u) != nil || u.RawQuery != "" || u.Fragment != "" {
-		errs = append(errs, errors.New("the issuer must be an https URL (or http to a loopback IP) without query or fragment"))
+	issuerOrigin := ""
+	if u, err := url.Parse(cfg.Issuer); cfg.Issuer == "" || err != nil || loopback.CheckURL(u) != nil || u.RawQuery != "" || u.Fragment != "" ||
+		u.User != nil || strings.ContainsAny(u.Host, " ;,'\"") {
+		errs = append(errs, errors.New("the issuer must be an https URL (or http to a loopback IP) without user info, query or fragment"))
+	} else {
+		issuerOrigin = u.Scheme + "://" + u.Host
 	}
 	origin := ""
 	if u, err := url.Parse(cfg.RedirectURL); err != nil || loopback.CheckURL(u) != nil || u.User != nil || u.RawQuery != "" ||
@@ -166,8 +184,11 @@ func New(cfg Config) (*Console, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("console: %w", errors.Join(errs...))
 	}
-	c := &Console{cfg: cfg, origin: origin, log: cfg.Logger,
-		sessions: newSessions(cfg.MaxSessions, cfg.Now), logins: newLogins(maxLogins, cfg.Now)}
+	c := &Console{cfg: cfg, origin: origin, issuerOrigin: issuerOrigin, csp: cspFor(issuerOrigin), log: cfg.Logger,
+		store: newMemStore(cfg.MaxSessions, maxLogins, cfg.Now)}
+	if cfg.Shared != nil {
+		c.store = &sharedStore{st: cfg.Shared, maxSessions: cfg.MaxSessions, maxLogins: maxLogins, now: cfg.Now}
+	}
 	c.routes()
 	return c, nil
 }
@@ -195,7 +216,7 @@ func (c *Console) routes() {
 // request body, and serves the console's pages.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", c.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")

@@ -62,8 +62,8 @@ func TestSignInAndApprove(t *testing.T) {
 	if len(recs) != 1 || recs[0].Result != "ok" || recs[0].Detail["via"] != "console" || recs[0].Detail["comment"] != "ticket SEC-42" {
 		t.Fatalf("audit records: %+v", recs)
 	}
-	if e.console.sessions.len() != 1 {
-		t.Errorf("%d sessions", e.console.sessions.len())
+	if e.sessionCount() != 1 {
+		t.Errorf("%d sessions", e.sessionCount())
 	}
 }
 
@@ -119,7 +119,7 @@ func TestCSRF(t *testing.T) {
 				target = e.srv.URL + "/approvals/logout"
 			}
 			r := cl.do("POST", target, tc.form).want(t, http.StatusForbidden)
-			checkHeaders(t, r)
+			e.checkHeaders(t, r)
 		})
 	}
 	if got, _ := e.store.Get(a.ID); got.State != approval.Pending || len(got.Votes) != 0 {
@@ -137,11 +137,12 @@ func TestCSRF(t *testing.T) {
 	c.do("POST", approve, url.Values{"csrf": {tok}}).want(t, http.StatusSeeOther)
 }
 
-// checkHeaders are the security headers of every response.
-func checkHeaders(t *testing.T, r *response) {
+// checkHeaders are the security headers of every response. form-action
+// names the provider's origin, where the sign-out form's answer goes.
+func (e *env) checkHeaders(t *testing.T, r *response) {
 	t.Helper()
 	for k, v := range map[string]string{
-		"Content-Security-Policy":    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"Content-Security-Policy":    "default-src 'none'; style-src 'self'; form-action 'self' " + e.idp.URL + "; frame-ancestors 'none'; base-uri 'none'",
 		"X-Content-Type-Options":     "nosniff",
 		"Referrer-Policy":            "no-referrer",
 		"Cache-Control":              "no-store",
@@ -161,9 +162,9 @@ func TestHeadersAndCookies(t *testing.T) {
 	a := e.pending("reason")
 	c := e.client()
 	first := c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusSeeOther)
-	checkHeaders(t, first)
+	e.checkHeaders(t, first)
 	login := c.do("GET", first.location(t, e.srv.URL), nil).want(t, http.StatusSeeOther)
-	checkHeaders(t, login)
+	e.checkHeaders(t, login)
 	var pre *http.Cookie
 	for _, ck := range login.cookie {
 		if ck.Name == LoginCookie {
@@ -175,7 +176,7 @@ func TestHeadersAndCookies(t *testing.T) {
 		t.Errorf("pre-login cookie %+v", pre)
 	}
 	cont := e.signIn(c, "/approvals/", oktasim.SeedLoginSam).want(t, http.StatusOK)
-	checkHeaders(t, cont)
+	e.checkHeaders(t, cont)
 	var sess *http.Cookie
 	cleared := false
 	for _, ck := range cont.cookie {
@@ -200,7 +201,7 @@ func TestHeadersAndCookies(t *testing.T) {
 	for _, path := range []string{"/approvals/", "/approvals/" + a.ID, "/approvals/ap_unknown", "/approvals/console.css", "/approvals/no/such/page",
 		"/approvals/callback?state=x&code=y"} {
 		r := c.do("GET", e.srv.URL+path, nil)
-		checkHeaders(t, r)
+		e.checkHeaders(t, r)
 		if r.status >= 500 {
 			t.Errorf("%s: %d", path, r.status)
 		}
@@ -262,18 +263,75 @@ func TestSignOut(t *testing.T) {
 	page := c.do("GET", e.srv.URL+"/approvals/"+a.ID, nil).want(t, http.StatusOK)
 	tok := csrf(t, page.body)
 	old := *c.cookies[SessionCookie+"/"]
-	r := c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusOK)
-	if !strings.Contains(r.body, "You have signed out") || c.cookies[SessionCookie+"/"] != nil {
-		t.Fatalf("sign-out: %s (cookies %v)", r.body, c.cookies)
+	r := c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusSeeOther)
+	e.checkHeaders(t, r)
+	if c.cookies[SessionCookie+"/"] != nil {
+		t.Fatalf("sign-out kept the session cookie: %v", c.cookies)
 	}
-	if e.console.sessions.len() != 0 {
-		t.Errorf("%d sessions after sign-out", e.console.sessions.len())
+	// To the provider's end-session endpoint, with the session's ID token
+	// as hint, back to the console's list.
+	end := r.location(t, e.srv.URL)
+	if !strings.HasPrefix(end, e.issuer+"/v1/logout?") {
+		t.Fatalf("sign-out sends the browser to %s", end)
+	}
+	q := mustQuery(t, end)
+	hint := q.Get("id_token_hint")
+	claims := idClaims(t, hint)
+	if claims["aud"] != clientID || claims["sub"] != oktasim.SeedUserSam || q.Get("post_logout_redirect_uri") != e.srv.URL+"/approvals/" ||
+		len(q.Get("state")) < 26 || len(q) != 3 {
+		t.Errorf("the end-session request: %v (ID token %v)", q, claims)
+	}
+	if strings.Contains(page.body, hint) || strings.Contains(old.Value, hint) {
+		t.Error("the ID token is in a page or the cookie")
+	}
+	back := c.do("GET", end, nil).want(t, http.StatusFound)
+	r = c.do("GET", back.location(t, e.idp.URL), nil).want(t, http.StatusOK)
+	if !strings.Contains(r.body, "You have signed out") || !strings.Contains(r.body, `id="signin"`) || strings.Contains(r.body, `id="signout"`) {
+		t.Fatalf("back from the provider's sign-out: %s", r.body)
+	}
+	if e.sessionCount() != 0 {
+		t.Errorf("%d sessions after sign-out", e.sessionCount())
 	}
 	c.cookies[SessionCookie+"/"] = &old // a copy kept, as an attacker might
 	c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusSeeOther)
 	c.do("POST", e.srv.URL+"/approvals/"+a.ID+"/approve", url.Values{"csrf": {tok}}).want(t, http.StatusForbidden)
 	if got, _ := e.store.Get(a.ID); len(got.Votes) != 0 {
 		t.Fatalf("a vote after sign-out: %+v", got)
+	}
+}
+
+// Signing out ends the identity provider's session too: signing in again
+// needs the person, not only the browser that was signed in. The
+// provider's sign-out sends the browser back to the console, which says
+// so.
+func TestSignOutEndsTheProviderSession(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	e.signIn(c, "/approvals/", oktasim.SeedLoginSam).want(t, http.StatusOK)
+	// Without signing out, the provider remembers the browser: a second
+	// sign-in goes straight through.
+	again := e.startSignIn(e.clientWith(c), "/approvals/")
+	c.do("GET", again, nil).want(t, http.StatusFound)
+
+	tok := csrf(t, c.do("GET", e.srv.URL+"/approvals/", nil).want(t, http.StatusOK).body)
+	r := c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}})
+	for i := 0; r.status >= 300 && r.status < 400; i++ { // the provider's sign-out, and back
+		if i == 3 {
+			t.Fatalf("sign-out redirects on and on: %s", r.header.Get("Location"))
+		}
+		r = c.do("GET", r.location(t, e.srv.URL), nil)
+	}
+	r.want(t, http.StatusOK)
+	if !strings.Contains(r.body, "You have signed out") || !strings.Contains(r.body, `id="signin"`) {
+		t.Fatalf("after sign-out:\n%s", r.body)
+	}
+	if e.sessionCount() != 0 {
+		t.Errorf("%d sessions after sign-out", e.sessionCount())
+	}
+	authorize := e.startSignIn(c, "/approvals/")
+	page := c.do("GET", authorize, nil).want(t, http.StatusOK)
+	if !strings.Contains(page.body, `id="okta-signin-username"`) {
+		t.Fatalf("signing in again does not ask for the person:\n%s", page.body)
 	}
 }
 
@@ -292,8 +350,8 @@ func TestSessionExpiresWithToken(t *testing.T) {
 		t.Errorf("an expired session is sent to %s", r.header.Get("Location"))
 	}
 	c.do("POST", e.srv.URL+"/approvals/logout", url.Values{"csrf": {tok}}).want(t, http.StatusForbidden)
-	if e.console.sessions.len() != 0 {
-		t.Errorf("%d sessions after expiry", e.console.sessions.len())
+	if e.sessionCount() != 0 {
+		t.Errorf("%d sessions after expiry", e.sessionCount())
 	}
 }
 
@@ -358,7 +416,7 @@ func TestCallbackState(t *testing.T) {
 			t.Errorf("authorize %s=%q, want %q", k, q.Get(k), want)
 		}
 	}
-	if len(q.Get("state")) < 26 || len(q.Get("code_challenge")) != 43 || q.Has("nonce") {
+	if len(q.Get("state")) < 26 || len(q.Get("code_challenge")) != 43 || len(q.Get("nonce")) < 26 || q.Get("nonce") == q.Get("state") {
 		t.Errorf("authorize query %v", q)
 	}
 	state := q.Get("state")
@@ -381,7 +439,7 @@ func TestCallbackState(t *testing.T) {
 	u, _ = url.Parse(r.header.Get("Location"))
 	e.clk.advance(loginTTL)
 	c.do("GET", e.srv.URL+CallbackPath+"?state="+u.Query().Get("state")+"&code=x", nil).want(t, http.StatusBadRequest)
-	if e.console.sessions.len() != 0 {
+	if e.sessionCount() != 0 {
 		t.Error("a session without a sign-in")
 	}
 }

@@ -16,18 +16,35 @@
 //
 // OpenID Connect authorization code with PKCE (S256), as a public client:
 // the console reads the issuer's discovery document, sends the browser to
-// its authorization endpoint with a random state and code challenge, and
-// at /approvals/callback exchanges the code (with the verifier) at the
-// token endpoint. The access token is verified by the approvers'
-// Authenticator, exactly as the gRPC service verifies it (issuer,
-// audience, keys, agents refused), and then forgotten: the session holds
-// the verified Approver, never the token, and ends at the token's exp.
-// The state is single-use, expires after 10 minutes, and is bound to the
-// browser that started the sign-in by a pre-login cookie (HttpOnly,
-// Secure, SameSite=Lax so that it comes back on the identity provider's
-// redirect, Path=/approvals/callback) whose hash the pending sign-in
-// keeps. No nonce is sent: the ID token is not used, and PKCE binds the
-// code to this sign-in.
+// its authorization endpoint with a random state, nonce and code
+// challenge, and at /approvals/callback exchanges the code (with the
+// verifier) at the token endpoint. The access token is verified by the
+// approvers' Authenticator, exactly as the gRPC service verifies it
+// (issuer, audience, keys, agents refused), and then forgotten: the
+// session holds the verified Approver, never the access token, and ends
+// at the token's exp. The state is single-use, expires after 10 minutes,
+// and is bound to the browser that started the sign-in by a pre-login
+// cookie (HttpOnly, Secure, SameSite=Lax so that it comes back on the
+// identity provider's redirect, Path=/approvals/callback) whose hash the
+// pending sign-in keeps.
+//
+// The ID token is used for one thing: ending the provider's session at
+// sign-out. Its claims are checked against the sign-in (issuer, the
+// console as audience, the nonce, exp; not its signature: it comes
+// straight from the token endpoint over TLS, and no identity is taken
+// from it), it is at most 16 KiB, and the session keeps it only when the
+// provider has an end-session endpoint, ending no later than it does.
+//
+// # Sign-out
+//
+// OpenID Connect RP-initiated logout: the POST (checked as every POST)
+// ends the session, then redirects to the provider's end_session_endpoint
+// (discovered; used only on the issuer's origin) with id_token_hint,
+// post_logout_redirect_uri (PostLogoutURL: the console's list, which must
+// be registered at the provider's app) and a state; the provider ends its
+// session and sends the browser back, where the list's address with a
+// state and no session says it signed out. Without an end-session
+// endpoint, sign-out ends the console's session only.
 //
 // The callback answers with a short page that moves on to the console
 // by a meta refresh rather than with a redirect: the session cookie is
@@ -37,9 +54,14 @@
 // # Sessions and forms
 //
 // A session is a random id (130 bits) in a cookie (__Host-bollard_console:
-// HttpOnly, Secure, SameSite=Strict, Path=/), held in memory (keyed by its SHA-256, bounded,
-// the soonest to expire dropped first when full) until the token's exp,
-// at most 12 hours, or sign-out. Secure is set on loopback http too:
+// HttpOnly, Secure, SameSite=Strict, Path=/), held until the token's exp
+// (the ID token's if sooner), at most 12 hours, or sign-out. Sessions and
+// sign-ins under way are kept in memory, or with Config.Shared in the
+// fleet's Redis so that every replica behind one front serves them: keyed
+// by the SHA-256 of the session id or state (never the value), each
+// record's TTL its remaining life, bounded (the soonest to expire dropped
+// first when full), a sign-in taken once by a script. While Redis cannot
+// be reached nothing is guessed: no session, no sign-in, a 503 page. Secure is set on loopback http too:
 // browsers treat http://127.0.0.1 and http://localhost as secure contexts
 // and keep such cookies, prefixes included (the browser test checks it
 // with Chromium).
@@ -55,9 +77,10 @@
 // # Headers
 //
 // Every response carries Content-Security-Policy: default-src 'none';
-// style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri
-// 'none' (no form leads off the console: sign-in starts from links and
-// redirects), X-Content-Type-Options: nosniff, Referrer-Policy:
+// style-src 'self'; form-action 'self' <the issuer's origin>;
+// frame-ancestors 'none'; base-uri 'none' (browsers apply form-action to
+// the redirects that answer a form, and the sign-out form's answer is the
+// redirect to the provider), X-Content-Type-Options: nosniff, Referrer-Policy:
 // no-referrer (the callback's URL holds the code), Cache-Control:
 // no-store, X-Frame-Options: DENY and Cross-Origin-Opener-Policy:
 // same-origin.

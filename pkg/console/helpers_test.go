@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/state"
 )
 
 const (
@@ -57,12 +60,21 @@ type env struct {
 	store    *approval.Store
 	auditLog *audit.Logger
 	auditTo  string
-	console  *Console
+	console  *Console   // the first replica
+	replicas []*Console // behind the one front (srv)
+	serving  atomic.Int32
 	srv      *httptest.Server
 	issuer   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newReplicas(t, nil, 1) }
+
+// newReplicas is the env with n consoles behind the one front, as
+// replicas behind an Ingress: all share the origin, the identity
+// provider's client and the approvers' service, and shared, when not
+// nil, keeps their sessions. The front sends each request to the
+// replica set by on (the first until then).
+func newReplicas(t *testing.T, shared *state.Store, n int) *env {
 	t.Helper()
 	e := &env{t: t, clk: &clock{t: time.Now().Truncate(time.Second)}, auditTo: filepath.Join(t.TempDir(), "audit.log")}
 	e.sim = oktasim.New(oktasim.WithClock(e.clk.now), oktasim.WithPeopleAuthServer(audience))
@@ -96,33 +108,55 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 
-	// The console's address is known once it listens: the handler is set
-	// after, and its client registered at the simulator then, as dev mode
-	// does.
-	var h http.Handler = http.NotFoundHandler()
-	var mu sync.Mutex
+	// The console's address is known once it listens: the handlers are
+	// set after, and its client registered at the simulator then, as dev
+	// mode does.
+	var (
+		mu       sync.Mutex
+		handlers []http.Handler
+	)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		hh := h
+		var h http.Handler = http.NotFoundHandler()
+		if len(handlers) > 0 {
+			h = handlers[int(e.serving.Load())%len(handlers)]
+		}
 		mu.Unlock()
-		hh.ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	e.console, err = New(Config{Issuer: e.issuer, ClientID: clientID, RedirectURL: e.srv.URL + CallbackPath, Auth: auth,
-		Approvals: svc, Now: e.clk.now})
-	if err != nil {
-		t.Fatal(err)
+	for range n {
+		c, err := New(Config{Issuer: e.issuer, ClientID: clientID, RedirectURL: e.srv.URL + CallbackPath, Auth: auth,
+			Approvals: svc, Now: e.clk.now, Shared: shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(Prefix, c)
+		e.replicas = append(e.replicas, c)
+		mu.Lock()
+		handlers = append(handlers, mux)
+		mu.Unlock()
 	}
-	mux := http.NewServeMux()
-	mux.Handle(Prefix, e.console)
-	mu.Lock()
-	h = mux
-	mu.Unlock()
+	e.console = e.replicas[0]
 	if err := e.sim.RegisterPeopleClient(oktasim.PeopleClient{ClientID: clientID, Name: "Bollard approvals",
-		RedirectURIs: []string{e.srv.URL + CallbackPath}}); err != nil {
+		RedirectURIs: []string{e.srv.URL + CallbackPath}, PostLogoutRedirectURIs: []string{e.console.PostLogoutURL()}}); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// on makes replica i serve the requests that follow.
+func (e *env) on(i int) { e.serving.Store(int32(i)) }
+
+// sessionCount is how many sessions the console's memory store holds.
+func (e *env) sessionCount() int {
+	e.t.Helper()
+	m, ok := e.console.store.(*memStore)
+	if !ok {
+		e.t.Fatalf("the console keeps its sessions in %T, not in memory", e.console.store)
+	}
+	return m.sessionCount()
 }
 
 // targetReader shows the user a call names, as Okta would answer.
@@ -207,6 +241,18 @@ type client struct {
 func (e *env) client() *client {
 	return &client{t: e.t, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		cookies: map[string]*http.Cookie{}, header: http.Header{}}
+}
+
+// clientWith is another browser tab of c's browser: c's cookies, minus the
+// console's session, so that it starts a sign-in of its own.
+func (e *env) clientWith(c *client) *client {
+	n := e.client()
+	for k, ck := range c.cookies {
+		if ck.Name != SessionCookie {
+			n.cookies[k] = ck
+		}
+	}
+	return n
 }
 
 type response struct {
@@ -298,22 +344,56 @@ func fields(body string) url.Values {
 // page.
 func (e *env) signIn(c *client, path, login string) *response {
 	e.t.Helper()
+	return c.do("GET", e.atProvider(c, e.startSignIn(c, path), login), nil)
+}
+
+// startSignIn opens path without a session and follows the console to
+// the identity provider: it returns the authorization URL.
+func (e *env) startSignIn(c *client, path string) string {
+	e.t.Helper()
 	r := c.do("GET", e.srv.URL+path, nil).want(e.t, http.StatusSeeOther)
 	r = c.do("GET", r.location(e.t, e.srv.URL), nil).want(e.t, http.StatusSeeOther) // /approvals/login
 	authorize := r.location(e.t, e.srv.URL)
 	if !strings.HasPrefix(authorize, e.issuer+"/v1/authorize?") {
 		e.t.Fatalf("sent to %s, not the issuer's authorization endpoint", authorize)
 	}
+	return authorize
+}
+
+// atProvider signs in as login on the provider's sign-in page for an
+// authorization URL and returns the callback URL the provider sends the
+// browser to.
+func (e *env) atProvider(c *client, authorize, login string) string {
+	e.t.Helper()
 	page := c.do("GET", authorize, nil).want(e.t, http.StatusOK)
 	form := fields(page.body)
 	form.Set("username", login)
 	form.Set("password", oktasim.DefaultPeoplePassword)
-	r = c.do("POST", e.issuer+"/v1/authorize", form).want(e.t, http.StatusFound)
+	r := c.do("POST", e.issuer+"/v1/authorize", form).want(e.t, http.StatusFound)
 	callback := r.location(e.t, e.idp.URL)
 	if !strings.HasPrefix(callback, e.srv.URL+CallbackPath+"?") {
 		e.t.Fatalf("the provider sent the browser to %s", callback)
 	}
-	return c.do("GET", callback, nil)
+	return callback
+}
+
+// idClaims are the claims of an ID token, unverified: the simulator signed
+// it, and the test only reads what it says.
+func idClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // csrf is the CSRF token of the forms on a page.

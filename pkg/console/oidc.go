@@ -23,8 +23,10 @@ import (
 const maxProviderBody = 1 << 20
 
 // provider is what the console uses of the discovery document.
+// endSession is "" when the provider has no end-session endpoint on the
+// issuer's origin: sign-out then ends the console's session only.
 type provider struct {
-	authorize, token string
+	authorize, token, endSession string
 }
 
 // discover reads the issuer's discovery document once; a failure is
@@ -39,6 +41,7 @@ func (c *Console) discover(ctx context.Context) (provider, error) {
 		Issuer     string   `json:"issuer"`
 		Authorize  string   `json:"authorization_endpoint"`
 		Token      string   `json:"token_endpoint"`
+		EndSession string   `json:"end_session_endpoint"`
 		Challenges []string `json:"code_challenge_methods_supported"`
 	}
 	wellKnown := strings.TrimSuffix(c.cfg.Issuer, "/") + "/.well-known/openid-configuration"
@@ -60,6 +63,15 @@ func (c *Console) discover(ctx context.Context) (provider, error) {
 		return provider{}, errors.New("discovery: the provider does not support PKCE with S256")
 	}
 	c.prov = &provider{authorize: doc.Authorize, token: doc.Token}
+	// The sign-out form's answer redirects there, and the pages'
+	// form-action allows the issuer's origin only.
+	if u, err := url.Parse(doc.EndSession); doc.EndSession != "" && (!goodEndpoint(doc.EndSession) || err != nil ||
+		u.Scheme+"://"+u.Host != c.issuerOrigin || u.RawQuery != "") {
+		c.log.Warn("console: the provider's end-session endpoint is not an URL on the issuer's origin without query; sign-out will not end the provider's session",
+			"end_session_endpoint", printableURL(doc.EndSession))
+	} else {
+		c.prov.endSession = doc.EndSession
+	}
 	return *c.prov, nil
 }
 
@@ -117,16 +129,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verifier := randomB64(32)
-	state, binding := rand.Text(), rand.Text()
-	c.logins.add(state, &login{binding: sha256.Sum256([]byte(binding)), verifier: verifier,
-		next: safeNext(r.URL.Query().Get("next")), expires: c.cfg.Now().Add(loginTTL)})
+	state, binding, nonce := rand.Text(), rand.Text(), rand.Text()
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if err := c.store.putLogin(ctx, storeKey(state), &login{binding: sha256.Sum256([]byte(binding)), verifier: verifier,
+		nonce: nonce, next: safeNext(r.URL.Query().Get("next")), expires: c.cfg.Now().Add(loginTTL)}); err != nil {
+		c.storeDown(w, r, err, "sign-in")
+		return
+	}
 	setLoginCookie(w, binding)
 	challenge := sha256.Sum256([]byte(verifier))
 	u, _ := url.Parse(p.authorize) // checked by discover
 	q := u.Query()
 	for k, v := range map[string]string{
 		"response_type": "code", "client_id": c.cfg.ClientID, "redirect_uri": c.cfg.RedirectURL,
-		"scope": "openid email profile", "state": state,
+		"scope": "openid email profile", "state": state, "nonce": nonce,
 		"code_challenge": base64.RawURLEncoding.EncodeToString(challenge[:]), "code_challenge_method": "S256",
 	} {
 		q.Set(k, v)
@@ -151,7 +168,11 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		cookie = ck.Value
 	}
 	clearLoginCookie(w)
-	in := c.logins.take(q.Get("state"), cookie)
+	in, err := c.takeLogin(r.Context(), q.Get("state"), cookie)
+	if err != nil {
+		c.storeDown(w, r, err, "sign-in callback")
+		return
+	}
 	if in == nil {
 		c.log.Info("console: sign-in callback refused: unknown, used or expired state, or another browser's")
 		c.render(w, r, http.StatusBadRequest, "message", &view{Title: "Sign-in failed",
@@ -164,7 +185,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 			Message: "The identity provider did not sign you in (" + printableWord(e) + ").", SignIn: true})
 		return
 	}
-	token, err := c.exchange(r.Context(), q.Get("code"), in.verifier)
+	token, idToken, err := c.exchange(r.Context(), q.Get("code"), in.verifier)
 	if err != nil {
 		c.log.Error("console: the code could not be exchanged", "error", err)
 		c.render(w, r, http.StatusBadGateway, "message", &view{Title: "Sign-in failed",
@@ -189,7 +210,26 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Sign-in refused", Message: msg, SignIn: true})
 		return
 	}
-	id, sess := c.sessions.add(who)
+	hint, err := c.checkIDToken(r.Context(), idToken, in.nonce)
+	if err != nil {
+		c.log.Warn("console: sign-in refused: the ID token does not belong to this sign-in", "approver", who.Subject, "error", err)
+		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Sign-in refused",
+			Message: "Your identity provider's ID token does not belong to this sign-in.", SignIn: true})
+		return
+	}
+	id, sess := newSession(who, hint.token, hint.expires, c.cfg.Now())
+	if sess.size() > maxSessionBytes {
+		c.log.Warn("console: sign-in refused: the token names more than a session keeps", "approver", who.Subject, "bytes", sess.size())
+		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Sign-in refused",
+			Message: "Your identity provider's token says more about you (groups, names) than the console keeps.", SignIn: true})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if err := c.store.putSession(ctx, storeKey(id), sess); err != nil {
+		c.storeDown(w, r, err, "sign-in callback")
+		return
+	}
 	c.setSessionCookie(w, id, sess)
 	c.log.Info("console: signed in", "approver", who.Subject, "email", who.Email, "until", sess.expires)
 	// A page, not a redirect: the session cookie is SameSite=Strict, and
@@ -198,29 +238,31 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // exchange redeems a code at the token endpoint, as a public client with
-// its PKCE verifier, and returns the access token.
-func (c *Console) exchange(ctx context.Context, code, verifier string) (string, error) {
+// its PKCE verifier, and returns the access token and the ID token ("" if
+// none).
+func (c *Console) exchange(ctx context.Context, code, verifier string) (access, id string, err error) {
 	p, err := c.discover(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.cfg.RedirectURL},
 		"client_id": {c.cfg.ClientID}, "code_verifier": {verifier}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.token, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		TokenType   string `json:"token_type"`
+		IDToken     string `json:"id_token"`
 	}
 	if err := c.fetchJSON(req, &tok); err != nil {
-		return "", fmt.Errorf("token endpoint: %w", err)
+		return "", "", fmt.Errorf("token endpoint: %w", err)
 	}
 	if tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "Bearer") {
-		return "", errors.New("token endpoint: no bearer access token in the answer")
+		return "", "", errors.New("token endpoint: no bearer access token in the answer")
 	}
-	return tok.AccessToken, nil
+	return tok.AccessToken, tok.IDToken, nil
 }

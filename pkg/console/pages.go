@@ -56,11 +56,20 @@ func (c *Console) render(w http.ResponseWriter, _ *http.Request, status int, nam
 // signedIn is the request's session, or a redirect to sign in that comes
 // back to this page.
 func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) *session {
-	if _, sess := c.session(r); sess != nil {
-		return sess
+	_, sess, err := c.session(r)
+	if err != nil {
+		c.storeDown(w, r, err, "GET "+r.URL.Path)
+		return nil
 	}
+	if sess == nil {
+		toSignIn(w, r)
+	}
+	return sess
+}
+
+// toSignIn sends the browser to sign in, and back to this page after.
+func toSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, Prefix+"login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
-	return nil
 }
 
 func (c *Console) base(sess *session, title string) *view {
@@ -71,10 +80,19 @@ func (c *Console) base(sess *session, title string) *view {
 	return &view{Title: title, Who: who, CSRF: sess.csrf}
 }
 
-// list is the pending approvals the person may decide.
+// list is the pending approvals the person may decide; without a session
+// but with a state, the page the provider's sign-out came back to.
 func (c *Console) list(w http.ResponseWriter, r *http.Request) {
-	sess := c.signedIn(w, r)
-	if sess == nil {
+	_, sess, err := c.session(r)
+	switch {
+	case err != nil:
+		c.storeDown(w, r, err, "GET "+r.URL.Path)
+		return
+	case sess == nil && r.URL.Query().Has("state"):
+		c.signedOut(w, r)
+		return
+	case sess == nil:
+		toSignIn(w, r)
 		return
 	}
 	v := c.base(sess, "Pending approvals")
@@ -143,8 +161,8 @@ func (c *Console) vote(w http.ResponseWriter, r *http.Request, approve bool) {
 // ends.
 func (c *Console) failed(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	if approvers.ReasonOf(err) == approvers.ReasonUnauthenticated {
-		if id, _ := c.session(r); id != "" {
-			c.sessions.remove(id)
+		if id, _, _ := c.session(r); id != "" {
+			_ = c.endSession(r.Context(), id)
 		}
 		clearSessionCookie(w)
 		c.render(w, r, http.StatusUnauthorized, "message", &view{Title: "Signed out", Message: "Your session has ended. Sign in again.", SignIn: true})
@@ -171,18 +189,6 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
-}
-
-// logout ends the session.
-func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
-	id, sess := c.checkPost(w, r)
-	if sess == nil {
-		return
-	}
-	c.sessions.remove(id)
-	clearSessionCookie(w)
-	c.log.Info("console: signed out", "approver", sess.who.Subject)
-	c.render(w, r, http.StatusOK, "message", &view{Title: "Signed out", Message: "You have signed out.", SignIn: true})
 }
 
 // clean shows control and format characters (bidi overrides, zero-width

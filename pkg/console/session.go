@@ -1,167 +1,103 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/approvers"
 )
 
-// session is a person signed in: who their token said they are, until
-// when, and the token their forms must carry.
-type session struct {
-	who     approvers.Approver
-	csrf    string
-	expires time.Time
-}
-
-// sessions are held in memory, keyed by the SHA-256 of the cookie's value
-// (so that a lookup's timing says nothing of another session's id).
-type sessions struct {
-	mu   sync.Mutex
-	byID map[[32]byte]*session
-	max  int
-	now  func() time.Time
-}
-
-func newSessions(max int, now func() time.Time) *sessions {
-	return &sessions{byID: map[[32]byte]*session{}, max: max, now: now}
-}
-
-// add opens a session for who, until their token's exp (at most
-// maxSessionAge), and returns its id. When full, the expired sessions
-// go, then the one that would expire first.
-func (s *sessions) add(who approvers.Approver) (string, *session) {
-	id := rand.Text()
-	now := s.now()
-	sess := &session{who: who, csrf: rand.Text(), expires: who.Expires}
+// newSession opens a session for who, until their token's exp, the ID
+// token's if it ends sooner (so that the hint sign-out sends is still
+// good), and at most maxSessionAge; it returns the session's id (the
+// cookie's value) and the session.
+func newSession(who approvers.Approver, idToken string, idExpires, now time.Time) (string, *session) {
+	sess := &session{who: who, csrf: rand.Text(), idToken: idToken, expires: who.Expires}
+	if !idExpires.IsZero() && idExpires.Before(sess.expires) {
+		sess.expires = idExpires
+	}
 	if limit := now.Add(maxSessionAge); sess.expires.After(limit) {
 		sess.expires = limit
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.byID) >= s.max {
-		var soonest [32]byte
-		var first time.Time
-		for k, v := range s.byID {
-			if !v.expires.After(now) {
-				delete(s.byID, k)
-			} else if first.IsZero() || v.expires.Before(first) {
-				soonest, first = k, v.expires
-			}
-		}
-		if len(s.byID) >= s.max {
-			delete(s.byID, soonest)
-		}
+	return rand.Text(), sess
+}
+
+// storeKey is what a session id or a state is kept under: its SHA-256,
+// never the value itself, so that what the store holds (or a lookup's
+// timing) opens no session and ends no sign-in.
+func storeKey(value string) [32]byte { return sha256.Sum256([]byte(value)) }
+
+// maxCookieLen bounds the session id and state taken from a request: ours
+// are 26 characters.
+const maxCookieLen = 64
+
+// storeTimeout bounds one store operation within the request's context.
+const storeTimeout = 2 * time.Second
+
+// takeLogin ends a sign-in under way: the state's, once, unless it
+// expired or the pre-login cookie is not the browser's that started it.
+func (c *Console) takeLogin(ctx context.Context, state, cookie string) (*login, error) {
+	if state == "" || len(state) > maxCookieLen {
+		return nil, nil
 	}
-	s.byID[sha256.Sum256([]byte(id))] = sess
-	return id, sess
-}
-
-// get is the live session of an id; an expired one is dropped.
-func (s *sessions) get(id string) *session {
-	if id == "" {
-		return nil
-	}
-	key := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.byID[key]
-	if sess == nil {
-		return nil
-	}
-	if !sess.expires.After(s.now()) {
-		delete(s.byID, key)
-		return nil
-	}
-	return sess
-}
-
-func (s *sessions) remove(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, sha256.Sum256([]byte(id)))
-}
-
-func (s *sessions) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.byID)
-}
-
-// login is a sign-in under way: the PKCE verifier, where to go after, and
-// the hash of the pre-login cookie that binds it to the browser that
-// started it.
-type login struct {
-	binding  [32]byte
-	verifier string
-	next     string
-	expires  time.Time
-}
-
-// logins are the sign-ins under way, by state: single-use, expiring,
-// bounded (the oldest dropped when full: a flood of sign-ins can only
-// make people start theirs again).
-type logins struct {
-	mu    sync.Mutex
-	m     map[string]*login
-	order []string // states, oldest first (some may be gone already)
-	max   int
-	now   func() time.Time
-}
-
-func newLogins(max int, now func() time.Time) *logins {
-	return &logins{m: map[string]*login{}, max: max, now: now}
-}
-
-func (l *logins) add(state string, in *login) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for len(l.m) >= l.max && len(l.order) > 0 {
-		delete(l.m, l.order[0])
-		l.order = l.order[1:]
-	}
-	if len(l.order) > 4*l.max { // states taken by their callbacks
-		kept := l.order[:0]
-		for _, st := range l.order {
-			if l.m[st] != nil {
-				kept = append(kept, st)
-			}
-		}
-		l.order = kept
-	}
-	l.m[state] = in
-	l.order = append(l.order, state)
-}
-
-// take removes the sign-in of a state and returns it, unless it expired
-// or the cookie does not match.
-func (l *logins) take(state, cookie string) *login {
-	l.mu.Lock()
-	in := l.m[state]
-	delete(l.m, state)
-	l.mu.Unlock()
-	if in == nil || !in.expires.After(l.now()) {
-		return nil
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	in, err := c.store.takeLogin(ctx, storeKey(state))
+	if err != nil || in == nil || !in.expires.After(c.cfg.Now()) {
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(cookie))
 	if subtle.ConstantTimeCompare(sum[:], in.binding[:]) != 1 {
-		return nil
+		return nil, nil
 	}
-	return in
+	return in, nil
 }
 
-// session is the request's live session, or nil.
-func (c *Console) session(r *http.Request) (string, *session) {
+// session is the request's live session: its id and the session, or
+// "", nil when there is none. An expired session is dropped. An error
+// means the store could not be asked: there is no session then either.
+func (c *Console) session(r *http.Request) (string, *session, error) {
 	ck, err := r.Cookie(SessionCookie)
-	if err != nil {
-		return "", nil
+	if err != nil || ck.Value == "" || len(ck.Value) > maxCookieLen {
+		return "", nil, nil
 	}
-	return ck.Value, c.sessions.get(ck.Value)
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	sess, err := c.store.getSession(ctx, storeKey(ck.Value))
+	if err != nil {
+		return "", nil, err
+	}
+	if sess != nil && !sess.expires.After(c.cfg.Now()) {
+		c.endSession(r.Context(), ck.Value)
+		return "", nil, nil
+	}
+	if sess == nil {
+		return "", nil, nil
+	}
+	return ck.Value, sess, nil
+}
+
+// endSession removes a session from the store.
+func (c *Console) endSession(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	err := c.store.deleteSession(ctx, storeKey(id))
+	if err != nil {
+		c.log.Error("console: a session could not be removed from the store", "error", err)
+	}
+	return err
+}
+
+// storeDown answers a request the store could not serve: nothing was
+// done, and nothing is assumed.
+func (c *Console) storeDown(w http.ResponseWriter, r *http.Request, err error, what string) {
+	c.log.Error("console: the session store cannot be reached", "during", what, "error", err)
+	c.render(w, r, http.StatusServiceUnavailable, "message", &view{Title: "Console unavailable",
+		Message: "The console cannot reach the store that keeps its sessions and sign-ins, so nothing was done. Try again shortly."})
 }
 
 func (c *Console) setSessionCookie(w http.ResponseWriter, id string, sess *session) {
@@ -196,7 +132,11 @@ func (c *Console) checkPost(w http.ResponseWriter, r *http.Request) (string, *se
 		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Refused", Message: "This request did not come from the console's own page, and was refused."})
 		return "", nil
 	}
-	id, sess := c.session(r)
+	id, sess, err := c.session(r)
+	if err != nil {
+		c.storeDown(w, r, err, "POST "+r.URL.Path)
+		return "", nil
+	}
 	if sess == nil {
 		c.render(w, r, http.StatusForbidden, "message", &view{Title: "Signed out",
 			Message: "Your session has ended, so nothing was done. Sign in again.", SignIn: true})

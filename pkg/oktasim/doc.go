@@ -81,8 +81,9 @@
 // response_types_supported ["code"], grant_types_supported
 // ["authorization_code"], code_challenge_methods_supported ["S256"],
 // token_endpoint_auth_methods_supported ["none"], scopes openid, profile
-// and email, RS256; /v1/keys, the JWKS of one RSA key generated at New
-// (kid its JWK thumbprint); /v1/authorize; and /v1/token. These endpoints
+// and email, RS256, end_session_endpoint; /v1/keys, the JWKS of one RSA
+// key generated at New (kid its JWK thumbprint); /v1/authorize;
+// /v1/token; and /v1/logout. These endpoints
 // are public, as at Okta; anything else under /oauth2/{authServerId} is a
 // 404, and with no WithPeopleAuthServer the server does not exist. They
 // have one rate-limit bucket, BucketAuthServer, and answer CORS from the
@@ -97,9 +98,11 @@
 // is redirected to the client with error, error_description and the state
 // (state and response_type=code required, scope of openid, profile and
 // email including openid, code_challenge with code_challenge_method S256,
-// no parameter repeated or longer than 2048 bytes, prompt=none answered
-// login_required as there is no browser session). A good request gets a
-// sign-in page: server-rendered HTML with no script and no external asset,
+// no parameter repeated or longer than 2048 bytes, prompt none, login or
+// consent). A browser that signed in before and still has its session
+// (PeopleSessionCookie) goes straight back with a code, as at Okta,
+// unless prompt=login; prompt=none without one is answered
+// login_required. Any other good request gets a sign-in page: server-rendered HTML with no script and no external asset,
 // a Content-Security-Policy (default-src 'none', its style by hash,
 // form-action itself and the redirect URI's origin), and the request in
 // hidden fields beside Okta's widget ids (okta-signin-username, -password,
@@ -109,8 +112,10 @@
 // accepted. Only an ACTIVE user with a password signs in; a wrong password,
 // an unknown login or any other status shows the page again with Okta's
 // "Unable to sign in". There is no MFA and no lockout. A sign-in opens a
-// session and records user.session.start (a known user's failure too),
-// then redirects with a code and the state.
+// session, records user.session.start (a known user's failure too),
+// remembers the browser by PeopleSessionCookie until the session ends
+// (its idle lifetime, its revocation, the user's suspension or
+// deactivation, or /v1/logout), then redirects with a code and the state.
 //
 // POST /v1/token takes grant_type=authorization_code with client_id,
 // code, redirect_uri and code_verifier. The code lasts PeopleCodeTTL (60
@@ -123,6 +128,16 @@
 // answer is {"token_type": "Bearer", "expires_in": 3600, "access_token",
 // "scope", "id_token"}, and the grants are logged
 // (app.oauth2.as.token.grant.access_token and .id_token).
+//
+// GET /v1/logout is OpenID Connect RP-initiated logout, as Okta's: it
+// takes id_token_hint (required: an unexpired ID token of this server for
+// one of its clients), post_logout_redirect_uri (optional: one of that
+// client's PostLogoutRedirectURIs, compared exactly) and state. A request
+// that breaks any of these gets a 400 page and ends nothing: the endpoint
+// is no open redirect. Otherwise the browser's session ends when it is the
+// token's subject's (user.session.end, the cookie cleared), and the
+// browser goes to post_logout_redirect_uri with the state, or is shown a
+// page that says it signed out.
 //
 // Both tokens are RS256 JWTs with a kid, lasting PeopleTokenTTL (an hour).
 // The access token has Okta's claims ver, jti ("AT.…"), iss, aud (the

@@ -67,6 +67,11 @@ type PeopleClient struct {
 	// RedirectURIs are the sign-in redirect URIs, compared exactly:
 	// absolute http or https URLs without a fragment. At least one.
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are the sign-out redirect URIs, where
+	// /v1/logout may send the browser (post_logout_redirect_uri), compared
+	// exactly: absolute http or https URLs without a fragment. Optional;
+	// any other is refused.
+	PostLogoutRedirectURIs []string
 }
 
 type peopleConfig struct {
@@ -103,16 +108,19 @@ func WithPeoplePassword(password string) Option {
 	}
 }
 
-// peopleAS is the server's configuration, its key and the codes it has
-// issued. codes is guarded by Sim.mu; the clients, which
+// peopleAS is the server's configuration, its key, the codes it has
+// issued and the browsers signed in. codes and browsers are guarded by
+// Sim.mu; the clients, which
 // RegisterPeopleClient may add to after New, by mu. A registered client
 // never changes.
 type peopleAS struct {
 	audience string
 	password string
 	signer   jose.Signer
-	jwks     []byte // the public key set, encoded
+	pub      *rsa.PublicKey // verifies the ID tokens /v1/logout is given
+	jwks     []byte         // the public key set, encoded
 	codes    map[string]*authCode
+	browsers map[[32]byte]string // SHA-256 of a PeopleSessionCookie -> session id
 
 	mu      sync.RWMutex
 	clients map[string]*peopleClient
@@ -127,7 +135,7 @@ type peopleClient struct {
 
 func newPeopleAS(cfg peopleConfig) (*peopleAS, error) {
 	as := &peopleAS{audience: cfg.audience, password: cfg.password, clients: map[string]*peopleClient{},
-		origins: map[string]bool{}, codes: map[string]*authCode{}}
+		origins: map[string]bool{}, codes: map[string]*authCode{}, browsers: map[[32]byte]string{}}
 	for _, pc := range cfg.clients {
 		if err := as.addClient(pc); err != nil {
 			return nil, err
@@ -137,6 +145,7 @@ func newPeopleAS(cfg peopleConfig) (*peopleAS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate the signing key: %w", err)
 	}
+	as.pub = &key.PublicKey
 	pub := jose.JSONWebKey{Key: &key.PublicKey, Algorithm: string(jose.RS256), Use: "sig"}
 	thumb, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {
@@ -165,6 +174,7 @@ func (as *peopleAS) addClient(pc PeopleClient) error {
 	}
 	c := &peopleClient{PeopleClient: pc, origins: map[string]string{}}
 	c.RedirectURIs = slices.Clone(pc.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(pc.PostLogoutRedirectURIs)
 	if c.Name == "" {
 		c.Name = pc.ClientID
 	}
@@ -174,6 +184,11 @@ func (as *peopleAS) addClient(pc PeopleClient) error {
 			return fmt.Errorf("client %q: redirect URI %q: %w", pc.ClientID, raw, err)
 		}
 		c.origins[raw] = origin
+	}
+	for _, raw := range c.PostLogoutRedirectURIs {
+		if _, err := redirectOrigin(raw); err != nil {
+			return fmt.Errorf("client %q: post-logout redirect URI %q: %w", pc.ClientID, raw, err)
+		}
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -232,7 +247,8 @@ func isPeopleASPath(segs []string) bool {
 }
 
 // servePeopleAS answers /oauth2/{authServerId}/...: the metadata and the
-// keys as JSON, the sign-in page as HTML, the token endpoint as OAuth.
+// keys as JSON, the sign-in and sign-out pages as HTML, the token endpoint
+// as OAuth.
 // These endpoints are public: no API token is asked for, as at Okta.
 func (s *Sim) servePeopleAS(w http.ResponseWriter, r *http.Request, segs []string, reqID string) reply {
 	as := s.people
@@ -242,7 +258,7 @@ func (s *Sim) servePeopleAS(w http.ResponseWriter, r *http.Request, segs []strin
 	rest := strings.Join(segs[2:], "/")
 	var methods []string
 	switch rest {
-	case ".well-known/openid-configuration", ".well-known/oauth-authorization-server", "v1/keys":
+	case ".well-known/openid-configuration", ".well-known/oauth-authorization-server", "v1/keys", "v1/logout":
 		methods = []string{http.MethodGet}
 	case "v1/authorize":
 		methods = []string{http.MethodGet, http.MethodPost}
@@ -259,6 +275,8 @@ func (s *Sim) servePeopleAS(w http.ResponseWriter, r *http.Request, segs []strin
 	switch rest {
 	case "v1/authorize":
 		return s.serveAuthorize(w, r, reqID)
+	case "v1/logout":
+		return s.serveLogout(w, r, issuer, reqID)
 	case "v1/token":
 		as.allowCORS(w.Header(), r)
 		return s.servePeopleToken(w, r, issuer, reqID)
@@ -291,6 +309,7 @@ func peopleMetadata(issuer string) obj {
 		{"claims_supported", []string{"iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp",
 			"nonce", "name", "preferred_username", "email", "email_verified", "at_hash"}},
 		{"code_challenge_methods_supported", []string{"S256"}},
+		{"end_session_endpoint", issuer + "/v1/logout"},
 	}
 }
 

@@ -25,6 +25,8 @@ const (
 	consoleRedirect = "https://console.example.com/callback"
 	consoleLoopback = "http://127.0.0.1:8080/callback"
 	otherRedirect   = "https://other.example.com/cb"
+	consoleLogout   = "https://console.example.com/approvals/"
+	otherLogout     = "https://other.example.com/"
 	peopleAudience  = "api://bollard-approvals"
 )
 
@@ -39,8 +41,9 @@ type idpEnv struct {
 func newIDPEnv(t *testing.T, opts ...Option) *idpEnv {
 	t.Helper()
 	e := newEnv(t, append([]Option{WithPeopleAuthServer(peopleAudience,
-		PeopleClient{ClientID: consoleClient, Name: "Bollard Console", RedirectURIs: []string{consoleRedirect, consoleLoopback}},
-		PeopleClient{ClientID: otherClient, RedirectURIs: []string{otherRedirect}},
+		PeopleClient{ClientID: consoleClient, Name: "Bollard Console", RedirectURIs: []string{consoleRedirect, consoleLoopback},
+			PostLogoutRedirectURIs: []string{consoleLogout}},
+		PeopleClient{ClientID: otherClient, RedirectURIs: []string{otherRedirect}, PostLogoutRedirectURIs: []string{otherLogout}},
 	)}, opts...)...)
 	if err := e.sim.SetOrgURL(e.srv.URL); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ type authzRequest struct {
 	challenge   string
 	loginHint   string
 	mode        string // response_mode as given: "" or "query"
+	prompt      string // "", "none", "login" or "consent"
 }
 
 // authzError is a refused authorization request: redirected to the client
@@ -57,18 +58,38 @@ func (s *Sim) serveAuthorize(w http.ResponseWriter, r *http.Request, reqID strin
 	case aerr != nil:
 		return errorPage(w.Header(), aerr.code, aerr.desc)
 	case r.Method == http.MethodGet:
+		// A browser already signed in goes straight back with a code, as
+		// at Okta, unless the client asks for the person again.
+		if ar.prompt != "login" {
+			if code, ok := s.resumeSession(r, ar); ok {
+				return codeRedirect(w.Header(), ar, code)
+			}
+		}
+		if ar.prompt == "none" {
+			return redirectTo(w.Header(), ar.redirectURI, url.Values{"error": {"login_required"},
+				"error_description": {"The client specified not to prompt, but the user is not logged in."}}, ar.state)
+		}
 		return signInPage(w.Header(), r.URL.Path, ar, ar.loginHint, "")
 	}
 	username := strings.TrimSpace(params.Get("username"))
-	code, ok := s.signIn(r, ar, username, params.Get("password"), reqID)
-	switch {
-	case !ok:
+	code, cookie, ok := s.signIn(r, ar, username, params.Get("password"), reqID)
+	if !ok {
 		return signInPage(w.Header(), r.URL.Path, ar, username, "Unable to sign in")
-	case code == "":
-		return redirectTo(w.Header(), ar.redirectURI, url.Values{"error": {"temporarily_unavailable"},
+	}
+	if cookie != "" {
+		setPeopleSessionCookie(w.Header(), cookie)
+	}
+	return codeRedirect(w.Header(), ar, code)
+}
+
+// codeRedirect sends the browser back to the client with a code, or with
+// temporarily_unavailable when too many codes wait ("").
+func codeRedirect(h http.Header, ar *authzRequest, code string) reply {
+	if code == "" {
+		return redirectTo(h, ar.redirectURI, url.Values{"error": {"temporarily_unavailable"},
 			"error_description": {"Too many authorization codes are waiting to be redeemed; try again shortly."}}, ar.state)
 	}
-	return redirectTo(w.Header(), ar.redirectURI, url.Values{"code": {code}}, ar.state)
+	return redirectTo(h, ar.redirectURI, url.Values{"code": {code}}, ar.state)
 }
 
 // parseAuthorize checks an authorization request in Okta's order. Until
@@ -145,10 +166,8 @@ func (as *peopleAS) parseAuthorize(q url.Values) (*authzRequest, *authzError) {
 	case len(ar.challenge) != 43 || strings.IndexFunc(ar.challenge, notBase64URL) >= 0:
 		return fail("invalid_request", "PKCE code challenge must be the base64url SHA-256 hash of the code verifier (43 characters).")
 	}
-	switch q.Get("prompt") {
-	case "", "login", "consent":
-	case "none":
-		return fail("login_required", "The client specified not to prompt, but the user is not logged in.")
+	switch ar.prompt = q.Get("prompt"); ar.prompt {
+	case "", "none", "login", "consent":
 	default:
 		return fail("invalid_request", "The 'prompt' parameter is invalid.")
 	}
@@ -176,11 +195,12 @@ func notBase64URL(r rune) bool {
 }
 
 // signIn checks a username and password and, when they are good for an
-// ACTIVE user, opens a session and issues a code for the request. ok is
-// false for any bad credential or a user who cannot sign in (one answer
-// for all, as Okta's "Unable to sign in"); code is "" when too many codes
-// wait.
-func (s *Sim) signIn(r *http.Request, ar *authzRequest, username, password, reqID string) (code string, ok bool) {
+// ACTIVE user, opens a session, remembers it for the browser (cookie is
+// the value of its session cookie; "" when too many browsers are
+// remembered) and issues a code for the request. ok is false for any bad
+// credential or a user who cannot sign in (one answer for all, as Okta's
+// "Unable to sign in"); code is "" when too many codes wait.
+func (s *Sim) signIn(r *http.Request, ar *authzRequest, username, password, reqID string) (code, cookie string, ok bool) {
 	as := s.people
 	now := s.now()
 	where := eventSpec{reqID: reqID, ip: remoteIP(r), agent: r.UserAgent(), uri: r.URL.Path}
@@ -189,7 +209,7 @@ func (s *Sim) signIn(r *http.Request, ar *authzRequest, username, password, reqI
 	defer s.mu.Unlock()
 	u := s.userByLogin(username)
 	if u == nil {
-		return "", false
+		return "", "", false
 	}
 	if !good || u.status != StatusActive || !u.hasPassword {
 		e := where
@@ -199,15 +219,15 @@ func (s *Sim) signIn(r *http.Request, ar *authzRequest, username, password, reqI
 			e.reason = "VERIFICATION_ERROR"
 		}
 		s.appendEvent(e)
-		return "", false
+		return "", "", false
 	}
 	code = randomToken()
 	if !as.storeCode(code, &authCode{clientID: ar.client.ClientID, redirectURI: ar.redirectURI, challenge: ar.challenge,
 		userID: u.id, scopes: ar.scopes, nonce: ar.nonce, authTime: now, expires: now.Add(PeopleCodeTTL)}, now) {
-		return "", true
+		return "", "", true
 	}
-	s.openSession(u, where, now)
-	return code, true
+	ss := s.openSession(u, where, now)
+	return code, s.rememberBrowserLocked(ss, now), true
 }
 
 // redirectTo answers 302 to the client's redirect URI with params and the

@@ -45,6 +45,10 @@ func TestRegisterPeopleClient(t *testing.T) {
 		"relative":       {ClientID: otherClient, RedirectURIs: []string{"/cb"}},
 		"not a url":      {ClientID: otherClient, RedirectURIs: []string{"https://x.example.com/%zz"}},
 		"one bad of two": {ClientID: otherClient, RedirectURIs: []string{otherRedirect, "javascript:alert(1)"}},
+		"bad logout":     {ClientID: otherClient, RedirectURIs: []string{otherRedirect}, PostLogoutRedirectURIs: []string{"javascript:alert(1)"}},
+		"logout user":    {ClientID: otherClient, RedirectURIs: []string{otherRedirect}, PostLogoutRedirectURIs: []string{"https://u@x.example.com/"}},
+		"logout fragment": {ClientID: otherClient, RedirectURIs: []string{otherRedirect},
+			PostLogoutRedirectURIs: []string{"https://x.example.com/#f"}},
 	} {
 		if err := e.sim.RegisterPeopleClient(pc); err == nil {
 			t.Errorf("%s: registered %+v", name, pc)

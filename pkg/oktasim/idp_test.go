@@ -36,6 +36,7 @@ func TestPeopleDiscovery(t *testing.T) {
 			"scopes_supported":                      []any{"openid", "profile", "email"},
 			"token_endpoint_auth_methods_supported": []any{"none"},
 			"code_challenge_methods_supported":      []any{"S256"},
+			"end_session_endpoint":                  iss + "/v1/logout",
 		}
 		for k, v := range want {
 			if !reflect.DeepEqual(m[k], v) {

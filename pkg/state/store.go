@@ -155,7 +155,7 @@ func (s *Store) Client() *redis.Client { return s.client }
 func (s *Store) Key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
 
 // Part is the view of the store one part of the shared state uses (impact,
-// budget, confirm, okta_limits, events, approvals): the same connection, keys and
+// budget, confirm, okta_limits, events, approvals, console): the same connection, keys and
 // availability, with the commands of that part that fail to reach the
 // store reported under its name (OnUnreachable). Closing a view closes the
 // store.
@@ -176,6 +176,9 @@ const (
 	PartOktaLimits = "okta_limits"
 	PartEvents     = "events"
 	PartApprovals  = "approvals"
+	// PartConsole is the approvers' web console: its sessions and the
+	// sign-ins under way, so that any replica serves them.
+	PartConsole = "console"
 )
 
 // OnUnreachable calls f with the part's name (Part; "" for the store
