@@ -88,7 +88,8 @@ func (p *parts) buildConsole(cfg config.Approvals, ls *listeners) (http.Handler,
 	}
 	redirect := c.CallbackURL(ls.addrs.Admin)
 	h, err := console.New(console.Config{Issuer: cfg.Approvers.Issuer, ClientID: c.ClientID, RedirectURL: redirect,
-		Auth: p.approverAuth, Approvals: p.approvers, Logger: p.log})
+		Auth: p.approverAuth, Approvals: p.approvers, Logger: p.log,
+		Shared: p.state.Part(state.PartConsole)}) // nil with the memory backend: this process's sessions
 	if err != nil {
 		return nil, fmt.Errorf("approvals.console: %w", err)
 	}

@@ -33,6 +33,8 @@ import (
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/approvalcli"
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/identity"
+	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
 )
 
@@ -248,4 +250,46 @@ func selfSigned(t *testing.T, name string) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// TestApproverReplicasShareConsoleSessions: two approver replicas behind
+// one front share the console's sessions through the fleet's Redis, so a
+// person signed in through one is signed in at the other (the chart may
+// then run several).
+func TestApproverReplicasShareConsoleSessions(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	sim := oktasim.New(oktasim.WithAPIToken("t"), oktasim.WithPeopleAuthServer("api://bollard-approvals"))
+	okta := httptest.NewServer(sim.Handler())
+	t.Cleanup(okta.Close)
+	for name, body := range map[string]string{"okta-token": "t", "keys.yaml": "agents:\n  - id: helpdesk-bot\n    key_sha256: " + identity.HashKey(approvalsAgentKey) + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issuer := okta.URL + oktasim.PeopleAuthServerPath
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+server: {grpc_listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0"}
+okta: {org_url: %q, api_token_file: %q}
+identity: {keys_file: %q}
+approvals:
+  approvers: {issuer: %q, audience: api://bollard-approvals, jwks_url: %q}
+  console: {enabled: true, client_id: 0oa-console}
+state:
+  backend: redis
+  redis: {address: %q, key_prefix: %q}
+`, okta.URL, filepath.Join(dir, "okta-token"), filepath.Join(dir, "keys.yaml"), issuer, issuer+"/v1/keys", srv.Addr(), srv.Config().KeyPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := startMode(t, RunApprover, cfg), startMode(t, RunApprover, cfg)
+	if err := sim.RegisterPeopleClient(oktasim.PeopleClient{ClientID: "0oa-console", Name: "approvals", RedirectURIs: []string{a.ConsoleRedirectURL}}); err != nil {
+		t.Fatal(err)
+	}
+	client := &pageClient{t: t, jar: map[string]string{}}
+	client.signIn(a.ConsoleURL, oktasim.SeedLoginSam)
+	status, page, _ := client.do("GET", b.ConsoleURL, nil)
+	if status != http.StatusOK || !strings.Contains(page, oktasim.SeedLoginSam) {
+		t.Fatalf("the other replica's console with the session: %d\n%s", status, page)
+	}
 }

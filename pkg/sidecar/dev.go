@@ -137,7 +137,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 			}
 			if a.ConsoleRedirectURL != "" {
 				if err := sim.RegisterPeopleClient(oktasim.PeopleClient{ClientID: devConsoleClientID, Name: "Bollard approvals",
-					RedirectURIs: []string{a.ConsoleRedirectURL}}); err != nil {
+					RedirectURIs: []string{a.ConsoleRedirectURL}, PostLogoutRedirectURIs: []string{a.ConsoleURL}}); err != nil {
 					o.Logger.Error("dev: the console's client was not registered at the simulator; signing in to the console will fail", "error", err)
 				}
 			}

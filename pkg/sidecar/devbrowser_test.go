@@ -20,8 +20,9 @@ import (
 // browser, against `sidecar dev` as a newcomer runs it: helpdesk-bot's
 // suspension of Carol (an admin) waits; Sam opens the console in headless
 // Chromium, signs in at the simulator's sign-in page, sees the call and
-// Carol as Okta has her, and approves; the agent's same call then runs,
-// once: Carol is suspended, and a replay is refused.
+// Carol as Okta has her, approves and signs out (of the simulator too);
+// the agent's same call then runs, once: Carol is suspended, and a replay
+// is refused.
 func TestDevModeConsoleInBrowser(t *testing.T) {
 	ctx := browser.Start(t, 2*time.Minute) // skips first when there is no browser
 	a := startDev(t)
@@ -63,6 +64,14 @@ func TestDevModeConsoleInBrowser(t *testing.T) {
 	if state, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#state"))); err != nil || state != "approved" {
 		t.Fatalf("after approving, the page says %q (%v)", state, err)
 	}
+
+	// Sign-out ends the simulator's session too (dev registers the
+	// console's sign-out URL): signing in again asks for the person.
+	do("sign out, and sign in again",
+		chromedp.Click(chromedp.CSS("#signout")),
+		chromedp.WaitVisible(chromedp.CSS("#signin")),
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#okta-signin-username")))
 
 	if _, err := gw.Execute(agent, req); err != nil {
 		t.Fatalf("the approved call: %v", err)
