@@ -196,7 +196,7 @@ func NewInstruments(mp metric.MeterProvider, o Observed) (*Instruments, error) {
 	in.hookEvents = counter(MetricHookEvents, "Events in accepted deliveries, by result: accepted, or duplicate (already received).")
 	in.hookRejected = counter(MetricHookRejected, "Event hook requests refused by the receiver, by reason (unauthorized, too_large, bad_json, ...).")
 	in.eventGaps = counter(MetricEventGaps, "Events a watching agent missed because it did not keep up.")
-	in.stateUnreachable = counter(MetricStateUnreachable, "Shared-state commands that failed to reach the store, by part: impact, budget, confirm, okta_limits, events.")
+	in.stateUnreachable = counter(MetricStateUnreachable, "Shared-state commands that failed to reach the store, by part: impact, budget, confirm, okta_limits, events, approvals, console.")
 	in.dryRunOverrides = counter(MetricDryRunOverrides, "Calls the policy denied that went ahead because the agent is in dry-run, by action.")
 
 	if f := o.RateLimitRemaining; f != nil {

@@ -242,6 +242,12 @@ func TestApproverVariants(t *testing.T) {
 				t.Errorf("console %+v, %d Ingresses", cfg.Approvals.Console, len(r.ingresses))
 			}
 		}},
+		// The console's sessions are in the fleet's Redis: replicas share them.
+		{"console, two replicas", []string{"approver.replicas=2"}, func(t *testing.T, r rendered, cfg config.Config) {
+			if cfg.Approvals.Console == nil || !cfg.Approvals.Console.Enabled || *r.approverDeployments()[0].Spec.Replicas != 2 {
+				t.Errorf("console %+v with two replicas", cfg.Approvals.Console)
+			}
+		}},
 		{"no notifications", []string{"approvals.notify.enabled=false"}, func(t *testing.T, r rendered, cfg config.Config) {
 			if cfg.Approvals.Notify != nil || len(webhookSecretUses(r.approverPod(t).Spec, "bollard-approvals-webhook")) > 0 {
 				t.Errorf("notify %+v without notifications", cfg.Approvals.Notify)
@@ -300,7 +306,6 @@ func TestApprovalsRequired(t *testing.T) {
 		{"approver without approvers", approverValues, []string{"approvals.approvers.issuer=", "approvals.console.enabled=false", "approver.ingress.enabled=false"}, "approver.enabled needs approvals.approvers.issuer"},
 		{"approver without TLS", approverValues, []string{"approver.tls.existingSecret="}, "approver.tls.existingSecret is required"},
 		{"approver ports clash", approverValues, []string{"approver.adminPort=8443"}, "approver.grpcPort and approver.adminPort must differ"},
-		{"console with two replicas", approverValues, []string{"approver.replicas=2"}, "approver.replicas must be 1 with approvals.console.enabled"},
 		{"console without redirect or ingress", approverValues, []string{"approver.ingress.enabled=false"}, "approvals.console.redirectUrl is required for the approver's console"},
 		{"ingress without console", approverValues, []string{"approvals.console.enabled=false"}, "approver.ingress.enabled exposes the console"},
 		{"ingress without host", approverValues, []string{"approver.ingress.host="}, "approver.ingress.host is required"},

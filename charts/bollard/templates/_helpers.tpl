@@ -151,7 +151,6 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if not $a.approvers.issuer -}}{{- fail "approver.enabled needs approvals.approvers.issuer: the identity provider the people who approve sign in at" -}}{{- end -}}
 {{- if not $p.tls.existingSecret -}}{{- fail "approver.tls.existingSecret is required with approver.enabled: a Secret of type kubernetes.io/tls (tls.crt, tls.key) for the gRPC port, where people's tokens cross the network" -}}{{- end -}}
 {{- if eq (int $p.grpcPort) (int $p.adminPort) -}}{{- fail "approver.grpcPort and approver.adminPort must differ" -}}{{- end -}}
-{{- if and $a.console.enabled (gt (int $p.replicas) 1) -}}{{- fail "approver.replicas must be 1 with approvals.console.enabled: the console's sign-in sessions are kept per process for now, so a person's requests must all reach the replica that signed them in (gRPC needs no affinity; see docs/kubernetes.md)" -}}{{- end -}}
 {{- if and $a.console.enabled (not $a.console.redirectUrl) (not $p.ingress.enabled) -}}{{- fail "approvals.console.redirectUrl is required for the approver's console without approver.ingress.enabled (with it, the default is https://<approver.ingress.host>/approvals/callback)" -}}{{- end -}}
 {{- if and $p.ingress.enabled (not $a.console.enabled) -}}{{- fail "approver.ingress.enabled exposes the console: set approvals.console.enabled, or leave the Ingress off" -}}{{- end -}}
 {{- if and $p.ingress.enabled (not $p.ingress.host) -}}{{- fail "approver.ingress.host is required with approver.ingress.enabled" -}}{{- end -}}
