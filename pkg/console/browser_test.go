@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -17,45 +15,8 @@ import (
 
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/tooltest/browser"
 )
-
-// requireToolsEnv turns a missing tool into a failure (.ci/run sets it).
-const requireToolsEnv = "BOLLARD_REQUIRE_TOOLS"
-
-// chromium finds a headless browser, or skips the test saying how to get
-// one (fails it under BOLLARD_REQUIRE_TOOLS=1).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "no headless browser for the console's browser test: install Debian's chromium (apt-get install chromium)"
-	if os.Getenv(requireToolsEnv) == "1" {
-		t.Fatal(msg + "; " + requireToolsEnv + "=1 makes this a failure")
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// browser starts a headless Chromium of the test's own (a fresh profile)
-// and returns its context.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-dev-shm-usage", true))
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser, bound to bctx
-		t.Fatalf("start %s: %v", chromium(t), err)
-	}
-	return bctx
-}
 
 // The console driven in a real browser: sent to the identity provider's
 // sign-in page, Sam signs in, comes back to the pending approval (a
@@ -66,7 +27,7 @@ func browser(t *testing.T) context.Context {
 // posted from another page of the same site is refused, and after sign-out
 // signing in asks for the person again.
 func TestConsoleInBrowser(t *testing.T) {
-	ctx := browser(t) // skips first when there is no browser
+	ctx := browser.Start(t, 90*time.Second) // skips first when there is no browser
 	e := newEnv(t)
 	a := e.pending("changing a password needs a security engineer")
 
