@@ -15,7 +15,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -27,6 +26,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
+	"github.com/bollard-dev/bollard/pkg/safetext"
 )
 
 // maxTokenBytes bounds the token file: a JWT is a few KiB at most.
@@ -254,8 +254,8 @@ func (p printer) list(as []*bollardv1.Approval) error {
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGENT\tACTION\tAPPROVALS\tEXPIRES\tREASON")
 	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", oneLine(a.GetId()), stateName(a.GetState()), oneLine(a.GetAgentId()), oneLine(a.GetAction()),
-			given(a), a.GetApprovers().GetApprovalsNeeded(), a.GetExpiresAt().AsTime().Local().Format(time.DateTime), oneLine(a.GetReason()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", safetext.Line(a.GetId()), stateName(a.GetState()), safetext.Line(a.GetAgentId()), safetext.Line(a.GetAction()),
+			given(a), a.GetApprovers().GetApprovalsNeeded(), a.GetExpiresAt().AsTime().Local().Format(time.DateTime), safetext.Line(a.GetReason()))
 	}
 	return tw.Flush()
 }
@@ -282,15 +282,15 @@ func (p printer) approval(a *bollardv1.Approval) error {
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s:\t%s\n", l[0], oneLine(l[1])) // every value, whoever wrote it
+		fmt.Fprintf(tw, "%s:\t%s\n", l[0], safetext.Line(l[1])) // every value, whoever wrote it
 	}
 	for _, v := range a.GetVotes() {
 		verb := "approved"
 		if !v.GetApprove() {
 			verb = "denied"
 		}
-		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, oneLine(v.GetApproverEmail()), oneLine(v.GetApproverSubject()),
-			v.GetVotedAt().AsTime().Local().Format(time.DateTime), oneLine(v.GetComment()))
+		fmt.Fprintf(tw, "vote:\t%s by %s (%s) at %s: %s\n", verb, safetext.Line(v.GetApproverEmail()), safetext.Line(v.GetApproverSubject()),
+			v.GetVotedAt().AsTime().Local().Format(time.DateTime), safetext.Line(v.GetComment()))
 	}
 	return tw.Flush()
 }
@@ -299,7 +299,7 @@ func (p printer) vote(verb string, a *bollardv1.Approval) error {
 	if p.json {
 		return p.printJSON(a)
 	}
-	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, oneLine(a.GetId()), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
+	_, err := fmt.Fprintf(p.w, "%s %s: now %s, %d of %d approvals\n", verb, safetext.Line(a.GetId()), stateName(a.GetState()), given(a), a.GetApprovers().GetApprovalsNeeded())
 	return err
 }
 
@@ -370,28 +370,4 @@ func quoted(names []string) string {
 		q[i] = strconv.Quote(n)
 	}
 	return strings.Join(q, ", ")
-}
-
-// oneLine keeps what an agent, a policy, Okta or a person wrote on one
-// line of a terminal, as written, except that control and format
-// characters (escape sequences, newlines, bidi overrides, zero-width
-// joiners) are shown as \uXXXX, as the console shows them: nothing can
-// redraw the screen or reorder what the approver reads.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, hidden) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if hidden(r) {
-			fmt.Fprintf(&b, `\u%04X`, r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func hidden(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar || r == '\u2028' || r == '\u2029'
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
 	"github.com/bollard-dev/bollard/pkg/loopback"
+	"github.com/bollard-dev/bollard/pkg/safetext"
 	"github.com/bollard-dev/bollard/pkg/state"
 )
 
@@ -128,7 +129,7 @@ type Console struct {
 var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"clean": clean, "when": when, "json": showJSON, "pathid": url.PathEscape,
+	"clean": safetext.Block, "when": when, "json": showJSON, "pathid": url.PathEscape,
 }).ParseFS(assets, "templates/*.html"))
 
 var styleSheet = func() []byte {

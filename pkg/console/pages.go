@@ -3,21 +3,21 @@ package console
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvers"
+	"github.com/bollard-dev/bollard/pkg/safetext"
 )
 
 // view is what a page shows. Every string in it is escaped by the
-// templates; those an agent, a policy or a person wrote go through clean.
+// templates; those an agent, a policy or a person wrote go through clean
+// (safetext.Block).
 type view struct {
 	Title   string
 	Who     string // the person signed in; "" when none
@@ -191,29 +191,6 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// clean shows control and format characters (bidi overrides, zero-width
-// joiners) as \uXXXX, so that text an agent or a policy wrote cannot
-// rearrange what is shown around it. Newlines and tabs stay.
-func clean(s string) string {
-	if strings.IndexFunc(s, hidden) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if hidden(r) {
-			fmt.Fprintf(&b, `\u%04X`, r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func hidden(r rune) bool {
-	return r != '\n' && r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar ||
-		r == '\u2028' || r == '\u2029')
-}
-
 // showJSON is a value as indented JSON, cleaned, for a <pre>. Characters
 // are kept as written (html/template escapes them for the page).
 func showJSON(v any) string {
@@ -227,7 +204,7 @@ func showJSON(v any) string {
 	if err := enc.Encode(v); err != nil {
 		return "(not shown: " + err.Error() + ")"
 	}
-	return clean(strings.TrimSuffix(b.String(), "\n"))
+	return safetext.Block(strings.TrimSuffix(b.String(), "\n"))
 }
 
 // when is a time in UTC, to the second.
