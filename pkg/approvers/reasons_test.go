@@ -11,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
+
+	"github.com/bollard-dev/bollard/pkg/errdocs"
 )
 
 // The reasons ApprovalService returns are its contract: every Reason
@@ -32,7 +33,7 @@ func TestReasonsDocumented(t *testing.T) {
 		if !slices.Contains(consts, k.reason) {
 			t.Errorf("row %q returns reason %s, which is not a Reason constant", k.result, k.reason)
 		}
-		codeOf[k.reason] = upperSnake(k.code.String())
+		codeOf[k.reason] = errdocs.Code(k.code)
 	}
 
 	raw, err := os.ReadFile("../../api/proto/bollard/v1/approval.proto")
@@ -41,7 +42,10 @@ func TestReasonsDocumented(t *testing.T) {
 	}
 	// Comments are wrapped: "reason" and the name may be a line apart.
 	proto := strings.Join(strings.Fields(strings.ReplaceAll(string(raw), "//", " ")), " ")
-	documented := docsErrorTable(t)
+	documented, err := errdocs.Reasons("../../docs/approvals.md", "| Code | `ErrorInfo.reason` | RPCs | when |", 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range consts {
 		if _, ok := codeOf[r]; !ok {
 			t.Errorf("reason %s: no row of the error table returns it", r)
@@ -104,50 +108,4 @@ func reasonConstants(t *testing.T) []string {
 		}
 	}
 	return out
-}
-
-// docsErrorTable reads docs/approvals.md's error table: each reason with
-// the codes of the rows that name it.
-func docsErrorTable(t *testing.T) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile("../../docs/approvals.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, table, ok := strings.Cut(string(b), "| Code | `ErrorInfo.reason` | RPCs | when |\n")
-	if !ok {
-		t.Fatal("docs/approvals.md has no error table")
-	}
-	word := regexp.MustCompile("`([A-Z_]+)`")
-	out := map[string][]string{}
-	for _, line := range strings.Split(table, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(line, "|")
-		if len(cells) < 5 {
-			continue
-		}
-		var rowCodes []string
-		for _, m := range word.FindAllStringSubmatch(cells[1], -1) {
-			rowCodes = append(rowCodes, m[1])
-		}
-		for _, m := range word.FindAllStringSubmatch(cells[2], -1) {
-			out[m[1]] = append(out[m[1]], rowCodes...)
-		}
-	}
-	return out
-}
-
-// upperSnake turns a gRPC code's Go name (InvalidArgument) into its
-// canonical one (INVALID_ARGUMENT).
-func upperSnake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('_')
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
 }

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -20,6 +16,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/confirm"
 	"github.com/bollard-dev/bollard/pkg/decision"
+	"github.com/bollard-dev/bollard/pkg/errdocs"
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/state"
 )
@@ -180,7 +177,10 @@ func TestErrorTable(t *testing.T) {
 		}
 	}
 
-	documented := readmeErrorTable(t)
+	documented, err := errdocs.Reasons("../../README.md", "| Situation | Code | `ErrorInfo.reason` |", 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	faultOf := map[string]bool{}
 	for _, k := range errorTable {
@@ -198,8 +198,8 @@ func TestErrorTable(t *testing.T) {
 		}
 		if codes, ok := documented[k.reason]; !ok {
 			t.Errorf("reason %s is not in README.md's error table", k.reason)
-		} else if !slices.Contains(codes, upperSnake(k.code.String())) {
-			t.Errorf("README.md gives reason %s the codes %v, the gateway %s", k.reason, codes, upperSnake(k.code.String()))
+		} else if !slices.Contains(codes, errdocs.Code(k.code)) {
+			t.Errorf("README.md gives reason %s the codes %v, the gateway %s", k.reason, codes, errdocs.Code(k.code))
 		}
 	}
 
@@ -223,48 +223,3 @@ func TestErrorTable(t *testing.T) {
 	}
 }
 
-// readmeErrorTable reads README.md's error table: each reason with the
-// codes of the rows that name it.
-func readmeErrorTable(t *testing.T) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, table, ok := strings.Cut(string(b), "| Situation | Code | `ErrorInfo.reason` |\n")
-	if !ok {
-		t.Fatal("README.md has no error table")
-	}
-	word := regexp.MustCompile("`([A-Z_]+)`")
-	out := map[string][]string{}
-	for _, line := range strings.Split(table, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(line, "|")
-		if len(cells) < 4 {
-			continue
-		}
-		var rowCodes []string
-		for _, m := range word.FindAllStringSubmatch(cells[2], -1) {
-			rowCodes = append(rowCodes, m[1])
-		}
-		for _, m := range word.FindAllStringSubmatch(cells[3], -1) {
-			out[m[1]] = append(out[m[1]], rowCodes...)
-		}
-	}
-	return out
-}
-
-// upperSnake turns a gRPC code's Go name (InvalidArgument) into its
-// canonical one (INVALID_ARGUMENT).
-func upperSnake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('_')
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
-}
