@@ -222,4 +222,3 @@ func TestErrorTable(t *testing.T) {
 		t.Errorf("server faults = %v, want %v", faults, wantFaults)
 	}
 }
-
