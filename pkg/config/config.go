@@ -1,18 +1,14 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/bollard-dev/bollard/pkg/catalog"
 	"github.com/bollard-dev/bollard/pkg/loopback"
@@ -90,14 +86,15 @@ type Limits struct {
 
 // Server is where Bollard listens.
 type Server struct {
-	// GRPCListen is a TCP address for the gRPC API; loopback by default.
-	// Empty disables TCP (then UnixSocket must be set).
+	// GRPCListen is a TCP address for the gRPC API; loopback by default
+	// (when the key is left out). Set to "" it disables TCP (then
+	// UnixSocket must be set).
 	GRPCListen string `yaml:"grpc_listen"`
 	// UnixSocket is a path for the gRPC API on a Unix socket (for a shared
 	// emptyDir in a pod). Empty disables it.
 	UnixSocket string `yaml:"unix_socket"`
-	// AdminListen serves /healthz and /readyz over HTTP; loopback by default.
-	// Empty disables it.
+	// AdminListen serves /healthz and /readyz over HTTP; loopback by default
+	// (when the key is left out). Set to "" it disables it.
 	AdminListen string `yaml:"admin_listen"`
 	// MaxRequestBytes bounds one gRPC request message.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
@@ -256,41 +253,6 @@ func setDefault(s *string, v string) {
 	if *s == "" {
 		*s = v
 	}
-}
-
-// Load reads, defaults and validates the file at path. Unknown keys are errors.
-func Load(path string) (Config, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
-	return Parse(raw)
-}
-
-// Parse decodes, defaults and validates a configuration document.
-func Parse(raw []byte) (Config, error) {
-	c, err := decode(raw)
-	if err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}
-
-// decode decodes a configuration document and sets its defaults.
-func decode(raw []byte) (Config, error) {
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	// An empty document is valid YAML: it means "all defaults" (which then
-	// fails validation for the missing Okta org, with a clear message).
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("parse config: %w", err)
-	}
-	c.SetDefaults()
-	return c, nil
 }
 
 // Validate reports every problem at once, joined with errors.Join.

@@ -277,3 +277,23 @@ func TestFleetInFlightCap(t *testing.T) {
 		}
 	}
 }
+
+// An address set to "" turns its listener off, as documented (and as the
+// chart's grpcListen: "" means): the default applies only when the key is
+// left out. A listener the operator turned off must not open anyway.
+func TestEmptyListenTurnsItOff(t *testing.T) {
+	c, err := Parse([]byte(minimal + "server:\n  grpc_listen: ''\n  unix_socket: /run/bollard/b.sock\n  admin_listen: \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.GRPCListen != "" || c.Server.AdminListen != "" {
+		t.Errorf("grpc_listen %q, admin_listen %q: want both off", c.Server.GRPCListen, c.Server.AdminListen)
+	}
+	c, err = Parse([]byte(minimal + "server:\n  unix_socket: /run/bollard/b.sock\n"))
+	if err != nil || c.Server.GRPCListen != "127.0.0.1:8181" || c.Server.AdminListen != "127.0.0.1:8182" {
+		t.Errorf("left out: grpc_listen %q, admin_listen %q, %v; want the defaults", c.Server.GRPCListen, c.Server.AdminListen, err)
+	}
+	if _, err := Parse([]byte(minimal + "server:\n  grpc_listen: ''\n")); err == nil || !strings.Contains(err.Error(), "set grpc_listen, unix_socket or both") {
+		t.Errorf("no gRPC listener at all: %v", err)
+	}
+}
