@@ -2,18 +2,11 @@ package sidecar
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +29,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestApproverModeServesTheFleetsApprovers runs `sidecar approver` beside
@@ -219,39 +213,10 @@ func tlsConn(t *testing.T, addr, caFile, serverName string) *grpc.ClientConn {
 // 127.0.0.1) and its key into dir, PEM, and returns their paths.
 func writeSelfSigned(t *testing.T, dir, name string) (certFile, keyFile string) {
 	t.Helper()
-	certPEM, keyPEM := selfSigned(t, name)
 	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tooltest.WriteSelfSigned(t, name, certFile, keyFile)
 	return certFile, keyFile
 }
-
-func selfSigned(t *testing.T, name string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
 // TestApproverReplicasShareConsoleSessions: two approver replicas behind
 // one front share the console's sessions through the fleet's Redis, so a
 // person signed in through one is signed in at the other (the chart may

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bollard-dev/bollard/pkg/config"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestCertFilesFollowRenewal: a renewed pair is served once the check
@@ -37,7 +38,7 @@ func TestCertFilesFollowRenewal(t *testing.T) {
 		t.Fatalf("served %q", got)
 	}
 
-	certPEM, keyPEM := selfSigned(t, "renewed.test")
+	certPEM, keyPEM := tooltest.SelfSigned(t, "renewed.test")
 	write := func(name string, body []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			t.Fatal(err)
@@ -54,7 +55,7 @@ func TestCertFilesFollowRenewal(t *testing.T) {
 	}
 
 	// Half a renewal (a new certificate, the old key) does not load.
-	other, _ := selfSigned(t, "broken.test")
+	other, _ := tooltest.SelfSigned(t, "broken.test")
 	write("first.test.crt", other)
 	now = now.Add(certCheckInterval)
 	if got := served(); got != "renewed.test" {
