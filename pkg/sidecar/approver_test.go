@@ -217,6 +217,7 @@ func writeSelfSigned(t *testing.T, dir, name string) (certFile, keyFile string) 
 	tooltest.WriteSelfSigned(t, name, certFile, keyFile)
 	return certFile, keyFile
 }
+
 // TestApproverReplicasShareConsoleSessions: two approver replicas behind
 // one front share the console's sessions through the fleet's Redis, so a
 // person signed in through one is signed in at the other (the chart may
