@@ -51,8 +51,9 @@ func HashParams(params map[string]any) ([32]byte, error) {
 }
 
 type entry struct {
-	binding Binding
-	expires time.Time
+	binding  Binding
+	issuedBy string
+	expires  time.Time
 }
 
 // Store holds pending confirmations.
@@ -75,8 +76,11 @@ func New(opts ...Option) *Store {
 // TTL is how long an issued token stays valid.
 func (s *Store) TTL() time.Duration { return s.opts.ttl }
 
-// Issue creates a token for b and returns it with its expiry.
-func (s *Store) Issue(b Binding) (string, time.Time, error) {
+// Issue creates a token for b and returns it with its expiry. issuedBy is
+// the decision id of the call that required the confirmation: Redeem
+// returns it, so that the confirmed call's record names the call it
+// confirms.
+func (s *Store) Issue(b Binding, issuedBy string) (string, time.Time, error) {
 	var raw [tokenBytes]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", time.Time{}, fmt.Errorf("generate confirmation token: %w", err)
@@ -85,7 +89,7 @@ func (s *Store) Issue(b Binding) (string, time.Time, error) {
 	now := s.opts.now()
 	expires := now.Add(s.opts.ttl)
 	if s.opts.shared != nil {
-		if err := s.sharedIssue(token, b, now, expires); err != nil {
+		if err := s.sharedIssue(token, b, issuedBy, now, expires); err != nil {
 			return "", time.Time{}, err
 		}
 		return token, expires, nil
@@ -97,15 +101,17 @@ func (s *Store) Issue(b Binding) (string, time.Time, error) {
 	if s.perAgent[b.Agent] >= s.opts.maxPerAgent || len(s.pending) >= s.opts.maxPending {
 		return "", time.Time{}, ErrTooManyPending
 	}
-	s.pending[sha256.Sum256([]byte(token))] = entry{binding: b, expires: expires}
+	s.pending[sha256.Sum256([]byte(token))] = entry{binding: b, issuedBy: issuedBy, expires: expires}
 	s.perAgent[b.Agent]++
 	return token, expires, nil
 }
 
-// Redeem consumes token and checks it was issued for b and has not expired.
-func (s *Store) Redeem(token string, b Binding) error {
+// Redeem consumes token and checks it was issued for b and has not
+// expired. It returns the decision id the token was issued by ("" when
+// the issuer named none, or a replica that keeps none issued it).
+func (s *Store) Redeem(token string, b Binding) (issuedBy string, err error) {
 	if len(token) > MaxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
-		return ErrInvalid
+		return "", ErrInvalid
 	}
 	if s.opts.shared != nil {
 		return s.sharedRedeem(token, b)
@@ -122,13 +128,13 @@ func (s *Store) Redeem(token string, b Binding) error {
 
 	switch {
 	case !ok:
-		return ErrInvalid
+		return "", ErrInvalid
 	case !now.Before(e.expires):
-		return ErrExpired
+		return "", ErrExpired
 	case !e.binding.matches(b):
-		return ErrMismatch
+		return "", ErrMismatch
 	}
-	return nil
+	return e.issuedBy, nil
 }
 
 // Revoke withdraws a pending token before its time runs out, when the

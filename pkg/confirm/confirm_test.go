@@ -44,7 +44,7 @@ func TestRedeem(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 			s := New(WithClock(c.now))
-			token, expires, err := s.Issue(base)
+			token, expires, err := s.Issue(base, "d-test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,11 +52,11 @@ func TestRedeem(t *testing.T) {
 				t.Errorf("expires = %v", expires)
 			}
 			c.advance(tc.advance)
-			if err := s.Redeem(token, tc.redeem); !errors.Is(err, tc.want) {
+			if _, err := s.Redeem(token, tc.redeem); !errors.Is(err, tc.want) {
 				t.Fatalf("Redeem = %v, want %v", err, tc.want)
 			}
 			// Whatever the outcome, the token is consumed.
-			if err := s.Redeem(token, base); !errors.Is(err, ErrInvalid) {
+			if _, err := s.Redeem(token, base); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("second Redeem = %v, want ErrInvalid", err)
 			}
 		})
@@ -67,7 +67,7 @@ func TestRedeemRejectsGarbage(t *testing.T) {
 	s := New()
 	b := binding(t, "a", "users.delete", nil)
 	for _, tok := range []string{"", "bct_", "bct_nope", "xyz", strings.Repeat("bct_", 100)} {
-		if err := s.Redeem(tok, b); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Redeem(tok, b); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Redeem(%q) = %v, want ErrInvalid", tok, err)
 		}
 	}
@@ -90,23 +90,23 @@ func TestLimits(t *testing.T) {
 	s := New(WithLimits(3, 2), WithClock(c.now))
 	b := binding(t, "a", "users.delete", nil)
 	for i := 0; i < 2; i++ {
-		if _, _, err := s.Issue(b); err != nil {
+		if _, _, err := s.Issue(b, "d-test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.Issue(b); !errors.Is(err, ErrTooManyPending) {
+	if _, _, err := s.Issue(b, "d-test"); !errors.Is(err, ErrTooManyPending) {
 		t.Fatalf("third token for one agent: %v", err)
 	}
 	other := binding(t, "b", "users.delete", nil)
-	if _, _, err := s.Issue(other); err != nil {
+	if _, _, err := s.Issue(other, "d-test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Issue(binding(t, "c", "users.delete", nil)); !errors.Is(err, ErrTooManyPending) {
+	if _, _, err := s.Issue(binding(t, "c", "users.delete", nil), "d-test"); !errors.Is(err, ErrTooManyPending) {
 		t.Fatalf("token over the total: %v", err)
 	}
 	// Expired tokens free their place.
 	c.advance(6 * time.Minute)
-	if _, _, err := s.Issue(b); err != nil {
+	if _, _, err := s.Issue(b, "d-test"); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if got := s.Pending(); got != 1 {
@@ -117,7 +117,7 @@ func TestLimits(t *testing.T) {
 func TestConcurrentRedeemIsSingleUse(t *testing.T) {
 	s := New()
 	b := binding(t, "a", "users.delete", map[string]any{"userId": "00u1"})
-	token, _, err := s.Issue(b)
+	token, _, err := s.Issue(b, "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestConcurrentRedeemIsSingleUse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if s.Redeem(token, b) == nil {
+			if _, err := s.Redeem(token, b); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -157,7 +157,7 @@ func TestRevoke(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := New()
-			token, _, err := s.Issue(base)
+			token, _, err := s.Issue(base, "d-test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +169,7 @@ func TestRevoke(t *testing.T) {
 				if got := s.Pending(); got != 1 {
 					t.Fatalf("Pending = %d after a refused revoke, want 1", got)
 				}
-				if err := s.Redeem(token, base); err != nil {
+				if _, err := s.Redeem(token, base); err != nil {
 					t.Fatalf("the owner's Redeem after a refused revoke = %v", err)
 				}
 				return
@@ -181,7 +181,7 @@ func TestRevoke(t *testing.T) {
 			if err := s.Revoke(token, base); err != nil {
 				t.Errorf("second Revoke = %v", err)
 			}
-			if err := s.Redeem(token, base); !errors.Is(err, ErrInvalid) {
+			if _, err := s.Redeem(token, base); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Redeem of a revoked token = %v, want ErrInvalid", err)
 			}
 		})
@@ -200,7 +200,7 @@ func TestRevokeFreesThePlace(t *testing.T) {
 	s := New(WithLimits(10, 2))
 	b := binding(t, "a", "users.delete", map[string]any{"userId": "00u1"})
 	for i := range 5 {
-		token, _, err := s.Issue(b)
+		token, _, err := s.Issue(b, "d-test")
 		if err != nil {
 			t.Fatalf("Issue #%d: %v", i+1, err)
 		}
@@ -210,5 +210,22 @@ func TestRevokeFreesThePlace(t *testing.T) {
 	}
 	if got := s.Pending(); got != 0 {
 		t.Errorf("Pending = %d, want 0", got)
+	}
+}
+
+// Redeem names the call the token was issued by, so that the confirmed
+// call's record can link to the call that required the confirmation.
+func TestRedeemNamesTheIssuingCall(t *testing.T) {
+	s := New()
+	b := binding(t, "helpdesk-bot", "user_lifecycle.deactivate", map[string]any{"userId": "00u1"})
+	tok, _, err := s.Issue(b, "dec-required")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by, err := s.Redeem(tok, b); err != nil || by != "dec-required" {
+		t.Fatalf("Redeem = %q, %v; want the issuing decision id", by, err)
+	}
+	if by, err := s.Redeem(tok, b); !errors.Is(err, ErrInvalid) || by != "" {
+		t.Errorf("a second Redeem = %q, %v; want ErrInvalid and no id", by, err)
 	}
 }

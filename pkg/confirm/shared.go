@@ -36,6 +36,12 @@ func (s *Store) agentKey(agent string) string {
 
 func (s *Store) allKey() string { return s.opts.shared.Key("{confirm}", "all") }
 
+// issuerKey holds the decision id a token was issued by, beside the
+// token's own key (whose value replicas of every version read alike).
+func (s *Store) issuerKey(hash [32]byte) string {
+	return s.opts.shared.Key("{confirm}", "by", hex.EncodeToString(hash[:]))
+}
+
 // bindingHash is what the store keeps of a binding: comparing hashes in a
 // script tells nothing about how close a wrong binding came.
 func bindingHash(b Binding) string {
@@ -46,8 +52,9 @@ func bindingHash(b Binding) string {
 }
 
 // issueScript adds a token if the agent and the fleet are under their
-// limits. KEYS: token, agent's set, all. ARGV: now ms, expiry ms, ttl ms,
-// per-agent limit, total limit, token hash, binding hash, agent's set key.
+// limits, and the decision id it was issued by. KEYS: token, agent's set,
+// all, issuer. ARGV: now ms, expiry ms, ttl ms, per-agent limit, total
+// limit, token hash, binding hash, agent's set key, issuing decision id.
 var issueScript = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
@@ -55,6 +62,9 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) or redis.call('ZCARD', KEYS
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[7] .. ' ' .. ARGV[8], 'PX', ARGV[3])
+if ARGV[9] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[9], 'PX', ARGV[3])
+end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[6])
@@ -63,34 +73,36 @@ return 1
 `)
 
 // takeScript removes a token and its places and returns what it was bound
-// to (binding hash, then the agent's set key), or false when there is no
-// such token. With ARGV[2] set, the token is removed only when its binding
-// hash is ARGV[2] (Revoke); otherwise always (Redeem: a token is good for
-// one try). KEYS: token, all. ARGV: token hash, binding hash or "".
+// to (binding hash, then the agent's set key) and the decision id it was
+// issued by ("" when none is kept), or false when there is no such token.
+// With ARGV[2] set, the token is removed only when its binding hash is
+// ARGV[2] (Revoke); otherwise always (Redeem: a token is good for one
+// try). KEYS: token, all, issuer. ARGV: token hash, binding hash or "".
 var takeScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local sep = string.find(v, ' ', 1, true)
 local bound, agentSet = string.sub(v, 1, sep - 1), string.sub(v, sep + 1)
-if ARGV[2] ~= '' and ARGV[2] ~= bound then return bound end
-redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' and ARGV[2] ~= bound then return {bound, ''} end
+local by = redis.call('GET', KEYS[3]) or ''
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('ZREM', agentSet, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-return bound
+return {bound, by}
 `)
 
 // sharedTimeout bounds one command when the caller gives no context (the
 // client's own timeouts apply within it).
 const sharedTimeout = 2 * time.Second
 
-func (s *Store) sharedIssue(token string, b Binding, now, expires time.Time) error {
+func (s *Store) sharedIssue(token string, b Binding, issuedBy string, now, expires time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
 	defer cancel()
 	hash := sha256.Sum256([]byte(token))
 	agentSet := s.agentKey(b.Agent)
-	ok, err := issueScript.Run(ctx, s.opts.shared.Client(), []string{s.tokenKey(hash), agentSet, s.allKey()},
+	ok, err := issueScript.Run(ctx, s.opts.shared.Client(), []string{s.tokenKey(hash), agentSet, s.allKey(), s.issuerKey(hash)},
 		now.UnixMilli(), expires.UnixMilli(), s.opts.ttl.Milliseconds(), s.opts.maxPerAgent, s.opts.maxPending,
-		hex.EncodeToString(hash[:]), bindingHash(b), agentSet).Int()
+		hex.EncodeToString(hash[:]), bindingHash(b), agentSet, issuedBy).Int()
 	if err != nil {
 		s.opts.shared.Observe(err)
 		return fmt.Errorf("confirmation token: %w: %w", state.ErrUnavailable, err)
@@ -102,40 +114,43 @@ func (s *Store) sharedIssue(token string, b Binding, now, expires time.Time) err
 }
 
 // sharedTake runs takeScript; bound is "" when no such token is pending.
-func (s *Store) sharedTake(token string, onlyIf string) (bound string, err error) {
+func (s *Store) sharedTake(token string, onlyIf string) (bound, issuedBy string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
 	defer cancel()
 	hash := sha256.Sum256([]byte(token))
-	bound, err = takeScript.Run(ctx, s.opts.shared.Client(), []string{s.tokenKey(hash), s.allKey()},
-		hex.EncodeToString(hash[:]), onlyIf).Text()
+	res, err := takeScript.Run(ctx, s.opts.shared.Client(), []string{s.tokenKey(hash), s.allKey(), s.issuerKey(hash)},
+		hex.EncodeToString(hash[:]), onlyIf).StringSlice()
 	if errors.Is(err, redis.Nil) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
 		s.opts.shared.Observe(err)
-		return "", fmt.Errorf("confirmation token: %w: %w", state.ErrUnavailable, err)
+		return "", "", fmt.Errorf("confirmation token: %w: %w", state.ErrUnavailable, err)
 	}
-	return bound, nil
+	if len(res) != 2 {
+		return "", "", fmt.Errorf("confirmation token: the store answered %d values, not 2", len(res))
+	}
+	return res[0], res[1], nil
 }
 
-func (s *Store) sharedRedeem(token string, b Binding) error {
-	bound, err := s.sharedTake(token, "")
+func (s *Store) sharedRedeem(token string, b Binding) (string, error) {
+	bound, issuedBy, err := s.sharedTake(token, "")
 	switch {
 	case err != nil:
-		return err
+		return "", err
 	case bound == "":
 		// Unknown, used, or expired: the store drops a token at its
 		// expiry, so the three read the same.
-		return ErrInvalid
+		return "", ErrInvalid
 	case subtle.ConstantTimeCompare([]byte(bound), []byte(bindingHash(b))) != 1:
-		return ErrMismatch
+		return "", ErrMismatch
 	}
-	return nil
+	return issuedBy, nil
 }
 
 func (s *Store) sharedRevoke(token string, b Binding) error {
 	want := bindingHash(b)
-	bound, err := s.sharedTake(token, want)
+	bound, _, err := s.sharedTake(token, want)
 	switch {
 	case err != nil:
 		return err

@@ -40,15 +40,15 @@ func TestSharedTokenIsSingleUseAcrossTheFleet(t *testing.T) {
 	stores := fleet(t, srv, 3)
 	b := binding("helpdesk-bot")
 	// Issued on one replica, redeemed on another.
-	tok, _, err := stores[0].Issue(b)
+	tok, _, err := stores[0].Issue(b, "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stores[1].Redeem(tok, b); err != nil {
+	if _, err := stores[1].Redeem(tok, b); err != nil {
 		t.Fatalf("a token issued on A, redeemed on B: %v", err)
 	}
 	for round := range 20 {
-		tok, _, err := stores[round%3].Issue(b)
+		tok, _, err := stores[round%3].Issue(b, "d-test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestSharedTokenIsSingleUseAcrossTheFleet(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 12 {
 			wg.Go(func() {
-				switch err := stores[i%3].Redeem(tok, b); {
+				switch _, err := stores[i%3].Redeem(tok, b); {
 				case err == nil:
 					ok.Add(1)
 				case errors.Is(err, confirm.ErrInvalid):
@@ -85,18 +85,18 @@ func TestSharedTokenKeepsItsBinding(t *testing.T) {
 	a, b := stores[0], stores[1]
 	own := binding("helpdesk-bot")
 
-	tok, _, err := a.Issue(own)
+	tok, _, err := a.Issue(own, "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Redeem(tok, binding("reader-bot")); !errors.Is(err, confirm.ErrMismatch) {
+	if _, err := b.Redeem(tok, binding("reader-bot")); !errors.Is(err, confirm.ErrMismatch) {
 		t.Errorf("another agent's redeem: %v, want ErrMismatch", err)
 	}
-	if err := a.Redeem(tok, own); !errors.Is(err, confirm.ErrInvalid) {
+	if _, err := a.Redeem(tok, own); !errors.Is(err, confirm.ErrInvalid) {
 		t.Errorf("a token tried once is spent: %v", err)
 	}
 
-	tok, _, err = a.Issue(own)
+	tok, _, err = a.Issue(own, "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,20 +109,20 @@ func TestSharedTokenKeepsItsBinding(t *testing.T) {
 	if err := stores[2].Revoke(tok, own); err != nil {
 		t.Errorf("revoke twice: %v", err)
 	}
-	if err := a.Redeem(tok, own); !errors.Is(err, confirm.ErrInvalid) {
+	if _, err := a.Redeem(tok, own); !errors.Is(err, confirm.ErrInvalid) {
 		t.Errorf("a revoked token redeemed: %v", err)
 	}
 
 	// Two pending places per agent, for the whole fleet.
 	for i := range 2 {
-		if _, _, err := stores[i].Issue(own); err != nil {
+		if _, _, err := stores[i].Issue(own, "d-test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := stores[2].Issue(own); !errors.Is(err, confirm.ErrTooManyPending) {
+	if _, _, err := stores[2].Issue(own, "d-test"); !errors.Is(err, confirm.ErrTooManyPending) {
 		t.Errorf("third pending token on a third replica: %v, want ErrTooManyPending", err)
 	}
-	if _, _, err := stores[2].Issue(binding("other-bot")); err != nil {
+	if _, _, err := stores[2].Issue(binding("other-bot"), "d-test"); err != nil {
 		t.Errorf("another agent is not held by this one's limit: %v", err)
 	}
 	if n := a.Pending(); n != 3 {
@@ -134,7 +134,7 @@ func TestSharedTokenKeepsItsBinding(t *testing.T) {
 func TestSharedTokenExpires(t *testing.T) {
 	srv := redistest.Start(t)
 	stores := fleet(t, srv, 2, confirm.WithTTL(50*time.Millisecond))
-	tok, _, err := stores[0].Issue(binding("helpdesk-bot"))
+	tok, _, err := stores[0].Issue(binding("helpdesk-bot"), "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestSharedTokenExpires(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := stores[1].Redeem(tok, binding("helpdesk-bot")); !errors.Is(err, confirm.ErrInvalid) {
+	if _, err := stores[1].Redeem(tok, binding("helpdesk-bot")); !errors.Is(err, confirm.ErrInvalid) {
 		t.Errorf("an expired token: %v, want ErrInvalid", err)
 	}
 }
@@ -158,22 +158,22 @@ func TestSharedTokenWithoutTheStore(t *testing.T) {
 	srv := redistest.Start(t)
 	stores := fleet(t, srv, 2)
 	b := binding("helpdesk-bot")
-	before, _, err := stores[0].Issue(b)
+	before, _, err := stores[0].Issue(b, "d-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Stop()
-	if _, _, err := stores[0].Issue(b); !errors.Is(err, state.ErrUnavailable) {
+	if _, _, err := stores[0].Issue(b, "d-test"); !errors.Is(err, state.ErrUnavailable) {
 		t.Errorf("issue with the store down: %v, want state.ErrUnavailable", err)
 	}
-	if err := stores[1].Redeem(before, b); !errors.Is(err, state.ErrUnavailable) {
+	if _, err := stores[1].Redeem(before, b); !errors.Is(err, state.ErrUnavailable) {
 		t.Errorf("redeem with the store down: %v, want state.ErrUnavailable", err)
 	}
 	srv.Restart()
 	deadline := time.Now().Add(10 * time.Second)
 	var tok string
 	for {
-		if tok, _, err = stores[1].Issue(b); err == nil {
+		if tok, _, err = stores[1].Issue(b, "d-test"); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -181,10 +181,10 @@ func TestSharedTokenWithoutTheStore(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := stores[0].Redeem(tok, b); err != nil {
+	if _, err := stores[0].Redeem(tok, b); err != nil {
 		t.Errorf("redeem after the restart: %v", err)
 	}
-	if err := stores[0].Redeem(before, b); !errors.Is(err, confirm.ErrInvalid) {
+	if _, err := stores[0].Redeem(before, b); !errors.Is(err, confirm.ErrInvalid) {
 		t.Errorf("a token the restart lost: %v, want ErrInvalid", err)
 	}
 }
@@ -199,12 +199,40 @@ func BenchmarkSharedIssueRedeem(b *testing.B) {
 	s := confirm.New(confirm.WithShared(st))
 	bd := binding("helpdesk-bot")
 	for b.Loop() {
-		tok, _, err := s.Issue(bd)
+		tok, _, err := s.Issue(bd, "d-test")
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Redeem(tok, bd); err != nil {
+		if _, err := s.Redeem(tok, bd); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSharedRedeemNamesTheIssuingCall: redeemed on another replica, a
+// token still names the call it was issued by; one issued by a replica
+// that kept no issuer (before this change, during a rolling upgrade) is
+// redeemed with none, and its issuer key never outlives it.
+func TestSharedRedeemNamesTheIssuingCall(t *testing.T) {
+	srv := redistest.Start(t)
+	stores := fleet(t, srv, 2)
+	b := binding("helpdesk-bot")
+	tok, _, err := stores[0].Issue(b, "dec-required")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by, err := stores[1].Redeem(tok, b); err != nil || by != "dec-required" {
+		t.Fatalf("Redeem on B = %q, %v; want the issuing decision id", by, err)
+	}
+	tok, _, err = stores[0].Issue(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by, err := stores[1].Redeem(tok, b); err != nil || by != "" {
+		t.Fatalf("Redeem of a token issued without an issuer = %q, %v", by, err)
+	}
+	keys, err := srv.Client().Keys(t.Context(), srv.Config().KeyPrefix+"{confirm}:by:*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Errorf("issuer keys left after redemption: %v, %v", keys, err)
 	}
 }

@@ -498,3 +498,40 @@ func TestListActionsShowsWhatConditionsAllow(t *testing.T) {
 		}
 	}
 }
+
+// The confirmed call's records name the call that required the
+// confirmation (detail.confirmation_of), so that the audit log links the
+// two: the agent's first call, its token's use, and what reached Okta.
+func TestConfirmedCallNamesTheCallItConfirms(t *testing.T) {
+	logger, records := auditFile(t)
+	h := newHarness(t, withGateway(WithAuditor(logger)))
+	ctx := as(t.Context(), devKey("helpdesk-bot"))
+	req := &bollardv1.ExecuteRequest{Action: "user_lifecycle.deactivate", Params: params(t, map[string]any{"userId": oktasim.SeedUserAlice})}
+	_, err := h.client.Execute(ctx, req)
+	ei := wantStatus(t, err, codes.FailedPrecondition, ReasonConfirmationRequired)
+	first := ei.Metadata["decision_id"]
+	req.Confirmation = ei.Metadata["confirmation_token"]
+	if first == "" || req.Confirmation == "" {
+		t.Fatalf("no decision id or token in %v", ei.Metadata)
+	}
+	if _, err := h.client.Execute(ctx, req); err != nil {
+		t.Fatalf("confirmed call: %v", err)
+	}
+	linked := 0
+	for _, r := range records() { // each call's last record: its outcome's, for the confirmed call
+
+		d, _ := r["detail"].(map[string]any)
+		switch {
+		case r["decision_id"] == first && d["confirmation_of"] != nil:
+			t.Errorf("the call that required the confirmation names one: %v", r)
+		case r["decision_id"] != first && r["confirmation_used"] == true:
+			if d["confirmation_of"] != first {
+				t.Errorf("the confirmed call's %s record: detail %v, want confirmation_of %s", r["kind"], d, first)
+			}
+			linked++
+		}
+	}
+	if linked != 1 {
+		t.Errorf("%d confirmed calls name the call they confirm, want 1", linked)
+	}
+}

@@ -48,8 +48,11 @@ type outcome struct {
 	call     *catalog.Call
 	decision decision.Decision
 	okta     *forward.Response
-	// confirmationUsed is true when a valid token was redeemed for this call.
+	// confirmationUsed is true when a valid token was redeemed for this
+	// call, and confirmationOf the decision id of the call that required
+	// it ("" when the token's issuer kept none).
 	confirmationUsed bool
+	confirmationOf   string
 	// approval is what policy asks of a person's approval (nil: none);
 	// approvalID the approval the call carries once it is approved, and
 	// approvalUsed whether it was used for this call.
@@ -249,15 +252,17 @@ func (s *Server) confirmStep(out *outcome, token string) error {
 	}
 	b := confirm.Binding{Agent: out.identity.ID, Action: out.call.Action.Name, ParamsHash: hash}
 	if token == "" {
-		tok, expires, err := s.confirm.Issue(b)
+		tok, expires, err := s.confirm.Issue(b, out.id)
 		if err != nil {
 			return err
 		}
 		return &confirmationRequired{token: tok, expires: expires, decisionID: out.decision.ID}
 	}
-	if err := s.confirm.Redeem(token, b); err != nil {
+	by, err := s.confirm.Redeem(token, b)
+	if err != nil {
 		return &confirmationRefused{err: err, decisionID: out.decision.ID}
 	}
+	out.confirmationOf = by
 	return nil
 }
 
@@ -416,6 +421,14 @@ func auditRecord(span trace.Span, req request, out *outcome, result string, late
 		// The approval the call asked for or ran with: the record links the
 		// agent's request, the people's votes (kind approval) and the call.
 		r.Detail = map[string]any{"approval_id": out.approvalRef, "approval_used": out.approvalUsed}
+	}
+	if out.confirmationOf != "" {
+		// The call that required the confirmation (and, through the MCP
+		// front, the person's answer, recorded under that call's id).
+		if r.Detail == nil {
+			r.Detail = map[string]any{}
+		}
+		r.Detail["confirmation_of"] = out.confirmationOf
 	}
 	if c := out.call; c != nil {
 		r.Area, r.Access, r.Destructive = c.Action.Area, string(c.Action.Access), c.Action.Destructive

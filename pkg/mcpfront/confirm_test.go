@@ -94,8 +94,8 @@ func TestConfirmationAsksThePerson(t *testing.T) {
 					if res.IsError || h.deactivations() != 1 {
 						t.Fatalf("accepted call did not run once: %+v, %d at Okta", s.Error, h.deactivations())
 					}
-					if !h.confirmedRecord(s.DecisionID) {
-						t.Error("no outcome record with confirmation_used from mcp")
+					if !h.confirmedRecord(s.DecisionID, rec.DecisionID) {
+						t.Error("no outcome record with confirmation_used from mcp naming the call it confirms")
 					}
 					if !h.recordedBefore(rec, s.DecisionID, "intent") {
 						t.Error("the confirmation record does not come before the confirmed call's intent")
@@ -269,9 +269,10 @@ func (h *harness) recordedBefore(rec audit.Record, decisionID, kind string) bool
 	return false
 }
 
-func (h *harness) confirmedRecord(decisionID string) bool {
+func (h *harness) confirmedRecord(decisionID, confirms string) bool {
 	for _, r := range h.audit.all() {
-		if r.DecisionID == decisionID && r.Kind == "outcome" && r.ConfirmationUsed && r.Front == gateway.FrontMCP && r.Result == "ok" {
+		if r.DecisionID == decisionID && r.Kind == "outcome" && r.ConfirmationUsed && r.Front == gateway.FrontMCP && r.Result == "ok" &&
+			r.Detail["confirmation_of"] == confirms {
 			return true
 		}
 	}
