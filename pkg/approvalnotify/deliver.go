@@ -92,7 +92,7 @@ func (n *Notifier) deliver(ctx context.Context, id string) {
 func (n *Notifier) post(ctx context.Context, body []byte) (out outcome, status int, wait time.Duration, reason string) {
 	rctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, n.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, n.webhook(n.log), bytes.NewReader(body))
 	if err != nil {
 		return final, 0, 0, "the request could not be built"
 	}

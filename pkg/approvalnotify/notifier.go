@@ -40,7 +40,11 @@ const (
 
 // Notifier posts a notification of each new pending approval of a store.
 type Notifier struct {
-	store       *approval.Store
+	store *approval.Store
+	// reload reads the URL again before each POST (nil: the URL is fixed);
+	// urlMu guards url and where, which a reload may change.
+	reload      func() (string, error)
+	urlMu       sync.Mutex
 	url         string // the secret webhook URL: never logged
 	where       string // its scheme and host, for logs
 	format      Format
@@ -72,6 +76,12 @@ func WithFormat(f Format) Option { return func(n *Notifier) { n.format = f } }
 // WithConsoleURL is the approvers' console: each notification links to
 // BASE/approvals/ID. Without it, no link is sent.
 func WithConsoleURL(base string) Option { return func(n *Notifier) { n.console = base } }
+
+// WithURLReload reads the webhook URL again before each POST, so that a
+// rotated one (a Secret replaced once the old URL was revoked) is used
+// without a restart. A reload that fails, or gives a URL the rules refuse,
+// keeps the URL in use and is logged without either URL.
+func WithURLReload(f func() (string, error)) Option { return func(n *Notifier) { n.reload = f } }
 
 // WithTimeout bounds one POST (default 5s).
 func WithTimeout(d time.Duration) Option { return func(n *Notifier) { n.timeout = d } }
@@ -157,19 +167,10 @@ func (n *Notifier) check() error {
 	if n.store == nil {
 		errs = append(errs, errors.New("no approval store"))
 	}
-	u, err := url.Parse(n.url)
-	if err == nil {
-		err = loopback.CheckURL(u)
+	if where, err := checkWebhook(n.url); err != nil {
+		errs = append(errs, err)
 	} else {
-		err = errors.New("does not parse") // url's error would repeat the URL
-	}
-	switch {
-	case err != nil:
-		errs = append(errs, fmt.Errorf("webhook URL: %w", err))
-	case u.User != nil || u.Fragment != "":
-		errs = append(errs, errors.New("webhook URL: no credentials before the host and no fragment"))
-	default:
-		n.where = u.Scheme + "://" + u.Host
+		n.where = where
 	}
 	if n.format != FormatJSON && n.format != FormatSlack {
 		errs = append(errs, fmt.Errorf("format %q: must be json or slack", n.format))
@@ -274,4 +275,45 @@ func (n *Notifier) work(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// checkWebhook checks a webhook URL and returns its scheme and host, for
+// logs: https, or http to a literal loopback IP, no credentials before the
+// host, no fragment. Errors never repeat the URL.
+func checkWebhook(raw string) (where string, err error) {
+	u, err := url.Parse(raw)
+	if err == nil {
+		err = loopback.CheckURL(u)
+	} else {
+		err = errors.New("does not parse") // url's error would repeat the URL
+	}
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("webhook URL: %w", err)
+	case u.User != nil || u.Fragment != "":
+		return "", errors.New("webhook URL: no credentials before the host and no fragment")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// webhook is the URL to POST to now: read again when WithURLReload is
+// set, the one in use kept when the reload fails or is refused.
+func (n *Notifier) webhook(log *slog.Logger) string {
+	n.urlMu.Lock()
+	defer n.urlMu.Unlock()
+	if n.reload == nil {
+		return n.url
+	}
+	raw, err := n.reload()
+	if err == nil && raw != n.url {
+		var where string
+		if where, err = checkWebhook(raw); err == nil {
+			log.Info("approval notifications: the webhook URL changed", "webhook", where, "was", n.where)
+			n.url, n.where = raw, where
+		}
+	}
+	if err != nil {
+		log.Error("approval notifications: the webhook URL could not be read again; the one in use stays", "error", err)
+	}
+	return n.url
 }

@@ -3,6 +3,7 @@ package approvalnotify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -311,5 +312,41 @@ func TestOneNotificationPerStore(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if got := len(h.received()); got != 2 {
 		t.Errorf("%d POSTs for 2 approvals and 3 notifiers, want 2", got)
+	}
+}
+
+// A rotated webhook URL (a Secret replaced after the old URL was revoked)
+// is used from the next POST on, without a restart: WithURLReload is read
+// before each one. A reload that fails, or gives a URL the rules refuse,
+// keeps the URL in use, and the log never repeats either URL.
+func TestWebhookURLRotates(t *testing.T) {
+	s, _ := newStore()
+	oldHook, newHook := newHook(t, nil), newHook(t, nil)
+	var mu sync.Mutex
+	current, fail := oldHook.URL+"/old-SECRET", error(nil)
+	set := func(u string, err error) { mu.Lock(); current, fail = u, err; mu.Unlock() }
+	reload := func() (string, error) { mu.Lock(); defer mu.Unlock(); return current, fail }
+	var out logs
+	start(t, s, current, approvalnotify.WithURLReload(reload), approvalnotify.WithLogger(out.logger()))
+
+	create(t, s, request("helpdesk-bot", 1))
+	eventually(t, "the first notification at the old URL", func() bool { return len(oldHook.received()) == 1 })
+
+	set("", errors.New("read approvals.notify.webhook_url_file: permission denied"))
+	create(t, s, request("helpdesk-bot", 1))
+	eventually(t, "a notification at the old URL while the reload fails", func() bool { return len(oldHook.received()) == 2 })
+
+	set("http://example.com/NOT-LOOPBACK-SECRET", nil) // plain http to a name: refused
+	create(t, s, request("helpdesk-bot", 1))
+	eventually(t, "a notification at the old URL after a refused one", func() bool { return len(oldHook.received()) == 3 })
+
+	set(newHook.URL+"/new-SECRET", nil)
+	create(t, s, request("helpdesk-bot", 1))
+	eventually(t, "the notification at the rotated URL", func() bool { return len(newHook.received()) == 1 })
+	if n := len(oldHook.received()); n != 3 {
+		t.Errorf("the old URL got %d notifications, want 3", n)
+	}
+	if l := out.String(); strings.Contains(l, "SECRET") {
+		t.Errorf("a webhook URL reached the log:\n%s", l)
 	}
 }

@@ -36,7 +36,8 @@ type Approvals struct {
 type Notify struct {
 	// WebhookURLFile holds the webhook URL (a mounted Secret: a Slack
 	// webhook URL is its own credential). https, or http to a literal
-	// loopback IP; read at start by WebhookURL, never logged whole.
+	// loopback IP; read by WebhookURL at start and again before each POST
+	// (a rotated Secret is used without a restart), never logged whole.
 	WebhookURLFile string `yaml:"webhook_url_file"`
 	// Format is json (a documented generic body, the default) or slack
 	// ({"text": "..."}).

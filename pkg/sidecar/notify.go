@@ -30,7 +30,8 @@ func (p *parts) buildNotify(ctx context.Context, cfg *config.Notify, version, co
 	p.notifier, err = approvalnotify.Start(context.WithoutCancel(ctx), p.approvals, webhook,
 		approvalnotify.WithFormat(approvalnotify.Format(cfg.Format)), approvalnotify.WithConsoleURL(link),
 		approvalnotify.WithTimeout(cfg.Timeout), approvalnotify.WithMaxAttempts(cfg.MaxAttempts),
-		approvalnotify.WithUserAgent("bollard/"+version), approvalnotify.WithLogger(p.log))
+		approvalnotify.WithUserAgent("bollard/"+version), approvalnotify.WithLogger(p.log),
+		approvalnotify.WithURLReload(cfg.WebhookURL)) // a rotated Secret is used without a restart
 	if err != nil {
 		return err
 	}
