@@ -1,16 +1,11 @@
 package chart
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,17 +43,7 @@ func TestRenderedApproverStarts(t *testing.T) {
 	}
 	cfg := loadApprover(t, decode(t, out))
 
-	root := t.TempDir()
-	at := func(p string) string { return filepath.Join(root, p) }
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	at, write := newStage(t)
 	tlsCfg := cfg.Server.TLS
 	if tlsCfg == nil {
 		t.Fatal("the rendered approver has no server.tls")
@@ -88,16 +73,7 @@ func TestRenderedApproverStarts(t *testing.T) {
 	cfg.Identity.JWT = nil
 	cfg.Audit.HMACKeyFile = at(cfg.Audit.HMACKeyFile)
 	write(cfg.Audit.HMACKeyFile, strings.Repeat("k", 32))
-	// The audit file and spool live in an emptyDir: an empty directory.
-	for _, p := range []*string{&cfg.Audit.File, &cfg.Audit.SpoolFile} {
-		if *p == "" {
-			continue
-		}
-		*p = at(*p)
-		if err := os.MkdirAll(filepath.Dir(*p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stageAudit(t, &cfg, at)
 	if n := cfg.Approvals.Notify; n != nil {
 		n.WebhookURLFile = at(n.WebhookURLFile)
 		write(n.WebhookURLFile, "http://127.0.0.1:9/chart-test-webhook\n")
@@ -108,41 +84,8 @@ func TestRenderedApproverStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(t.Context())
-	ready := make(chan sidecar.Addrs, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- sidecar.RunApprover(ctx, cfg, sidecar.WithReady(func(a sidecar.Addrs) { ready <- a }),
-			sidecar.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), sidecar.WithAuditStdout(io.Discard))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar.RunApprover: %v", err)
-		}
-	})
-	var addrs sidecar.Addrs
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		done <- nil
-		t.Fatalf("the approver did not start on the rendered configuration: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the approver did not start within 60s")
-	}
-
-	res, err := http.Get("http://" + addrs.Admin.String() + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct {
-		Ready bool `json:"ready"`
-	}
-	_ = json.NewDecoder(res.Body).Decode(&body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || !body.Ready {
-		t.Errorf("/readyz: %d, ready=%v", res.StatusCode, body.Ready)
-	}
+	addrs := startMode(t, sidecar.RunApprover, cfg)
+	checkReady(t, addrs)
 
 	caPEM, err := os.ReadFile(tlsCfg.CertFile)
 	if err != nil {
@@ -171,7 +114,7 @@ func TestRenderedApproverStarts(t *testing.T) {
 		t.Fatal("the rendered approver serves no console")
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err = client.Get("http://" + addrs.Admin.String() + "/approvals/")
+	res, err := client.Get("http://" + addrs.Admin.String() + "/approvals/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,22 +104,7 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A short root: a Unix socket path is limited to about 100 bytes.
-	root, err := os.MkdirTemp("", "bollard-chart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	at := func(p string) string { return filepath.Join(root, p) }
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	at, write := newStage(t)
 
 	if cfg.Okta.APITokenFile == "" || cfg.Identity.KeysFile == "" {
 		t.Fatalf("this test wants an SSWS token and agent keys")
@@ -137,16 +122,7 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 		cfg.Audit.HMACKeyFile = at(cfg.Audit.HMACKeyFile)
 		write(cfg.Audit.HMACKeyFile, strings.Repeat("k", 32))
 	}
-	// The audit file and spool live in an emptyDir: an empty directory.
-	for _, p := range []*string{&cfg.Audit.File, &cfg.Audit.SpoolFile} {
-		if *p == "" {
-			continue
-		}
-		*p = at(*p)
-		if err := os.MkdirAll(filepath.Dir(*p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stageAudit(t, &cfg, at)
 	if cfg.Hooks.Enabled() {
 		cfg.Hooks.SecretFile = at(cfg.Hooks.SecretFile)
 		write(cfg.Hooks.SecretFile, "chart-test-hook-secret")
@@ -187,40 +163,8 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 	}
 	cfg.Server.GRPCListen, cfg.Server.AdminListen = "127.0.0.1:0", "127.0.0.1:0"
 
-	ctx, cancel := context.WithCancel(t.Context())
-	ready := make(chan sidecar.Addrs, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- sidecar.Run(ctx, cfg, sidecar.WithReady(func(a sidecar.Addrs) { ready <- a }),
-			sidecar.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), sidecar.WithAuditStdout(io.Discard))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar.Run: %v", err)
-		}
-	})
-	var addrs sidecar.Addrs
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		done <- nil
-		t.Fatalf("the sidecar did not start on the rendered configuration: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the sidecar did not start within 60s")
-	}
-
-	res, err := http.Get("http://" + addrs.Admin.String() + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		Ready bool `json:"ready"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK || !body.Ready {
-		t.Fatalf("/readyz: %d, ready=%v, %v", res.StatusCode, body.Ready, err)
-	}
+	addrs := startMode(t, sidecar.Run, cfg)
+	checkReady(t, addrs)
 
 	if cfg.Hooks.Enabled() {
 		// Okta's verification challenge, with the secret header.
@@ -286,4 +230,88 @@ func startRendered(t *testing.T, r rendered) (*grpc.ClientConn, func(agent strin
 		t.Fatalf("ListActions as the agent: %v", err)
 	}
 	return conn, as
+}
+
+// newStage is where a test puts the files a rendered configuration names,
+// as the pod would mount them: at maps a path in the pod to one under a
+// temporary root (short: a Unix socket path is limited to about 100
+// bytes), and write writes a file there, making its directories.
+func newStage(t *testing.T) (at func(string) string, write func(path, content string)) {
+	t.Helper()
+	root, err := os.MkdirTemp("", "bollard-chart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	at = func(p string) string { return filepath.Join(root, p) }
+	write = func(p, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return at, write
+}
+
+// stageAudit moves the audit file and spool under the stage: they live in
+// an emptyDir, an empty directory.
+func stageAudit(t *testing.T, cfg *config.Config, at func(string) string) {
+	t.Helper()
+	for _, p := range []*string{&cfg.Audit.File, &cfg.Audit.SpoolFile} {
+		if *p == "" {
+			continue
+		}
+		*p = at(*p)
+		if err := os.MkdirAll(filepath.Dir(*p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// startMode runs run (sidecar.Run or sidecar.RunApprover) on cfg until the
+// test ends, and returns its addresses once it serves.
+func startMode(t *testing.T, run func(context.Context, config.Config, ...sidecar.Option) error, cfg config.Config) sidecar.Addrs {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	ready := make(chan sidecar.Addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, cfg, sidecar.WithReady(func(a sidecar.Addrs) { ready <- a }),
+			sidecar.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), sidecar.WithAuditStdout(io.Discard))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the process stopped with: %v", err)
+		}
+	})
+	select {
+	case a := <-ready:
+		return a
+	case err := <-done:
+		done <- nil
+		t.Fatalf("it did not start on the rendered configuration: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("it did not start within 60s")
+	}
+	return sidecar.Addrs{}
+}
+
+// checkReady checks that /readyz on the admin listener says ready.
+func checkReady(t *testing.T, addrs sidecar.Addrs) {
+	t.Helper()
+	res, err := http.Get("http://" + addrs.Admin.String() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Ready bool `json:"ready"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK || !body.Ready {
+		t.Fatalf("/readyz: %d, ready=%v, %v", res.StatusCode, body.Ready, err)
+	}
 }
