@@ -1,7 +1,6 @@
 package approvalnotify_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/bollard-dev/bollard/pkg/approval"
 	"github.com/bollard-dev/bollard/pkg/approvalnotify"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // sentinel is a parameter value no body may carry.
@@ -126,14 +126,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// logs is a concurrency-safe log sink.
-type logs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logs is a log sink the notifier writes while the test reads it.
+type logs struct{ tooltest.Buffer }
 
-func (l *logs) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logs) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 func (l *logs) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

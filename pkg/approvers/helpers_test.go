@@ -1,7 +1,6 @@
 package approvers
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -35,6 +34,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/audit"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/state"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 const (
@@ -223,25 +223,7 @@ type harness struct {
 	sink     *flakySink
 	spans    *tracetest.InMemoryExporter
 	auditor  *hookedAuditor
-	logs     syncBuffer
-}
-
-// syncBuffer is a buffer written by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs     tooltest.Buffer
 }
 
 // newHarness records votes in a file, read back by records.

@@ -15,6 +15,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/target"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // secretMarker is in every secret of the catalog walk: those the test puts
@@ -227,7 +228,7 @@ func TestCatalogWalkMasksEverySecret(t *testing.T) {
 		for i, params := range cases {
 			t.Run(fmt.Sprintf("%s/%d", a.Name, i), func(t *testing.T) {
 				rec, carried := walkRecord(t, a, params)
-				var out syncBuffer
+				var out tooltest.Buffer
 				l := newTestLogger(t, WithStdout(&out))
 				if err := l.Write(t.Context(), rec); err != nil {
 					t.Fatal(err)

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 func TestRotation(t *testing.T) {
 	const maxBytes, backups = 4096, 2
 	path := filepath.Join(t.TempDir(), "audit.log")
-	var all syncBuffer
+	var all tooltest.Buffer
 	l := newTestLogger(t, WithFile(path, maxBytes, backups), WithStdout(&all))
 	const n = 40 // about 1 KiB each: several rotations
 	for range n {

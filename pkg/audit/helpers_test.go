@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 	"testing"
 	"time"
 )
@@ -48,24 +47,6 @@ func newTestLogger(t testing.TB, opts ...Option) *Logger {
 	}
 	t.Cleanup(func() { l.Close(t.Context()) })
 	return l
-}
-
-// syncBuffer is a bytes.Buffer the test can read while a sink writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 // blockingWriter never returns until the test ends: a stuck pipe.

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 func TestWriteStdoutAndFile(t *testing.T) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	path := filepath.Join(t.TempDir(), "audit.log")
 	l := newTestLogger(t, WithStdout(&out), WithFile(path, 0, 0))
 	for i := range 3 {
@@ -70,7 +72,7 @@ func TestWriteStdoutAndFile(t *testing.T) {
 }
 
 func TestReady(t *testing.T) {
-	l := newTestLogger(t, WithStdout(&syncBuffer{}))
+	l := newTestLogger(t, WithStdout(&tooltest.Buffer{}))
 	if err := l.Ready(); err != nil {
 		t.Errorf("Ready = %v", err)
 	}
@@ -81,7 +83,7 @@ func TestReady(t *testing.T) {
 }
 
 func TestRecordFieldOrderIsStable(t *testing.T) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out))
 	if err := l.Write(t.Context(), &Record{Time: testTime}); err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func TestRecordFieldOrderIsStable(t *testing.T) {
 
 func TestStuckSinkDoesNotHangWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var good syncBuffer
+		var good tooltest.Buffer
 		const timeout = 100 * time.Millisecond
 		l := newTestLogger(t, WithStdout(newBlockingWriter(t)), WithStdout(&good), WithWriteTimeout(timeout))
 		start := time.Now()
@@ -197,7 +199,7 @@ func TestAllSinksFailing(t *testing.T) {
 
 // flakyWriter fails while broken is set, as a full disk would.
 type flakyWriter struct {
-	syncBuffer
+	tooltest.Buffer
 	mu     sync.Mutex
 	broken bool
 }
@@ -211,7 +213,7 @@ func (w *flakyWriter) Write(p []byte) (int, error) {
 	if broken {
 		return 0, errors.New("no space left on device")
 	}
-	return w.syncBuffer.Write(p)
+	return w.Buffer.Write(p)
 }
 
 func TestSinkRecovers(t *testing.T) {
@@ -285,7 +287,7 @@ func TestCloseGivesUpOnStuckSink(t *testing.T) {
 }
 
 func TestConcurrentWritesKeepOneChain(t *testing.T) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	path := filepath.Join(t.TempDir(), "audit.log")
 	l := newTestLogger(t, WithStdout(&out), WithFile(path, 64<<10, 3))
 	const goroutines, each = 16, 100

@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // written returns the params of the one record l wrote to out.
 func writtenParams(t *testing.T, params map[string]any, mask ...string) (map[string]any, *Logger) {
 	t.Helper()
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out))
 	if err := l.Write(t.Context(), &Record{Time: testTime, Params: params, Mask: mask}); err != nil {
 		t.Fatal(err)
@@ -26,7 +28,7 @@ func writtenParams(t *testing.T, params map[string]any, mask ...string) (map[str
 // written returns the one record l wrote for r, decoded.
 func written(t *testing.T, r *Record) (map[string]any, *Logger) {
 	t.Helper()
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out))
 	if r.Time.IsZero() {
 		r.Time = testTime

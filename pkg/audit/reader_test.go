@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestReaderReadsWhatTheLoggerWrites: every record a file sink writes is
@@ -178,7 +180,7 @@ func TestReadLineLongerThanBuffer(t *testing.T) {
 // written, not masked (its key is not a credential's name), and the
 // parameters the person was shown keep their masking.
 func TestConfirmationRecordReadsBack(t *testing.T) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out), WithClock(func() time.Time { return testTime }))
 	r := sampleRecord()
 	r.Kind, r.Front, r.Result = KindConfirmation, "mcp", "decline"

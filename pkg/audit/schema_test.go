@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
@@ -31,7 +33,7 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 
 func TestRecordsMatchSchema(t *testing.T) {
 	sch := compileSchema(t)
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out), WithClock(func() time.Time { return testTime }))
 	records := map[string]*Record{
 		"allowed":         sampleRecord(),
@@ -90,7 +92,7 @@ func TestRecordsMatchSchema(t *testing.T) {
 
 // The schema lists the members the encoder writes, in the same order.
 func TestSchemaListsEveryMember(t *testing.T) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out))
 	l.Write(t.Context(), sampleRecord())
 	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))

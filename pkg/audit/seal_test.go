@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 const every = time.Minute
@@ -342,7 +344,7 @@ func TestCheckpointOnResume(t *testing.T) {
 
 func TestVerifyWith(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncBuffer
+		var out tooltest.Buffer
 		l := newTestLogger(t, WithStdout(&out), WithCheckpointInterval(every))
 		writeAt(t, l, 3)
 		l.Close(t.Context())
@@ -361,7 +363,7 @@ func TestVerifyWith(t *testing.T) {
 }
 
 func TestCheckpointIntervalNegative(t *testing.T) {
-	if _, err := New(WithHMACKey(testKey), WithStdout(&syncBuffer{}), WithCheckpointInterval(-time.Second)); err == nil ||
+	if _, err := New(WithHMACKey(testKey), WithStdout(&tooltest.Buffer{}), WithCheckpointInterval(-time.Second)); err == nil ||
 		!strings.Contains(err.Error(), "negative") {
 		t.Errorf("New = %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // switchWriter is a log pipe that can break and come back.
@@ -116,7 +118,7 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 	f.WriteString(`{"timestamp":"2026-`)
 	f.Close()
 
-	var out syncBuffer
+	var out tooltest.Buffer
 	second := newTestLogger(t, WithStdout(&out), WithSpool(path, 0))
 	if err := second.Close(t.Context()); err != nil {
 		t.Fatal(err)

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // chainOf returns n records as one sink writes them, one line each.
 func chainOf(t *testing.T, n int) [][]byte {
 	t.Helper()
-	var out syncBuffer
+	var out tooltest.Buffer
 	l := newTestLogger(t, WithStdout(&out))
 	for i := range n {
 		r := sampleRecord()
@@ -152,7 +154,7 @@ func TestVerifyFiles(t *testing.T) {
 
 // FuzzVerify: whatever a file holds, Verify answers without panicking.
 func FuzzVerify(f *testing.F) {
-	var out syncBuffer
+	var out tooltest.Buffer
 	l, err := New(WithHMACKey(testKey), WithStdout(&out))
 	if err != nil {
 		f.Fatal(err)
@@ -163,7 +165,7 @@ func FuzzVerify(f *testing.F) {
 	l.Close(f.Context())
 	f.Add(out.Bytes())
 	f.Add([]byte("{}\n"))
-	var sealed syncBuffer
+	var sealed tooltest.Buffer
 	if l, err = New(WithHMACKey(testKey), WithStdout(&sealed), WithCheckpointInterval(time.Minute)); err != nil {
 		f.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 const testHeader = "Authorization"
@@ -76,37 +78,19 @@ func (r *recorder) refusals(reason Reason) int {
 	return r.rejected[reason]
 }
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	hub   *Hub
 	rc    *Receiver
 	srv   *httptest.Server
 	obs   *recorder
 	clock *clock
-	logs  *syncBuffer
+	logs  *tooltest.Buffer
 }
 
 // newFixture serves a receiver over real HTTP, publishing to a fresh hub.
 func newFixture(t testing.TB, hubOpts []HubOption, opts ...Option) *fixture {
 	t.Helper()
-	f := &fixture{obs: &recorder{}, clock: newClock(), logs: &syncBuffer{}}
+	f := &fixture{obs: &recorder{}, clock: newClock(), logs: &tooltest.Buffer{}}
 	hub, err := NewHub(append([]HubOption{WithHubClock(f.clock.now)}, hubOpts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/state"
 	"github.com/bollard-dev/bollard/pkg/state/redistest"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // replica is one sidecar's share of the fleet: its store connection, hub,
@@ -46,7 +47,7 @@ func newReplica(t *testing.T, cfg config.Redis, fo fleetOpts) *replica {
 	}
 	watched := make(chan struct{})
 	go func() { store.Watch(ctx, 20*time.Millisecond); close(watched) }()
-	f := &fixture{obs: &recorder{}, clock: newClock(), logs: &syncBuffer{}}
+	f := &fixture{obs: &recorder{}, clock: newClock(), logs: &tooltest.Buffer{}}
 	hubOpts := []HubOption{WithReplay(fo.events, 1<<20, fo.maxAge), WithDefaultBuffer(4096)}
 	if fo.hubClock != nil {
 		hubOpts = append(hubOpts, WithHubClock(fo.hubClock))

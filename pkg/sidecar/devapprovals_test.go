@@ -18,6 +18,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/approvalcli"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestDevModeApprovals is the approvals demo: in dev mode helpdesk-bot's
@@ -25,7 +26,7 @@ import (
 // identity provider with the token file the banner names, approves it
 // with `sidecar approvals`; the call then runs.
 func TestDevModeApprovals(t *testing.T) {
-	out := &syncBuffer{}
+	out := &tooltest.Buffer{}
 	a := startDevWith(t, DevOptions{Out: out})
 	m := regexp.MustCompile(`sam\.singh@example\.com\s+token in (\S+)`).FindStringSubmatch(out.String())
 	if m == nil {

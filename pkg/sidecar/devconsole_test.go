@@ -22,6 +22,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/config"
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestDevModeConsole: dev mode serves the approvers' web console on the
@@ -31,7 +32,7 @@ import (
 // pkg/console's), approves helpdesk-bot's suspension of Carol, and the
 // call then runs.
 func TestDevModeConsole(t *testing.T) {
-	out := &syncBuffer{}
+	out := &tooltest.Buffer{}
 	a := startDevWith(t, DevOptions{Out: out})
 	if want := "http://" + a.Admin.String() + "/approvals/"; a.ConsoleURL != want || a.ConsoleRedirectURL != want+"callback" {
 		t.Fatalf("console %q, redirect %q; want %s", a.ConsoleURL, a.ConsoleRedirectURL, want)

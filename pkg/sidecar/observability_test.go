@@ -33,6 +33,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/identity"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/telemetry"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestEveryCallIsTracedMeasuredAndAudited runs an allow, a deny, a
@@ -87,7 +88,7 @@ audit: {file: %q, hmac_key_file: %q}
 	}
 
 	exp := tracetest.NewInMemoryExporter()
-	var logs, stdout syncBuffer
+	var logs, stdout tooltest.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan Addrs, 1)

@@ -1,7 +1,6 @@
 package target_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -21,6 +19,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/target"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 // TestContextEscapesUserID sends user ids the catalog would refuse, to check
@@ -100,27 +99,9 @@ func TestFactsIsNotCached(t *testing.T) {
 		sorted(oktasim.SeedGroupEveryone, oktasim.SeedGroupEngineering, admins), []any{oktasim.RoleAppAdmin})
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestFactsLogsFailures(t *testing.T) {
 	e := newEnv(t, nil)
-	var buf syncBuffer
+	var buf tooltest.Buffer
 	r := e.resolver(t, target.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
 	r.Facts(t.Context(), bind(t, "users.delete", oktasim.SeedUserAlice), target.Lookup{DecisionID: "dec-ok"})
 	if buf.String() != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/bollard-dev/bollard/pkg/forward"
 	"github.com/bollard-dev/bollard/pkg/oktasim"
 	"github.com/bollard-dev/bollard/pkg/target"
+	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
 const simToken = "00sim-target-test-token"
@@ -311,7 +312,7 @@ func TestFactsFailsClosed(t *testing.T) {
 			if tt.fault != nil {
 				e.sim.InjectFault(*tt.fault)
 			}
-			var log syncBuffer
+			var log tooltest.Buffer
 			opts := append([]target.Option{target.WithLogger(slog.New(slog.NewTextHandler(&log, nil)))}, tt.opts...)
 			start := time.Now()
 			u := user(t, facts(t, e.resolver(t, opts...), bind(t, "users.delete", oktasim.SeedUserAdmin)))
