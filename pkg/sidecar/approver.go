@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"google.golang.org/grpc"
+
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/config"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 )
 
 // RunApprover serves the approvers of a whole fleet until ctx ends
@@ -37,7 +35,7 @@ func RunApprover(ctx context.Context, cfg config.Config, opts ...Option) error {
 // buildApprover makes the parts approver mode needs, in build's order.
 func buildApprover(ctx context.Context, cfg config.Config, o runOptions) (*parts, error) {
 	p := &parts{log: o.logger}
-	steps := []func() error{
+	return p, p.runSteps(
 		func() error { return p.buildTelemetry(ctx, o) },
 		func() error { return p.buildTLS(cfg.Server.TLS) },
 		func() error { return p.buildIdentity(ctx, cfg.Identity, o) },
@@ -46,13 +44,7 @@ func buildApprover(ctx context.Context, cfg config.Config, o runOptions) (*parts
 		func() error { return p.buildAudit(cfg.Audit, o) },
 		func() error { return p.buildApprovals(ctx, cfg.Approvals) },
 		func() error { return p.buildApproverGRPC(cfg.Server) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	)
 }
 
 // buildApproverGRPC makes the gRPC server of approver mode: ApprovalService
@@ -64,9 +56,7 @@ func (p *parts) buildApproverGRPC(cfg config.Server) error {
 	p.grpc = grpc.NewServer(append(p.approvers.ServerOptions(cfg.MaxConcurrentStreams),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes), p.tel.GRPCServerOption())...)
 	bollardv1.RegisterApprovalServiceServer(p.grpc, p.approvers)
-	p.health = health.NewServer()
-	healthpb.RegisterHealthServer(p.grpc, p.health)
-	reflection.Register(p.grpc)
+	p.registerHealth()
 	return nil
 }
 

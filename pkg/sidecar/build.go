@@ -67,7 +67,7 @@ type parts struct {
 // closes: what was opened before a failed step is closed then.
 func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error) {
 	p := &parts{log: o.logger}
-	steps := []func() error{
+	return p, p.runSteps(
 		func() error { return p.buildTelemetry(ctx, o) },
 		func() error { return p.buildTLS(cfg.Server.TLS) },
 		func() error { return p.buildIdentity(ctx, cfg.Identity, o) },
@@ -80,13 +80,17 @@ func build(ctx context.Context, cfg config.Config, o runOptions) (*parts, error)
 		func() error { return p.buildGateway(cfg) },
 		func() error { return p.buildGRPC(cfg.Server) },
 		func() error { return p.buildMCP(cfg, o.version) },
-	}
+	)
+}
+
+// runSteps runs the build steps in order, stopping at the first error.
+func (p *parts) runSteps(steps ...func() error) error {
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return p, err
+			return err
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // close closes what build opened, last opened first: the audit log after
@@ -302,8 +306,14 @@ func (p *parts) buildGRPC(cfg config.Server) error {
 		return err
 	}
 	p.registerApprovers()
+	p.registerHealth()
+	return nil
+}
+
+// registerHealth adds grpc.health.v1 (not serving until Run says so) and
+// reflection, in either mode.
+func (p *parts) registerHealth() {
 	p.health = health.NewServer()
 	healthpb.RegisterHealthServer(p.grpc, p.health)
 	reflection.Register(p.grpc)
-	return nil
 }
