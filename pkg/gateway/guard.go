@@ -3,35 +3,24 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
-	"runtime/debug"
 	"slices"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	bollardv1 "github.com/bollard-dev/bollard/api/proto/bollard/v1"
 	"github.com/bollard-dev/bollard/pkg/audit"
+	"github.com/bollard-dev/bollard/pkg/grpcguard"
 )
 
 // DefaultMaxConcurrentStreams bounds the RPCs one connection may hold open:
 // far above what the agents of one pod need, far below what would let one
 // connection starve the others.
 const DefaultMaxConcurrentStreams = 256
-
-// Keepalive enforcement: a client may ping at most once a minute, and only
-// while it has RPCs open; a connection idle for an hour is closed, and a
-// peer that does not answer a ping in 20s is dropped.
-var (
-	keepaliveEnforcement = keepalive.EnforcementPolicy{MinTime: time.Minute, PermitWithoutStream: false}
-	keepaliveParams      = keepalive.ServerParameters{MaxConnectionIdle: time.Hour, Time: 2 * time.Hour, Timeout: 20 * time.Second}
-)
 
 // ServerOptions are the grpc.Server options the gateway is tuned for.
 //
@@ -48,33 +37,16 @@ var (
 // keepalive enforcement. Accounting: a request that cannot be decoded, or
 // names no method of ours, leaves an audit record like any other call.
 func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
-		grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0))),
+	recoverUnary, recoverStream := grpcguard.Recovery(s.log, func() error {
+		return withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
+	})
+	return append(grpcguard.Keepalive(),
+		grpc.NumStreamWorkers(uint32(32*runtime.GOMAXPROCS(0))),
 		grpc.MaxConcurrentStreams(s.maxStreams),
-		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
-		grpc.KeepaliveParams(keepaliveParams),
-		grpc.ChainUnaryInterceptor(s.recoverUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.recordUndecodedStream),
+		grpc.ChainUnaryInterceptor(recoverUnary),
+		grpc.ChainStreamInterceptor(recoverStream, s.recordUndecodedStream),
 		grpc.UnknownServiceHandler(s.unknownMethod),
-	}
-}
-
-func (s *Server) recoverUnary(ctx context.Context, req any, rpc *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	defer s.recovered(ctx, rpc.FullMethod, &err)
-	return handler(ctx, req)
-}
-
-func (s *Server) recoverStream(srv any, ss grpc.ServerStream, rpc *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	defer s.recovered(ss.Context(), rpc.FullMethod, &err)
-	return handler(srv, ss)
-}
-
-// recovered turns a panic into INTERNAL; called deferred.
-func (s *Server) recovered(ctx context.Context, method string, err *error) {
-	if r := recover(); r != nil {
-		s.log.ErrorContext(ctx, "panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = withDetails(codes.Internal, "internal error", info(ReasonInternal, nil))
-	}
+	)
 }
 
 // recordUndecodedStream records a streaming request that cannot be decoded.
