@@ -16,7 +16,9 @@ import (
 	"github.com/bollard-dev/bollard/pkg/tooltest"
 )
 
-type panicking struct{ healthpb.UnimplementedHealthServer }
+type panicking struct {
+	healthpb.UnimplementedHealthServer
+}
 
 func (panicking) Check(context.Context, *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	panic("boom in a unary handler")
